@@ -1,0 +1,16 @@
+import type { Instant } from '../core/glossary.js';
+
+/** What a command may touch: its output streams and the clock, injected for tests. */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly now: () => Instant;
+}
+
+/** Exit codes: 0 success, 1 the config (or its plan) has errors, 2 the command line is wrong. */
+export const EXIT = { ok: 0, invalidConfig: 1, usage: 2 } as const;
+
+/** A mistake on the command line: printed as `error: ...` with exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

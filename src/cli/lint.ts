@@ -1,0 +1,24 @@
+import { lintFleet } from '../core/lint.js';
+import { formatDiagnostic, loadConfigFile } from '../config/load.js';
+import type { CliIo } from './io.js';
+import { EXIT } from './io.js';
+
+/** `lightsout lint --config FILE`: schema errors (exit 1), then warnings for likely mistakes (exit 0). */
+export async function lintCommand(options: { config: string }, io: CliIo): Promise<number> {
+  const loaded = await loadConfigFile(options.config);
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    io.err(`${options.config}: ${plural(loaded.diagnostics.length, 'error')}`);
+    return EXIT.invalidConfig;
+  }
+  const { config } = loaded;
+  const warnings = lintFleet(config.fleet, io.now()).map((w) => config.locate(w.path, 'warning', w.message));
+  warnings.sort((a, b) => a.line - b.line || a.column - b.column);
+  for (const w of warnings) io.out(formatDiagnostic(w));
+  io.out(warnings.length === 0 ? `${options.config}: no problems found` : `${options.config}: ${plural(warnings.length, 'warning')}`);
+  return EXIT.ok;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

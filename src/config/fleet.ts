@@ -1,0 +1,100 @@
+/**
+ * From a validated config document to the core's {@link Fleet}: schedules get
+ * their zones, environments their schedules, and reservation and hold times are
+ * read in the environment's zone. Problems come back as issues with the path of
+ * the field at fault; nothing here throws on bad input.
+ */
+import type { Environment, Hold, Reservation, Schedule } from '../core/glossary.js';
+import type { Fleet } from '../core/planner.js';
+import { parseInstant } from '../core/time-text.js';
+import type { ConfigDocument } from './schema.js';
+
+export type Path = readonly (string | number)[];
+
+export interface FleetIssue {
+  readonly path: Path;
+  readonly message: string;
+}
+
+export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIssue[] } {
+  const issues: FleetIssue[] = [];
+  const schedules = new Map<string, Schedule>();
+  for (const [name, s] of Object.entries(doc.schedules)) {
+    const rule =
+      s.periods !== undefined
+        ? { kind: 'periods' as const, periods: s.periods }
+        : { kind: 'expressions' as const, start: s.start!, stop: s.stop! };
+    schedules.set(name, {
+      name,
+      timezone: s.timezone ?? doc.timezone,
+      rule,
+      except: s.except ?? { dates: [], holidays: [] },
+    });
+  }
+
+  const environments: Environment[] = [];
+  for (const [name, e] of Object.entries(doc.environments)) {
+    const schedule = e.schedule === undefined ? undefined : schedules.get(e.schedule);
+    if (e.schedule !== undefined && schedule === undefined) {
+      issues.push({ path: ['environments', name, 'schedule'], message: unknownName('schedule', e.schedule, [...schedules.keys()]) });
+    }
+    environments.push({
+      name,
+      timezone: e.timezone ?? schedule?.timezone ?? doc.timezone,
+      ...(e.team === undefined ? {} : { team: e.team }),
+      ...(schedule === undefined ? {} : { schedule: schedule.name }),
+    });
+  }
+  const zoneOf = new Map(environments.map((e) => [e.name, e.timezone]));
+  const environmentNames = [...zoneOf.keys()];
+
+  const reservations: Reservation[] = [];
+  doc.reservations.forEach((r, index) => {
+    const path = ['reservations', index];
+    const zone = zoneOf.get(r.environment);
+    if (zone === undefined) {
+      issues.push({ path: [...path, 'environment'], message: unknownName('environment', r.environment, environmentNames) });
+      return;
+    }
+    const from = instant(r.from, zone, [...path, 'from'], issues);
+    const to = instant(r.to, zone, [...path, 'to'], issues);
+    if (from === undefined || to === undefined) return;
+    if (to <= from) {
+      issues.push({ path: [...path, 'to'], message: `the reservation ends (${r.to}) at or before it starts (${r.from}); make "to" later than "from"` });
+      return;
+    }
+    reservations.push({ environment: r.environment, from, to });
+  });
+
+  const holds: Hold[] = [];
+  doc.holds.forEach((h, index) => {
+    const path = ['holds', index];
+    const zone = zoneOf.get(h.environment);
+    if (zone === undefined) {
+      issues.push({ path: [...path, 'environment'], message: unknownName('environment', h.environment, environmentNames) });
+      return;
+    }
+    const until = instant(h.until, zone, [...path, 'until'], issues);
+    const from = h.from === undefined ? undefined : instant(h.from, zone, [...path, 'from'], issues);
+    if (until === undefined || (h.from !== undefined && from === undefined)) return;
+    if (from !== undefined && until <= from) {
+      issues.push({ path: [...path, 'until'], message: `the hold ends (${h.until}) at or before it starts (${h.from ?? ''}); make "until" later than "from"` });
+      return;
+    }
+    holds.push({ environment: h.environment, state: h.state, until, ...(from === undefined ? {} : { from }) });
+  });
+
+  return { fleet: { schedules, environments, reservations, holds }, issues };
+}
+
+function instant(text: string, zone: string, path: Path, issues: FleetIssue[]): number | undefined {
+  const parsed = parseInstant(text, zone);
+  if (parsed.ok) return parsed.value;
+  issues.push({ path, message: parsed.error });
+  return undefined;
+}
+
+function unknownName(kind: string, name: string, known: readonly string[]): string {
+  const list = known.length === 0 ? `no ${kind}s are defined` : `known ${kind}s: ${known.join(', ')}`;
+  return `there is no ${kind} "${name}" (${list}); fix the name or define it under ${kind}s:`;
+}

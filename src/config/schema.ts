@@ -1,0 +1,178 @@
+/**
+ * The shape of `lightsout.yaml`, version 1, validated with zod. Every message says
+ * what is wrong and how to write it instead; the loader adds file, line and path.
+ * Checks that need more than one field (names that refer to each other, local
+ * times that need the environment's zone) live in fleet.ts.
+ */
+import { z } from 'zod';
+import type { Expression, Period } from '../core/glossary.js';
+import type { Parsed } from '../core/expressions.js';
+import { parseExpression } from '../core/expressions.js';
+import { isKnownHolidayRegion } from '../core/holidays.js';
+import { parseClock, parseDays, parseMonthdays, parseMonths } from '../core/period-fields.js';
+import { datesBetween, isRealDate } from '../core/time-text.js';
+import { isValidTimeZone } from '../core/zone.js';
+
+/** Text that a core parser turns into a value or a readable error. */
+function parsedBy<T>(parse: (text: string) => Parsed<T>) {
+  return z.string().transform((input, ctx): T => {
+    const parsed = parse(input);
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  });
+}
+
+/** A text field (YAML numbers read as text) parsed by a core parser. */
+function parsedText<T>(parse: (text: string) => Parsed<T>) {
+  return z.union([z.string(), z.number()]).transform(String).pipe(parsedBy(parse));
+}
+
+/** Like {@link parsedText}, also accepting a YAML list, read as a comma-separated list. */
+function parsedList<T>(parse: (text: string) => Parsed<T>) {
+  return z
+    .union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))])
+    .transform((input) => (Array.isArray(input) ? input.join(',') : String(input)))
+    .pipe(parsedBy(parse));
+}
+
+export const timeZone = z.string().superRefine((zone, ctx) => {
+  if (!isValidTimeZone(zone)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${zone}" is not an IANA time zone; write a name such as Europe/Paris, America/New_York or UTC`,
+    });
+  }
+});
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const name = (what: string) =>
+  z.string().regex(NAME, {
+    message: `a ${what} name uses letters, digits, ".", "_" and "-", and starts with a letter or digit`,
+  });
+
+const period = z
+  .strictObject({
+    days: parsedList(parseDays).default('*'),
+    months: parsedList(parseMonths).default('*'),
+    monthdays: parsedList(parseMonthdays).default('*'),
+    start: parsedText((text) => parseClock(text, false)),
+    stop: parsedText((text) => parseClock(text, true)),
+  })
+  .transform((p): Period => p);
+
+const expression = parsedText(parseExpression);
+
+const dateOrRange = z.string().transform((text, ctx): string[] => {
+  const [from = '', to = from, ...rest] = text.split('..').map((s) => s.trim());
+  if (rest.length > 0 || !isRealDate(from) || !isRealDate(to)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a date or a range of dates; write "2026-12-25" or "2026-12-31..2027-01-01"`,
+    });
+    return z.NEVER;
+  }
+  if (to < from) {
+    ctx.addIssue({ code: 'custom', message: `the range "${text}" ends before it starts; write it as "${to}..${from}"` });
+    return z.NEVER;
+  }
+  return datesBetween(from, to);
+});
+
+const holidayRegion = z.string().superRefine((code, ctx) => {
+  if (!isKnownHolidayRegion(code)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${code}" is not a country or region with a holiday calendar; write an ISO country code such as FR or US, or country-region such as DE-BY or US-CA`,
+    });
+  }
+});
+
+const holidays = z.strictObject({
+  holidays: z.union([holidayRegion, z.array(holidayRegion)]),
+  dates: z.array(dateOrRange).default([]),
+});
+
+/** `except:` is a list of dates, ranges and `{ holidays: FR }`, or one `{ holidays, dates }` object. */
+const except = z
+  .union([holidays, z.array(z.union([dateOrRange, holidays]))])
+  .transform((value) => {
+    const items = Array.isArray(value) ? value : [value];
+    const dates: string[] = [];
+    const regions: string[] = [];
+    for (const item of items) {
+      if (Array.isArray(item)) {
+        dates.push(...item);
+      } else {
+        regions.push(...[item.holidays].flat());
+        dates.push(...item.dates.flat());
+      }
+    }
+    return { dates: [...new Set(dates)].sort(), holidays: [...new Set(regions)] };
+  });
+
+const schedule = z
+  .strictObject({
+    description: z.string().optional(),
+    timezone: timeZone.optional(),
+    periods: z.array(period).min(1, { message: 'list at least one period, e.g. { days: mon-fri, start: "07:00", stop: "19:00" }' }).optional(),
+    start: expression.optional(),
+    stop: expression.optional(),
+    except: except.optional(),
+  })
+  .superRefine((s, ctx) => {
+    const hasExpressions = s.start !== undefined || s.stop !== undefined;
+    if (s.periods !== undefined && hasExpressions) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a schedule has either periods or start/stop expressions, not both; move one of them into a schedule of its own',
+      });
+    } else if (s.periods === undefined && !hasExpressions) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a schedule needs periods (e.g. periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]) or both start and stop expressions',
+      });
+    } else if (hasExpressions && (s.start === undefined || s.stop === undefined)) {
+      const missing = s.start === undefined ? 'start' : 'stop';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `a schedule with expressions needs both start and stop; add ${missing}, e.g. ${missing}: "cron(0 ${missing === 'start' ? 7 : 19} ? * MON-FRI *)"`,
+      });
+    }
+  });
+
+const environment = z.strictObject({
+  description: z.string().optional(),
+  schedule: z.string().optional(),
+  team: z.string().optional(),
+  timezone: timeZone.optional(),
+});
+
+const reservation = z.strictObject({
+  environment: z.string(),
+  from: z.string(),
+  to: z.string(),
+  note: z.string().optional(),
+});
+
+const hold = z.strictObject({
+  environment: z.string(),
+  state: z.enum(['on', 'off'], { message: 'a hold keeps an environment "on" or "off"; write state: on or state: off' }),
+  from: z.string().optional(),
+  until: z.string(),
+  note: z.string().optional(),
+});
+
+export const configSchema = z.strictObject({
+  version: z.literal(1, { message: 'this lightsout reads version 1 of the config format; write version: 1 or leave it out' }).default(1),
+  timezone: timeZone.default('UTC'),
+  schedules: z.record(name('schedule'), schedule).default({}),
+  environments: z.record(name('environment'), environment).default({}),
+  reservations: z.array(reservation).default([]),
+  holds: z.array(hold).default([]),
+});
+
+export type ConfigDocument = z.output<typeof configSchema>;
+export type ScheduleDocument = z.output<typeof schedule>;
+export type { Expression };

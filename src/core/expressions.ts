@@ -1,0 +1,162 @@
+/**
+ * Start and stop expressions: 5-field cron, EventBridge `cron()`, and `at()`.
+ *
+ * Every notation is translated onto croner, which evaluates it on wall-clock
+ * times ({@link WallTime}); the schedule then places each firing in its zone with
+ * the single DST rule of zone.ts. Croner's own DST handling is therefore never
+ * used, so cron expressions and weekly periods follow exactly the same rule.
+ */
+import { Cron } from 'croner';
+import type { Expression } from './glossary.js';
+import type { WallTime } from './zone.js';
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+const EXAMPLE_EVENTBRIDGE = 'cron(0 7 ? * MON-FRI *)';
+
+/** Parses the text of a `start:` or `stop:` field. */
+export function parseExpression(text: string): Parsed<Expression> {
+  const source = text.trim();
+  if (/^rate\(/i.test(source)) {
+    return fail(
+      `${source} repeats at a fixed interval counted from whenever it was created, so it has no fixed time of day to start or stop at; write a cron(...) expression, e.g. ${EXAMPLE_EVENTBRIDGE}, or use periods`,
+    );
+  }
+  if (/^at\(/i.test(source)) return parseAt(source);
+  if (/^cron\(/i.test(source)) return parseEventBridgeCron(source);
+  return parseUnixCron(source);
+}
+
+function fail(error: string): Parsed<never> {
+  return { ok: false, error };
+}
+
+/** `at(yyyy-mm-ddThh:mm:ss)`, one firing at a local time of the schedule's zone. */
+function parseAt(source: string): Parsed<Expression> {
+  const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/i.exec(source);
+  const local = match?.[1];
+  if (local === undefined || Number.isNaN(Date.parse(`${local}Z`))) {
+    return fail(`${source} is not a valid at() expression; write at(yyyy-mm-ddThh:mm:ss), e.g. at(2026-12-24T18:00:00)`);
+  }
+  return { ok: true, value: { source, syntax: 'at', pattern: local } };
+}
+
+/**
+ * EventBridge: `cron(minutes hours day-of-month month day-of-week year)`, day-of-week
+ * 1-7 = SUN-SAT, and exactly one of the two day fields must be `?`.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html
+ */
+function parseEventBridgeCron(source: string): Parsed<Expression> {
+  const inner = /^cron\((.*)\)$/is.exec(source)?.[1];
+  const fields = inner?.trim().split(/\s+/) ?? [];
+  if (fields.length !== 6) {
+    return fail(
+      `${source} has ${fields.length} fields; EventBridge cron() takes 6 (minutes hours day-of-month month day-of-week year), e.g. ${EXAMPLE_EVENTBRIDGE}`,
+    );
+  }
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+    return fail(
+      `${source}: exactly one of day-of-month and day-of-week must be "?" in EventBridge cron(); e.g. ${EXAMPLE_EVENTBRIDGE} or cron(0 7 1 * ? *)`,
+    );
+  }
+  const pattern = [
+    '0',
+    minutes,
+    hours,
+    dayOfMonth.replace('?', '*'),
+    month,
+    eventBridgeDayOfWeek(dayOfWeek),
+    year,
+  ].join(' ');
+  const error = croneError(pattern, 'eventbridge-cron');
+  if (error !== undefined) return fail(`${source}: ${error}`);
+  return { ok: true, value: { source, syntax: 'eventbridge-cron', pattern } };
+}
+
+/** `L` alone is the last day of the week (7 = SAT); `6L` is the last Friday of the month. */
+function eventBridgeDayOfWeek(field: string): string {
+  if (field === '?') return '*';
+  if (field.toUpperCase() === 'L') return '7';
+  return field.replace(/^(\w+)L$/i, '$1#L');
+}
+
+function parseUnixCron(source: string): Parsed<Expression> {
+  const fields = source.split(/\s+/);
+  if (fields.length !== 5) {
+    return fail(
+      `"${source}" is not an expression lightsout knows; write 5-field cron (minute hour day-of-month month day-of-week, e.g. "0 7 * * 1-5"), EventBridge ${EXAMPLE_EVENTBRIDGE}, or at(2026-12-24T18:00:00)`,
+    );
+  }
+  const error = croneError(source, 'cron');
+  if (error !== undefined) return fail(`"${source}": ${error}`);
+  return { ok: true, value: { source, syntax: 'cron', pattern: source } };
+}
+
+function croneError(pattern: string, syntax: 'cron' | 'eventbridge-cron'): string | undefined {
+  try {
+    cronFor(pattern, syntax);
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return message.replace(/^CronPattern: /, '');
+  }
+}
+
+/** Croner evaluating on wall times: offset 0, so no zone is involved. */
+export function cronFor(pattern: string, syntax: 'cron' | 'eventbridge-cron' | 'period'): Cron {
+  return new Cron(pattern, {
+    paused: true,
+    utcOffset: 0,
+    mode: syntax === 'cron' ? '5-part' : syntax === 'eventbridge-cron' ? '7-part' : '6-part',
+    // EventBridge counts day-of-week 1-7 = SUN-SAT (Quartz style).
+    alternativeWeekdays: syntax === 'eventbridge-cron',
+    // Periods combine their day filters with AND; plain cron keeps Vixie's OR.
+    domAndDow: syntax === 'period',
+  });
+}
+
+/** Where an expression fires, as wall times; see {@link firingsOf}. */
+export interface Firings {
+  /** Firings in `[from, to)`, in order. */
+  between(from: WallTime, to: WallTime): WallTime[];
+  /** The latest firing strictly before `t`, if any. */
+  lastBefore(t: WallTime): WallTime | undefined;
+}
+
+export function firingsOf(expression: Expression): Firings {
+  if (expression.syntax === 'at') return atFirings(Date.parse(`${expression.pattern}Z`));
+  return cronFirings(cronFor(expression.pattern, expression.syntax));
+}
+
+export function cronFirings(cron: Cron): Firings {
+  return {
+    between(from, to) {
+      const result: WallTime[] = [];
+      // Croner's nextRun is exclusive of its argument; step back one ms to include `from`.
+      let next = cron.nextRun(new Date(from - 1));
+      while (next !== null && next.getTime() < to) {
+        result.push(next.getTime());
+        next = cron.nextRun(next);
+      }
+      return result;
+    },
+    lastBefore(t) {
+      return cron.previousRuns(1, new Date(t))[0]?.getTime();
+    },
+  };
+}
+
+function atFirings(at: WallTime): Firings {
+  return {
+    between: (from, to) => (from <= at && at < to ? [at] : []),
+    lastBefore: (t) => (at < t ? at : undefined),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The nouns of lightsout, as ../shared/DESIGN.md names them. Every other module,
+ * the API, the UI and the docs use these words.
+ *
+ * - instant: a point in time, UTC epoch milliseconds. Never a local time.
+ * - local time: a wall-clock reading in an IANA time zone ({@link LocalDateTime}).
+ * - interval: a half-open span of instants `[start, end)`.
+ * - schedule: when an environment should be on: weekly periods in a time zone, or
+ *   start/stop expressions (5-field cron, EventBridge `cron()`, `at()`), minus
+ *   exception days (dates, ranges, public holidays).
+ * - reservation: a window `[from, to)` in which an environment must be on.
+ *   Overlapping and touching reservations are a union, never a conflict.
+ * - hold: an override, keep on or keep off, from an instant (or forever) until T.
+ * - desired state: hold-off wins; else on if a hold-on, a reservation or the
+ *   schedule says on; else off.
+ * - transition: an instant where the desired state changes.
+ * - plan: the state of an environment at the start of a window and its
+ *   transitions inside it.
+ */
+
+/** UTC epoch milliseconds. */
+export type Instant = number;
+
+export type PowerState = 'on' | 'off';
+
+/** Half-open `[start, end)`; `start < end` always holds for stored intervals. */
+export interface Interval {
+  readonly start: Instant;
+  readonly end: Instant;
+}
+
+/** A wall-clock reading with no zone attached; months and days count from 1. */
+export interface LocalDateTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second?: number;
+}
+
+/** `HH:MM` as minutes after local midnight; 1440 stands for `24:00`. */
+export type MinuteOfDay = number;
+
+/** One weekly period: on from `start` to `stop` on every matching local day. */
+export interface Period {
+  /** Croner day-of-week field, e.g. `MON-FRI`, `MON#1`, `FRI#L`, or `*`. */
+  readonly days: string;
+  /** Croner month field, e.g. `JAN-MAR`, or `*`. */
+  readonly months: string;
+  /** Croner day-of-month field, e.g. `1-15`, `L`, or `*`. */
+  readonly monthdays: string;
+  readonly start: MinuteOfDay;
+  /** When `stop <= start` the period crosses midnight and ends the next day. */
+  readonly stop: MinuteOfDay;
+}
+
+/** What decides the on/off state before exception days are applied. */
+export type ScheduleRule =
+  | { readonly kind: 'periods'; readonly periods: readonly Period[] }
+  | { readonly kind: 'expressions'; readonly start: Expression; readonly stop: Expression };
+
+/** A parsed start or stop expression, in the notation the user wrote it. */
+export interface Expression {
+  readonly source: string;
+  readonly syntax: 'cron' | 'eventbridge-cron' | 'at';
+  /** The croner pattern the expression was translated to (`at` keeps its local time). */
+  readonly pattern: string;
+}
+
+/** Local days when a schedule is off all day. */
+export interface Exceptions {
+  /** ISO local dates `YYYY-MM-DD`. */
+  readonly dates: readonly string[];
+  /** Country or country-region codes such as `FR` or `DE-BY`; public holidays only. */
+  readonly holidays: readonly string[];
+}
+
+export interface Schedule {
+  readonly name: string;
+  readonly timezone: string;
+  readonly rule: ScheduleRule;
+  readonly except: Exceptions;
+}
+
+export interface Reservation {
+  readonly environment: string;
+  readonly from: Instant;
+  readonly to: Instant;
+}
+
+export interface Hold {
+  readonly environment: string;
+  readonly state: PowerState;
+  /** Absent: in force since before any window we plan. */
+  readonly from?: Instant;
+  readonly until: Instant;
+}
+
+export interface Environment {
+  readonly name: string;
+  readonly timezone: string;
+  readonly team?: string;
+  /** Absent: the environment is off unless a reservation or a hold says on. */
+  readonly schedule?: string;
+}
+
+export interface Transition {
+  readonly at: Instant;
+  readonly state: PowerState;
+}
+
+/** The desired state at `window.start` and every change of state inside the window. */
+export interface Plan {
+  readonly window: Interval;
+  readonly initial: PowerState;
+  /** In time order, alternating, strictly after `window.start` and before `window.end`. */
+  readonly transitions: readonly Transition[];
+}

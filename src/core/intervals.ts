@@ -1,0 +1,66 @@
+/**
+ * Interval algebra over half-open `[start, end)` spans of instants.
+ *
+ * A "normalized" list is sorted by start, with no empty, overlapping or touching
+ * members; every function here returns one.
+ */
+import type { Instant, Interval } from './glossary.js';
+
+/** Union of any intervals: order-independent, overlapping and touching ones merge. */
+export function union(intervals: Iterable<Interval>): Interval[] {
+  const sorted = [...intervals].filter((i) => i.start < i.end).sort((a, b) => a.start - b.start);
+  const merged: Interval[] = [];
+  for (const next of sorted) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && next.start <= last.end) {
+      if (next.end > last.end) merged[merged.length - 1] = { start: last.start, end: next.end };
+    } else {
+      merged.push(next);
+    }
+  }
+  return merged;
+}
+
+/** The parts of `from` not covered by `remove`; both must be normalized. */
+export function subtract(from: readonly Interval[], remove: readonly Interval[]): Interval[] {
+  const result: Interval[] = [];
+  let r = 0;
+  for (const interval of from) {
+    let start = interval.start;
+    while (r < remove.length && remove[r]!.end <= start) r++;
+    let k = r;
+    while (k < remove.length && remove[k]!.start < interval.end) {
+      const cut = remove[k]!;
+      if (cut.start > start) result.push({ start, end: cut.start });
+      start = Math.max(start, cut.end);
+      k++;
+    }
+    if (start < interval.end) result.push({ start, end: interval.end });
+  }
+  return result;
+}
+
+/** The parts of a normalized list inside `window`. */
+export function clip(intervals: readonly Interval[], window: Interval): Interval[] {
+  const result: Interval[] = [];
+  for (const i of intervals) {
+    const start = Math.max(i.start, window.start);
+    const end = Math.min(i.end, window.end);
+    if (start < end) result.push({ start, end });
+  }
+  return result;
+}
+
+/** Whether `t` lies in one of a normalized list of intervals, by binary search. */
+export function covers(intervals: readonly Interval[], t: Instant): boolean {
+  let lo = 0;
+  let hi = intervals.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const i = intervals[mid]!;
+    if (t < i.start) hi = mid - 1;
+    else if (t >= i.end) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}

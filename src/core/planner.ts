@@ -1,0 +1,121 @@
+/**
+ * Desired state and transitions of environments.
+ *
+ * Desired state at t: hold-off wins; otherwise on if a hold-on, a reservation or
+ * the schedule says on; otherwise off. The planner computes it as intervals for a
+ * whole window at once: each schedule is evaluated once however many environments
+ * share it, and a {@link Timeline} answers "state at t" by binary search.
+ */
+import type {
+  Environment,
+  Hold,
+  Instant,
+  Interval,
+  Plan,
+  PowerState,
+  Reservation,
+  Schedule,
+  Transition,
+} from './glossary.js';
+import { clip, covers, subtract, union } from './intervals.js';
+import { scheduleOnIntervals } from './schedule.js';
+
+/** Everything the planner reads: the fleet's schedules, environments, reservations and holds. */
+export interface Fleet {
+  readonly schedules: ReadonlyMap<string, Schedule>;
+  readonly environments: readonly Environment[];
+  readonly reservations: readonly Reservation[];
+  readonly holds: readonly Hold[];
+}
+
+/** The desired state of one environment across a window. */
+export class Timeline {
+  constructor(
+    readonly window: Interval,
+    /** Normalized on-intervals, clipped to the window. */
+    readonly on: readonly Interval[],
+  ) {}
+
+  /** Desired state at `t`, which must lie inside the window. */
+  stateAt(t: Instant): PowerState {
+    if (t < this.window.start || t >= this.window.end) {
+      throw new RangeError(`instant ${new Date(t).toISOString()} is outside the planned window`);
+    }
+    return covers(this.on, t) ? 'on' : 'off';
+  }
+
+  plan(): Plan {
+    const transitions: Transition[] = [];
+    for (const { start, end } of this.on) {
+      if (start > this.window.start) transitions.push({ at: start, state: 'on' });
+      if (end < this.window.end) transitions.push({ at: end, state: 'off' });
+    }
+    return { window: this.window, initial: this.stateAt(this.window.start), transitions };
+  }
+}
+
+/**
+ * Timelines of the fleet's environments over `window` (all of them, or those named).
+ * Schedules are evaluated once each.
+ */
+export function planFleet(
+  fleet: Fleet,
+  window: Interval,
+  only?: ReadonlySet<string>,
+): Map<string, Timeline> {
+  const environments = fleet.environments.filter((e) => only === undefined || only.has(e.name));
+  const scheduleOn = new Map<string, Interval[]>();
+  const reservations = groupByEnvironment(fleet.reservations);
+  const holds = groupByEnvironment(fleet.holds);
+  const timelines = new Map<string, Timeline>();
+  for (const environment of environments) {
+    let fromSchedule: Interval[] = [];
+    const scheduleName = environment.schedule;
+    if (scheduleName !== undefined) {
+      const schedule = fleet.schedules.get(scheduleName);
+      if (schedule === undefined) throw new Error(`environment "${environment.name}" names unknown schedule "${scheduleName}"`);
+      fromSchedule = scheduleOn.get(scheduleName) ?? scheduleOnIntervals(schedule, window);
+      scheduleOn.set(scheduleName, fromSchedule);
+    }
+    timelines.set(
+      environment.name,
+      environmentTimeline(window, fromSchedule, reservations.get(environment.name), holds.get(environment.name)),
+    );
+  }
+  return timelines;
+}
+
+/** Combines schedule, reservations and holds by the desired-state rule. */
+export function environmentTimeline(
+  window: Interval,
+  scheduleOn: readonly Interval[],
+  reservations: readonly Reservation[] = [],
+  holds: readonly Hold[] = [],
+): Timeline {
+  const asInterval = (start: Instant, end: Instant): Interval => ({ start, end });
+  const holdInterval = (h: Hold) => asInterval(h.from ?? Number.NEGATIVE_INFINITY, h.until);
+  const on = union([
+    ...scheduleOn,
+    ...reservations.map((r) => asInterval(r.from, r.to)),
+    ...holds.filter((h) => h.state === 'on').map(holdInterval),
+  ]);
+  const off = union(holds.filter((h) => h.state === 'off').map(holdInterval));
+  return new Timeline(window, clip(subtract(on, off), window));
+}
+
+/** Desired state of one environment at one instant. */
+export function desiredStateAt(fleet: Fleet, environment: string, t: Instant): PowerState {
+  const timeline = planFleet(fleet, { start: t, end: t + 1 }, new Set([environment])).get(environment);
+  if (timeline === undefined) throw new Error(`unknown environment "${environment}"`);
+  return timeline.stateAt(t);
+}
+
+function groupByEnvironment<T extends { readonly environment: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.environment);
+    if (group === undefined) groups.set(item.environment, [item]);
+    else group.push(item);
+  }
+  return groups;
+}

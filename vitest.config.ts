@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // The suite never reads the wall clock for behaviour; a fixed zone keeps
+    // any accidental local-time formatting reproducible across machines.
+    env: { TZ: 'UTC' },
+  },
+});
