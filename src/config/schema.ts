@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Expression, Period } from '../core/glossary.js';
-import type { Parsed } from '../core/expressions.js';
+import type { Parsed } from '../core/glossary.js';
 import { parseExpression } from '../core/expressions.js';
 import { isKnownHolidayRegion } from '../core/holidays.js';
 import { parseClock, parseDays, parseMonthdays, parseMonths } from '../core/period-fields.js';

@@ -7,10 +7,9 @@
  * used, so cron expressions and weekly periods follow exactly the same rule.
  */
 import { Cron } from 'croner';
-import type { Expression } from './glossary.js';
+import type { Expression, Parsed } from './glossary.js';
+import { isRealDate } from './time-text.js';
 import type { WallTime } from './zone.js';
-
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 const EXAMPLE_EVENTBRIDGE = 'cron(0 7 ? * MON-FRI *)';
 
@@ -35,7 +34,7 @@ function fail(error: string): Parsed<never> {
 function parseAt(source: string): Parsed<Expression> {
   const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/i.exec(source);
   const local = match?.[1];
-  if (local === undefined || Number.isNaN(Date.parse(`${local}Z`))) {
+  if (local === undefined || !isRealDate(local.slice(0, 10)) || Number.isNaN(Date.parse(`${local}Z`))) {
     return fail(`${source} is not a valid at() expression; write at(yyyy-mm-ddThh:mm:ss), e.g. at(2026-12-24T18:00:00)`);
   }
   return { ok: true, value: { source, syntax: 'at', pattern: local } };

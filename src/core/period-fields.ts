@@ -5,7 +5,7 @@
  * calendar matching is croner's.
  */
 import type { MinuteOfDay } from './glossary.js';
-import type { Parsed } from './expressions.js';
+import type { Parsed } from './glossary.js';
 
 const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];

@@ -4,7 +4,7 @@
  * (local midnight).
  */
 import type { Instant } from './glossary.js';
-import type { Parsed } from './expressions.js';
+import type { Parsed } from './glossary.js';
 import { toInstant } from './zone.js';
 
 const LOCAL = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;
