@@ -116,11 +116,16 @@ function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
     }
     case 'invalid_union': {
       const nested = issue.errors.flat();
+      if (issue.input === undefined) {
+        return [locate(path, 'error', `"${String(path[path.length - 1])}" is missing; add it (see docs/config.md)`)];
+      }
       if (nested.length > 0 && nested.every((i) => i.code === 'invalid_type')) {
         return [locate(path, 'error', `found ${describeValue(issue.input)}; see docs/config.md for what this field takes`)];
       }
       return nested.filter((i) => i.code !== 'invalid_type').flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate));
     }
+    case 'invalid_key':
+      return issue.issues.map((i) => locate(path, 'error', i.message));
     default:
       return [locate(path, 'error', issue.message)];
   }
@@ -195,7 +200,9 @@ function offsetOf(doc: Document, path: Path, pointAtKey: boolean): number {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
       if (pair === undefined) break;
       const last = index === path.length - 1;
-      const target = (last && pointAtKey) || pair.value === null ? pair.key : pair.value;
+      // A whole mapping or list is named by its key; a scalar by its value.
+      const named = pointAtKey || isMap(pair.value) || isSeq(pair.value);
+      const target = (last && named) || pair.value === null ? pair.key : pair.value;
       offset = (target as Node | null)?.range?.[0] ?? offset;
       node = pair.value;
     } else if (isSeq(node) && typeof segment === 'number') {

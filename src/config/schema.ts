@@ -48,7 +48,7 @@ export const timeZone = z.string().superRefine((zone, ctx) => {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const name = (what: string) =>
   z.string().regex(NAME, {
-    message: `a ${what} name uses letters, digits, ".", "_" and "-", and starts with a letter or digit`,
+    message: `${what} names use letters, digits, ".", "_" and "-", and start with a letter or digit; rename it`,
   });
 
 const period = z

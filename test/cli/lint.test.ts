@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { cli, configFile } from './run.js';
+
+async function lint(text: string) {
+  return cli(['lint', '--config', configFile(text)]);
+}
+
+const USED = (schedule: string) => `environments:\n  dev: { schedule: ${schedule} }\n`;
+
+describe('lightsout lint warns about likely mistakes, with the fix, and exits 0', () => {
+  it.each([
+    [
+      'EventBridge day-of-week written with numbers',
+      `schedules:\n  s:\n    start: "cron(0 7 ? * 1-5 *)"\n    stop: "cron(0 19 ? * MON-FRI *)"\n${USED('s')}`,
+      ':3:12: warning: schedules.s.start: day-of-week "1-5" counts from Sunday in EventBridge, so it means SUN-THU; if you meant MON-FRI, write MON-FRI',
+    ],
+    [
+      'a schedule that is never on',
+      `schedules:\n  s:\n    periods: [{ monthdays: 31, months: feb, start: "07:00", stop: "19:00" }]\n${USED('s')}`,
+      'warning: schedules.s: this schedule is never on in the next 12 months',
+    ],
+    [
+      'a schedule that is never off',
+      `schedules:\n  s:\n    periods: [{ start: "00:00", stop: "24:00" }]\n${USED('s')}`,
+      'warning: schedules.s: this schedule is never off in the next 12 months',
+    ],
+    [
+      'start and stop that fire at the same instant',
+      `schedules:\n  s:\n    start: "0 7 * * 1-5"\n    stop: "0 7,19 * * 1-5"\n${USED('s')}`,
+      'warning: schedules.s.stop: start and stop both fire at 2026-06-01T07:00:00.000Z',
+    ],
+    [
+      'a period whose stop equals its start',
+      `schedules:\n  s:\n    periods: [{ days: mon, start: "07:00", stop: "07:00" }]\n${USED('s')}`,
+      'warning: schedules.s.periods[0].stop: stop equals start (07:00), which lightsout reads as on for 24 hours',
+    ],
+    ['an environment with no schedule', 'environments:\n  dev: { team: x }\n', ':2:3: warning: environments.dev: this environment has no schedule'],
+    [
+      'a schedule nobody uses',
+      `schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n  unused:\n    periods: [{ start: "07:00", stop: "19:00" }]\n${USED('s')}`,
+      'warning: schedules.unused: no environment uses this schedule',
+    ],
+    [
+      'a reservation already over',
+      `environments:\n  dev: { team: x }\nreservations:\n  - { environment: dev, from: "2026-01-01T09:00", to: "2026-01-01T10:00" }\n`,
+      'warning: reservations[0]: this reservation ended at 2026-01-01T10:00:00.000Z; remove it',
+    ],
+  ])('%s', async (_, text, warning) => {
+    const result = await lint(text);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(warning);
+  });
+
+  it('EventBridge day names and # counts are not numeric days', async () => {
+    const result = await lint(`schedules:\n  s:\n    start: "cron(0 7 ? * MON#1 *)"\n    stop: "cron(0 19 ? * MON#1 *)"\n${USED('s')}`);
+    expect(result.out).not.toContain('counts from Sunday');
+  });
+
+  it('says so when there is nothing to warn about', async () => {
+    const result = await lint(`schedules:\n  s:\n    periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]\n${USED('s')}`);
+    expect(result).toMatchObject({ code: 0, err: '' });
+    expect(result.out).toMatch(/lightsout\.yaml: no problems found$/);
+  });
+
+  it('exits 1 on schema errors and counts them', async () => {
+    const result = await lint('timezone: Nowhere/City\nschedules:\n  s: {}\n');
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/lightsout\.yaml: 2 errors$/);
+  });
+
+  it('finds nothing wrong in the worked example but its deliberate teaching cases', async () => {
+    const result = await cli(['lint', '--config', 'examples/lightsout.yaml']);
+    expect(result.code).toBe(0);
+    expect(result.out).not.toContain('never');
+  });
+});
