@@ -12,10 +12,16 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
     return EXIT.invalidConfig;
   }
   const { config } = loaded;
-  const warnings = lintFleet(config.fleet, io.now()).map((w) => config.locate(w.path, 'warning', w.message));
+  const warnings = lintFleet(config.fleet, io.now()).map((w) =>
+    config.locate(w.path, 'warning', w.message),
+  );
   warnings.sort((a, b) => a.line - b.line || a.column - b.column);
   for (const w of warnings) io.out(formatDiagnostic(w));
-  io.out(warnings.length === 0 ? `${options.config}: no problems found` : `${options.config}: ${plural(warnings.length, 'warning')}`);
+  io.out(
+    warnings.length === 0
+      ? `${options.config}: no problems found`
+      : `${options.config}: ${plural(warnings.length, 'warning')}`,
+  );
   return EXIT.ok;
 }
 

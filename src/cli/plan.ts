@@ -34,7 +34,9 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
   const selected = selectEnvironments(fleet, options.env);
   const timelines = planFleet(fleet, window, new Set(selected.map((e) => e.name)));
   const plans = new Map(selected.map((e) => [e.name, timelines.get(e.name)!.plan()]));
-  io.out(options.json === true ? JSON.stringify(planJson(plans)) : planText(fleet, selected, plans));
+  io.out(
+    options.json === true ? JSON.stringify(planJson(plans)) : planText(fleet, selected, plans),
+  );
   return EXIT.ok;
 }
 
@@ -42,13 +44,20 @@ function planWindow(options: PlanOptions, zone: string, now: Instant): Interval 
   const read = (flag: string, text: string | undefined, fallback: Instant): Instant => {
     if (text === undefined) return fallback;
     const parsed = parseInstant(text, zone);
-    if (!parsed.ok) throw new UsageError(`--${flag} "${text}" is not a date and time; ${INSTANT_HINT.replace('the zone', `the config's timezone, ${zone}`)}`);
+    if (!parsed.ok)
+      throw new UsageError(
+        `--${flag} "${text}" is not a date and time; ${INSTANT_HINT.replace('the zone', `the config's timezone, ${zone}`)}`,
+      );
     return parsed.value;
   };
   const start = read('from', options.from, now);
   const end = read('to', options.to, start + DEFAULT_DAYS * DAY);
-  if (end <= start) throw new UsageError(`--to (${iso(end)}) must be later than --from (${iso(start)})`);
-  if (end - start > MAX_DAYS * DAY) throw new UsageError(`the window is longer than ${MAX_DAYS} days; plan a shorter window with --from and --to`);
+  if (end <= start)
+    throw new UsageError(`--to (${iso(end)}) must be later than --from (${iso(start)})`);
+  if (end - start > MAX_DAYS * DAY)
+    throw new UsageError(
+      `the window is longer than ${MAX_DAYS} days; plan a shorter window with --from and --to`,
+    );
   return { start, end };
 }
 
@@ -58,7 +67,9 @@ function selectEnvironments(fleet: Fleet, names: readonly string[] | undefined):
   return names.map((name) => {
     const found = byName.get(name);
     if (found === undefined) {
-      throw new UsageError(`--env "${name}" is not an environment of this config; known: ${[...byName.keys()].join(', ')}`);
+      throw new UsageError(
+        `--env "${name}" is not an environment of this config; known: ${[...byName.keys()].join(', ')}`,
+      );
     }
     return found;
   });
@@ -76,24 +87,42 @@ export function planJson(plans: ReadonlyMap<string, Plan>): unknown {
   return { environments };
 }
 
-function planText(fleet: Fleet, environments: readonly Environment[], plans: ReadonlyMap<string, Plan>): string {
+function planText(
+  fleet: Fleet,
+  environments: readonly Environment[],
+  plans: ReadonlyMap<string, Plan>,
+): string {
   return environments.map((e) => environmentText(fleet, e, plans.get(e.name)!)).join('\n\n');
 }
 
 function environmentText(fleet: Fleet, environment: Environment, plan: Plan): string {
   const zone = environment.timezone;
-  const schedule = environment.schedule === undefined ? undefined : fleet.schedules.get(environment.schedule);
+  const schedule =
+    environment.schedule === undefined ? undefined : fleet.schedules.get(environment.schedule);
   const lines = [
     `${environment.name}${environment.team === undefined ? '' : ` (team ${environment.team})`}`,
     schedule === undefined
       ? '  schedule: none; off unless reserved or held on'
       : `  schedule ${schedule.name}: ${describeSchedule(schedule)}`,
     ...fleet.reservations
-      .filter((r) => r.environment === environment.name && r.to > plan.window.start && r.from < plan.window.end)
+      .filter(
+        (r) =>
+          r.environment === environment.name &&
+          r.to > plan.window.start &&
+          r.from < plan.window.end,
+      )
       .map((r) => `  reservation: ${local(r.from, zone)} until ${local(r.to, zone)}`),
     ...fleet.holds
-      .filter((h) => h.environment === environment.name && h.until > plan.window.start && (h.from ?? -Infinity) < plan.window.end)
-      .map((h) => `  hold: ${h.state}${h.from === undefined ? '' : ` from ${local(h.from, zone)}`} until ${local(h.until, zone)}`),
+      .filter(
+        (h) =>
+          h.environment === environment.name &&
+          h.until > plan.window.start &&
+          (h.from ?? -Infinity) < plan.window.end,
+      )
+      .map(
+        (h) =>
+          `  hold: ${h.state}${h.from === undefined ? '' : ` from ${local(h.from, zone)}`} until ${local(h.until, zone)}`,
+      ),
     `  ${plan.initial} at ${local(plan.window.start, zone)} (${iso(plan.window.start)})`,
   ];
   if (plan.transitions.length === 0) {

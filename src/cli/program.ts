@@ -1,35 +1,66 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { lintCommand } from './lint.js';
 import { planCommand } from './plan.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 
-const VERSION = '0.1.0';
+// src/cli and dist/cli both sit two levels below package.json.
+const { version: VERSION } = createRequire(import.meta.url)('../../package.json') as {
+  version: string;
+};
 
 /** Runs the `lightsout` command line with `args` (without node and script) and returns the exit code. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command('lightsout')
-    .description('Turns cloud environments off when nobody needs them and back on when somebody does.')
+    .description(
+      'Turns cloud environments off when nobody needs them and back on when somebody does.',
+    )
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => { io.out(s.trimEnd()); }, writeErr: (s) => { io.err(s.trimEnd()); } });
-
-  program
-    .command('plan')
-    .description('show the desired state of each environment and its transitions in a window (default: now to now + 7 days)')
-    .requiredOption('-c, --config <file>', 'the lightsout.yaml to read')
-    .option('--from <iso>', 'start of the window (ISO 8601; without an offset, in the config timezone)')
-    .option('--to <iso>', 'end of the window, exclusive (default: --from + 7 days)')
-    .addOption(new Option('--env <name...>', 'only these environments'))
-    .option('--json', 'print JSON: {"environments": {NAME: {"initial", "transitions": [{"at", "state"}]}}}')
-    .action(async (options: { config: string; from?: string; to?: string; env?: string[]; json?: boolean }) => {
-      code = await planCommand(options, io);
+    .configureOutput({
+      writeOut: (s) => {
+        io.out(s.trimEnd());
+      },
+      writeErr: (s) => {
+        io.err(s.trimEnd());
+      },
     });
 
   program
+    .command('plan')
+    .description(
+      'show the desired state of each environment and its transitions in a window (default: now to now + 7 days)',
+    )
+    .requiredOption('-c, --config <file>', 'the lightsout.yaml to read')
+    .option(
+      '--from <iso>',
+      'start of the window (ISO 8601; without an offset, in the config timezone)',
+    )
+    .option('--to <iso>', 'end of the window, exclusive (default: --from + 7 days)')
+    .addOption(new Option('--env <name...>', 'only these environments'))
+    .option(
+      '--json',
+      'print JSON: {"environments": {NAME: {"initial", "transitions": [{"at", "state"}]}}}',
+    )
+    .action(
+      async (options: {
+        config: string;
+        from?: string;
+        to?: string;
+        env?: string[];
+        json?: boolean;
+      }) => {
+        code = await planCommand(options, io);
+      },
+    );
+
+  program
     .command('lint')
-    .description('check a config: errors exit 1; warnings for likely mistakes are printed with their fix and exit 0')
+    .description(
+      'check a config: errors exit 1; warnings for likely mistakes are printed with their fix and exit 0',
+    )
     .requiredOption('-c, --config <file>', 'the lightsout.yaml to check')
     .action(async (options: { config: string }) => {
       code = await lintCommand(options, io);

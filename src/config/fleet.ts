@@ -36,7 +36,10 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
   for (const [name, e] of Object.entries(doc.environments)) {
     const schedule = e.schedule === undefined ? undefined : schedules.get(e.schedule);
     if (e.schedule !== undefined && schedule === undefined) {
-      issues.push({ path: ['environments', name, 'schedule'], message: unknownName('schedule', e.schedule, [...schedules.keys()]) });
+      issues.push({
+        path: ['environments', name, 'schedule'],
+        message: unknownName('schedule', e.schedule, [...schedules.keys()]),
+      });
     }
     environments.push({
       name,
@@ -53,14 +56,20 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
     const path = ['reservations', index];
     const zone = zoneOf.get(r.environment);
     if (zone === undefined) {
-      issues.push({ path: [...path, 'environment'], message: unknownName('environment', r.environment, environmentNames) });
+      issues.push({
+        path: [...path, 'environment'],
+        message: unknownName('environment', r.environment, environmentNames),
+      });
       return;
     }
     const from = instant(r.from, zone, [...path, 'from'], issues);
     const to = instant(r.to, zone, [...path, 'to'], issues);
     if (from === undefined || to === undefined) return;
     if (to <= from) {
-      issues.push({ path: [...path, 'to'], message: `the reservation ends (${r.to}) at or before it starts (${r.from}); make "to" later than "from"` });
+      issues.push({
+        path: [...path, 'to'],
+        message: `the reservation ends (${r.to}) at or before it starts (${r.from}); make "to" later than "from"`,
+      });
       return;
     }
     reservations.push({ environment: r.environment, from, to });
@@ -71,17 +80,29 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
     const path = ['holds', index];
     const zone = zoneOf.get(h.environment);
     if (zone === undefined) {
-      issues.push({ path: [...path, 'environment'], message: unknownName('environment', h.environment, environmentNames) });
+      issues.push({
+        path: [...path, 'environment'],
+        message: unknownName('environment', h.environment, environmentNames),
+      });
       return;
     }
     const until = instant(h.until, zone, [...path, 'until'], issues);
-    const from = h.from === undefined ? undefined : instant(h.from, zone, [...path, 'from'], issues);
+    const from =
+      h.from === undefined ? undefined : instant(h.from, zone, [...path, 'from'], issues);
     if (until === undefined || (h.from !== undefined && from === undefined)) return;
     if (from !== undefined && until <= from) {
-      issues.push({ path: [...path, 'until'], message: `the hold ends (${h.until}) at or before it starts (${h.from ?? ''}); make "until" later than "from"` });
+      issues.push({
+        path: [...path, 'until'],
+        message: `the hold ends (${h.until}) at or before it starts (${h.from ?? ''}); make "until" later than "from"`,
+      });
       return;
     }
-    holds.push({ environment: h.environment, state: h.state, until, ...(from === undefined ? {} : { from }) });
+    holds.push({
+      environment: h.environment,
+      state: h.state,
+      until,
+      ...(from === undefined ? {} : { from }),
+    });
   });
 
   return { fleet: { schedules, environments, reservations, holds }, issues };
@@ -95,6 +116,7 @@ function instant(text: string, zone: string, path: Path, issues: FleetIssue[]): 
 }
 
 function unknownName(kind: string, name: string, known: readonly string[]): string {
-  const list = known.length === 0 ? `no ${kind}s are defined` : `known ${kind}s: ${known.join(', ')}`;
+  const list =
+    known.length === 0 ? `no ${kind}s are defined` : `known ${kind}s: ${known.join(', ')}`;
   return `there is no ${kind} "${name}" (${list}); fix the name or define it under ${kind}s:`;
 }

@@ -41,8 +41,16 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
-    return fail({ severity: 'error', file, line: 0, column: 0, path: '', message: `cannot read the config file (${reason}); pass an existing file with --config FILE` });
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+    return fail({
+      severity: 'error',
+      file,
+      line: 0,
+      column: 0,
+      path: '',
+      message: `cannot read the config file (${reason}); pass an existing file with --config FILE`,
+    });
   }
   return parseConfig(text, file);
 }
@@ -66,7 +74,12 @@ export function parseConfig(text: string, file: string): LoadResult {
       })),
     );
   }
-  const locate = (path: Path, severity: Diagnostic['severity'], message: string, key?: string): Diagnostic => ({
+  const locate = (
+    path: Path,
+    severity: Diagnostic['severity'],
+    message: string,
+    key?: string,
+  ): Diagnostic => ({
     severity,
     file,
     ...at(offsetOf(yaml, key === undefined ? path : [...path, key], key !== undefined)),
@@ -75,7 +88,13 @@ export function parseConfig(text: string, file: string): LoadResult {
   });
   const raw: unknown = yaml.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return fail(locate([], 'error', 'the config must be a mapping with timezone, schedules and environments; see examples/lightsout.yaml'));
+    return fail(
+      locate(
+        [],
+        'error',
+        'the config must be a mapping with timezone, schedules and environments; see examples/lightsout.yaml',
+      ),
+    );
   }
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
@@ -85,7 +104,12 @@ export function parseConfig(text: string, file: string): LoadResult {
   if (issues.length > 0) return fail(...issues.map((i) => locate(i.path, 'error', i.message)));
   return {
     ok: true,
-    config: { file, document: parsed.data, fleet, locate: (path, severity, message) => locate(path, severity, message) },
+    config: {
+      file,
+      document: parsed.data,
+      fleet,
+      locate: (path, severity, message) => locate(path, severity, message),
+    },
   };
 }
 
@@ -93,7 +117,12 @@ function fail(...diagnostics: Diagnostic[]): LoadResult {
   return { ok: false, diagnostics };
 }
 
-type Locate = (path: Path, severity: Diagnostic['severity'], message: string, key?: string) => Diagnostic;
+type Locate = (
+  path: Path,
+  severity: Diagnostic['severity'],
+  message: string,
+  key?: string,
+) => Diagnostic;
 
 function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
@@ -102,7 +131,10 @@ function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
       const allowed = allowedKeys(path);
       return issue.keys.map((key) => {
         const guess = allowed.length > 0 ? closest(key, allowed) : undefined;
-        const hint = guess === undefined ? 'remove it' : `did you mean "${guess}"? Keys allowed here: ${allowed.join(', ')}`;
+        const hint =
+          guess === undefined
+            ? 'remove it'
+            : `did you mean "${guess}"? Keys allowed here: ${allowed.join(', ')}`;
         return locate(path, 'error', `unknown key "${key}"; ${hint}`, key);
       });
     }
@@ -117,12 +149,26 @@ function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
     case 'invalid_union': {
       const nested = issue.errors.flat();
       if (issue.input === undefined) {
-        return [locate(path, 'error', `"${String(path[path.length - 1])}" is missing; add it (see docs/config.md)`)];
+        return [
+          locate(
+            path,
+            'error',
+            `"${String(path[path.length - 1])}" is missing; add it (see docs/config.md)`,
+          ),
+        ];
       }
       if (nested.length > 0 && nested.every((i) => i.code === 'invalid_type')) {
-        return [locate(path, 'error', `found ${describeValue(issue.input)}; see docs/config.md for what this field takes`)];
+        return [
+          locate(
+            path,
+            'error',
+            `found ${describeValue(issue.input)}; see docs/config.md for what this field takes`,
+          ),
+        ];
       }
-      return nested.filter((i) => i.code !== 'invalid_type').flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate));
+      return nested
+        .filter((i) => i.code !== 'invalid_type')
+        .flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate));
     }
     case 'invalid_key':
       return issue.issues.map((i) => locate(path, 'error', i.message));
@@ -132,7 +178,13 @@ function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
 }
 
 function describeExpected(expected: string): string {
-  const names: Record<string, string> = { string: 'a text', number: 'a number', object: 'a mapping of keys to values', array: 'a list', record: 'a mapping of names to entries' };
+  const names: Record<string, string> = {
+    string: 'a text',
+    number: 'a number',
+    object: 'a mapping of keys to values',
+    array: 'a list',
+    record: 'a mapping of names to entries',
+  };
   return names[expected] ?? expected;
 }
 
@@ -159,7 +211,9 @@ function allowedKeys(path: Path): string[] {
       schema = def.element;
     } else if (def?.type === 'union') {
       const options = def.options as unknown[];
-      const objects = options.map((o) => defOf(unwrap(o))).filter((d) => d?.type === 'object' || d?.type === 'array');
+      const objects = options
+        .map((o) => defOf(unwrap(o)))
+        .filter((d) => d?.type === 'object' || d?.type === 'array');
       schema = objects.find((d) => (typeof segment === 'number') === (d?.type === 'array'))?.self;
     } else {
       return [];
@@ -185,7 +239,8 @@ function unwrap(schema: unknown): unknown {
   for (;;) {
     const def = defOf(current);
     if (def === undefined) return current;
-    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') current = def.innerType;
+    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable')
+      current = def.innerType;
     else if (def.type === 'pipe') current = defOf(def.in)?.type === 'transform' ? def.out : def.in;
     else return current;
   }
@@ -194,10 +249,12 @@ function unwrap(schema: unknown): unknown {
 /** Offset in the text of the node at `path`, or of its nearest ancestor that exists. */
 function offsetOf(doc: Document, path: Path, pointAtKey: boolean): number {
   let node: unknown = doc.contents;
-  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  let offset = doc.contents?.range?.[0] ?? 0;
   for (const [index, segment] of path.entries()) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = node.items.find(
+        (p) => isScalar(p.key) && String(p.key.value) === String(segment),
+      );
       if (pair === undefined) break;
       const last = index === path.length - 1;
       // A whole mapping or list is named by its key; a scalar by its value.

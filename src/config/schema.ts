@@ -73,7 +73,10 @@ const dateOrRange = z.string().transform((text, ctx): string[] => {
     return z.NEVER;
   }
   if (to < from) {
-    ctx.addIssue({ code: 'custom', message: `the range "${text}" ends before it starts; write it as "${to}..${from}"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `the range "${text}" ends before it starts; write it as "${to}..${from}"`,
+    });
     return z.NEVER;
   }
   return datesBetween(from, to);
@@ -94,28 +97,31 @@ const holidays = z.strictObject({
 });
 
 /** `except:` is a list of dates, ranges and `{ holidays: FR }`, or one `{ holidays, dates }` object. */
-const except = z
-  .union([holidays, z.array(z.union([dateOrRange, holidays]))])
-  .transform((value) => {
-    const items = Array.isArray(value) ? value : [value];
-    const dates: string[] = [];
-    const regions: string[] = [];
-    for (const item of items) {
-      if (Array.isArray(item)) {
-        dates.push(...item);
-      } else {
-        regions.push(...[item.holidays].flat());
-        dates.push(...item.dates.flat());
-      }
+const except = z.union([holidays, z.array(z.union([dateOrRange, holidays]))]).transform((value) => {
+  const items = Array.isArray(value) ? value : [value];
+  const dates: string[] = [];
+  const regions: string[] = [];
+  for (const item of items) {
+    if (Array.isArray(item)) {
+      dates.push(...item);
+    } else {
+      regions.push(...[item.holidays].flat());
+      dates.push(...item.dates.flat());
     }
-    return { dates: [...new Set(dates)].sort(), holidays: [...new Set(regions)] };
-  });
+  }
+  return { dates: [...new Set(dates)].sort(), holidays: [...new Set(regions)] };
+});
 
 const schedule = z
   .strictObject({
     description: z.string().optional(),
     timezone: timeZone.optional(),
-    periods: z.array(period).min(1, { message: 'list at least one period, e.g. { days: mon-fri, start: "07:00", stop: "19:00" }' }).optional(),
+    periods: z
+      .array(period)
+      .min(1, {
+        message: 'list at least one period, e.g. { days: mon-fri, start: "07:00", stop: "19:00" }',
+      })
+      .optional(),
     start: expression.optional(),
     stop: expression.optional(),
     except: except.optional(),
@@ -125,12 +131,14 @@ const schedule = z
     if (s.periods !== undefined && hasExpressions) {
       ctx.addIssue({
         code: 'custom',
-        message: 'a schedule has either periods or start/stop expressions, not both; move one of them into a schedule of its own',
+        message:
+          'a schedule has either periods or start/stop expressions, not both; move one of them into a schedule of its own',
       });
     } else if (s.periods === undefined && !hasExpressions) {
       ctx.addIssue({
         code: 'custom',
-        message: 'a schedule needs periods (e.g. periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]) or both start and stop expressions',
+        message:
+          'a schedule needs periods (e.g. periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]) or both start and stop expressions',
       });
     } else if (hasExpressions && (s.start === undefined || s.stop === undefined)) {
       const missing = s.start === undefined ? 'start' : 'stop';
@@ -158,14 +166,21 @@ const reservation = z.strictObject({
 
 const hold = z.strictObject({
   environment: z.string(),
-  state: z.enum(['on', 'off'], { message: 'a hold keeps an environment "on" or "off"; write state: on or state: off' }),
+  state: z.enum(['on', 'off'], {
+    message: 'a hold keeps an environment "on" or "off"; write state: on or state: off',
+  }),
   from: z.string().optional(),
   until: z.string(),
   note: z.string().optional(),
 });
 
 export const configSchema = z.strictObject({
-  version: z.literal(1, { message: 'this lightsout reads version 1 of the config format; write version: 1 or leave it out' }).default(1),
+  version: z
+    .literal(1, {
+      message:
+        'this lightsout reads version 1 of the config format; write version: 1 or leave it out',
+    })
+    .default(1),
   timezone: timeZone.default('UTC'),
   schedules: z.record(name('schedule'), schedule).default({}),
   environments: z.record(name('environment'), environment).default({}),

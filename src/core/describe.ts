@@ -30,11 +30,15 @@ export function describePeriod(period: Period): string {
 }
 
 export function describeExpression(expression: Expression): string {
-  if (expression.syntax === 'at') return `once at ${expression.pattern.replace('T', ' ').slice(0, 16)}`;
+  if (expression.syntax === 'at')
+    return `once at ${expression.pattern.replace('T', ' ').slice(0, 16)}`;
   const text =
     expression.syntax === 'cron'
       ? cronstrue.toString(expression.pattern, WORDS)
-      : cronstrue.toString(eventBridgeForCronstrue(expression.pattern), { ...WORDS, dayOfWeekStartIndexZero: false });
+      : cronstrue.toString(eventBridgeForCronstrue(expression.pattern), {
+          ...WORDS,
+          dayOfWeekStartIndexZero: false,
+        });
   return lowerFirst(text);
 }
 
@@ -51,7 +55,12 @@ function compactDates(dates: readonly string[]): string[] {
   for (const date of dates) {
     const run = runs[runs.length - 1];
     const previous = run?.[run.length - 1];
-    if (run !== undefined && previous !== undefined && Date.parse(date) - Date.parse(previous) === 86_400_000) run.push(date);
+    if (
+      run !== undefined &&
+      previous !== undefined &&
+      Date.parse(date) - Date.parse(previous) === 86_400_000
+    )
+      run.push(date);
     else runs.push([date]);
   }
   return runs.map((run) => (run.length === 1 ? run[0]! : `${run[0]!} to ${run[run.length - 1]!}`));

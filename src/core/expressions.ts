@@ -34,8 +34,14 @@ function fail(error: string): Parsed<never> {
 function parseAt(source: string): Parsed<Expression> {
   const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/i.exec(source);
   const local = match?.[1];
-  if (local === undefined || !isRealDate(local.slice(0, 10)) || Number.isNaN(Date.parse(`${local}Z`))) {
-    return fail(`${source} is not a valid at() expression; write at(yyyy-mm-ddThh:mm:ss), e.g. at(2026-12-24T18:00:00)`);
+  if (
+    local === undefined ||
+    !isRealDate(local.slice(0, 10)) ||
+    Number.isNaN(Date.parse(`${local}Z`))
+  ) {
+    return fail(
+      `${source} is not a valid at() expression; write at(yyyy-mm-ddThh:mm:ss), e.g. at(2026-12-24T18:00:00)`,
+    );
   }
   return { ok: true, value: { source, syntax: 'at', pattern: local } };
 }
@@ -109,8 +115,10 @@ function croneError(pattern: string, syntax: 'cron' | 'eventbridge-cron'): strin
   }
 }
 
+type CronSyntax = 'cron' | 'eventbridge-cron' | 'period';
+
 /** Croner evaluating on wall times: offset 0, so no zone is involved. */
-export function cronFor(pattern: string, syntax: 'cron' | 'eventbridge-cron' | 'period'): Cron {
+export function cronFor(pattern: string, syntax: CronSyntax): Cron {
   return new Cron(pattern, {
     paused: true,
     utcOffset: 0,
@@ -132,22 +140,51 @@ export interface Firings {
 
 export function firingsOf(expression: Expression): Firings {
   if (expression.syntax === 'at') return atFirings(Date.parse(`${expression.pattern}Z`));
-  return cronFirings(cronFor(expression.pattern, expression.syntax));
+  return cronFirings(expression.pattern, expression.syntax);
 }
 
-export function cronFirings(cron: Cron): Firings {
+/**
+ * Wall-time firings of a pattern, a calendar year at a time. Croner takes about
+ * 12 µs a firing; wall times do not depend on the zone, so every schedule that
+ * uses the same pattern, in any zone, shares one computation. Bounded, oldest out.
+ */
+const yearCache = new Map<string, readonly WallTime[]>();
+const YEAR_CACHE_LIMIT = 4_096;
+const crons = new Map<string, Cron>();
+
+function firingsInYear(pattern: string, syntax: CronSyntax, year: number): readonly WallTime[] {
+  const key = `${syntax}|${pattern}|${year}`;
+  const cached = yearCache.get(key);
+  if (cached !== undefined) return cached;
+  const cronKey = `${syntax}|${pattern}`;
+  const cron = crons.get(cronKey) ?? cronFor(pattern, syntax);
+  if (crons.size < YEAR_CACHE_LIMIT) crons.set(cronKey, cron);
+  const end = Date.UTC(year + 1, 0, 1);
+  const firings: WallTime[] = [];
+  // Croner's nextRun is exclusive of its argument; step back one ms to include New Year.
+  let next = cron.nextRun(new Date(Date.UTC(year, 0, 1) - 1));
+  while (next !== null && next.getTime() < end) {
+    firings.push(next.getTime());
+    next = cron.nextRun(next);
+  }
+  if (yearCache.size >= YEAR_CACHE_LIMIT) yearCache.delete(yearCache.keys().next().value!);
+  yearCache.set(key, firings);
+  return firings;
+}
+
+export function cronFirings(pattern: string, syntax: CronSyntax): Firings {
   return {
     between(from, to) {
       const result: WallTime[] = [];
-      // Croner's nextRun is exclusive of its argument; step back one ms to include `from`.
-      let next = cron.nextRun(new Date(from - 1));
-      while (next !== null && next.getTime() < to) {
-        result.push(next.getTime());
-        next = cron.nextRun(next);
+      const lastYear = new Date(to - 1).getUTCFullYear();
+      for (let year = new Date(from).getUTCFullYear(); year <= lastYear; year++) {
+        for (const t of firingsInYear(pattern, syntax, year))
+          if (t >= from && t < to) result.push(t);
       }
       return result;
     },
     lastBefore(t) {
+      const cron = crons.get(`${syntax}|${pattern}`) ?? cronFor(pattern, syntax);
       return cron.previousRuns(1, new Date(t))[0]?.getTime();
     },
   };

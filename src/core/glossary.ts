@@ -24,7 +24,8 @@ export type Instant = number;
 export type PowerState = 'on' | 'off';
 
 /** The result of parsing text written by a person: a value, or an error that says how to fix it. */
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Parsed<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 /** Half-open `[start, end)`; `start < end` always holds for stored intervals. */
 export interface Interval {

@@ -19,9 +19,12 @@ export function isKnownHolidayRegion(code: string): boolean {
   const lookup = new Holidays();
   if (!(country in lookup.getCountries())) return false;
   if (state === undefined) return true;
-  if (!(state in (lookup.getStates(country) ?? {}))) return false;
+  // The typings say object, but date-holidays returns undefined where a country has no states.
+  const states = lookup.getStates(country) as Record<string, string> | undefined;
+  if (states === undefined || !(state in states)) return false;
   if (region === undefined) return true;
-  return region in (lookup.getRegions(country, state) ?? {});
+  const regions = lookup.getRegions(country, state) as Record<string, string> | undefined;
+  return regions !== undefined && region in regions;
 }
 
 function calendar(code: string): Holidays {

@@ -21,13 +21,48 @@ export function union(intervals: Iterable<Interval>): Interval[] {
   return merged;
 }
 
+/**
+ * Union of a normalized list with a few more intervals, in linear time: the
+ * planner's common case of a long schedule list plus a handful of reservations.
+ */
+export function unionWith(
+  normalized: readonly Interval[],
+  extra: readonly Interval[],
+): readonly Interval[] {
+  if (extra.length === 0) return normalized;
+  const others = union(extra);
+  const merged: Interval[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < normalized.length || j < others.length) {
+    const a = normalized[i];
+    const b = others[j];
+    const next = b === undefined || (a !== undefined && a.start <= b.start) ? (i++, a!) : (j++, b);
+    const last = merged[merged.length - 1];
+    if (last !== undefined && next.start <= last.end) {
+      if (next.end > last.end) merged[merged.length - 1] = { start: last.start, end: next.end };
+    } else {
+      merged.push(next);
+    }
+  }
+  return merged;
+}
+
 /** The parts of `from` not covered by `remove`; both must be normalized. */
-export function subtract(from: readonly Interval[], remove: readonly Interval[]): Interval[] {
+export function subtract(
+  from: readonly Interval[],
+  remove: readonly Interval[],
+): readonly Interval[] {
+  if (remove.length === 0) return from;
   const result: Interval[] = [];
   let r = 0;
   for (const interval of from) {
     let start = interval.start;
     while (r < remove.length && remove[r]!.end <= start) r++;
+    if (r === remove.length || remove[r]!.start >= interval.end) {
+      result.push(interval); // untouched: share it rather than copy it
+      continue;
+    }
     let k = r;
     while (k < remove.length && remove[k]!.start < interval.end) {
       const cut = remove[k]!;
@@ -41,7 +76,11 @@ export function subtract(from: readonly Interval[], remove: readonly Interval[])
 }
 
 /** The parts of a normalized list inside `window`. */
-export function clip(intervals: readonly Interval[], window: Interval): Interval[] {
+export function clip(intervals: readonly Interval[], window: Interval): readonly Interval[] {
+  const first = intervals[0];
+  const last = intervals[intervals.length - 1];
+  if (first === undefined || (first.start >= window.start && last!.end <= window.end))
+    return intervals;
   const result: Interval[] = [];
   for (const i of intervals) {
     const start = Math.max(i.start, window.start);

@@ -27,7 +27,10 @@ export function lintFleet(fleet: Fleet, now: Instant): LintWarning[] {
     const at = ['schedules', schedule.name];
     const rule = schedule.rule;
     if (rule.kind === 'expressions') {
-      for (const [field, expression] of [['start', rule.start], ['stop', rule.stop]] as const) {
+      for (const [field, expression] of [
+        ['start', rule.start],
+        ['stop', rule.stop],
+      ] as const) {
         const numeric = numericEventBridgeWeekdays(expression);
         if (numeric !== undefined) warnings.push({ path: [...at, field], message: numeric });
       }
@@ -50,27 +53,50 @@ export function lintFleet(fleet: Fleet, now: Instant): LintWarning[] {
     }
     const on = scheduleOnIntervals(schedule, horizon);
     if (on.length === 0) {
-      warnings.push({ path: at, message: 'this schedule is never on in the next 12 months; check its days, dates and exceptions' });
+      warnings.push({
+        path: at,
+        message:
+          'this schedule is never on in the next 12 months; check its days, dates and exceptions',
+      });
     } else if (on.length === 1 && on[0]!.start === horizon.start && on[0]!.end === horizon.end) {
-      warnings.push({ path: at, message: 'this schedule is never off in the next 12 months; give it a stop time, or drop the schedule and keep the environment on with a hold' });
+      warnings.push({
+        path: at,
+        message:
+          'this schedule is never off in the next 12 months; give it a stop time, or drop the schedule and keep the environment on with a hold',
+      });
     }
     if (!used.has(schedule.name)) {
-      warnings.push({ path: at, message: 'no environment uses this schedule; remove it or set schedule: ' + schedule.name + ' on an environment' });
+      warnings.push({
+        path: at,
+        message:
+          'no environment uses this schedule; remove it or set schedule: ' +
+          schedule.name +
+          ' on an environment',
+      });
     }
   }
   for (const environment of fleet.environments) {
     if (environment.schedule === undefined) {
       warnings.push({
         path: ['environments', environment.name],
-        message: 'this environment has no schedule, so it stays off unless a reservation or a hold turns it on; add schedule: NAME if that is not what you want',
+        message:
+          'this environment has no schedule, so it stays off unless a reservation or a hold turns it on; add schedule: NAME if that is not what you want',
       });
     }
   }
   fleet.reservations.forEach((r, index) => {
-    if (r.to <= now) warnings.push({ path: ['reservations', index], message: `this reservation ended at ${new Date(r.to).toISOString()}; remove it` });
+    if (r.to <= now)
+      warnings.push({
+        path: ['reservations', index],
+        message: `this reservation ended at ${new Date(r.to).toISOString()}; remove it`,
+      });
   });
   fleet.holds.forEach((h, index) => {
-    if (h.until <= now) warnings.push({ path: ['holds', index], message: `this hold ended at ${new Date(h.until).toISOString()}; remove it` });
+    if (h.until <= now)
+      warnings.push({
+        path: ['holds', index],
+        message: `this hold ended at ${new Date(h.until).toISOString()}; remove it`,
+      });
   });
   return warnings;
 }
@@ -82,17 +108,28 @@ export function lintFleet(fleet: Fleet, now: Instant): LintWarning[] {
  */
 function numericEventBridgeWeekdays(expression: Expression): string | undefined {
   if (expression.syntax !== 'eventbridge-cron') return undefined;
-  const field = expression.source.replace(/^cron\(|\)$/gi, '').trim().split(/\s+/)[4] ?? '';
+  const field =
+    expression.source
+      .replace(/^cron\(|\)$/gi, '')
+      .trim()
+      .split(/\s+/)[4] ?? '';
   // Digits after "#" count occurrences, not days.
   if (!/(^|[^#\d])\d/.test(field)) return undefined;
   const rename = (names: (n: number) => string) =>
-    field.replace(/(#?)(\d+)/g, (all: string, hash: string, digits: string) => (hash === '' ? names(Number(digits)) : all));
+    field.replace(/(#?)(\d+)/g, (all: string, hash: string, digits: string) =>
+      hash === '' ? names(Number(digits)) : all,
+    );
   const asEventBridge = rename((n) => WEEKDAYS[(n - 1 + 7) % 7] ?? String(n));
   const asUnix = rename((n) => WEEKDAYS[n % 7] ?? String(n));
   return `day-of-week "${field}" counts from Sunday in EventBridge, so it means ${asEventBridge}; if you meant ${asUnix}, write ${asUnix}`;
 }
 
-function firstCommonFiring(zone: string, start: Expression, stop: Expression, window: Interval): Instant | undefined {
+function firstCommonFiring(
+  zone: string,
+  start: Expression,
+  stop: Expression,
+  window: Interval,
+): Instant | undefined {
   const stops = new Set(expressionFiringInstants(zone, firingsOf(stop), window));
   return expressionFiringInstants(zone, firingsOf(start), window).find((t) => stops.has(t));
 }

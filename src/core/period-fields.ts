@@ -8,7 +8,15 @@ import type { MinuteOfDay } from './glossary.js';
 import type { Parsed } from './glossary.js';
 
 const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
-const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+const WEEKDAY_NAMES = [
+  'sunday',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+];
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const MONTH_NAMES = [
   'january',
@@ -55,7 +63,8 @@ function wrappingRange(from: number, to: number, size: number): number[] {
  * `*` or `daily`.
  */
 export function parseDays(text: string): Parsed<string> {
-  const hint = 'write days as mon..sun, ranges and lists such as "mon-fri" or "mon,wed,fri", "mon#1" for the first Monday, "friL" for the last Friday';
+  const hint =
+    'write days as mon..sun, ranges and lists such as "mon-fri" or "mon,wed,fri", "mon#1" for the first Monday, "friL" for the last Friday';
   const spec = text.trim();
   if (spec === '*' || spec.toLowerCase() === 'daily') return ok('*');
   const parts: string[] = [];
@@ -71,7 +80,8 @@ export function parseDays(text: string): Parsed<string> {
     } else if (range !== null) {
       const from = nameIndex(WEEKDAYS, range[1]!);
       const to = nameIndex(WEEKDAYS, range[2]!);
-      if (from === undefined || to === undefined) return fail(`"${item}" is not a range of days; ${hint}`);
+      if (from === undefined || to === undefined)
+        return fail(`"${item}" is not a range of days; ${hint}`);
       parts.push(...wrappingRange(from, to, 7).map((d) => WEEKDAYS[d]!));
     } else if (nameIndex(WEEKDAYS, item) !== undefined) {
       parts.push(WEEKDAYS[nameIndex(WEEKDAYS, item)!]!);
@@ -101,7 +111,8 @@ function compactDays(parts: readonly string[]): string {
 
 /** `jan-mar`, `jun,jul,aug`, `nov-feb`, or month numbers 1-12. */
 export function parseMonths(text: string): Parsed<string> {
-  const hint = 'write months as jan..dec (or 1..12), ranges and lists such as "jan-mar" or "jun,jul,aug"';
+  const hint =
+    'write months as jan..dec (or 1..12), ranges and lists such as "jan-mar" or "jun,jul,aug"';
   const month = (t: string): number | undefined => {
     if (/^\d{1,2}$/.test(t)) {
       const n = Number(t);
@@ -116,7 +127,8 @@ export function parseMonths(text: string): Parsed<string> {
     if (range !== null) {
       const from = month(range[1]!);
       const to = month(range[2]!);
-      if (from === undefined || to === undefined) return fail(`"${item}" is not a range of months; ${hint}`);
+      if (from === undefined || to === undefined)
+        return fail(`"${item}" is not a range of months; ${hint}`);
       members.push(...wrappingRange(from, to, 12));
     } else {
       const m = month(item);
@@ -129,13 +141,14 @@ export function parseMonths(text: string): Parsed<string> {
 
 /** `1-15`, `1,15`, `L` (the last day of the month), `25-L`. */
 export function parseMonthdays(text: string): Parsed<string> {
-  const hint = 'write days of the month as 1..31 or L (the last day), ranges and lists such as "1-7" or "1,15,L"';
+  const hint =
+    'write days of the month as 1..31 or L (the last day), ranges and lists such as "1-7" or "1,15,L"';
   const parts: string[] = [];
   const day = (t: string): number | undefined => {
     const n = /^\d{1,2}$/.test(t) ? Number(t) : NaN;
     return n >= 1 && n <= 31 ? n : undefined;
   };
-  for (const raw of String(text).trim().split(',')) {
+  for (const raw of text.trim().split(',')) {
     const item = raw.trim();
     // "25-L" runs to the end of every month: days a month lacks never match.
     const range = /^(\d+)\s*-\s*(\d+|L)$/i.exec(item.replace(/-\s*L$/i, '-31'));
@@ -165,7 +178,9 @@ export function parseClock(text: string, allowEndOfDay: boolean): Parsed<MinuteO
   const endOfDay = hours === 24 && minutes === 0 && allowEndOfDay;
   if (match === null || minutes > 59 || (hours > 23 && !endOfDay)) {
     const also = allowEndOfDay ? ', or "24:00" for the end of the day' : '';
-    return fail(`"${text}" is not a time of day; write "HH:MM" on a 24-hour clock, e.g. "07:00" or "19:30"${also}`);
+    return fail(
+      `"${text}" is not a time of day; write "HH:MM" on a 24-hour clock, e.g. "07:00" or "19:30"${also}`,
+    );
   }
   return ok(hours * 60 + minutes);
 }

@@ -17,7 +17,7 @@ import type {
   Schedule,
   Transition,
 } from './glossary.js';
-import { clip, covers, subtract, union } from './intervals.js';
+import { clip, covers, subtract, union, unionWith } from './intervals.js';
 import { scheduleOnIntervals } from './schedule.js';
 
 /** Everything the planner reads: the fleet's schedules, environments, reservations and holds. */
@@ -64,22 +64,30 @@ export function planFleet(
   only?: ReadonlySet<string>,
 ): Map<string, Timeline> {
   const environments = fleet.environments.filter((e) => only === undefined || only.has(e.name));
-  const scheduleOn = new Map<string, Interval[]>();
+  const scheduleOn = new Map<string, readonly Interval[]>();
   const reservations = groupByEnvironment(fleet.reservations);
   const holds = groupByEnvironment(fleet.holds);
   const timelines = new Map<string, Timeline>();
   for (const environment of environments) {
-    let fromSchedule: Interval[] = [];
+    let fromSchedule: readonly Interval[] = [];
     const scheduleName = environment.schedule;
     if (scheduleName !== undefined) {
       const schedule = fleet.schedules.get(scheduleName);
-      if (schedule === undefined) throw new Error(`environment "${environment.name}" names unknown schedule "${scheduleName}"`);
+      if (schedule === undefined)
+        throw new Error(
+          `environment "${environment.name}" names unknown schedule "${scheduleName}"`,
+        );
       fromSchedule = scheduleOn.get(scheduleName) ?? scheduleOnIntervals(schedule, window);
       scheduleOn.set(scheduleName, fromSchedule);
     }
     timelines.set(
       environment.name,
-      environmentTimeline(window, fromSchedule, reservations.get(environment.name), holds.get(environment.name)),
+      environmentTimeline(
+        window,
+        fromSchedule,
+        reservations.get(environment.name),
+        holds.get(environment.name),
+      ),
     );
   }
   return timelines;
@@ -94,8 +102,7 @@ export function environmentTimeline(
 ): Timeline {
   const asInterval = (start: Instant, end: Instant): Interval => ({ start, end });
   const holdInterval = (h: Hold) => asInterval(h.from ?? Number.NEGATIVE_INFINITY, h.until);
-  const on = union([
-    ...scheduleOn,
+  const on = unionWith(scheduleOn, [
     ...reservations.map((r) => asInterval(r.from, r.to)),
     ...holds.filter((h) => h.state === 'on').map(holdInterval),
   ]);
@@ -105,12 +112,16 @@ export function environmentTimeline(
 
 /** Desired state of one environment at one instant. */
 export function desiredStateAt(fleet: Fleet, environment: string, t: Instant): PowerState {
-  const timeline = planFleet(fleet, { start: t, end: t + 1 }, new Set([environment])).get(environment);
+  const timeline = planFleet(fleet, { start: t, end: t + 1 }, new Set([environment])).get(
+    environment,
+  );
   if (timeline === undefined) throw new Error(`unknown environment "${environment}"`);
   return timeline.stateAt(t);
 }
 
-function groupByEnvironment<T extends { readonly environment: string }>(items: readonly T[]): Map<string, T[]> {
+function groupByEnvironment<T extends { readonly environment: string }>(
+  items: readonly T[],
+): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const group = groups.get(item.environment);

@@ -7,10 +7,9 @@
  * or before t, and when a start and a stop fire at the same instant, on wins.
  * Exception days then take out whole local days, midnight to midnight.
  */
-import type { Cron } from 'croner';
 import type { Exceptions, Instant, Interval, Period, Schedule } from './glossary.js';
 import { clip, subtract, union } from './intervals.js';
-import { cronFor, firingsOf } from './expressions.js';
+import { cronFirings, firingsOf } from './expressions.js';
 import type { Firings } from './expressions.js';
 import { publicHolidays } from './holidays.js';
 import { DAY, isoDateOf, toInstant, toWallTime, wallTimeOfDate } from './zone.js';
@@ -19,7 +18,7 @@ import type { WallTime } from './zone.js';
 const MINUTE = 60_000;
 
 /** The on-intervals of `schedule` inside `window`. */
-export function scheduleOnIntervals(schedule: Schedule, window: Interval): Interval[] {
+export function scheduleOnIntervals(schedule: Schedule, window: Interval): readonly Interval[] {
   // Wall-time bounds a day wider than the window on each side cover every offset,
   // and a period that started the day before and crosses midnight.
   const wallFrom = toWallTime(schedule.timezone, window.start) - 2 * DAY;
@@ -28,22 +27,24 @@ export function scheduleOnIntervals(schedule: Schedule, window: Interval): Inter
   const on =
     rule.kind === 'periods'
       ? periodIntervals(schedule.timezone, rule.periods, wallFrom, wallTo)
-      : expressionIntervals(schedule.timezone, firingsOf(rule.start), firingsOf(rule.stop), wallFrom, wallTo);
+      : expressionIntervals(
+          schedule.timezone,
+          firingsOf(rule.start),
+          firingsOf(rule.stop),
+          wallFrom,
+          wallTo,
+        );
   const off = exceptionIntervals(schedule.timezone, schedule.except, wallFrom, wallTo);
   return clip(subtract(on, off), window);
 }
 
-const periodCrons = new WeakMap<Period, Cron>();
-
 /** A croner pattern firing at the period's start on every matching day. */
-function periodCron(period: Period): Cron {
-  let cron = periodCrons.get(period);
-  if (cron === undefined) {
-    const startTime = `${period.start % 60} ${Math.floor(period.start / 60)}`;
-    cron = cronFor(`0 ${startTime} ${period.monthdays} ${period.months} ${period.days}`, 'period');
-    periodCrons.set(period, cron);
-  }
-  return cron;
+function periodStarts(period: Period): Firings {
+  const startTime = `${period.start % 60} ${Math.floor(period.start / 60)}`;
+  return cronFirings(
+    `0 ${startTime} ${period.monthdays} ${period.months} ${period.days}`,
+    'period',
+  );
 }
 
 function periodIntervals(
@@ -56,15 +57,11 @@ function periodIntervals(
   for (const period of periods) {
     const lengthMinutes =
       period.stop > period.start ? period.stop - period.start : period.stop + 1440 - period.start;
-    const starts = periodCron(period);
-    let next = starts.nextRun(new Date(wallFrom - 1));
-    while (next !== null && next.getTime() < wallTo) {
-      const startWall = next.getTime();
+    for (const startWall of periodStarts(period).between(wallFrom, wallTo)) {
       intervals.push({
         start: toInstant(zone, startWall),
         end: toInstant(zone, startWall + lengthMinutes * MINUTE),
       });
-      next = starts.nextRun(next);
     }
   }
   return union(intervals);
@@ -131,7 +128,11 @@ function exceptionIntervals(
 }
 
 /** The instants an expression fires inside `window`, in the schedule's zone. */
-export function expressionFiringInstants(zone: string, firings: Firings, window: Interval): Instant[] {
+export function expressionFiringInstants(
+  zone: string,
+  firings: Firings,
+  window: Interval,
+): Instant[] {
   const wallFrom = toWallTime(zone, window.start) - DAY;
   const wallTo = toWallTime(zone, window.end) + DAY;
   return firings

@@ -19,7 +19,8 @@ export function parseInstant(text: string, zone: string): Parsed<Instant> {
   const offset = OFFSET.exec(trimmed)?.[1];
   const local = offset === undefined ? trimmed : trimmed.slice(0, -offset.length);
   const match = LOCAL.exec(local);
-  if (match === null) return { ok: false, error: `"${text}" is not a date and time; ${INSTANT_HINT}` };
+  if (match === null)
+    return { ok: false, error: `"${text}" is not a date and time; ${INSTANT_HINT}` };
   const [, date, hh = '00', mm = '00', ss = '00', ms = '0'] = match;
   const wall = Date.parse(`${date!}T${hh}:${mm}:${ss}.${ms.padEnd(3, '0')}Z`);
   if (Number.isNaN(wall) || !isRealDate(date!) || Number(hh) > 23) {
@@ -46,7 +47,11 @@ export function isRealDate(date: string): boolean {
 /** Every date from `from` to `to`, both included. */
 export function datesBetween(from: string, to: string): string[] {
   const dates: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
+  for (
+    let t = Date.parse(`${from}T00:00:00Z`);
+    t <= Date.parse(`${to}T00:00:00Z`);
+    t += 86_400_000
+  ) {
     dates.push(new Date(t).toISOString().slice(0, 10));
   }
   return dates;

@@ -34,7 +34,11 @@ describe('lightsout lint warns about likely mistakes, with the fix, and exits 0'
       `schedules:\n  s:\n    periods: [{ days: mon, start: "07:00", stop: "07:00" }]\n${USED('s')}`,
       'warning: schedules.s.periods[0].stop: stop equals start (07:00), which lightsout reads as on for 24 hours',
     ],
-    ['an environment with no schedule', 'environments:\n  dev: { team: x }\n', ':2:3: warning: environments.dev: this environment has no schedule'],
+    [
+      'an environment with no schedule',
+      'environments:\n  dev: { team: x }\n',
+      ':2:3: warning: environments.dev: this environment has no schedule',
+    ],
     [
       'a schedule nobody uses',
       `schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n  unused:\n    periods: [{ start: "07:00", stop: "19:00" }]\n${USED('s')}`,
@@ -52,12 +56,16 @@ describe('lightsout lint warns about likely mistakes, with the fix, and exits 0'
   });
 
   it('EventBridge day names and # counts are not numeric days', async () => {
-    const result = await lint(`schedules:\n  s:\n    start: "cron(0 7 ? * MON#1 *)"\n    stop: "cron(0 19 ? * MON#1 *)"\n${USED('s')}`);
+    const result = await lint(
+      `schedules:\n  s:\n    start: "cron(0 7 ? * MON#1 *)"\n    stop: "cron(0 19 ? * MON#1 *)"\n${USED('s')}`,
+    );
     expect(result.out).not.toContain('counts from Sunday');
   });
 
   it('says so when there is nothing to warn about', async () => {
-    const result = await lint(`schedules:\n  s:\n    periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]\n${USED('s')}`);
+    const result = await lint(
+      `schedules:\n  s:\n    periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]\n${USED('s')}`,
+    );
     expect(result).toMatchObject({ code: 0, err: '' });
     expect(result.out).toMatch(/lightsout\.yaml: no problems found$/);
   });

@@ -14,7 +14,11 @@ export interface CliResult {
 export async function cli(args: string[], now = at('2026-06-01T00:00Z')): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), now: () => now });
+  const code = await runCli(args, {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    now: () => now,
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

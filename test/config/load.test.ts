@@ -23,9 +23,18 @@ environments:
 
 describe('a valid config', () => {
   it('loads the worked example', () => {
-    const result = parseConfig(readFileSync('examples/lightsout.yaml', 'utf8'), 'examples/lightsout.yaml');
+    const result = parseConfig(
+      readFileSync('examples/lightsout.yaml', 'utf8'),
+      'examples/lightsout.yaml',
+    );
     if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
-    expect(result.config.fleet.environments.map((e) => e.name)).toEqual(['dev', 'staging', 'batch', 'qa', 'demo']);
+    expect(result.config.fleet.environments.map((e) => e.name)).toEqual([
+      'dev',
+      'staging',
+      'batch',
+      'qa',
+      'demo',
+    ]);
   });
 
   it('gives schedules the default zone and environments the zone of their schedule', () => {
@@ -41,7 +50,11 @@ environments:
 `);
     if (!ok.ok) throw new Error(ok.diagnostics.map(formatDiagnostic).join('\n'));
     expect(ok.config.fleet.schedules.get('local')?.timezone).toBe('Europe/Paris');
-    expect(ok.config.fleet.environments.map((e) => e.timezone)).toEqual(['Europe/Paris', 'America/New_York', 'Asia/Tokyo']);
+    expect(ok.config.fleet.environments.map((e) => e.timezone)).toEqual([
+      'Europe/Paris',
+      'America/New_York',
+      'Asia/Tokyo',
+    ]);
   });
 
   it('reads reservation times in the environment zone unless they carry an offset', () => {
@@ -52,8 +65,12 @@ holds:
   - { environment: dev, state: off, until: "2027-01-04" }
 `);
     if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
-    expect(result.config.fleet.reservations).toEqual([{ environment: 'dev', from: at('2026-12-26T08:00Z'), to: at('2026-12-26T12:00Z') }]);
-    expect(result.config.fleet.holds).toEqual([{ environment: 'dev', state: 'off', until: at('2027-01-03T23:00Z') }]);
+    expect(result.config.fleet.reservations).toEqual([
+      { environment: 'dev', from: at('2026-12-26T08:00Z'), to: at('2026-12-26T12:00Z') },
+    ]);
+    expect(result.config.fleet.holds).toEqual([
+      { environment: 'dev', state: 'off', until: at('2027-01-03T23:00Z') },
+    ]);
   });
 
   it('expands date ranges and accepts holidays in the except list', () => {
@@ -75,7 +92,11 @@ environments:
 
 describe('an invalid config is refused with file, line, column, path and the fix', () => {
   it.each([
-    ['an unknown time zone', 'timezone: Europe/Pariss\n', 'lightsout.yaml:1:11: error: timezone: "Europe/Pariss" is not an IANA time zone; write a name such as Europe/Paris'],
+    [
+      'an unknown time zone',
+      'timezone: Europe/Pariss\n',
+      'lightsout.yaml:1:11: error: timezone: "Europe/Pariss" is not an IANA time zone; write a name such as Europe/Paris',
+    ],
     [
       'a misspelt key',
       'schedules:\n  s:\n    periods:\n      - { days: mon, strat: "07:00", stop: "19:00" }\n',
@@ -86,32 +107,108 @@ describe('an invalid config is refused with file, line, column, path and the fix
       'schedules:\n  s:\n    periods:\n      - { days: mon, start: "07:00" }\n',
       'lightsout.yaml:4:9: error: schedules.s.periods[0].stop: "stop" is missing; add it',
     ],
-    ['a bad time', 'schedules:\n  s:\n    periods: [{ start: "7h", stop: "19:00" }]\n', 'schedules.s.periods[0].start: "7h" is not a time of day; write "HH:MM"'],
-    ['a bad day', 'schedules:\n  s:\n    periods: [{ days: mon-fry, start: "07:00", stop: "19:00" }]\n', '"mon-fry" is not a range of days; write days as mon..sun'],
-    ['a bad month', 'schedules:\n  s:\n    periods: [{ months: foo, start: "07:00", stop: "19:00" }]\n', '"foo" is not a month; write months as jan..dec'],
-    ['a bad monthday', 'schedules:\n  s:\n    periods: [{ monthdays: 32, start: "07:00", stop: "19:00" }]\n', '"32" is not a day of the month'],
-    ['rate()', 'schedules:\n  s:\n    start: rate(1 hour)\n    stop: "0 19 * * *"\n', 'lightsout.yaml:3:12: error: schedules.s.start: rate(1 hour) repeats at a fixed interval'],
-    ['a start without a stop', 'schedules:\n  s:\n    start: "0 7 * * *"\n', 'schedules.s.stop: a schedule with expressions needs both start and stop; add stop'],
-    ['periods and expressions together', 'schedules:\n  s:\n    start: "0 7 * * *"\n    stop: "0 19 * * *"\n    periods: [{ start: "07:00", stop: "19:00" }]\n', 'either periods or start/stop expressions, not both'],
+    [
+      'a bad time',
+      'schedules:\n  s:\n    periods: [{ start: "7h", stop: "19:00" }]\n',
+      'schedules.s.periods[0].start: "7h" is not a time of day; write "HH:MM"',
+    ],
+    [
+      'a bad day',
+      'schedules:\n  s:\n    periods: [{ days: mon-fry, start: "07:00", stop: "19:00" }]\n',
+      '"mon-fry" is not a range of days; write days as mon..sun',
+    ],
+    [
+      'a bad month',
+      'schedules:\n  s:\n    periods: [{ months: foo, start: "07:00", stop: "19:00" }]\n',
+      '"foo" is not a month; write months as jan..dec',
+    ],
+    [
+      'a bad monthday',
+      'schedules:\n  s:\n    periods: [{ monthdays: 32, start: "07:00", stop: "19:00" }]\n',
+      '"32" is not a day of the month',
+    ],
+    [
+      'rate()',
+      'schedules:\n  s:\n    start: rate(1 hour)\n    stop: "0 19 * * *"\n',
+      'lightsout.yaml:3:12: error: schedules.s.start: rate(1 hour) repeats at a fixed interval',
+    ],
+    [
+      'a start without a stop',
+      'schedules:\n  s:\n    start: "0 7 * * *"\n',
+      'schedules.s.stop: a schedule with expressions needs both start and stop; add stop',
+    ],
+    [
+      'periods and expressions together',
+      'schedules:\n  s:\n    start: "0 7 * * *"\n    stop: "0 19 * * *"\n    periods: [{ start: "07:00", stop: "19:00" }]\n',
+      'either periods or start/stop expressions, not both',
+    ],
     ['an empty schedule', 'schedules:\n  s: {}\n', 'schedules.s: a schedule needs periods'],
-    ['a date that does not exist', 'schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n    except: [2026-02-30]\n', 'schedules.s.except[0]: "2026-02-30" is not a date or a range of dates'],
-    ['a range backwards', 'schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n    except: ["2027-01-02..2026-12-31"]\n', 'ends before it starts; write it as "2026-12-31..2027-01-02"'],
-    ['an unknown holiday calendar', 'schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n    except: { holidays: XX }\n', 'schedules.s.except.holidays: "XX" is not a country or region with a holiday calendar'],
-    ['an unknown schedule', 'environments:\n  dev: { schedule: office }\n', 'lightsout.yaml:2:20: error: environments.dev.schedule: there is no schedule "office" (no schedules are defined)'],
-    ['an unknown environment in a reservation', `${VALID}reservations:\n  - { environment: prod, from: "2026-12-26T09:00", to: "2026-12-26T12:00" }\n`, 'reservations[0].environment: there is no environment "prod" (known environments: dev)'],
-    ['a reservation that ends before it starts', `${VALID}reservations:\n  - { environment: dev, from: "2026-12-26T09:00", to: "2026-12-26T08:00" }\n`, 'reservations[0].to: the reservation ends (2026-12-26T08:00) at or before it starts'],
-    ['a reservation time that is not a time', `${VALID}reservations:\n  - { environment: dev, from: "tomorrow", to: "2026-12-26T08:00" }\n`, 'reservations[0].from: "tomorrow" is not a date and time'],
-    ['a hold state that is not on or off', `${VALID}holds:\n  - { environment: dev, state: paused, until: "2027-01-04" }\n`, 'holds[0].state: a hold keeps an environment "on" or "off"'],
-    ['a number where a text belongs', `${VALID}  qa: { team: 42 }\n`, 'environments.qa.team: expected a text, found number 42'],
-    ['a bad environment name', 'environments:\n  "my env": {}\n', 'environments.my env: environment names use letters, digits'],
+    [
+      'a date that does not exist',
+      'schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n    except: [2026-02-30]\n',
+      'schedules.s.except[0]: "2026-02-30" is not a date or a range of dates',
+    ],
+    [
+      'a range backwards',
+      'schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n    except: ["2027-01-02..2026-12-31"]\n',
+      'ends before it starts; write it as "2026-12-31..2027-01-02"',
+    ],
+    [
+      'an unknown holiday calendar',
+      'schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n    except: { holidays: XX }\n',
+      'schedules.s.except.holidays: "XX" is not a country or region with a holiday calendar',
+    ],
+    [
+      'an unknown schedule',
+      'environments:\n  dev: { schedule: office }\n',
+      'lightsout.yaml:2:20: error: environments.dev.schedule: there is no schedule "office" (no schedules are defined)',
+    ],
+    [
+      'an unknown environment in a reservation',
+      `${VALID}reservations:\n  - { environment: prod, from: "2026-12-26T09:00", to: "2026-12-26T12:00" }\n`,
+      'reservations[0].environment: there is no environment "prod" (known environments: dev)',
+    ],
+    [
+      'a reservation that ends before it starts',
+      `${VALID}reservations:\n  - { environment: dev, from: "2026-12-26T09:00", to: "2026-12-26T08:00" }\n`,
+      'reservations[0].to: the reservation ends (2026-12-26T08:00) at or before it starts',
+    ],
+    [
+      'a reservation time that is not a time',
+      `${VALID}reservations:\n  - { environment: dev, from: "tomorrow", to: "2026-12-26T08:00" }\n`,
+      'reservations[0].from: "tomorrow" is not a date and time',
+    ],
+    [
+      'a hold state that is not on or off',
+      `${VALID}holds:\n  - { environment: dev, state: paused, until: "2027-01-04" }\n`,
+      'holds[0].state: a hold keeps an environment "on" or "off"',
+    ],
+    [
+      'a number where a text belongs',
+      `${VALID}  qa: { team: 42 }\n`,
+      'environments.qa.team: expected a text, found number 42',
+    ],
+    [
+      'a bad environment name',
+      'environments:\n  "my env": {}\n',
+      'environments.my env: environment names use letters, digits',
+    ],
     ['broken YAML', 'schedules:\n  s: [\n', 'lightsout.yaml:3:1: error: '],
-    ['a duplicate key', 'timezone: UTC\ntimezone: UTC\n', 'lightsout.yaml:2:1: error: Map keys must be unique'],
+    [
+      'a duplicate key',
+      'timezone: UTC\ntimezone: UTC\n',
+      'lightsout.yaml:2:1: error: Map keys must be unique',
+    ],
     ['a list at the top', '- a\n', 'the config must be a mapping'],
   ])('%s', (_, text, expected) => {
     expect(errors(text).join('\n')).toContain(expected);
   });
 
   it('reports every error at once, not only the first', () => {
-    expect(errors('timezone: Mars/Olympus\nschedules:\n  s:\n    periods: [{ start: "25:00", stop: "19:00" }]\n')).toHaveLength(2);
+    expect(
+      errors(
+        'timezone: Mars/Olympus\nschedules:\n  s:\n    periods: [{ start: "25:00", stop: "19:00" }]\n',
+      ),
+    ).toHaveLength(2);
   });
 });

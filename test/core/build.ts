@@ -2,7 +2,12 @@
 import type { Exceptions, Expression, Period, Schedule } from '../../src/core/glossary.js';
 import type { Parsed } from '../../src/core/glossary.js';
 import { parseExpression } from '../../src/core/expressions.js';
-import { parseClock, parseDays, parseMonthdays, parseMonths } from '../../src/core/period-fields.js';
+import {
+  parseClock,
+  parseDays,
+  parseMonthdays,
+  parseMonths,
+} from '../../src/core/period-fields.js';
 
 export function value<T>(parsed: Parsed<T>): T {
   if (!parsed.ok) throw new Error(parsed.error);
@@ -29,7 +34,11 @@ export function period(text: PeriodText): Period {
 
 const NO_EXCEPTIONS: Exceptions = { dates: [], holidays: [] };
 
-export function periodSchedule(timezone: string, periods: PeriodText[], except: Partial<Exceptions> = {}): Schedule {
+export function periodSchedule(
+  timezone: string,
+  periods: PeriodText[],
+  except: Partial<Exceptions> = {},
+): Schedule {
   return {
     name: 'test',
     timezone,

@@ -4,11 +4,15 @@ import { expressionFiringInstants, scheduleOnIntervals } from '../../src/core/sc
 import { isoIntervals, window } from '../helpers.js';
 import { expression, expressionSchedule } from './build.js';
 
-const on = (...args: Parameters<typeof expressionSchedule>) => (from: string, to: string) =>
-  isoIntervals(scheduleOnIntervals(expressionSchedule(...args), window(from, to)));
+const on =
+  (...args: Parameters<typeof expressionSchedule>) =>
+  (from: string, to: string) =>
+    isoIntervals(scheduleOnIntervals(expressionSchedule(...args), window(from, to)));
 
 const fires = (zone: string, text: string, from: string, to: string) =>
-  expressionFiringInstants(zone, firingsOf(expression(text)), window(from, to)).map((t) => new Date(t).toISOString());
+  expressionFiringInstants(zone, firingsOf(expression(text)), window(from, to)).map((t) =>
+    new Date(t).toISOString(),
+  );
 
 describe('parsing start and stop expressions', () => {
   it.each([
@@ -42,7 +46,9 @@ describe('EventBridge cron()', () => {
     expect(fires('UTC', 'cron(0 7 ? * 2-6 *)', '2026-06-06T00:00Z', '2026-06-09T00:00Z')).toEqual([
       '2026-06-08T07:00:00.000Z', // Saturday 6 and Sunday 7 June do not fire
     ]);
-    expect(fires('UTC', 'cron(0 7 ? * 1 *)', '2026-06-06T00:00Z', '2026-06-09T00:00Z')).toEqual(['2026-06-07T07:00:00.000Z']);
+    expect(fires('UTC', 'cron(0 7 ? * 1 *)', '2026-06-06T00:00Z', '2026-06-09T00:00Z')).toEqual([
+      '2026-06-07T07:00:00.000Z',
+    ]);
   });
 
   it('L in day-of-week is the last given weekday of the month', () => {
@@ -100,14 +106,28 @@ describe('cron and the DST rule', () => {
   });
 
   it('an hourly cron fires once per local hour on the day clocks go back', () => {
-    const firings = fires('America/New_York', '0 * * * *', '2026-11-01T04:00Z', '2026-11-02T05:00Z');
+    const firings = fires(
+      'America/New_York',
+      '0 * * * *',
+      '2026-11-01T04:00Z',
+      '2026-11-02T05:00Z',
+    );
     expect(firings).toHaveLength(24);
-    expect(firings.slice(0, 3)).toEqual(['2026-11-01T04:00:00.000Z', '2026-11-01T05:00:00.000Z', '2026-11-01T07:00:00.000Z']);
+    expect(firings.slice(0, 3)).toEqual([
+      '2026-11-01T04:00:00.000Z',
+      '2026-11-01T05:00:00.000Z',
+      '2026-11-01T07:00:00.000Z',
+    ]);
   });
 
   it('5-field cron counts day-of-week from Sunday = 0, with 7 also Sunday', () => {
-    expect(fires('UTC', '0 9 * * 0', '2026-06-01T00:00Z', '2026-06-15T00:00Z')).toEqual(fires('UTC', '0 9 * * 7', '2026-06-01T00:00Z', '2026-06-15T00:00Z'));
-    expect(fires('UTC', '0 9 * * 0', '2026-06-01T00:00Z', '2026-06-15T00:00Z')).toEqual(['2026-06-07T09:00:00.000Z', '2026-06-14T09:00:00.000Z']);
+    expect(fires('UTC', '0 9 * * 0', '2026-06-01T00:00Z', '2026-06-15T00:00Z')).toEqual(
+      fires('UTC', '0 9 * * 7', '2026-06-01T00:00Z', '2026-06-15T00:00Z'),
+    );
+    expect(fires('UTC', '0 9 * * 0', '2026-06-01T00:00Z', '2026-06-15T00:00Z')).toEqual([
+      '2026-06-07T09:00:00.000Z',
+      '2026-06-14T09:00:00.000Z',
+    ]);
   });
 });
 
@@ -122,28 +142,40 @@ describe('start/stop schedules', () => {
 
   it('take the state at the window start from the most recent firing before it', () => {
     const weekdays = on('UTC', '0 7 * * 1-5', '0 19 * * 1-5');
-    expect(weekdays('2026-06-01T12:00Z', '2026-06-01T20:00Z')).toEqual([['2026-06-01T12:00:00.000Z', '2026-06-01T19:00:00.000Z']]);
+    expect(weekdays('2026-06-01T12:00Z', '2026-06-01T20:00Z')).toEqual([
+      ['2026-06-01T12:00:00.000Z', '2026-06-01T19:00:00.000Z'],
+    ]);
   });
 
   it('look back as far as needed: a yearly start months ago still counts', () => {
     const summer = on('UTC', '0 0 1 6 *', '0 0 1 9 *');
-    expect(summer('2026-08-01T00:00Z', '2026-10-01T00:00Z')).toEqual([['2026-08-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z']]);
+    expect(summer('2026-08-01T00:00Z', '2026-10-01T00:00Z')).toEqual([
+      ['2026-08-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z'],
+    ]);
   });
 
   it('one-off at() start and stop', () => {
     const party = on('Europe/Paris', 'at(2026-12-24T18:00:00)', 'at(2026-12-25T02:00:00)');
-    expect(party('2026-12-01T00:00Z', '2027-01-01T00:00Z')).toEqual([['2026-12-24T17:00:00.000Z', '2026-12-25T01:00:00.000Z']]);
-    expect(party('2026-12-24T20:00Z', '2026-12-24T21:00Z')).toEqual([['2026-12-24T20:00:00.000Z', '2026-12-24T21:00:00.000Z']]);
+    expect(party('2026-12-01T00:00Z', '2027-01-01T00:00Z')).toEqual([
+      ['2026-12-24T17:00:00.000Z', '2026-12-25T01:00:00.000Z'],
+    ]);
+    expect(party('2026-12-24T20:00Z', '2026-12-24T21:00Z')).toEqual([
+      ['2026-12-24T20:00:00.000Z', '2026-12-24T21:00:00.000Z'],
+    ]);
   });
 
   it('when start and stop fire at the same instant, on wins', () => {
     const clash = on('UTC', '0 7 * * *', '0 7,19 * * *');
-    expect(clash('2026-06-01T00:00Z', '2026-06-02T00:00Z')).toEqual([['2026-06-01T07:00:00.000Z', '2026-06-01T19:00:00.000Z']]);
+    expect(clash('2026-06-01T00:00Z', '2026-06-02T00:00Z')).toEqual([
+      ['2026-06-01T07:00:00.000Z', '2026-06-01T19:00:00.000Z'],
+    ]);
   });
 
   it('never fired before: off until the first start', () => {
     const later = on('UTC', 'cron(0 9 1 1 ? 2027)', 'cron(0 17 1 1 ? 2027)');
-    expect(later('2026-12-31T00:00Z', '2027-01-02T00:00Z')).toEqual([['2027-01-01T09:00:00.000Z', '2027-01-01T17:00:00.000Z']]);
+    expect(later('2026-12-31T00:00Z', '2027-01-02T00:00Z')).toEqual([
+      ['2027-01-01T09:00:00.000Z', '2027-01-01T17:00:00.000Z'],
+    ]);
   });
 
   it('exception days apply to expression schedules too', () => {

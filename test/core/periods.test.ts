@@ -3,8 +3,10 @@ import { scheduleOnIntervals } from '../../src/core/schedule.js';
 import { isoIntervals, window } from '../helpers.js';
 import { periodSchedule } from './build.js';
 
-const on = (...args: Parameters<typeof periodSchedule>) => (from: string, to: string) =>
-  isoIntervals(scheduleOnIntervals(periodSchedule(...args), window(from, to)));
+const on =
+  (...args: Parameters<typeof periodSchedule>) =>
+  (from: string, to: string) =>
+    isoIntervals(scheduleOnIntervals(periodSchedule(...args), window(from, to)));
 
 describe('weekly periods', () => {
   it('office hours in Paris follow the local clock across the spring DST week', () => {
@@ -19,7 +21,9 @@ describe('weekly periods', () => {
   });
 
   it('office hours in New York across the autumn DST week', () => {
-    const officeHours = on('America/New_York', [{ days: 'mon-fri', start: '09:00', stop: '17:00' }]);
+    const officeHours = on('America/New_York', [
+      { days: 'mon-fri', start: '09:00', stop: '17:00' },
+    ]);
     expect(officeHours('2026-10-30T00:00Z', '2026-11-03T00:00Z')).toEqual([
       ['2026-10-30T13:00:00.000Z', '2026-10-30T21:00:00.000Z'],
       ['2026-11-02T14:00:00.000Z', '2026-11-02T22:00:00.000Z'],
@@ -105,12 +109,22 @@ describe('weekly periods', () => {
     const firstMonday = on('UTC', [{ days: 'mon#1', start: '09:00', stop: '10:00' }]);
     const lastFriday = on('UTC', [{ days: 'friL', start: '09:00', stop: '10:00' }]);
     const starts = (intervals: [string, string][]) => intervals.map(([s]) => s.slice(0, 10));
-    expect(starts(firstMonday('2026-01-01T00:00Z', '2026-04-01T00:00Z'))).toEqual(['2026-01-05', '2026-02-02', '2026-03-02']);
-    expect(starts(lastFriday('2026-01-01T00:00Z', '2026-04-01T00:00Z'))).toEqual(['2026-01-30', '2026-02-27', '2026-03-27']);
+    expect(starts(firstMonday('2026-01-01T00:00Z', '2026-04-01T00:00Z'))).toEqual([
+      '2026-01-05',
+      '2026-02-02',
+      '2026-03-02',
+    ]);
+    expect(starts(lastFriday('2026-01-01T00:00Z', '2026-04-01T00:00Z'))).toEqual([
+      '2026-01-30',
+      '2026-02-27',
+      '2026-03-27',
+    ]);
   });
 
   it('months and monthdays narrow the days (all filters must match)', () => {
-    const monthEnd = on('UTC', [{ days: 'mon-fri', months: 'jan-feb', monthdays: '27-L', start: '09:00', stop: '10:00' }]);
+    const monthEnd = on('UTC', [
+      { days: 'mon-fri', months: 'jan-feb', monthdays: '27-L', start: '09:00', stop: '10:00' },
+    ]);
     const starts = monthEnd('2026-01-01T00:00Z', '2026-05-01T00:00Z').map(([s]) => s.slice(0, 10));
     // 31 January 2026 is a Saturday; 28 February is a Saturday.
     expect(starts).toEqual(['2026-01-27', '2026-01-28', '2026-01-29', '2026-01-30', '2026-02-27']);
@@ -125,7 +139,9 @@ describe('weekly periods', () => {
 
 describe('exception days', () => {
   it('turn the schedule off for the whole local day, cutting a period that crosses into it', () => {
-    const nights = on('Europe/Paris', [{ start: '20:00', stop: '08:00' }], { dates: ['2026-12-25'] });
+    const nights = on('Europe/Paris', [{ start: '20:00', stop: '08:00' }], {
+      dates: ['2026-12-25'],
+    });
     expect(nights('2026-12-24T00:00Z', '2026-12-26T12:00Z')).toEqual([
       ['2026-12-24T00:00:00.000Z', '2026-12-24T07:00:00.000Z'], // clipped to the window
       ['2026-12-24T19:00:00.000Z', '2026-12-24T23:00:00.000Z'], // cut at local midnight
@@ -134,7 +150,9 @@ describe('exception days', () => {
   });
 
   it('public holidays of a country come from the holiday calendar', () => {
-    const officeHours = on('Europe/Paris', [{ days: 'mon-fri', start: '07:00', stop: '19:00' }], { holidays: ['FR'] });
+    const officeHours = on('Europe/Paris', [{ days: 'mon-fri', start: '07:00', stop: '19:00' }], {
+      holidays: ['FR'],
+    });
     // Thursday 14 May 2026 is Ascension Day, Friday 15 May is not a holiday.
     expect(officeHours('2026-05-14T00:00Z', '2026-05-16T00:00Z')).toEqual([
       ['2026-05-15T05:00:00.000Z', '2026-05-15T17:00:00.000Z'],
@@ -142,8 +160,12 @@ describe('exception days', () => {
   });
 
   it('regional holidays differ from the national ones', () => {
-    const bavaria = on('Europe/Berlin', [{ days: 'tue', start: '08:00', stop: '18:00' }], { holidays: ['DE-BY'] });
-    const berlin = on('Europe/Berlin', [{ days: 'tue', start: '08:00', stop: '18:00' }], { holidays: ['DE-BE'] });
+    const bavaria = on('Europe/Berlin', [{ days: 'tue', start: '08:00', stop: '18:00' }], {
+      holidays: ['DE-BY'],
+    });
+    const berlin = on('Europe/Berlin', [{ days: 'tue', start: '08:00', stop: '18:00' }], {
+      holidays: ['DE-BE'],
+    });
     // Tuesday 6 January 2026 is Epiphany, a public holiday in Bavaria only.
     expect(bavaria('2026-01-06T00:00Z', '2026-01-07T00:00Z')).toEqual([]);
     expect(berlin('2026-01-06T00:00Z', '2026-01-07T00:00Z')).toHaveLength(1);

@@ -5,7 +5,10 @@ import { desiredStateAt, environmentTimeline, planFleet } from '../../src/core/p
 import { at, window } from '../helpers.js';
 import { periodSchedule } from './build.js';
 
-const officeHours = { ...periodSchedule('UTC', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]), name: 'office-hours' };
+const officeHours = {
+  ...periodSchedule('UTC', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]),
+  name: 'office-hours',
+};
 
 function fleet(reservations: Reservation[] = [], holds: Hold[] = []): Fleet {
   return {
@@ -19,7 +22,11 @@ function fleet(reservations: Reservation[] = [], holds: Hold[] = []): Fleet {
   };
 }
 
-const reservation = (environment: string, from: string, to: string): Reservation => ({ environment, from: at(from), to: at(to) });
+const reservation = (environment: string, from: string, to: string): Reservation => ({
+  environment,
+  from: at(from),
+  to: at(to),
+});
 const hold = (environment: string, state: 'on' | 'off', until: string, from?: string): Hold => ({
   environment,
   state,
@@ -50,20 +57,27 @@ describe('desired state', () => {
   });
 
   it('is on during a hold-on, outside the schedule', () => {
-    expect(desiredStateAt(fleet([], [hold('dev', 'on', '2026-06-02T00:00Z')]), 'dev', at(MONDAY_NIGHT))).toBe('on');
+    expect(
+      desiredStateAt(fleet([], [hold('dev', 'on', '2026-06-02T00:00Z')]), 'dev', at(MONDAY_NIGHT)),
+    ).toBe('on');
   });
 
   it('hold-off wins over the schedule, reservations and a hold-on', () => {
     const everything = fleet(
       [reservation('dev', '2026-06-01T00:00Z', '2026-06-02T00:00Z')],
-      [hold('dev', 'on', '2026-06-02T00:00Z'), hold('dev', 'off', '2026-06-01T13:00Z', '2026-06-01T11:00Z')],
+      [
+        hold('dev', 'on', '2026-06-02T00:00Z'),
+        hold('dev', 'off', '2026-06-01T13:00Z', '2026-06-01T11:00Z'),
+      ],
     );
     expect(desiredStateAt(everything, 'dev', at(MONDAY_NOON))).toBe('off');
     expect(desiredStateAt(everything, 'dev', at('2026-06-01T13:00Z'))).toBe('on');
   });
 
   it('a hold without a start is in force from before any window', () => {
-    expect(desiredStateAt(fleet([], [hold('dev', 'off', '2026-06-05T00:00Z')]), 'dev', at(MONDAY_NOON))).toBe('off');
+    expect(
+      desiredStateAt(fleet([], [hold('dev', 'off', '2026-06-05T00:00Z')]), 'dev', at(MONDAY_NOON)),
+    ).toBe('off');
   });
 
   it('names an unknown environment', () => {
@@ -73,38 +87,45 @@ describe('desired state', () => {
 
 describe('reservations', () => {
   const plan = (reservations: Reservation[]) =>
-    planFleet(fleet(reservations), window('2026-06-06T00:00Z', '2026-06-07T00:00Z')).get('demo')!.plan().transitions.map(
-      (t) => `${new Date(t.at).toISOString().slice(11, 16)} ${t.state}`,
-    );
+    planFleet(fleet(reservations), window('2026-06-06T00:00Z', '2026-06-07T00:00Z'))
+      .get('demo')!
+      .plan()
+      .transitions.map((t) => `${new Date(t.at).toISOString().slice(11, 16)} ${t.state}`);
 
   it('that overlap are a union, never a conflict', () => {
-    expect(plan([reservation('demo', '2026-06-06T09:00Z', '2026-06-06T12:00Z'), reservation('demo', '2026-06-06T11:00Z', '2026-06-06T14:00Z')])).toEqual([
-      '09:00 on',
-      '14:00 off',
-    ]);
+    expect(
+      plan([
+        reservation('demo', '2026-06-06T09:00Z', '2026-06-06T12:00Z'),
+        reservation('demo', '2026-06-06T11:00Z', '2026-06-06T14:00Z'),
+      ]),
+    ).toEqual(['09:00 on', '14:00 off']);
   });
 
   it('that touch join without a stop in between', () => {
-    expect(plan([reservation('demo', '2026-06-06T09:00Z', '2026-06-06T12:00Z'), reservation('demo', '2026-06-06T12:00Z', '2026-06-06T14:00Z')])).toEqual([
-      '09:00 on',
-      '14:00 off',
-    ]);
+    expect(
+      plan([
+        reservation('demo', '2026-06-06T09:00Z', '2026-06-06T12:00Z'),
+        reservation('demo', '2026-06-06T12:00Z', '2026-06-06T14:00Z'),
+      ]),
+    ).toEqual(['09:00 on', '14:00 off']);
   });
 
   it('that nest keep the outer window', () => {
-    expect(plan([reservation('demo', '2026-06-06T09:00Z', '2026-06-06T18:00Z'), reservation('demo', '2026-06-06T10:00Z', '2026-06-06T11:00Z')])).toEqual([
-      '09:00 on',
-      '18:00 off',
-    ]);
+    expect(
+      plan([
+        reservation('demo', '2026-06-06T09:00Z', '2026-06-06T18:00Z'),
+        reservation('demo', '2026-06-06T10:00Z', '2026-06-06T11:00Z'),
+      ]),
+    ).toEqual(['09:00 on', '18:00 off']);
   });
 
   it('that are apart keep their own windows', () => {
-    expect(plan([reservation('demo', '2026-06-06T09:00Z', '2026-06-06T10:00Z'), reservation('demo', '2026-06-06T11:00Z', '2026-06-06T12:00Z')])).toEqual([
-      '09:00 on',
-      '10:00 off',
-      '11:00 on',
-      '12:00 off',
-    ]);
+    expect(
+      plan([
+        reservation('demo', '2026-06-06T09:00Z', '2026-06-06T10:00Z'),
+        reservation('demo', '2026-06-06T11:00Z', '2026-06-06T12:00Z'),
+      ]),
+    ).toEqual(['09:00 on', '10:00 off', '11:00 on', '12:00 off']);
   });
 
   it('of another environment do not apply', () => {
@@ -114,7 +135,10 @@ describe('reservations', () => {
 
 describe('plans', () => {
   it('give the state at the window start and only real changes inside the window', () => {
-    const plan = planFleet(fleet([reservation('dev', '2026-06-01T18:00Z', '2026-06-01T20:00Z')]), window(MONDAY_NOON, '2026-06-02T12:00Z'))
+    const plan = planFleet(
+      fleet([reservation('dev', '2026-06-01T18:00Z', '2026-06-01T20:00Z')]),
+      window(MONDAY_NOON, '2026-06-02T12:00Z'),
+    )
       .get('dev')!
       .plan();
     expect(plan.initial).toBe('on');
@@ -125,12 +149,16 @@ describe('plans', () => {
   });
 
   it('show a change exactly at the window start as the initial state', () => {
-    const plan = planFleet(fleet(), window('2026-06-01T08:00Z', '2026-06-01T12:00Z')).get('dev')!.plan();
+    const plan = planFleet(fleet(), window('2026-06-01T08:00Z', '2026-06-01T12:00Z'))
+      .get('dev')!
+      .plan();
     expect(plan).toMatchObject({ initial: 'on', transitions: [] });
   });
 
   it('leave out a change exactly at the window end (the window is half-open)', () => {
-    const plan = planFleet(fleet(), window('2026-06-01T07:00Z', '2026-06-01T18:00Z')).get('dev')!.plan();
+    const plan = planFleet(fleet(), window('2026-06-01T07:00Z', '2026-06-01T18:00Z'))
+      .get('dev')!
+      .plan();
     expect(plan.transitions).toEqual([{ at: at('2026-06-01T08:00Z'), state: 'on' }]);
   });
 

@@ -21,28 +21,47 @@ const instant = fc.integer({ min: 0, max: SPAN - 1 }).map((offset) => START + of
 describe('union of intervals', () => {
   it('does not depend on the order of its inputs', () => {
     fc.assert(
-      fc.property(fc.array(interval, { maxLength: 12 }).chain((xs) => fc.tuple(fc.constant(xs), fc.shuffledSubarray(xs, { minLength: xs.length }))), ([xs, shuffled]) => {
-        expect(union(shuffled)).toEqual(union(xs));
-      }),
+      fc.property(
+        fc
+          .array(interval, { maxLength: 12 })
+          .chain((xs) =>
+            fc.tuple(fc.constant(xs), fc.shuffledSubarray(xs, { minLength: xs.length })),
+          ),
+        ([xs, shuffled]) => {
+          expect(union(shuffled)).toEqual(union(xs));
+        },
+      ),
     );
   });
 
   it('covers exactly the instants some input covers, with sorted, separated members', () => {
     fc.assert(
-      fc.property(fc.array(interval, { maxLength: 12 }), fc.array(instant, { maxLength: 30 }), (xs, ts) => {
-        const merged = union(xs);
-        for (const t of ts) expect(covers(merged, t)).toBe(xs.some((i) => i.start <= t && t < i.end));
-        for (let k = 1; k < merged.length; k++) expect(merged[k]!.start).toBeGreaterThan(merged[k - 1]!.end);
-      }),
+      fc.property(
+        fc.array(interval, { maxLength: 12 }),
+        fc.array(instant, { maxLength: 30 }),
+        (xs, ts) => {
+          const merged = union(xs);
+          for (const t of ts)
+            expect(covers(merged, t)).toBe(xs.some((i) => i.start <= t && t < i.end));
+          for (let k = 1; k < merged.length; k++)
+            expect(merged[k]!.start).toBeGreaterThan(merged[k - 1]!.end);
+        },
+      ),
     );
   });
 
   it('minus another list covers what the first covers and the second does not', () => {
     fc.assert(
-      fc.property(fc.array(interval, { maxLength: 8 }), fc.array(interval, { maxLength: 8 }), fc.array(instant, { maxLength: 30 }), (xs, ys, ts) => {
-        const rest = subtract(union(xs), union(ys));
-        for (const t of ts) expect(covers(rest, t)).toBe(covers(union(xs), t) && !covers(union(ys), t));
-      }),
+      fc.property(
+        fc.array(interval, { maxLength: 8 }),
+        fc.array(interval, { maxLength: 8 }),
+        fc.array(instant, { maxLength: 30 }),
+        (xs, ys, ts) => {
+          const rest = subtract(union(xs), union(ys));
+          for (const t of ts)
+            expect(covers(rest, t)).toBe(covers(union(xs), t) && !covers(union(ys), t));
+        },
+      ),
     );
   });
 });
@@ -58,15 +77,26 @@ const fleetArbitrary = fc
   .record({
     schedule: fc.integer({ min: 0, max: schedules.length - 1 }),
     reservations: fc.array(interval, { maxLength: 5 }),
-    holds: fc.array(fc.tuple(interval, fc.constantFrom<'on' | 'off'>('on', 'off')), { maxLength: 3 }),
+    holds: fc.array(fc.tuple(interval, fc.constantFrom<'on' | 'off'>('on', 'off')), {
+      maxLength: 3,
+    }),
   })
   .map(({ schedule, reservations, holds }): Fleet => {
     const chosen = { ...schedules[schedule]!, name: 'chosen' };
     return {
       schedules: new Map([['chosen', chosen]]),
       environments: [{ name: 'env', timezone: chosen.timezone, schedule: 'chosen' }],
-      reservations: reservations.map((r): Reservation => ({ environment: 'env', from: r.start, to: r.end })),
-      holds: holds.map(([h, state]): Hold => ({ environment: 'env', state, from: h.start, until: h.end })),
+      reservations: reservations.map((r): Reservation => ({
+        environment: 'env',
+        from: r.start,
+        to: r.end,
+      })),
+      holds: holds.map(([h, state]): Hold => ({
+        environment: 'env',
+        state,
+        from: h.start,
+        until: h.end,
+      })),
     };
   });
 
@@ -103,14 +133,20 @@ describe('plans', () => {
 
   it('give at every instant the state derived from the initial state and the transitions', () => {
     fc.assert(
-      fc.property(fleetArbitrary, fc.array(fc.integer({ min: 0, max: planWindow.end - planWindow.start - 1 }), { maxLength: 40 }), (fleet, offsets) => {
-        const plan = planFleet(fleet, planWindow).get('env')!.plan();
-        for (const offset of offsets) {
-          const t = planWindow.start + offset;
-          const last = plan.transitions.filter((x) => x.at <= t).at(-1);
-          expect(last?.state ?? plan.initial).toBe(desiredStateByTheRule(fleet, t));
-        }
-      }),
+      fc.property(
+        fleetArbitrary,
+        fc.array(fc.integer({ min: 0, max: planWindow.end - planWindow.start - 1 }), {
+          maxLength: 40,
+        }),
+        (fleet, offsets) => {
+          const plan = planFleet(fleet, planWindow).get('env')!.plan();
+          for (const offset of offsets) {
+            const t = planWindow.start + offset;
+            const last = plan.transitions.filter((x) => x.at <= t).at(-1);
+            expect(last?.state ?? plan.initial).toBe(desiredStateByTheRule(fleet, t));
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -119,7 +155,9 @@ describe('plans', () => {
     fc.assert(
       fc.property(fleetArbitrary, (fleet) => {
         const reversed = { ...fleet, reservations: [...fleet.reservations].reverse() };
-        expect(planFleet(reversed, planWindow).get('env')!.plan()).toEqual(planFleet(fleet, planWindow).get('env')!.plan());
+        expect(planFleet(reversed, planWindow).get('env')!.plan()).toEqual(
+          planFleet(fleet, planWindow).get('env')!.plan(),
+        );
       }),
       { numRuns: 60 },
     );

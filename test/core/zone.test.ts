@@ -8,7 +8,8 @@ const local = (text: string) => {
   const [hour, minute] = time.split(':').map(Number) as [number, number];
   return { year, month, day, hour, minute };
 };
-const instant = (zone: string, text: string) => new Date(localToInstant(zone, local(text))).toISOString();
+const instant = (zone: string, text: string) =>
+  new Date(localToInstant(zone, local(text))).toISOString();
 
 describe('the DST rule: a missing local time takes effect at the first instant after the gap', () => {
   it.each([

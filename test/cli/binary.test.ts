@@ -1,0 +1,35 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+
+describe('the lightsout binary', () => {
+  it('plans the worked example as JSON', () => {
+    const result = run(
+      'plan',
+      '--config',
+      'examples/lightsout.yaml',
+      '--from',
+      '2026-12-21',
+      '--to',
+      '2026-12-22',
+      '--json',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const plan = JSON.parse(result.stdout) as { environments: Record<string, { initial: string }> };
+    expect(Object.keys(plan.environments)).toEqual(['dev', 'staging', 'batch', 'qa', 'demo']);
+  });
+
+  it('exits non-zero with the error on stderr for a bad config', () => {
+    const result = run('lint', '--config', 'package.json');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('package.json:');
+  });
+
+  it('prints its version and help', () => {
+    expect(run('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(run('--help').stdout).toContain('plan [options]');
+  });
+});
