@@ -1,0 +1,104 @@
+/**
+ * Opening the store: `sqlite:PATH` (the embedded default; one file, WAL) or
+ * `postgres://...` (several replicas on one database). One Kysely query layer
+ * over both.
+ */
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Connection {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** What to show people: the URL without its password. */
+  readonly description: string;
+  /** PostgreSQL schema holding lightsout's tables (`?schema=` in the URL); default: the search path. */
+  readonly schema?: string;
+  close(): Promise<void>;
+}
+
+/** A `--db` value that is not one lightsout can open; the message says how to write it. */
+export class DatabaseUrlError extends Error {
+  override readonly name = 'DatabaseUrlError';
+}
+
+const INT8_OID = 20;
+
+/** BIGINT instants fit in a double for the next 285,000 years; read them as numbers, not strings. */
+const bigintAsNumber: typeof pg.types.getTypeParser = (oid, format) =>
+  oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, format) as unknown);
+
+export function parseDatabaseUrl(url: string): { dialect: Dialect; location: string } {
+  if (url.startsWith('sqlite:')) {
+    const location = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (location === '')
+      throw new DatabaseUrlError(
+        `--db "${url}" names no file; write sqlite:PATH, e.g. sqlite:./lightsout.db`,
+      );
+    return { dialect: 'sqlite', location };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      const parsed = new URL(url);
+      if (parsed.hostname === '') throw new Error('no host');
+    } catch {
+      throw new DatabaseUrlError(
+        `--db "${redact(url)}" is not a valid PostgreSQL URL; write postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
+      );
+    }
+    return { dialect: 'postgres', location: url };
+  }
+  throw new DatabaseUrlError(
+    `--db "${redact(url)}" is neither sqlite:PATH nor postgres://USER:PASSWORD@HOST/DATABASE`,
+  );
+}
+
+/** The URL with any password replaced, safe for logs and errors. */
+export function redact(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
+export function connect(url: string): Connection {
+  const { dialect, location } = parseDatabaseUrl(url);
+  if (dialect === 'sqlite') {
+    const database = new SqliteDatabase(location);
+    database.pragma('journal_mode = WAL');
+    // Writers from several processes (serve and the CLI) wait for each other rather than fail.
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return { db, dialect, description: `sqlite:${location}`, close: () => db.destroy() };
+  }
+  const { connectionString, schema } = splitSchema(location);
+  const pool = new pg.Pool({
+    connectionString,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    max: 10,
+    types: { getTypeParser: bigintAsNumber },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect,
+    description: redact(location),
+    ...(schema === undefined ? {} : { schema }),
+    close: () => db.destroy(),
+  };
+}
+
+/** `?schema=NAME` is ours, not libpq's: take it out of the URL pg sees. */
+function splitSchema(url: string): { connectionString: string; schema?: string } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema');
+  if (schema === null) return { connectionString: url };
+  if (!/^[a-z_][a-z0-9_]*$/i.test(schema)) {
+    throw new DatabaseUrlError(
+      `schema "${schema}" in --db is not a plain identifier; use letters, digits and "_"`,
+    );
+  }
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
+}

@@ -1,0 +1,59 @@
+/**
+ * Versioned migrations, numbered, run on start. Kysely's migrator records what
+ * ran in its own table and takes a lock, so replicas starting together run each
+ * migration once.
+ */
+import { Migrator } from 'kysely';
+import type { Kysely, Migration, MigrationResultSet } from 'kysely';
+import type { Connection, Dialect } from './db.js';
+import * as m0001 from './migrations/0001_initial.js';
+
+type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+
+/** Every migration, in order. A new one is a new numbered file added here. */
+const MIGRATIONS: Record<string, Step> = {
+  '0001_initial': m0001,
+};
+
+export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+function migratorFor(connection: Connection): Migrator {
+  return new Migrator({
+    db: connection.db,
+    ...(connection.schema === undefined ? {} : { migrationTableSchema: connection.schema }),
+    provider: {
+      getMigrations: () =>
+        Promise.resolve(
+          Object.fromEntries(
+            Object.entries(MIGRATIONS).map(([name, step]): [string, Migration] => [
+              name,
+              { up: (db) => step.up(db, connection.dialect) },
+            ]),
+          ),
+        ),
+    },
+  });
+}
+
+export async function migrate(connection: Connection): Promise<MigrationResultSet> {
+  if (connection.schema !== undefined)
+    await connection.db.schema.createSchema(connection.schema).ifNotExists().execute();
+  const result = await migratorFor(connection).migrateToLatest();
+  if (result.error !== undefined) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new MigrationError(`migration ${failed} failed: ${String(result.error)}`, {
+      cause: result.error,
+    });
+  }
+  return result;
+}
+
+/** Whether every migration has run (for /readyz). */
+export async function isMigrated(connection: Connection): Promise<boolean> {
+  const migrations = await migratorFor(connection).getMigrations();
+  return migrations.every((m) => m.executedAt !== undefined);
+}

@@ -1,0 +1,119 @@
+/** The event log: append-only, read by environment, resource, kind, actor and time, with cursors. */
+import type { Kysely } from 'kysely';
+import type { Database, EventRow } from '../schema.js';
+
+export interface EventInput {
+  readonly at: number;
+  readonly actor: string;
+  readonly kind: string;
+  readonly environment?: string | undefined;
+  readonly resource?: string | undefined;
+  readonly runId?: string | undefined;
+  readonly payload?: Record<string, unknown>;
+}
+
+export interface Event {
+  readonly id: number;
+  readonly at: number;
+  readonly actor: string;
+  readonly kind: string;
+  readonly environment: string | null;
+  readonly resource: string | null;
+  readonly runId: string | null;
+  readonly payload: Record<string, unknown>;
+}
+
+export interface EventFilter {
+  readonly environment?: string | undefined;
+  readonly resource?: string | undefined;
+  readonly kind?: string | undefined;
+  readonly actor?: string | undefined;
+  readonly runId?: string | undefined;
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
+export interface EventPage {
+  readonly events: readonly Event[];
+  /** Pass back as `after` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+export async function appendEvents(
+  db: Kysely<Database>,
+  inputs: readonly EventInput[],
+): Promise<void> {
+  if (inputs.length === 0) return;
+  await db
+    .insertInto('events')
+    .values(
+      inputs.map((e) => ({
+        at: e.at,
+        actor: e.actor,
+        kind: e.kind,
+        environment: e.environment ?? null,
+        resource: e.resource ?? null,
+        run_id: e.runId ?? null,
+        payload: JSON.stringify(e.payload ?? {}),
+      })),
+    )
+    .execute();
+}
+
+/** Events in the order they were recorded; `after` is a cursor from a previous page. */
+export async function queryEvents(
+  db: Kysely<Database>,
+  filter: EventFilter,
+  page: { after?: string | undefined; limit?: number | undefined } = {},
+): Promise<EventPage> {
+  const limit = Math.min(Math.max(page.limit ?? 100, 1), 1000);
+  let query = db.selectFrom('events').selectAll();
+  if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
+  if (filter.resource !== undefined) query = query.where('resource', '=', filter.resource);
+  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
+  if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
+  if (filter.from !== undefined) query = query.where('at', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('at', '<', filter.to);
+  if (page.after !== undefined) query = query.where('id', '>', decodeCursor(page.after));
+  const rows = await query
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute();
+  const events = rows.slice(0, limit).map(toEvent);
+  const last = events.at(-1);
+  return rows.length > limit && last !== undefined
+    ? { events, next: encodeCursor(last.id) }
+    : { events };
+}
+
+export class CursorError extends Error {
+  override readonly name = 'CursorError';
+}
+
+function encodeCursor(id: number): string {
+  return Buffer.from(`e${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const id = /^e(\d+)$/.exec(text)?.[1];
+  if (id === undefined)
+    throw new CursorError(
+      `"${cursor}" is not a cursor from a previous page; leave it out to start from the first event`,
+    );
+  return Number(id);
+}
+
+function toEvent(row: EventRow): Event {
+  return {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    kind: row.kind,
+    environment: row.environment,
+    resource: row.resource,
+    runId: row.run_id,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+  };
+}

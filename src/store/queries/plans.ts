@@ -1,0 +1,205 @@
+/** Environments, reservations and holds: config rows synced on start, API rows beside them. */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Hold, Reservation } from '../../core/glossary.js';
+import type { Database, HoldRow, ReservationRow, Source } from '../schema.js';
+
+export interface StoredReservation extends Reservation {
+  readonly id: string;
+  readonly source: Source;
+  readonly actor: string;
+  readonly note: string | null;
+  readonly resource: string | null;
+  readonly createdAt: number;
+}
+
+export interface StoredHold extends Hold {
+  readonly id: string;
+  readonly source: Source;
+  readonly actor: string;
+  readonly note: string | null;
+  readonly createdAt: number;
+}
+
+export interface EnvironmentRecord {
+  readonly name: string;
+  readonly team: string | null;
+  readonly timezone: string;
+  readonly schedule: string | null;
+  readonly definition: unknown;
+}
+
+export interface ConfigSnapshot {
+  readonly environments: readonly EnvironmentRecord[];
+  readonly reservations: readonly (Reservation & { note?: string | undefined })[];
+  readonly holds: readonly (Hold & { note?: string | undefined })[];
+}
+
+/**
+ * Replaces every config-sourced row with the config's, in one transaction; rows
+ * created through the API or the CLI are left as they are.
+ */
+export async function syncConfig(
+  db: Kysely<Database>,
+  snapshot: ConfigSnapshot,
+  now: number,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('environments').where('source', '=', 'config').execute();
+    if (snapshot.environments.length > 0) {
+      await tx
+        .insertInto('environments')
+        .values(
+          snapshot.environments.map((e) => ({
+            name: e.name,
+            team: e.team,
+            timezone: e.timezone,
+            schedule: e.schedule,
+            definition: JSON.stringify(e.definition),
+            source: 'config' as const,
+            updated_at: now,
+          })),
+        )
+        .execute();
+    }
+    await tx.deleteFrom('reservations').where('source', '=', 'config').execute();
+    for (const [index, r] of snapshot.reservations.entries()) {
+      await tx
+        .insertInto('reservations')
+        .values({
+          id: `config-${index}`,
+          environment: r.environment,
+          resource: null,
+          from_at: r.from,
+          to_at: r.to,
+          source: 'config',
+          actor: 'config',
+          note: r.note ?? null,
+          created_at: now,
+        })
+        .execute();
+    }
+    await tx.deleteFrom('holds').where('source', '=', 'config').execute();
+    for (const [index, h] of snapshot.holds.entries()) {
+      await tx
+        .insertInto('holds')
+        .values({
+          id: `config-${index}`,
+          environment: h.environment,
+          state: h.state,
+          from_at: h.from ?? null,
+          until_at: h.until,
+          source: 'config',
+          actor: 'config',
+          note: h.note ?? null,
+          created_at: now,
+        })
+        .execute();
+    }
+  });
+}
+
+export async function listEnvironments(db: Kysely<Database>): Promise<EnvironmentRecord[]> {
+  const rows = await db.selectFrom('environments').selectAll().orderBy('name').execute();
+  return rows.map((r) => ({
+    name: r.name,
+    team: r.team,
+    timezone: r.timezone,
+    schedule: r.schedule,
+    definition: JSON.parse(r.definition) as unknown,
+  }));
+}
+
+export async function addReservation(
+  db: Kysely<Database>,
+  r: {
+    environment: string;
+    from: number;
+    to: number;
+    actor: string;
+    note?: string | undefined;
+    resource?: string | undefined;
+  },
+  now: number,
+): Promise<StoredReservation> {
+  const row = {
+    id: randomUUID(),
+    environment: r.environment,
+    resource: r.resource ?? null,
+    from_at: r.from,
+    to_at: r.to,
+    source: 'api' as const,
+    actor: r.actor,
+    note: r.note ?? null,
+    created_at: now,
+  };
+  await db.insertInto('reservations').values(row).execute();
+  return toReservation(row);
+}
+
+export async function addHold(
+  db: Kysely<Database>,
+  h: {
+    environment: string;
+    state: 'on' | 'off';
+    from?: number | undefined;
+    until: number;
+    actor: string;
+    note?: string | undefined;
+  },
+  now: number,
+): Promise<StoredHold> {
+  const row = {
+    id: randomUUID(),
+    environment: h.environment,
+    state: h.state,
+    from_at: h.from ?? null,
+    until_at: h.until,
+    source: 'api' as const,
+    actor: h.actor,
+    note: h.note ?? null,
+    created_at: now,
+  };
+  await db.insertInto('holds').values(row).execute();
+  return toHold(row);
+}
+
+/** Reservations and holds that still matter at or after `since`. */
+export async function activePlans(
+  db: Kysely<Database>,
+  since: number,
+): Promise<{ reservations: StoredReservation[]; holds: StoredHold[] }> {
+  const [reservations, holds] = await Promise.all([
+    db.selectFrom('reservations').selectAll().where('to_at', '>', since).execute(),
+    db.selectFrom('holds').selectAll().where('until_at', '>', since).execute(),
+  ]);
+  return { reservations: reservations.map(toReservation), holds: holds.map(toHold) };
+}
+
+function toReservation(r: ReservationRow): StoredReservation {
+  return {
+    id: r.id,
+    environment: r.environment,
+    from: r.from_at,
+    to: r.to_at,
+    source: r.source,
+    actor: r.actor,
+    note: r.note,
+    resource: r.resource,
+    createdAt: r.created_at,
+  };
+}
+
+function toHold(h: HoldRow): StoredHold {
+  return {
+    id: h.id,
+    environment: h.environment,
+    state: h.state,
+    until: h.until_at,
+    ...(h.from_at === null ? {} : { from: h.from_at }),
+    source: h.source,
+    actor: h.actor,
+    note: h.note,
+    createdAt: h.created_at,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The tables of the store, as Kysely sees them. Instants are UTC epoch
+ * milliseconds in BIGINT columns; JSON is stored as text so both databases
+ * read it the same way.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Where a row came from: the config file (replaced on every sync) or the API/CLI (never touched by a sync). */
+export type Source = 'config' | 'api';
+
+export interface EnvironmentTable {
+  name: string;
+  team: string | null;
+  timezone: string;
+  schedule: string | null;
+  /** The environment's definition (mode, grace, tiers...) as JSON. */
+  definition: string;
+  source: Source;
+  updated_at: number;
+}
+
+export interface ResourceTable {
+  id: string;
+  environment: string | null;
+  provider: string;
+  kind: string;
+  name: string;
+  tags: string;
+  last_state: string | null;
+  /** What a stop saved to bring the resource back (a capacity, a desired count), as JSON. */
+  restore: string | null;
+  updated_at: number;
+}
+
+export interface ReservationTable {
+  id: string;
+  environment: string;
+  resource: string | null;
+  from_at: number;
+  to_at: number;
+  source: Source;
+  actor: string;
+  note: string | null;
+  created_at: number;
+}
+
+export interface HoldTable {
+  id: string;
+  environment: string;
+  state: 'on' | 'off';
+  from_at: number | null;
+  until_at: number;
+  source: Source;
+  actor: string;
+  note: string | null;
+  created_at: number;
+}
+
+export type RunDirection = 'start' | 'stop';
+export type RunStatus = 'grace' | 'acting' | 'verifying' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunTable {
+  id: string;
+  environment: string;
+  direction: RunDirection;
+  /** The transition instant this run carries out; with environment and direction, the idempotency key. */
+  due_at: number;
+  trigger: 'schedule' | 'adhoc' | 'catch-up' | 'enforce';
+  status: RunStatus;
+  /** When the grace period ends and the act phase may begin. */
+  act_at: number;
+  actor: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  /** Replica holding the run; a lease that expired may be taken over. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  summary: string | null;
+}
+
+export type StepStatus = 'pending' | 'done' | 'already' | 'failed';
+
+export interface RunStepTable {
+  id: Generated<number>;
+  run_id: string;
+  tier: number;
+  resource: string;
+  action: 'start' | 'stop';
+  status: StepStatus;
+  attempts: number;
+  error: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  environment: string | null;
+  resource: string | null;
+  kind: string;
+  run_id: string | null;
+  payload: string;
+}
+
+export interface IdempotencyKeyTable {
+  key: string;
+  created_at: number;
+  response: string | null;
+}
+
+export interface SandboxResourceTable {
+  id: string;
+  kind: string;
+  name: string;
+  tags: string;
+  /** running | stopped | starting | stopping (ec2, rds); for asg/ecs the capacity says it. */
+  state: string;
+  capacity: number;
+  /** When a transitional state settles. */
+  settles_at: number | null;
+  updated_at: number;
+}
+
+export interface Database {
+  environments: EnvironmentTable;
+  resources: ResourceTable;
+  reservations: ReservationTable;
+  holds: HoldTable;
+  runs: RunTable;
+  run_steps: RunStepTable;
+  events: EventTable;
+  idempotency_keys: IdempotencyKeyTable;
+  sandbox_resources: SandboxResourceTable;
+}
+
+export type EventRow = Selectable<EventTable>;
+export type NewEvent = Insertable<EventTable>;
+export type RunRow = Selectable<RunTable>;
+export type RunStepRow = Selectable<RunStepTable>;
+export type ReservationRow = Selectable<ReservationTable>;
+export type HoldRow = Selectable<HoldTable>;
+export type SandboxResourceRow = Selectable<SandboxResourceTable>;
+export type { ColumnType };

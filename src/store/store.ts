@@ -1,0 +1,80 @@
+/**
+ * The store: one object over the query modules, opened from a `--db` URL with
+ * migrations run. Query functions stay plain functions of a Kysely handle, so a
+ * transaction can call them too.
+ */
+import { sql } from 'kysely';
+import { connect } from './db.js';
+import type { Connection } from './db.js';
+import { isMigrated, migrate } from './migrate.js';
+import * as events from './queries/events.js';
+import * as plans from './queries/plans.js';
+import * as runs from './queries/runs.js';
+
+export class Store {
+  constructor(readonly connection: Connection) {}
+
+  get db() {
+    return this.connection.db;
+  }
+
+  readonly appendEvents = (inputs: readonly events.EventInput[]) =>
+    events.appendEvents(this.db, inputs);
+  readonly queryEvents = (
+    filter: events.EventFilter,
+    page?: { after?: string | undefined; limit?: number | undefined },
+  ) => events.queryEvents(this.db, filter, page);
+
+  readonly syncConfig = (snapshot: plans.ConfigSnapshot, now: number) =>
+    plans.syncConfig(this.db, snapshot, now);
+  readonly listEnvironments = () => plans.listEnvironments(this.db);
+  readonly addReservation = (r: Parameters<typeof plans.addReservation>[1], now: number) =>
+    plans.addReservation(this.db, r, now);
+  readonly addHold = (h: Parameters<typeof plans.addHold>[1], now: number) =>
+    plans.addHold(this.db, h, now);
+  readonly activePlans = (since: number) => plans.activePlans(this.db, since);
+
+  readonly createRun = (run: runs.NewRun, now: number) => runs.createRun(this.db, run, now);
+  readonly getRun = (id: string) => runs.getRun(this.db, id);
+  readonly listRuns = (filter?: runs.RunFilter) => runs.listRuns(this.db, filter);
+  readonly dueRuns = (now: number, owner: string) => runs.dueRuns(this.db, now, owner);
+  readonly nextActAt = (now: number) => runs.nextActAt(this.db, now);
+  readonly claimRun = (id: string, owner: string, now: number, leaseMs: number) =>
+    runs.claimRun(this.db, id, owner, now, leaseMs);
+  readonly advanceRun = (id: string, status: runs.Run['status'], now: number, summary?: unknown) =>
+    runs.advanceRun(this.db, id, status, now, summary);
+  readonly cancelRun = (id: string, now: number) => runs.cancelRun(this.db, id, now);
+  readonly lastActedRun = (environment: string) => runs.lastActedRun(this.db, environment);
+  readonly ensureSteps = (runId: string, steps: readonly runs.NewStep[]) =>
+    runs.ensureSteps(this.db, runId, steps);
+  readonly listSteps = (runId: string) => runs.listSteps(this.db, runId);
+  readonly startSteps = (ids: readonly number[], now: number) => runs.startSteps(this.db, ids, now);
+  readonly finishStep = (id: number, status: runs.RunStep['status'], now: number, error?: string) =>
+    runs.finishStep(this.db, id, status, now, error);
+
+  /** Store reachable and every migration applied (for /readyz). */
+  async isReady(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.db);
+      return await isMigrated(this.connection);
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}
+
+/** Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations. */
+export async function openStore(url: string): Promise<Store> {
+  const connection = connect(url);
+  try {
+    await migrate(connection);
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return new Store(connection);
+}

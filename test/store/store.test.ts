@@ -1,0 +1,226 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DatabaseUrlError, parseDatabaseUrl, redact } from '../../src/store/db.js';
+import type { Store } from '../../src/store/store.js';
+import { DATABASES } from './databases.js';
+
+describe.each(DATABASES)('the store on $name', (database) => {
+  let store: Store | undefined;
+  const open = async () => (store = await database.open());
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+
+  it('is ready once migrated, and migrating again changes nothing', async () => {
+    const s = await open();
+    expect(await s.isReady()).toBe(true);
+    const { migrate } = await import('../../src/store/migrate.js');
+    expect((await migrate(s.connection)).results).toEqual([]);
+  });
+
+  describe('events', () => {
+    it('are appended and read back in order with their payload', async () => {
+      const s = await open();
+      await s.appendEvents([
+        {
+          at: 1000,
+          actor: 'scheduler',
+          kind: 'run.started',
+          environment: 'dev',
+          runId: 'r1',
+          payload: { direction: 'stop' },
+        },
+        { at: 2000, actor: 'alice', kind: 'reservation.created', environment: 'qa' },
+      ]);
+      const page = await s.queryEvents({});
+      expect(page.events.map((e) => [e.kind, e.actor, e.environment, e.runId, e.payload])).toEqual([
+        ['run.started', 'scheduler', 'dev', 'r1', { direction: 'stop' }],
+        ['reservation.created', 'alice', 'qa', null, {}],
+      ]);
+      expect(page.next).toBeUndefined();
+    });
+
+    it('are filtered by environment, kind, actor and time range', async () => {
+      const s = await open();
+      await s.appendEvents(
+        Array.from({ length: 20 }, (_, i) => ({
+          at: i * 100,
+          actor: i % 2 === 0 ? 'scheduler' : 'bob',
+          kind: i % 3 === 0 ? 'run.finished' : 'notice.sent',
+          environment: i % 4 === 0 ? 'dev' : 'qa',
+        })),
+      );
+      const ats = async (filter: Parameters<Store['queryEvents']>[0]) =>
+        (await s.queryEvents(filter)).events.map((e) => e.at);
+      expect(await ats({ environment: 'dev' })).toEqual([0, 400, 800, 1200, 1600]);
+      expect(await ats({ environment: 'dev', kind: 'run.finished' })).toEqual([0, 1200]);
+      expect(await ats({ actor: 'bob', from: 500, to: 1000 })).toEqual([500, 700, 900]);
+    });
+
+    it('are paged with a cursor that continues where the last page ended', async () => {
+      const s = await open();
+      await s.appendEvents(
+        Array.from({ length: 25 }, (_, i) => ({ at: i, actor: 'x', kind: 'k' })),
+      );
+      const first = await s.queryEvents({}, { limit: 10 });
+      const second = await s.queryEvents({}, { limit: 10, after: first.next });
+      const third = await s.queryEvents({}, { limit: 10, after: second.next });
+      expect([first, second, third].flatMap((p) => p.events.map((e) => e.at))).toEqual(
+        Array.from({ length: 25 }, (_, i) => i),
+      );
+      expect(third.next).toBeUndefined();
+    });
+
+    it('refuse a cursor that is not one', async () => {
+      const s = await open();
+      await expect(s.queryEvents({}, { after: 'garbage' })).rejects.toThrow(
+        /is not a cursor from a previous page/,
+      );
+    });
+  });
+
+  describe('config sync', () => {
+    const snapshot = {
+      environments: [
+        {
+          name: 'dev',
+          team: 'payments',
+          timezone: 'Europe/Paris',
+          schedule: 'office-hours',
+          definition: { mode: 'transitions' },
+        },
+      ],
+      reservations: [{ environment: 'dev', from: 1000, to: 2000 }],
+      holds: [{ environment: 'dev', state: 'off' as const, until: 5000 }],
+    };
+
+    it('replaces config rows and never touches rows made through the API', async () => {
+      const s = await open();
+      await s.syncConfig(snapshot, 0);
+      const apiReservation = await s.addReservation(
+        { environment: 'dev', from: 3000, to: 4000, actor: 'alice' },
+        10,
+      );
+      await s.syncConfig(
+        { ...snapshot, reservations: [{ environment: 'dev', from: 1500, to: 2500 }] },
+        20,
+      );
+      const { reservations, holds } = await s.activePlans(0);
+      expect(reservations.map((r) => [r.source, r.from, r.to]).sort()).toEqual([
+        ['api', 3000, 4000],
+        ['config', 1500, 2500],
+      ]);
+      expect(reservations.find((r) => r.source === 'api')?.id).toBe(apiReservation.id);
+      expect(holds).toHaveLength(1);
+      expect(await s.listEnvironments()).toEqual([snapshot.environments[0]]);
+    });
+
+    it('keeps only plans that still matter', async () => {
+      const s = await open();
+      await s.syncConfig(snapshot, 0);
+      expect((await s.activePlans(2000)).reservations).toEqual([]);
+      expect((await s.activePlans(2000)).holds).toHaveLength(1);
+    });
+  });
+
+  describe('runs', () => {
+    const run = {
+      id: 'run-1',
+      environment: 'dev',
+      direction: 'stop' as const,
+      dueAt: 10_000,
+      actAt: 10_000,
+      trigger: 'schedule' as const,
+      actor: 'scheduler',
+    };
+
+    it('are created once per environment, direction and instant', async () => {
+      const s = await open();
+      const first = await s.createRun(run, 0);
+      const second = await s.createRun({ ...run, id: 'run-2' }, 5);
+      expect(first.created).toBe(true);
+      expect(second).toMatchObject({ created: false, run: { id: 'run-1' } });
+      expect(await s.listRuns()).toHaveLength(1);
+    });
+
+    it('are claimed by one owner at a time until the lease expires', async () => {
+      const s = await open();
+      await s.createRun(run, 0);
+      expect(await s.claimRun('run-1', 'replica-a', 100, 1000)).toBe(true);
+      expect(await s.claimRun('run-1', 'replica-b', 200, 1000)).toBe(false);
+      expect(await s.claimRun('run-1', 'replica-a', 300, 1000)).toBe(true);
+      expect(await s.claimRun('run-1', 'replica-b', 1301, 1000)).toBe(true);
+    });
+
+    it('can be cancelled only during grace', async () => {
+      const s = await open();
+      await s.createRun(run, 0);
+      await s.createRun({ ...run, id: 'run-2', dueAt: 20_000 }, 0);
+      expect(await s.advanceRun('run-2', 'acting', 10)).toBe(true);
+      expect(await s.cancelRun('run-2', 20)).toBe(false);
+      expect(await s.cancelRun('run-1', 20)).toBe(true);
+      expect(await s.advanceRun('run-1', 'acting', 30)).toBe(false);
+      expect((await s.getRun('run-1'))?.status).toBe('cancelled');
+    });
+
+    it('list due runs and the next act instant', async () => {
+      const s = await open();
+      await s.createRun(run, 0);
+      await s.createRun({ ...run, id: 'later', dueAt: 50_000, actAt: 50_000 }, 0);
+      expect((await s.dueRuns(10_000, 'me')).map((r) => r.id)).toEqual(['run-1']);
+      expect(await s.nextActAt(10_000)).toBe(50_000);
+    });
+
+    it('record steps once, with attempts and outcomes', async () => {
+      const s = await open();
+      await s.createRun(run, 0);
+      const steps = [
+        { tier: 0, resource: 'sandbox:rds:db', action: 'stop' as const },
+        { tier: 1, resource: 'sandbox:ec2:web', action: 'stop' as const },
+      ];
+      await s.ensureSteps('run-1', steps);
+      await s.ensureSteps('run-1', steps);
+      const recorded = await s.listSteps('run-1');
+      expect(recorded).toHaveLength(2);
+      await s.startSteps([recorded[0]!.id], 100);
+      await s.finishStep(recorded[0]!.id, 'done', 200);
+      await s.finishStep(recorded[1]!.id, 'failed', 200, 'InsufficientInstanceCapacity');
+      expect(
+        (await s.listSteps('run-1')).map((x) => [x.resource, x.status, x.attempts, x.error]),
+      ).toEqual([
+        ['sandbox:rds:db', 'done', 1, null],
+        ['sandbox:ec2:web', 'failed', 0, 'InsufficientInstanceCapacity'],
+      ]);
+    });
+  });
+});
+
+describe('database URLs', () => {
+  it.each([
+    ['sqlite:./lightsout.db', 'sqlite', './lightsout.db'],
+    ['sqlite:///var/lib/lightsout.db', 'sqlite', '/var/lib/lightsout.db'],
+    [
+      'postgres://u:p@localhost:5432/lightsout',
+      'postgres',
+      'postgres://u:p@localhost:5432/lightsout',
+    ],
+  ])('%s', (url, dialect, location) => {
+    expect(parseDatabaseUrl(url)).toEqual({ dialect, location });
+  });
+
+  it.each([
+    ['sqlite:', /names no file; write sqlite:PATH/],
+    ['mysql://u:secret@h/db', /is neither sqlite:PATH nor postgres:\/\//],
+    ['postgres://', /is not a valid PostgreSQL URL/],
+  ])('refuses %s with the fix', (url, message) => {
+    expect(() => parseDatabaseUrl(url)).toThrow(DatabaseUrlError);
+    expect(() => parseDatabaseUrl(url)).toThrow(message);
+  });
+
+  it('never shows a password', () => {
+    expect(redact('postgres://lightsout:s3cret@db:5432/x')).toBe(
+      'postgres://lightsout:***@db:5432/x',
+    );
+    expect(() => parseDatabaseUrl('mysql://u:s3cret@h/db')).toThrow(/mysql:\/\/u:\*\*\*@h\/db/);
+  });
+});
