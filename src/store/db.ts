@@ -25,11 +25,11 @@ export class DatabaseUrlError extends Error {
   override readonly name = 'DatabaseUrlError';
 }
 
-const INT8_OID = 20;
+const INT8_OID: number = pg.types.builtins.INT8;
 
 /** BIGINT instants fit in a double for the next 285,000 years; read them as numbers, not strings. */
 const bigintAsNumber: typeof pg.types.getTypeParser = (oid, format) =>
-  oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, format) as unknown);
+  (oid as number) === INT8_OID ? Number : (pg.types.getTypeParser(oid, format) as unknown);
 
 export function parseDatabaseUrl(url: string): { dialect: Dialect; location: string } {
   if (url.startsWith('sqlite:')) {

@@ -45,9 +45,9 @@ export async function migrate(connection: Connection): Promise<MigrationResultSe
   const result = await migratorFor(connection).migrateToLatest();
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new MigrationError(`migration ${failed} failed: ${String(result.error)}`, {
-      cause: result.error,
-    });
+    const reason =
+      result.error instanceof Error ? result.error.message : JSON.stringify(result.error);
+    throw new MigrationError(`migration ${failed} failed: ${reason}`, { cause: result.error });
   }
   return result;
 }
