@@ -101,12 +101,39 @@ export interface Hold {
   readonly until: Instant;
 }
 
+/** Where to find resources: a provider, the kinds wanted, and tags they must all carry. */
+export interface Selector {
+  readonly provider: string;
+  readonly kinds?: readonly string[];
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Resources that act together; an environment starts tier by tier and stops in reverse. */
+export interface Tier {
+  readonly name: string;
+  readonly select: readonly Selector[];
+}
+
+/**
+ * `transitions` acts only at transitions (a person who starts a machine at night is
+ * not fought); `enforce` also corrects resources found in the wrong state.
+ */
+export type Mode = 'transitions' | 'enforce';
+
+/** What happens to the following tiers when one fails. */
+export type OnFailure = 'halt' | 'continue';
+
 export interface Environment {
   readonly name: string;
   readonly timezone: string;
   readonly team?: string;
   /** Absent: the environment is off unless a reservation or a hold says on. */
   readonly schedule?: string;
+  readonly mode?: Mode;
+  /** Warning before a stop, in milliseconds (default 15 minutes; 0 allowed). */
+  readonly graceMs?: number;
+  readonly onFailure?: OnFailure;
+  readonly tiers?: readonly Tier[];
 }
 
 export interface Transition {

@@ -79,7 +79,12 @@ export interface RunTable {
   summary: string | null;
 }
 
-export type StepStatus = 'pending' | 'done' | 'already' | 'failed';
+/**
+ * pending: not acted yet (or a transient error to retry); acted / already: the provider
+ * accepted, or found it already there, and verification is due; done: verified;
+ * failed: with the reason; skipped: an earlier tier failed and the environment halts.
+ */
+export type StepStatus = 'pending' | 'acted' | 'already' | 'done' | 'failed' | 'skipped';
 
 export interface RunStepTable {
   id: Generated<number>;
@@ -116,9 +121,10 @@ export interface SandboxResourceTable {
   kind: string;
   name: string;
   tags: string;
-  /** running | stopped | starting | stopping (ec2, rds); for asg/ecs the capacity says it. */
-  state: string;
+  state: 'on' | 'off' | 'starting' | 'stopping';
   capacity: number;
+  /** The capacity to restore on start (asg, ecs). */
+  on_capacity: number;
   /** When a transitional state settles. */
   settles_at: number | null;
   updated_at: number;

@@ -49,8 +49,12 @@ export class Store {
     runs.ensureSteps(this.db, runId, steps);
   readonly listSteps = (runId: string) => runs.listSteps(this.db, runId);
   readonly startSteps = (ids: readonly number[], now: number) => runs.startSteps(this.db, ids, now);
-  readonly finishStep = (id: number, status: runs.RunStep['status'], now: number, error?: string) =>
-    runs.finishStep(this.db, id, status, now, error);
+  readonly finishStep = (
+    id: number | readonly number[],
+    status: runs.RunStep['status'],
+    now: number,
+    error?: string,
+  ) => runs.finishStep(this.db, id, status, now, error);
 
   /** Store reachable and every migration applied (for /readyz). */
   async isReady(): Promise<boolean> {

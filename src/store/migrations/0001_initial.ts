@@ -137,6 +137,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('tags', 'text', (c) => c.notNull())
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('capacity', 'integer', (c) => c.notNull())
+    .addColumn('on_capacity', 'integer', (c) => c.notNull())
     .addColumn('settles_at', instant)
     .addColumn('updated_at', instant, (c) => c.notNull())
     .execute();

@@ -252,14 +252,18 @@ export async function startSteps(
 
 export async function finishStep(
   db: Kysely<Database>,
-  id: number,
+  id: number | readonly number[],
   status: StepStatus,
   now: number,
   error?: string,
 ): Promise<void> {
   await db
     .updateTable('run_steps')
-    .set({ status, finished_at: status === 'pending' ? null : now, error: error ?? null })
-    .where('id', '=', id)
+    .set({
+      status,
+      finished_at: status === 'pending' || status === 'acted' ? null : now,
+      error: error ?? null,
+    })
+    .where('id', 'in', typeof id === 'number' ? [id] : id)
     .execute();
 }

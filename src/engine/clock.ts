@@ -1,0 +1,97 @@
+/** Clocks: the system's, one that runs N times faster (`demo --speed N`), and a virtual one for tests. */
+import type { Clock } from './ports.js';
+
+/** Sleeping machines make long timers lie; wake at least this often and re-arm. */
+const MAX_TIMER_MS = 60_000;
+
+function sleepReal(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+    function done() {
+      signal?.removeEventListener('abort', done);
+      clearTimeout(timer);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Sleeps until `until` on `clock`, re-arming capped timers; early wake-ups go back to sleep. */
+async function sleepUntil(
+  clock: Clock & { realMs(ms: number): number },
+  until: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  while (signal?.aborted !== true) {
+    const left = until - clock.now();
+    if (left <= 0) return;
+    await sleepReal(clock.realMs(left), signal);
+  }
+}
+
+export class SystemClock implements Clock {
+  now(): number {
+    return Date.now();
+  }
+
+  realMs(ms: number): number {
+    return ms;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepUntil(this, this.now() + ms, signal);
+  }
+}
+
+/** Time that starts at `origin` and runs `speed` times faster than the wall clock. */
+export class ScaledClock implements Clock {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly speed: number,
+    private readonly origin: number = Date.now(),
+  ) {
+    if (!(speed >= 1)) throw new RangeError(`speed ${speed} must be 1 or more`);
+  }
+
+  now(): number {
+    return this.origin + Math.round((Date.now() - this.startedAt) * this.speed);
+  }
+
+  realMs(ms: number): number {
+    return Math.ceil(ms / this.speed);
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepUntil(this, this.now() + ms, signal);
+  }
+}
+
+/**
+ * Virtual time for tests: it stands still until set, and a sleep jumps it forward
+ * at once, so retries, backoff and verification polls take no real time.
+ */
+export class VirtualClock implements Clock {
+  constructor(private t: number) {}
+
+  now(): number {
+    return this.t;
+  }
+
+  set(t: number): void {
+    this.t = t;
+  }
+
+  advance(ms: number): void {
+    this.t += ms;
+  }
+
+  sleep(ms: number): Promise<void> {
+    this.t += Math.max(0, ms);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,492 @@
+/**
+ * The reconciler. Each pass reads the fleet (config plus the store's reservations
+ * and holds), plans every environment, creates the runs that are due (a stop is
+ * created `grace` before its instant, so the warning goes out and the stop still
+ * happens on time), and executes due runs under a global concurrency bound. It
+ * then says when it next needs to wake: the next transition, the end of a grace
+ * period, or the safety tick, whichever comes first.
+ *
+ * Runs are keyed by (environment, direction, instant): a second pass, a restart
+ * or a second replica finds the run that exists instead of making another.
+ */
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Environment, Instant, Schedule } from '../core/glossary.js';
+import type { Fleet } from '../core/planner.js';
+import { planFleet } from '../core/planner.js';
+import type { Run } from '../store/queries/runs.js';
+import type { Store } from '../store/store.js';
+import { executeRun, Interrupted, messageOf } from './executor.js';
+import type { ExecutorDeps } from './executor.js';
+import type { Clock, Notifier, Provider } from './ports.js';
+import { RetryPolicy } from './retry.js';
+
+export const DEFAULT_GRACE_MS = 15 * 60_000;
+const HOUR = 3_600_000;
+
+export interface EngineLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly clock: Clock;
+  readonly notifier: Notifier;
+  readonly log: EngineLog;
+  /** Schedules and environments from the config file. */
+  readonly schedules: ReadonlyMap<string, Schedule>;
+  readonly environments: readonly Environment[];
+  /** This process's name in run leases (stable across restarts on one host). */
+  readonly owner?: string;
+  readonly concurrency?: number;
+  readonly safetyTickMs?: number;
+  readonly pollMs?: number;
+  readonly leaseMs?: number;
+  readonly retry?: RetryPolicy;
+}
+
+export class Engine {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly log: EngineLog;
+  private readonly environments: ReadonlyMap<string, Environment>;
+  private readonly limit;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private readonly deps: ExecutorDeps;
+  private readonly safetyTickMs: number;
+  /** The instant up to which transitions have been turned into runs; undefined before the first pass. */
+  private watermark: Instant | undefined;
+
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.log = options.log;
+    this.environments = new Map(options.environments.map((e) => [e.name, e]));
+    this.limit = pLimit(options.concurrency ?? 16);
+    this.safetyTickMs = options.safetyTickMs ?? 30_000;
+    this.deps = {
+      store: options.store,
+      providers: options.providers,
+      clock: options.clock,
+      notifier: options.notifier,
+      retry: options.retry ?? new RetryPolicy(),
+      pollMs: options.pollMs ?? 5_000,
+      owner: options.owner ?? 'lightsout',
+      leaseMs: options.leaseMs ?? 5 * 60_000,
+      signal: this.abort.signal,
+    };
+  }
+
+  /** One reconciler pass; returns the instant it next needs to run. */
+  async tick(): Promise<Instant> {
+    const now = this.clock.now();
+    const fleet = await this.fleet(now);
+    const maxGrace = Math.max(0, ...[...this.environments.values()].map(graceOf));
+    const since = this.watermark ?? now;
+    // Far enough ahead to see every stop whose warning falls before the next safety tick.
+    const window = { start: since - 1, end: now + maxGrace + this.safetyTickMs + 1 };
+    const timelines = planFleet(fleet, window);
+    let nextWake = now + this.safetyTickMs;
+    for (const environment of this.environments.values()) {
+      const timeline = timelines.get(environment.name);
+      if (timeline === undefined) continue;
+      if (this.watermark === undefined) await this.catchUp(environment, fleet, now);
+      for (const transition of timeline.plan().transitions) {
+        const createAt =
+          transition.state === 'off' ? transition.at - graceOf(environment) : transition.at;
+        if (createAt > since && createAt <= now) {
+          await this.createRun(
+            environment,
+            transition.state === 'on' ? 'start' : 'stop',
+            transition.at,
+            'schedule',
+            'scheduler',
+          );
+        } else if (createAt > now) {
+          nextWake = Math.min(nextWake, createAt);
+        }
+      }
+      // Transitions beyond the planned window are found by the next pass, no later than the safety tick.
+    }
+    this.watermark = now;
+    await this.runDue(now);
+    const nextAct = await this.store.nextActAt(now);
+    return Math.min(nextWake, nextAct ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Waits for every run this process has started (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Stops at the next safe point: in-flight steps finish recording, runs stay open and resume after restart. */
+  async shutdown(): Promise<void> {
+    this.abort.abort();
+    await this.idle();
+  }
+
+  /** An ad-hoc start or stop (a stop warns now and acts after the grace). */
+  async command(
+    environmentName: string,
+    direction: Run['direction'],
+    actor: string,
+    graceMs?: number,
+  ): Promise<Run> {
+    const environment = this.environment(environmentName);
+    const now = this.clock.now();
+    const grace = direction === 'stop' ? (graceMs ?? graceOf(environment)) : 0;
+    return this.createRun(environment, direction, now, 'adhoc', actor, now + grace);
+  }
+
+  /**
+   * Cancels a run in its grace period and keeps the environment on until `until`
+   * (default: its next scheduled start, or one hour when it has none).
+   */
+  async cancel(
+    runId: string,
+    actor: string,
+    until?: Instant,
+  ): Promise<{ run: Run; holdUntil: Instant }> {
+    const now = this.clock.now();
+    const run = await this.store.getRun(runId);
+    if (run === undefined)
+      throw new CommandError(`there is no run "${runId}"; list runs with lightsout runs`);
+    if (!(await this.store.cancelRun(runId, now))) {
+      throw new CommandError(
+        `run ${runId} is ${run.status}, not in its grace period; only a run that has not started acting can be cancelled`,
+      );
+    }
+    const holdUntil =
+      until ??
+      (await this.nextScheduledStart(this.environment(run.environment), now)) ??
+      now + HOUR;
+    await this.store.addHold(
+      {
+        environment: run.environment,
+        state: 'on',
+        from: now,
+        until: holdUntil,
+        actor,
+        note: `cancelled run ${runId}`,
+      },
+      now,
+    );
+    await this.store.appendEvents([
+      {
+        at: now,
+        actor,
+        kind: 'run.cancelled',
+        environment: run.environment,
+        runId,
+        payload: { holdUntil: iso(holdUntil) },
+      },
+    ]);
+    return { run: (await this.store.getRun(runId))!, holdUntil };
+  }
+
+  /** Keeps an environment on until `until`. */
+  async extend(environmentName: string, until: Instant, actor: string): Promise<void> {
+    const now = this.clock.now();
+    this.environment(environmentName);
+    if (until <= now)
+      throw new CommandError(`--until ${iso(until)} is in the past; give a later time`);
+    await this.store.addHold(
+      { environment: environmentName, state: 'on', from: now, until, actor },
+      now,
+    );
+    await this.store.appendEvents([
+      {
+        at: now,
+        actor,
+        kind: 'hold.created',
+        environment: environmentName,
+        payload: { state: 'on', until: iso(until) },
+      },
+    ]);
+  }
+
+  /** Reserves an environment for `[from, to)`; overlapping reservations merge. */
+  async reserve(
+    environmentName: string,
+    from: Instant,
+    to: Instant,
+    actor: string,
+    note?: string,
+  ): Promise<void> {
+    const now = this.clock.now();
+    this.environment(environmentName);
+    if (to <= from)
+      throw new CommandError(
+        `the reservation ends (${iso(to)}) at or before it starts (${iso(from)}); make --to later than --from`,
+      );
+    if (to <= now)
+      throw new CommandError(
+        `the reservation ends (${iso(to)}) in the past; give a window that is not over`,
+      );
+    const reservation = await this.store.addReservation(
+      { environment: environmentName, from, to, actor, note },
+      now,
+    );
+    await this.store.appendEvents([
+      {
+        at: now,
+        actor,
+        kind: 'reservation.created',
+        environment: environmentName,
+        payload: { id: reservation.id, from: iso(from), to: iso(to) },
+      },
+    ]);
+  }
+
+  private async nextScheduledStart(
+    environment: Environment,
+    now: Instant,
+  ): Promise<Instant | undefined> {
+    const fleet = await this.fleet(now);
+    const scheduleOnly: Fleet = {
+      ...fleet,
+      environments: [environment],
+      reservations: [],
+      holds: [],
+    };
+    const plan = planFleet(scheduleOnly, { start: now, end: now + 14 * 24 * HOUR })
+      .get(environment.name)!
+      .plan();
+    return plan.transitions.find((t) => t.state === 'on')?.at;
+  }
+
+  private environment(name: string): Environment {
+    const environment = this.environments.get(name);
+    if (environment === undefined) {
+      throw new CommandError(
+        `there is no environment "${name}"; known: ${[...this.environments.keys()].join(', ')}`,
+      );
+    }
+    return environment;
+  }
+
+  private async fleet(now: Instant): Promise<Fleet> {
+    const { reservations, holds } = await this.store.activePlans(now - 7 * 24 * HOUR);
+    return {
+      schedules: this.options.schedules,
+      environments: [...this.environments.values()],
+      reservations,
+      holds,
+    };
+  }
+
+  /**
+   * After downtime (or on the first start), bring the environment to its current
+   * desired state once, and record the transitions that were missed.
+   */
+  private async catchUp(environment: Environment, fleet: Fleet, now: Instant): Promise<void> {
+    const open = await this.store.listRuns({ environment: environment.name, limit: 5 });
+    if (open.some((r) => r.status === 'grace' || r.status === 'acting' || r.status === 'verifying'))
+      return;
+    const last = await this.store.lastActedRun(environment.name);
+    const since = last?.due_at ?? now - 24 * HOUR;
+    const timeline = planFleet(
+      { ...fleet, environments: [environment] },
+      { start: Math.min(since, now), end: now + 1 },
+    ).get(environment.name)!;
+    const desired = timeline.stateAt(now);
+    const lastState = last === undefined ? undefined : last.direction === 'start' ? 'on' : 'off';
+    if (lastState === desired) return;
+    const missed = timeline.plan().transitions.filter((t) => t.at > since && t.at <= now);
+    if (missed.length > 0) {
+      await this.store.appendEvents(
+        missed.map((t) => ({
+          at: now,
+          actor: 'scheduler',
+          kind: 'transition.missed',
+          environment: environment.name,
+          payload: { at: new Date(t.at).toISOString(), state: t.state },
+        })),
+      );
+    }
+    const dueAt = missed.at(-1)?.at ?? now;
+    await this.createRun(
+      environment,
+      desired === 'on' ? 'start' : 'stop',
+      dueAt,
+      'catch-up',
+      'scheduler',
+      now,
+    );
+  }
+
+  private async createRun(
+    environment: Environment,
+    direction: Run['direction'],
+    dueAt: Instant,
+    trigger: Run['trigger'],
+    actor: string,
+    actAt: Instant = dueAt,
+  ): Promise<Run> {
+    const now = this.clock.now();
+    const { run, created } = await this.store.createRun(
+      { id: randomUUID(), environment: environment.name, direction, dueAt, actAt, trigger, actor },
+      now,
+    );
+    if (!created) return run;
+    await this.store.appendEvents([
+      {
+        at: now,
+        actor,
+        kind: 'run.created',
+        environment: environment.name,
+        runId: run.id,
+        payload: { direction, trigger, dueAt: iso(dueAt), actAt: iso(run.act_at) },
+      },
+    ]);
+    this.log.info(
+      { environment: environment.name, run: run.id, direction, trigger, actAt: iso(run.act_at) },
+      'run created',
+    );
+    if (direction === 'stop' && run.act_at > now) await this.warn(environment, run);
+    return run;
+  }
+
+  private async warn(environment: Environment, run: Run): Promise<void> {
+    const text = `${environment.name} stops at ${iso(run.act_at)}. To keep it running: lightsout cancel ${run.id}`;
+    try {
+      await this.options.notifier.send({
+        kind: 'stop-warning',
+        environment: environment.name,
+        team: environment.team,
+        runId: run.id,
+        text,
+        at: this.clock.now(),
+      });
+      await this.store.appendEvents([
+        {
+          at: this.clock.now(),
+          actor: 'lightsout',
+          kind: 'notice.sent',
+          environment: environment.name,
+          runId: run.id,
+          payload: { notice: 'stop-warning' },
+        },
+      ]);
+    } catch (error) {
+      await this.store.appendEvents([
+        {
+          at: this.clock.now(),
+          actor: 'lightsout',
+          kind: 'notice.failed',
+          environment: environment.name,
+          runId: run.id,
+          payload: { notice: 'stop-warning', error: messageOf(error) },
+        },
+      ]);
+    }
+  }
+
+  private async runDue(now: Instant): Promise<void> {
+    const owner = this.deps.owner;
+    for (const run of await this.store.dueRuns(now, owner)) {
+      if (this.inFlight.has(run.id)) continue;
+      if (!(await this.store.claimRun(run.id, owner, now, this.deps.leaseMs))) continue;
+      const work = this.limit(() => this.execute(run)).finally(() => this.inFlight.delete(run.id));
+      this.inFlight.set(run.id, work);
+    }
+  }
+
+  private async execute(run: Run): Promise<void> {
+    const environment = this.environments.get(run.environment);
+    const now = this.clock.now();
+    if (environment === undefined) {
+      await this.store.advanceRun(run.id, 'failed', now, {
+        error: `environment "${run.environment}" is no longer in the config`,
+      });
+      return;
+    }
+    try {
+      if (run.status === 'grace') {
+        if (run.trigger === 'schedule' && (await this.superseded(environment, run, now))) return;
+        if (!(await this.store.advanceRun(run.id, 'acting', now))) return; // cancelled meanwhile
+        await this.store.appendEvents([
+          {
+            at: now,
+            actor: 'lightsout',
+            kind: 'run.acting',
+            environment: run.environment,
+            runId: run.id,
+          },
+        ]);
+      }
+      const summary = await executeRun(this.deps, run, environment);
+      this.log.info(
+        {
+          environment: run.environment,
+          run: run.id,
+          outcome: summary.outcome,
+          counts: summary.counts,
+        },
+        'run finished',
+      );
+    } catch (error) {
+      if (error instanceof Interrupted) return;
+      this.log.error(
+        { environment: run.environment, run: run.id, error: messageOf(error) },
+        'run failed',
+      );
+      await this.store.advanceRun(run.id, 'failed', this.clock.now(), { error: messageOf(error) });
+      await this.store.appendEvents([
+        {
+          at: this.clock.now(),
+          actor: 'lightsout',
+          kind: 'run.finished',
+          environment: run.environment,
+          runId: run.id,
+          payload: { outcome: 'failed', error: messageOf(error) },
+        },
+      ]);
+    }
+  }
+
+  /**
+   * A scheduled run whose target is no longer the desired state when its grace
+   * ends (a reservation or a hold came in meanwhile) is cancelled, not acted on.
+   */
+  private async superseded(environment: Environment, run: Run, now: Instant): Promise<boolean> {
+    const fleet = await this.fleet(now);
+    const desired = planFleet(
+      { ...fleet, environments: [environment] },
+      { start: now, end: now + 1 },
+    )
+      .get(environment.name)!
+      .stateAt(now);
+    if (desired === (run.direction === 'start' ? 'on' : 'off')) return false;
+    if (await this.store.cancelRun(run.id, now)) {
+      await this.store.appendEvents([
+        {
+          at: now,
+          actor: 'scheduler',
+          kind: 'run.superseded',
+          environment: environment.name,
+          runId: run.id,
+          payload: { reason: `desired state is ${desired} now` },
+        },
+      ]);
+    }
+    return true;
+  }
+}
+
+/** A command that cannot be carried out as asked; the message says why and what to do. */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+}
+
+export function graceOf(environment: Environment): number {
+  return environment.graceMs ?? DEFAULT_GRACE_MS;
+}
+
+function iso(t: Instant): string {
+  return new Date(t).toISOString();
+}

@@ -1,0 +1,350 @@
+/**
+ * Carries out one run: act tier by tier (start in order, stop in reverse), verify
+ * every resource really reached its state, then report. Every step is persisted
+ * before the provider is called and after it answers, so a restart resumes where
+ * the run stopped and never repeats an action recorded as done.
+ */
+import type { Environment, PowerState, Tier } from '../core/glossary.js';
+import type { Run, RunStep } from '../store/queries/runs.js';
+import type { Store } from '../store/store.js';
+import type { Clock, Notifier, Observed, Provider, Resource } from './ports.js';
+import type { RetryPolicy } from './retry.js';
+import { isTransient } from './retry.js';
+
+export type EngineStore = Pick<
+  Store,
+  | 'advanceRun'
+  | 'appendEvents'
+  | 'ensureSteps'
+  | 'listSteps'
+  | 'startSteps'
+  | 'finishStep'
+  | 'claimRun'
+  | 'getRun'
+>;
+
+export interface ExecutorDeps {
+  readonly store: EngineStore;
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly clock: Clock;
+  readonly notifier: Notifier;
+  readonly retry: RetryPolicy;
+  /** Time between two verification polls. */
+  readonly pollMs: number;
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** Set on shutdown: the run stops at the next safe point and resumes after restart. */
+  readonly signal?: AbortSignal;
+}
+
+export interface StepSummary {
+  readonly resource: string;
+  readonly tier: string;
+  readonly status: RunStep['status'];
+  readonly attempts: number;
+  readonly error?: string;
+}
+
+export interface RunSummary {
+  readonly environment: string;
+  readonly direction: Run['direction'];
+  readonly outcome: 'succeeded' | 'failed';
+  readonly durationMs: number;
+  readonly counts: Record<string, number>;
+  readonly resources: readonly StepSummary[];
+  readonly failures: readonly StepSummary[];
+}
+
+/** Thrown when shutdown interrupts a run; the run stays open and resumes after restart. */
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+export const DEFAULT_TIER: Tier = { name: 'default', select: [] };
+
+/** The tiers of an environment in the order a run goes through them. */
+export function orderedTiers(
+  environment: Environment,
+  direction: Run['direction'],
+): { index: number; tier: Tier }[] {
+  const tiers = (environment.tiers ?? []).map((tier, index) => ({ index, tier }));
+  return direction === 'start' ? tiers : tiers.reverse();
+}
+
+export async function executeRun(
+  deps: ExecutorDeps,
+  run: Run,
+  environment: Environment,
+): Promise<RunSummary> {
+  const { store, clock } = deps;
+  const target: PowerState = run.direction === 'start' ? 'on' : 'off';
+  const startedAt = clock.now();
+  const tiers = orderedTiers(environment, run.direction);
+  const resources = new Map<string, Resource>();
+  for (const { index, tier } of tiers) {
+    const found = await discoverTier(deps, tier);
+    for (const r of found) resources.set(r.id, r);
+    await store.ensureSteps(
+      run.id,
+      found.map((r) => ({ tier: index, resource: r.id, action: run.direction })),
+    );
+  }
+  let halted = false;
+  for (const { index } of tiers) {
+    checkpoint(deps);
+    await store.claimRun(run.id, deps.owner, clock.now(), deps.leaseMs);
+    const steps = (await store.listSteps(run.id)).filter((s) => s.tier === index);
+    if (halted) {
+      const open = steps.filter((s) => s.status === 'pending').map((s) => s.id);
+      if (open.length > 0)
+        await store.finishStep(open, 'skipped', clock.now(), 'an earlier tier failed');
+      continue;
+    }
+    await actOnTier(deps, steps, resources, target);
+    await verifyTier(deps, run, resources, target, index);
+    const failed = (await store.listSteps(run.id)).some(
+      (s) => s.tier === index && s.status === 'failed',
+    );
+    if (failed && environment.onFailure !== 'continue') halted = true;
+  }
+  return report(deps, run, environment, startedAt);
+}
+
+async function discoverTier(deps: ExecutorDeps, tier: Tier): Promise<Resource[]> {
+  const found = new Map<string, Resource>();
+  for (const selector of tier.select) {
+    const provider = providerOf(deps, selector.provider);
+    for (const r of await withRetry(deps, () => provider.discover(selector))) found.set(r.id, r);
+  }
+  return [...found.values()];
+}
+
+async function actOnTier(
+  deps: ExecutorDeps,
+  steps: readonly RunStep[],
+  resources: ReadonlyMap<string, Resource>,
+  target: PowerState,
+): Promise<void> {
+  const { store, clock } = deps;
+  let pending = steps.filter((s) => s.status === 'pending');
+  const lastReason = new Map<number, string>();
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    checkpoint(deps);
+    if (attempt > deps.retry.maxAttempts) {
+      for (const step of pending) {
+        const reason = lastReason.get(step.id) ?? 'transient errors';
+        await store.finishStep(
+          step.id,
+          'failed',
+          clock.now(),
+          `gave up after ${deps.retry.maxAttempts} attempts: ${reason}`,
+        );
+      }
+      return;
+    }
+    // On record before the call: a crash now leaves an attempt, never a lost action.
+    await store.startSteps(
+      pending.map((s) => s.id),
+      clock.now(),
+    );
+    const retry: RunStep[] = [];
+    for (const [providerName, group] of groupByProvider(pending, resources)) {
+      const provider = providerOf(deps, providerName);
+      const batch = group.map((s) => resources.get(s.resource)!);
+      const outcomes = await provider.act(batch, target).catch((error: unknown) =>
+        batch.map((r) => ({
+          id: r.id,
+          result: isTransient(error) ? ('transient' as const) : ('failed' as const),
+          reason: messageOf(error),
+        })),
+      );
+      const byId = new Map(outcomes.map((o) => [o.id, o]));
+      for (const step of group) {
+        const outcome = byId.get(step.resource) ?? {
+          id: step.resource,
+          result: 'failed' as const,
+          reason: 'the provider gave no outcome',
+        };
+        if (outcome.result === 'transient') {
+          lastReason.set(step.id, outcome.reason ?? 'transient error');
+          retry.push(step);
+        } else if (outcome.result === 'failed') {
+          await store.finishStep(step.id, 'failed', clock.now(), outcome.reason ?? 'failed');
+        } else {
+          await store.finishStep(
+            step.id,
+            outcome.result === 'already' ? 'already' : 'acted',
+            clock.now(),
+          );
+        }
+      }
+    }
+    pending = retry;
+    if (pending.length > 0) await clock.sleep(deps.retry.delayMs(attempt), deps.signal);
+  }
+}
+
+async function verifyTier(
+  deps: ExecutorDeps,
+  run: Run,
+  resources: ReadonlyMap<string, Resource>,
+  target: PowerState,
+  tier: number,
+): Promise<void> {
+  const { store, clock } = deps;
+  let waiting = (await store.listSteps(run.id)).filter(
+    (s) => s.tier === tier && (s.status === 'acted' || s.status === 'already'),
+  );
+  const deadline =
+    clock.now() +
+    Math.max(
+      0,
+      ...waiting.map((s) =>
+        providerOf(deps, resources.get(s.resource)!.provider).settleTimeoutMs(
+          resources.get(s.resource)!.kind,
+        ),
+      ),
+    );
+  const lastSeen = new Map<number, Observed>();
+  while (waiting.length > 0) {
+    checkpoint(deps);
+    const still: RunStep[] = [];
+    for (const [providerName, group] of groupByProvider(waiting, resources)) {
+      const provider = providerOf(deps, providerName);
+      const states = await withRetry(deps, () =>
+        provider.observe(group.map((s) => resources.get(s.resource)!)),
+      );
+      for (const step of group) {
+        const state = states.get(step.resource) ?? 'missing';
+        lastSeen.set(step.id, state);
+        if (state === target)
+          await store.finishStep(
+            step.id,
+            step.status === 'already' ? 'already' : 'done',
+            clock.now(),
+          );
+        else if (state === 'missing')
+          await store.finishStep(
+            step.id,
+            'failed',
+            clock.now(),
+            `${step.resource} no longer exists`,
+          );
+        else still.push(step);
+      }
+    }
+    waiting = still;
+    if (waiting.length === 0) return;
+    if (clock.now() >= deadline) break;
+    await clock.sleep(deps.pollMs, deps.signal);
+    await store.claimRun(run.id, deps.owner, clock.now(), deps.leaseMs);
+  }
+  for (const step of waiting) {
+    const seen = lastSeen.get(step.id) ?? 'unknown';
+    await store.finishStep(
+      step.id,
+      'failed',
+      clock.now(),
+      `did not reach ${target} in time (last seen ${seen})`,
+    );
+  }
+}
+
+async function report(
+  deps: ExecutorDeps,
+  run: Run,
+  environment: Environment,
+  startedAt: number,
+): Promise<RunSummary> {
+  const { store, clock } = deps;
+  const steps = await store.listSteps(run.id);
+  const tierName = (index: number) => environment.tiers?.[index]?.name ?? String(index);
+  const resources = steps.map((s): StepSummary => ({
+    resource: s.resource,
+    tier: tierName(s.tier),
+    status: s.status,
+    attempts: s.attempts,
+    ...(s.error === null ? {} : { error: s.error }),
+  }));
+  const failures = resources.filter((r) => r.status === 'failed' || r.status === 'skipped');
+  const counts: Record<string, number> = {};
+  for (const r of resources) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  const summary: RunSummary = {
+    environment: run.environment,
+    direction: run.direction,
+    outcome: failures.length === 0 ? 'succeeded' : 'failed',
+    durationMs: clock.now() - startedAt,
+    counts,
+    resources,
+    failures,
+  };
+  const now = clock.now();
+  await store.advanceRun(run.id, summary.outcome, now, summary);
+  await store.appendEvents([
+    {
+      at: now,
+      actor: 'lightsout',
+      kind: 'run.finished',
+      environment: run.environment,
+      runId: run.id,
+      payload: { ...summary },
+    },
+  ]);
+  const text =
+    summary.outcome === 'succeeded'
+      ? `${run.environment}: ${run.direction} succeeded (${resources.length} resources)`
+      : `${run.environment}: ${run.direction} failed for ${failures.map((f) => `${f.resource} (${f.error ?? f.status})`).join(', ')}`;
+  await deps.notifier
+    .send({
+      kind: 'run-summary',
+      environment: run.environment,
+      team: environment.team,
+      runId: run.id,
+      text,
+      at: now,
+      details: { counts },
+    })
+    .catch(() => undefined);
+  return summary;
+}
+
+async function withRetry<T>(deps: ExecutorDeps, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isTransient(error) || attempt >= deps.retry.maxAttempts) throw error;
+      await deps.clock.sleep(deps.retry.delayMs(attempt), deps.signal);
+    }
+  }
+}
+
+function groupByProvider(
+  steps: readonly RunStep[],
+  resources: ReadonlyMap<string, Resource>,
+): Map<string, RunStep[]> {
+  const groups = new Map<string, RunStep[]>();
+  for (const step of steps) {
+    const provider = resources.get(step.resource)?.provider ?? step.resource.split(':')[0] ?? '';
+    groups.set(provider, [...(groups.get(provider) ?? []), step]);
+  }
+  return groups;
+}
+
+function providerOf(deps: ExecutorDeps, name: string): Provider {
+  const provider = deps.providers.get(name);
+  if (provider === undefined)
+    throw new Error(
+      `no provider "${name}" is configured; known: ${[...deps.providers.keys()].join(', ')}`,
+    );
+  return provider;
+}
+
+function checkpoint(deps: ExecutorDeps): void {
+  if (deps.signal?.aborted === true)
+    throw new Interrupted('shutting down; the run resumes after restart');
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,70 @@
+/**
+ * What the engine needs from the outside world, declared here as small
+ * interfaces: a clock, providers and a notifier. Adapters implement them; the
+ * engine imports no SDK, driver or framework.
+ */
+import type { Instant, PowerState, Selector } from '../core/glossary.js';
+
+/** The one clock; injected so tests and `demo --speed` control time. */
+export interface Clock {
+  now(): Instant;
+  /** Resolves after `ms` of this clock's time (never much longer: timers are capped and re-armed). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** A controllable thing a provider found, with a stable id such as `sandbox:ec2:dev-web-1`. */
+export interface Resource {
+  readonly id: string;
+  readonly provider: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** What a provider sees: settled on or off, on the way, or gone. */
+export type Observed = PowerState | 'starting' | 'stopping' | 'missing';
+
+/**
+ * The result of asking a provider to move one resource:
+ * - `accepted`: the request went through; verification follows;
+ * - `already`: it was already in (or on its way to) the target state;
+ * - `failed`: permanent, with the provider's reason; not retried;
+ * - `transient`: throttled, timed out, 5xx; retried with backoff.
+ */
+export interface ActOutcome {
+  readonly id: string;
+  readonly result: 'accepted' | 'already' | 'failed' | 'transient';
+  readonly reason?: string;
+}
+
+export interface Provider {
+  readonly name: string;
+  discover(selector: Selector): Promise<Resource[]>;
+  /** Current states; a resource the provider no longer finds is `missing`. */
+  observe(resources: readonly Resource[]): Promise<Map<string, Observed>>;
+  /** Moves a batch towards `target`; one outcome per resource, never a throw for one bad resource. */
+  act(resources: readonly Resource[], target: PowerState): Promise<ActOutcome[]>;
+  /** How long a resource of `kind` may take to settle before verification gives up. */
+  settleTimeoutMs(kind: string): number;
+}
+
+export type NoticeKind = 'stop-warning' | 'run-summary';
+
+export interface Notice {
+  readonly kind: NoticeKind;
+  readonly environment: string;
+  readonly team?: string | undefined;
+  readonly runId: string;
+  readonly text: string;
+  readonly at: Instant;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface Notifier {
+  send(notice: Notice): Promise<void>;
+}
+
+/** A thrown provider error that may succeed if tried again (throttling, timeouts, 5xx). */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}

@@ -1,0 +1,315 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Environment } from '../../src/core/glossary.js';
+import type { Store } from '../../src/store/store.js';
+import { at } from '../helpers.js';
+import { periodSchedule } from '../core/build.js';
+import { DATABASES } from '../store/databases.js';
+import { harness } from './harness.js';
+
+const officeHours = {
+  ...periodSchedule('UTC', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]),
+  name: 'office-hours',
+};
+
+const tiered = (name: string, extra: Partial<Environment> = {}): Environment => ({
+  name,
+  timezone: 'UTC',
+  schedule: 'office-hours',
+  team: 'payments',
+  graceMs: 15 * 60_000,
+  tiers: [
+    { name: 'data', select: [{ provider: 'sandbox', kinds: ['rds'], tags: { env: name } }] },
+    {
+      name: 'apps',
+      select: [{ provider: 'sandbox', kinds: ['ec2', 'asg', 'ecs'], tags: { env: name } }],
+    },
+  ],
+  ...extra,
+});
+
+const fleetOf = (env: string) => [
+  { kind: 'rds' as const, name: `${env}-db`, tags: { env } },
+  { kind: 'ec2' as const, name: `${env}-web`, tags: { env } },
+  { kind: 'asg' as const, name: `${env}-workers`, tags: { env }, capacity: 3 },
+  { kind: 'ecs' as const, name: `${env}-api`, tags: { env } },
+];
+
+describe.each(DATABASES)('the engine on $name', (database) => {
+  let store: Store | undefined;
+  const open = async () => (store = await database.open());
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+
+  // Monday 1 June 2026, everything on at 17:00.
+  const setup = async (environments = [tiered('dev')], seeds = fleetOf('dev')) =>
+    harness(await open(), {
+      schedules: [officeHours],
+      environments,
+      seeds,
+      start: '2026-06-01T17:00Z',
+    });
+
+  it('warns grace before a scheduled stop, stops on time, apps before data, and verifies', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z'); // first pass: desired on, nothing to catch up on... except the first run
+    h.notifier.notices.length = 0;
+    await h.tickAt('2026-06-01T17:44Z');
+    expect(h.notifier.notices).toEqual([]);
+    await h.tickAt('2026-06-01T17:45Z');
+    expect(h.notifier.notices.map((n) => n.kind)).toEqual(['stop-warning']);
+    expect(h.notifier.notices[0]?.text).toContain('dev stops at 2026-06-01T18:00:00.000Z');
+    expect(await h.states()).toMatchObject({ 'dev-db': 'on', 'dev-web': 'on' });
+    await h.tickAt('2026-06-01T18:00Z');
+    expect(await h.states()).toEqual({
+      'dev-db': 'off',
+      'dev-web': 'off',
+      'dev-workers': 'off',
+      'dev-api': 'off',
+    });
+    const [run] = await store!.listRuns({ environment: 'dev', status: 'succeeded' });
+    expect(run).toMatchObject({
+      direction: 'stop',
+      due_at: at('2026-06-01T18:00Z'),
+      trigger: 'schedule',
+    });
+    const steps = await store!.listSteps(run!.id);
+    const startedAt = (name: string) => steps.find((s) => s.resource.endsWith(name))!.started_at!;
+    expect(startedAt('dev-web')).toBeLessThan(startedAt('dev-db'));
+    expect(steps.every((s) => s.status === 'done')).toBe(true);
+    expect(h.notifier.notices.at(-1)).toMatchObject({
+      kind: 'run-summary',
+      text: 'dev: stop succeeded (4 resources)',
+    });
+  });
+
+  it('starts data before apps, and restores the capacity a stop saved', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    await h.tickAt('2026-06-02T08:00Z');
+    expect(await h.states()).toEqual({
+      'dev-db': 'on',
+      'dev-web': 'on',
+      'dev-workers': 'on',
+      'dev-api': 'on',
+    });
+    const [run] = await store!.listRuns({ environment: 'dev', status: 'succeeded' });
+    expect(run?.direction).toBe('start');
+    const steps = await store!.listSteps(run!.id);
+    const startedAt = (name: string) => steps.find((s) => s.resource.endsWith(name))!.started_at!;
+    expect(startedAt('dev-db')).toBeLessThan(startedAt('dev-web'));
+    const workers = await store!.db
+      .selectFrom('sandbox_resources')
+      .selectAll()
+      .where('name', '=', 'dev-workers')
+      .executeTakeFirstOrThrow();
+    expect(workers.capacity).toBe(3);
+  });
+
+  it('keeps an environment on through overlapping reservations and stops once (the seed scenario)', async () => {
+    const env: Environment = { ...tiered('demo'), schedule: undefined as never, graceMs: 0 };
+    delete (env as { schedule?: string }).schedule;
+    const h = harness(await open(), {
+      environments: [env],
+      seeds: fleetOf('demo').map((s) => ({ ...s, state: 'off' as const })),
+      reservations: [
+        { environment: 'demo', from: at('2026-06-01T15:00Z'), to: at('2026-06-01T18:00Z') },
+        { environment: 'demo', from: at('2026-06-01T17:00Z'), to: at('2026-06-01T20:00Z') },
+      ],
+      start: '2026-06-01T14:00Z',
+    });
+    const { tickAt, states } = await h;
+    for (const time of ['14:00', '15:00', '16:00', '17:00', '18:00', '19:00', '20:00', '21:00']) {
+      await tickAt(`2026-06-01T${time}Z`);
+      if (time === '18:00' || time === '19:00') expect((await states())['demo-web']).toBe('on');
+    }
+    const runs = (await store!.listRuns({ environment: 'demo' }))
+      .map((r) => [r.direction, new Date(r.due_at).toISOString(), r.status])
+      .reverse();
+    expect(runs).toEqual([
+      // The first pass brings the environment to its desired state once: it was off already.
+      ['stop', '2026-06-01T14:00:00.000Z', 'succeeded'],
+      ['start', '2026-06-01T15:00:00.000Z', 'succeeded'],
+      ['stop', '2026-06-01T20:00:00.000Z', 'succeeded'],
+    ]);
+  });
+
+  it('never creates a second run for the same transition, across passes and replicas', async () => {
+    const h = await setup();
+    const other = h.makeEngine('replica-b');
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:00Z', other);
+    await h.tickAt('2026-06-01T17:50Z');
+    await h.tickAt('2026-06-01T17:50Z', other);
+    await h.tickAt('2026-06-01T18:00Z', other);
+    await h.tickAt('2026-06-01T18:00Z');
+    const stops = (await store!.listRuns({ environment: 'dev' })).filter(
+      (r) => r.direction === 'stop',
+    );
+    expect(stops).toHaveLength(1);
+    expect(stops[0]?.status).toBe('succeeded');
+  });
+
+  it('isolates failures: one environment fails and halts its later tier, the other finishes', async () => {
+    const h = await setup([tiered('dev'), tiered('qa')], [...fleetOf('dev'), ...fleetOf('qa')]);
+    h.sandbox.inject('dev-web', { kind: 'fail', reason: 'InsufficientInstanceCapacity' });
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-02T07:00Z'); // stop both at 18:00 (after the grace)
+    await h.tickAt('2026-06-02T08:00Z'); // start: data, then apps
+    const [devRun] = await store!.listRuns({ environment: 'dev' });
+    const [qaRun] = await store!.listRuns({ environment: 'qa' });
+    expect(qaRun).toMatchObject({ direction: 'start', status: 'succeeded' });
+    expect(devRun).toMatchObject({ direction: 'start', status: 'failed' });
+    const summary = JSON.parse(devRun!.summary!) as {
+      failures: { resource: string; status: string; error?: string }[];
+    };
+    expect(summary.failures).toEqual([
+      {
+        resource: 'sandbox:ec2:dev-web',
+        tier: 'apps',
+        status: 'failed',
+        attempts: 1,
+        error: 'InsufficientInstanceCapacity',
+      },
+    ]);
+  });
+
+  it('halts the following tiers when a tier fails, unless on_failure is continue', async () => {
+    const run = async (onFailure: 'halt' | 'continue') => {
+      const h = await setup([tiered('dev', { onFailure })]);
+      h.sandbox.inject('dev-db', { kind: 'fail', reason: 'InvalidDBInstanceState' });
+      await h.tickAt('2026-06-01T17:00Z');
+      await h.tickAt('2026-06-01T17:45Z');
+      await h.tickAt('2026-06-01T18:00Z');
+      await h.tickAt('2026-06-02T08:00Z');
+      const [latest] = await store!.listRuns({ environment: 'dev' });
+      const steps = await store!.listSteps(latest!.id);
+      await store!.close();
+      store = undefined;
+      return Object.fromEntries(
+        steps.map((s) => [s.resource.split(':')[2] ?? s.resource, s.status]),
+      );
+    };
+    expect(await run('halt')).toEqual({
+      'dev-db': 'failed',
+      'dev-web': 'skipped',
+      'dev-workers': 'skipped',
+      'dev-api': 'skipped',
+    });
+    expect(await run('continue')).toEqual({
+      'dev-db': 'failed',
+      'dev-web': 'done',
+      'dev-workers': 'done',
+      'dev-api': 'done',
+    });
+  });
+
+  it('retries throttling with backoff and succeeds', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    h.sandbox.inject('dev-api', { kind: 'throttle', times: 2 });
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    const [run] = await store!.listRuns({ environment: 'dev' });
+    expect(run?.status).toBe('succeeded');
+    const api = (await store!.listSteps(run!.id)).find((s) => s.resource.endsWith('dev-api'));
+    expect(api).toMatchObject({ status: 'done', attempts: 3 });
+  });
+
+  it('fails a resource that never reaches its state, by name', async () => {
+    const h = await setup();
+    h.sandbox.inject('dev-workers', { kind: 'stuck' });
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    const [run] = await store!.listRuns({ environment: 'dev' });
+    expect(run?.status).toBe('failed');
+    const workers = (await store!.listSteps(run!.id)).find((s) =>
+      s.resource.endsWith('dev-workers'),
+    );
+    expect(workers?.error).toBe('did not reach off in time (last seen stopping)');
+  });
+
+  it('cancels a stop during its grace and keeps the environment on until the next scheduled start', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:50Z');
+    const [pending] = await store!.listRuns({ environment: 'dev', status: 'grace' });
+    const { holdUntil } = await h.engine.cancel(pending!.id, 'alice');
+    expect(new Date(holdUntil).toISOString()).toBe('2026-06-02T08:00:00.000Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    await h.tickAt('2026-06-01T23:00Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    expect((await store!.queryEvents({ kind: 'run.cancelled' })).events[0]).toMatchObject({
+      actor: 'alice',
+      runId: pending!.id,
+    });
+    await expect(h.engine.cancel(pending!.id, 'bob')).rejects.toThrow(
+      /is cancelled, not in its grace period/,
+    );
+  });
+
+  it('ad-hoc stop warns now and acts after the grace; extend keeps it on', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    const run = await h.engine.command('dev', 'stop', 'bob', 10 * 60_000);
+    expect(run.act_at).toBe(at('2026-06-01T17:10Z'));
+    expect(h.notifier.notices.at(-1)?.kind).toBe('stop-warning');
+    await h.tickAt('2026-06-01T17:05Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    await h.tickAt('2026-06-01T17:10Z');
+    expect((await h.states())['dev-web']).toBe('off');
+    await h.engine.extend('dev', at('2026-06-01T21:00Z'), 'carol');
+    await expect(h.engine.extend('dev', at('2026-06-01T10:00Z'), 'carol')).rejects.toThrow(
+      /is in the past/,
+    );
+    await expect(h.engine.command('prod', 'start', 'x')).rejects.toThrow(
+      /there is no environment "prod"; known: dev/,
+    );
+  });
+
+  it('after downtime, brings each environment to its desired state once and records missed transitions', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    // The process was down from 17:00 to 20:00: the 18:00 stop was missed.
+    const restarted = h.makeEngine();
+    await h.tickAt('2026-06-01T20:00Z', restarted);
+    expect((await h.states())['dev-web']).toBe('off');
+    const [run] = await store!.listRuns({ environment: 'dev' });
+    expect(run).toMatchObject({
+      direction: 'stop',
+      trigger: 'catch-up',
+      status: 'succeeded',
+      due_at: at('2026-06-01T18:00Z'),
+    });
+    const missed = await store!.queryEvents({
+      kind: 'transition.missed',
+      from: at('2026-06-01T20:00Z'),
+    });
+    expect(missed.events.map((e) => e.payload)).toEqual([
+      { at: '2026-06-01T18:00:00.000Z', state: 'off' },
+    ]);
+    await h.tickAt('2026-06-01T20:00Z', h.makeEngine());
+    expect(await store!.listRuns({ environment: 'dev' })).toHaveLength(2);
+  });
+
+  it('leaves a manual start alone in transitions mode', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    await h.sandbox.setStateByHand('dev-web', 'on');
+    await h.tickAt('2026-06-01T22:00Z');
+    expect((await h.states())['dev-web']).toBe('on');
+  });
+
+  it('says when it next needs to wake: the next notice or the safety tick', async () => {
+    const h = await setup();
+    expect(await h.tickAt('2026-06-01T17:00Z')).toBe(at('2026-06-01T17:00:30Z'));
+    expect(await h.tickAt('2026-06-01T17:44:50Z')).toBe(at('2026-06-01T17:45Z'));
+  });
+});
