@@ -1,5 +1,8 @@
 import { lintFleet } from '../core/lint.js';
+import { claimedTwice } from '../core/selection.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
+import type { Diagnostic, LoadedConfig } from '../config/load.js';
+import { sandboxId } from '../providers/sandbox/sandbox.js';
 import type { CliIo } from './io.js';
 import { EXIT } from './io.js';
 
@@ -12,6 +15,12 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
     return EXIT.invalidConfig;
   }
   const { config } = loaded;
+  const doubles = doubleClaims(config);
+  if (doubles.length > 0) {
+    for (const d of doubles) io.err(formatDiagnostic(d));
+    io.err(`${options.config}: ${plural(doubles.length, 'error')}`);
+    return EXIT.invalidConfig;
+  }
   const warnings = lintFleet(config.fleet, io.now()).map((w) =>
     config.locate(w.path, 'warning', w.message),
   );
@@ -23,6 +32,23 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
       : `${options.config}: ${plural(warnings.length, 'warning')}`,
   );
   return EXIT.ok;
+}
+
+/** Resources of the sandbox fleet that two environments select. */
+function doubleClaims(config: LoadedConfig): Diagnostic[] {
+  const resources = (config.document.sandbox?.resources ?? []).map((r) => ({
+    id: sandboxId(r.kind, r.name),
+    provider: 'sandbox',
+    kind: r.kind,
+    tags: r.tags,
+  }));
+  return claimedTwice(config.fleet.environments, resources).map((claim) =>
+    config.locate(
+      ['environments', claim.environments[1]!],
+      'error',
+      `${claim.resource} is selected by environments ${claim.environments.join(' and ')}; a resource belongs to one environment, so narrow the selectors (tags or kinds) of one of them`,
+    ),
+  );
 }
 
 function plural(n: number, word: string): string {

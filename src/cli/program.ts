@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { lintCommand } from './lint.js';
 import { planCommand } from './plan.js';
+import { DEFAULT_DB, demoCommand, serveCommand } from './serve.js';
+import type { DemoOptions, ServeOptions } from './serve.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 
@@ -64,6 +66,37 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .requiredOption('-c, --config <file>', 'the lightsout.yaml to check')
     .action(async (options: { config: string }) => {
       code = await lintCommand(options, io);
+    });
+
+  program
+    .command('serve')
+    .description(
+      'run lightsout: reconcile environments and serve /healthz and /readyz (stops gracefully on SIGTERM)',
+    )
+    .requiredOption('-c, --config <file>', 'the lightsout.yaml to run')
+    .option(
+      '--db <url>',
+      'sqlite:PATH or postgres://USER:PASSWORD@HOST/DATABASE[?schema=NAME]',
+      DEFAULT_DB,
+    )
+    .option('--port <port>', 'HTTP port', '8080')
+    .option('--host <host>', 'HTTP address to listen on', '127.0.0.1')
+    .option('--replica-id <id>', 'name of this replica in run leases (default: the host name)')
+    .action(async (options: ServeOptions) => {
+      code = await serveCommand(options, io);
+    });
+
+  program
+    .command('demo')
+    .description(
+      'run lightsout on a simulated fleet (examples/demo.yaml), with time running faster',
+    )
+    .option('--data <dir>', 'where the demo keeps its SQLite database', 'lightsout-demo')
+    .option('--speed <n>', 'how many times faster than real time the clock runs', '60')
+    .option('--port <port>', 'HTTP port', '8080')
+    .option('--host <host>', 'HTTP address to listen on', '127.0.0.1')
+    .action(async (options: DemoOptions) => {
+      code = await demoCommand(options, io);
     });
 
   try {

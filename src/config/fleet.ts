@@ -41,11 +41,17 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
         message: unknownName('schedule', e.schedule, [...schedules.keys()]),
       });
     }
+    const tiers =
+      e.tiers ?? (e.select === undefined ? [] : [{ name: 'default', select: e.select }]);
     environments.push({
       name,
       timezone: e.timezone ?? schedule?.timezone ?? doc.timezone,
       ...(e.team === undefined ? {} : { team: e.team }),
       ...(schedule === undefined ? {} : { schedule: schedule.name }),
+      mode: e.mode,
+      graceMs: e.grace,
+      onFailure: e.on_failure,
+      tiers,
     });
   }
   const zoneOf = new Map(environments.map((e) => [e.name, e.timezone]));

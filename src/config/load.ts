@@ -198,9 +198,20 @@ function describeValue(value: unknown): string {
 /** Keys the schema allows for the object at `path` (for "did you mean"). */
 function allowedKeys(path: Path): string[] {
   let schema: unknown = configSchema;
-  for (const segment of [...path, undefined]) {
+  const segments = [...path, undefined];
+  for (let i = 0; i < segments.length;) {
+    const segment = segments[i];
     schema = unwrap(schema);
     const def = defOf(schema);
+    if (def?.type === 'union') {
+      // Take the option this segment can walk into: a list for an index, else a mapping.
+      const wanted = typeof segment === 'number' ? 'array' : 'object';
+      const options = (def.options as unknown[]).map(unwrap);
+      schema = options.find((o) => defOf(o)?.type === wanted);
+      if (schema === undefined) return [];
+      continue;
+    }
+    i++;
     if (def?.type === 'object') {
       const shape = def.shape as Record<string, unknown>;
       if (segment === undefined) return Object.keys(shape);
@@ -209,12 +220,6 @@ function allowedKeys(path: Path): string[] {
       schema = def.valueType;
     } else if (def?.type === 'array') {
       schema = def.element;
-    } else if (def?.type === 'union') {
-      const options = def.options as unknown[];
-      const objects = options
-        .map((o) => defOf(unwrap(o)))
-        .filter((d) => d?.type === 'object' || d?.type === 'array');
-      schema = objects.find((d) => (typeof segment === 'number') === (d?.type === 'array'))?.self;
     } else {
       return [];
     }

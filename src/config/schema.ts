@@ -4,8 +4,9 @@
  * Checks that need more than one field (names that refer to each other, local
  * times that need the environment's zone) live in fleet.ts.
  */
+import ms from 'ms';
 import { z } from 'zod';
-import type { Expression, Period } from '../core/glossary.js';
+import type { Expression, Period, Selector } from '../core/glossary.js';
 import type { Parsed } from '../core/glossary.js';
 import { parseExpression } from '../core/expressions.js';
 import { isKnownHolidayRegion } from '../core/holidays.js';
@@ -150,11 +151,88 @@ const schedule = z
     }
   });
 
-const environment = z.strictObject({
-  description: z.string().optional(),
-  schedule: z.string().optional(),
-  team: z.string().optional(),
-  timezone: timeZone.optional(),
+/** `15m`, `90s`, `1h`, `0`: parsed by the ms library. */
+export function parseDuration(text: string): Parsed<number> {
+  const value = text.trim() === '0' ? 0 : ms(text.trim() as ms.StringValue);
+  // ms() answers undefined (typed number) for text it cannot read.
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    return { ok: false, error: `"${text}" is not a duration; write one such as 15m, 90s, 1h or 0` };
+  }
+  return { ok: true, value };
+}
+
+const duration = parsedText(parseDuration);
+
+export const PROVIDERS = ['sandbox'] as const;
+const SANDBOX_KINDS = ['ec2', 'asg', 'rds', 'ecs'] as const;
+
+const selector = z
+  .strictObject({
+    provider: z.enum(PROVIDERS, {
+      message: `this version of lightsout has the "sandbox" provider (simulated EC2, ASG, RDS and ECS); write provider: sandbox`,
+    }),
+    kinds: z
+      .array(z.enum(SANDBOX_KINDS, { message: `sandbox kinds are ${SANDBOX_KINDS.join(', ')}` }))
+      .optional(),
+    tags: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .optional(),
+  })
+  .transform((s): Selector => ({
+    provider: s.provider,
+    ...(s.kinds === undefined ? {} : { kinds: s.kinds }),
+    ...(s.tags === undefined ? {} : { tags: s.tags }),
+  }));
+
+const selectors = z
+  .union([selector, z.array(selector).min(1)])
+  .transform((value) => [value].flat());
+
+const tier = z.strictObject({ name: z.string().min(1), select: selectors });
+
+const environment = z
+  .strictObject({
+    description: z.string().optional(),
+    schedule: z.string().optional(),
+    team: z.string().optional(),
+    timezone: timeZone.optional(),
+    mode: z
+      .enum(['transitions', 'enforce'], {
+        message: 'mode is transitions (act at transitions only) or enforce (also correct drift)',
+      })
+      .default('transitions'),
+    grace: duration.default(15 * 60_000),
+    on_failure: z
+      .enum(['halt', 'continue'], {
+        message: 'on_failure is halt (stop at the failed tier) or continue',
+      })
+      .default('halt'),
+    tiers: z.array(tier).min(1).optional(),
+    select: selectors.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.tiers !== undefined && e.select !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['select'],
+        message: 'give either tiers or select, not both; move this selector into a tier',
+      });
+    }
+  });
+
+const sandboxResource = z.strictObject({
+  kind: z.enum(SANDBOX_KINDS, { message: `sandbox kinds are ${SANDBOX_KINDS.join(', ')}` }),
+  name: name('sandbox resource'),
+  tags: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+    .default({}),
+  state: z.enum(['on', 'off']).default('on'),
+  capacity: z.number().int().min(1).optional(),
+});
+
+const sandbox = z.strictObject({
+  latency: duration.default(0),
+  resources: z.array(sandboxResource).default([]),
 });
 
 const reservation = z.strictObject({
@@ -186,6 +264,7 @@ export const configSchema = z.strictObject({
   environments: z.record(name('environment'), environment).default({}),
   reservations: z.array(reservation).default([]),
   holds: z.array(hold).default([]),
+  sandbox: sandbox.optional(),
 });
 
 export type ConfigDocument = z.output<typeof configSchema>;

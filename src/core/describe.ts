@@ -23,23 +23,33 @@ export function describePeriod(period: Period): string {
   const crosses = period.stop <= period.start;
   const times = `${formatClock(period.start)}–${formatClock(period.stop)}${crosses ? ' (next day)' : ''}`;
   // cronstrue spells "every minute, <days>"; we keep the day part.
-  const days = cronstrue
-    .toString(`* * ${period.monthdays} ${period.months} ${cronstrueDays(period.days)}`, WORDS)
-    .replace(/^Every minute,?\s*/, '');
+  let days: string;
+  try {
+    days = cronstrue
+      .toString(`* * ${period.monthdays} ${period.months} ${cronstrueDays(period.days)}`, WORDS)
+      .replace(/^Every minute,?\s*/, '');
+  } catch {
+    days = `days ${period.days}, months ${period.months}, days of the month ${period.monthdays}`;
+  }
   return `on ${times}${days === '' ? ', every day' : `, ${days}`}`;
 }
 
 export function describeExpression(expression: Expression): string {
   if (expression.syntax === 'at')
     return `once at ${expression.pattern.replace('T', ' ').slice(0, 16)}`;
-  const text =
-    expression.syntax === 'cron'
-      ? cronstrue.toString(expression.pattern, WORDS)
-      : cronstrue.toString(eventBridgeForCronstrue(expression.pattern), {
-          ...WORDS,
-          dayOfWeekStartIndexZero: false,
-        });
-  return lowerFirst(text);
+  try {
+    const text =
+      expression.syntax === 'cron'
+        ? cronstrue.toString(expression.pattern, WORDS)
+        : cronstrue.toString(eventBridgeForCronstrue(expression.pattern), {
+            ...WORDS,
+            dayOfWeekStartIndexZero: false,
+          });
+    return lowerFirst(text);
+  } catch {
+    // cronstrue reads less syntax than croner evaluates (e.g. "5#L"); show the expression itself.
+    return `on ${expression.source}`;
+  }
 }
 
 function describeExceptions(except: Exceptions): string {

@@ -34,11 +34,9 @@ function fail(error: string): Parsed<never> {
 function parseAt(source: string): Parsed<Expression> {
   const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/i.exec(source);
   const local = match?.[1];
-  if (
-    local === undefined ||
-    !isRealDate(local.slice(0, 10)) ||
-    Number.isNaN(Date.parse(`${local}Z`))
-  ) {
+  const [hour = 99, minute = 99, second = 99] = (local?.slice(11) ?? '').split(':').map(Number);
+  const validTime = hour <= 23 && minute <= 59 && second <= 59;
+  if (local === undefined || !isRealDate(local.slice(0, 10)) || !validTime) {
     return fail(
       `${source} is not a valid at() expression; write at(yyyy-mm-ddThh:mm:ss), e.g. at(2026-12-24T18:00:00)`,
     );
@@ -72,6 +70,8 @@ function parseEventBridgeCron(source: string): Parsed<Expression> {
       `${source}: exactly one of day-of-month and day-of-week must be "?" in EventBridge cron(); e.g. ${EXAMPLE_EVENTBRIDGE} or cron(0 7 1 * ? *)`,
     );
   }
+  const dayOfWeekError = checkEventBridgeDayOfWeek(dayOfWeek);
+  if (dayOfWeekError !== undefined) return fail(`${source}: ${dayOfWeekError}`);
   const pattern = [
     '0',
     minutes,
@@ -84,6 +84,19 @@ function parseEventBridgeCron(source: string): Parsed<Expression> {
   const error = croneError(pattern, 'eventbridge-cron');
   if (error !== undefined) return fail(`${source}: ${error}`);
   return { ok: true, value: { source, syntax: 'eventbridge-cron', pattern } };
+}
+
+const WEEKDAY = '([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)';
+const EVENTBRIDGE_DAY_OF_WEEK = new RegExp(
+  `^(\\?|\\*|L|${WEEKDAY}L|${WEEKDAY}#[1-5]|${WEEKDAY}(-${WEEKDAY})?)$`,
+  'i',
+);
+
+/** Day-of-week as EventBridge takes it: 1-7 or SUN-SAT, lists, ranges, `xL`, `x#n`. */
+function checkEventBridgeDayOfWeek(field: string): string | undefined {
+  const bad = field.split(',').find((item) => !EVENTBRIDGE_DAY_OF_WEEK.test(item));
+  if (bad === undefined) return undefined;
+  return `day-of-week "${bad}" is not valid in EventBridge cron(); write 1-7 or SUN-SAT (1 = SUN), ranges such as MON-FRI, 6L (last Friday) or 2#1 (first Monday)`;
 }
 
 /** `L` alone is the last day of the week (7 = SAT); `6L` is the last Friday of the month. */
@@ -127,6 +140,8 @@ export function cronFor(pattern: string, syntax: CronSyntax): Cron {
     alternativeWeekdays: syntax === 'eventbridge-cron',
     // Periods combine their day filters with AND; plain cron keeps Vixie's OR.
     domAndDow: syntax === 'period',
+    // EventBridge writes steps as "0/15" (start/step), which croner calls sloppy.
+    sloppyRanges: syntax === 'eventbridge-cron',
   });
 }
 

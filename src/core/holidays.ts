@@ -5,6 +5,7 @@
  */
 import Holidays from 'date-holidays';
 
+const DAY = 86_400_000;
 const calendars = new Map<string, Holidays>();
 const years = new Map<string, readonly string[]>();
 
@@ -48,7 +49,17 @@ export function publicHolidays(code: string, year: number): readonly string[] {
     dates = calendar(code)
       .getHolidays(year)
       .filter((holiday) => holiday.type === 'public')
-      .map((holiday) => holiday.date.slice(0, 10));
+      .flatMap((holiday) => {
+        // Some public holidays last several days (Eid al-Fitr in AE is 72 hours).
+        const days = Math.max(
+          1,
+          Math.round((holiday.end.getTime() - holiday.start.getTime()) / DAY),
+        );
+        const first = Date.parse(`${holiday.date.slice(0, 10)}T00:00:00Z`);
+        return Array.from({ length: days }, (_, i) =>
+          new Date(first + i * DAY).toISOString().slice(0, 10),
+        );
+      });
     years.set(key, dates);
   }
   return dates;

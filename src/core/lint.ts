@@ -75,6 +75,13 @@ export function lintFleet(fleet: Fleet, now: Instant): LintWarning[] {
       });
     }
   }
+  if (fleet.environments.length === 0) {
+    warnings.push({
+      path: [],
+      message:
+        'this config defines no environments, so lightsout has nothing to do; add one under environments:',
+    });
+  }
   for (const environment of fleet.environments) {
     if (environment.schedule === undefined) {
       warnings.push({

@@ -120,6 +120,7 @@ export function parseMonths(text: string): Parsed<string> {
     }
     return nameIndex(MONTHS, t);
   };
+  if (text.trim() === '*') return ok('*');
   const members: number[] = [];
   for (const raw of text.trim().split(',')) {
     const item = raw.trim();
@@ -148,6 +149,7 @@ export function parseMonthdays(text: string): Parsed<string> {
     const n = /^\d{1,2}$/.test(t) ? Number(t) : NaN;
     return n >= 1 && n <= 31 ? n : undefined;
   };
+  if (text.trim() === '*') return ok('*');
   for (const raw of text.trim().split(',')) {
     const item = raw.trim();
     // "25-L" runs to the end of every month: days a month lacks never match.

@@ -24,9 +24,10 @@ export function scheduleOnIntervals(schedule: Schedule, window: Interval): reado
   const wallFrom = toWallTime(schedule.timezone, window.start) - 2 * DAY;
   const wallTo = toWallTime(schedule.timezone, window.end) + DAY;
   const rule = schedule.rule;
+  const exceptions = exceptionDates(schedule.except, wallFrom, wallTo);
   const on =
     rule.kind === 'periods'
-      ? periodIntervals(schedule.timezone, rule.periods, wallFrom, wallTo)
+      ? periodIntervals(schedule.timezone, rule.periods, wallFrom, wallTo, exceptions)
       : expressionIntervals(
           schedule.timezone,
           firingsOf(rule.start),
@@ -34,7 +35,7 @@ export function scheduleOnIntervals(schedule: Schedule, window: Interval): reado
           wallFrom,
           wallTo,
         );
-  const off = exceptionIntervals(schedule.timezone, schedule.except, wallFrom, wallTo);
+  const off = exceptionIntervals(schedule.timezone, exceptions);
   return clip(subtract(on, off), window);
 }
 
@@ -47,17 +48,20 @@ function periodStarts(period: Period): Firings {
   );
 }
 
+/** Periods that start on an exception day do not run; one that crosses into it stops at midnight. */
 function periodIntervals(
   zone: string,
   periods: readonly Period[],
   wallFrom: WallTime,
   wallTo: WallTime,
+  exceptions: ReadonlySet<string>,
 ): Interval[] {
   const intervals: Interval[] = [];
   for (const period of periods) {
     const lengthMinutes =
       period.stop > period.start ? period.stop - period.start : period.stop + 1440 - period.start;
     for (const startWall of periodStarts(period).between(wallFrom, wallTo)) {
+      if (exceptions.has(isoDateOf(startWall))) continue;
       intervals.push({
         start: toInstant(zone, startWall),
         end: toInstant(zone, startWall + lengthMinutes * MINUTE),
@@ -102,13 +106,8 @@ function expressionIntervals(
   return union(intervals);
 }
 
-/** Whole local days off, as instants from local midnight to the next local midnight. */
-function exceptionIntervals(
-  zone: string,
-  except: Exceptions,
-  wallFrom: WallTime,
-  wallTo: WallTime,
-): Interval[] {
+/** Exception days (dates and public holidays) between two wall times. */
+function exceptionDates(except: Exceptions, wallFrom: WallTime, wallTo: WallTime): Set<string> {
   const fromDate = isoDateOf(wallFrom);
   const toDate = isoDateOf(wallTo);
   const dates = new Set(except.dates.filter((d) => d >= fromDate && d <= toDate));
@@ -119,6 +118,11 @@ function exceptionIntervals(
       for (const date of publicHolidays(region, year)) dates.add(date);
     }
   }
+  return dates;
+}
+
+/** Whole local days off, as instants from local midnight to the next local midnight. */
+function exceptionIntervals(zone: string, dates: ReadonlySet<string>): Interval[] {
   return union(
     [...dates].map((date) => {
       const midnight = wallTimeOfDate(date);

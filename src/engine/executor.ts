@@ -292,7 +292,7 @@ async function report(
   ]);
   const text =
     summary.outcome === 'succeeded'
-      ? `${run.environment}: ${run.direction} succeeded (${resources.length} resources)`
+      ? `${run.environment}: ${run.direction} succeeded (${resources.length} ${resources.length === 1 ? 'resource' : 'resources'})`
       : `${run.environment}: ${run.direction} failed for ${failures.map((f) => `${f.resource} (${f.error ?? f.status})`).join(', ')}`;
   await deps.notifier
     .send({

@@ -18,8 +18,19 @@ describe('the lightsout binary', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    const plan = JSON.parse(result.stdout) as { environments: Record<string, { initial: string }> };
+    const plan = JSON.parse(result.stdout) as {
+      environments: Record<string, { initial: string; transitions: unknown[] }>;
+    };
     expect(Object.keys(plan.environments)).toEqual(['dev', 'staging', 'batch', 'qa', 'demo']);
+    // dev is held off until January; staging follows its Paris office hours.
+    expect(plan.environments.dev).toEqual({ initial: 'off', transitions: [] });
+    expect(plan.environments.staging).toEqual({
+      initial: 'off',
+      transitions: [
+        { at: '2026-12-21T06:00:00.000Z', state: 'on' },
+        { at: '2026-12-21T18:00:00.000Z', state: 'off' },
+      ],
+    });
   });
 
   it('exits non-zero with the error on stderr for a bad config', () => {

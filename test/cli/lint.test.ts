@@ -55,6 +55,22 @@ describe('lightsout lint warns about likely mistakes, with the fix, and exits 0'
     expect(result.out).toContain(warning);
   });
 
+  it('a resource selected by two environments is an error naming both', async () => {
+    const result = await lint(`environments:
+  dev: { select: { provider: sandbox, tags: { team: a } } }
+  qa: { select: { provider: sandbox, kinds: [ec2] } }
+sandbox:
+  resources:
+    - { kind: ec2, name: shared-box, tags: { team: a } }
+    - { kind: rds, name: dev-db, tags: { team: a } }
+`);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      ':3:3: error: environments.qa: sandbox:ec2:shared-box is selected by environments dev and qa',
+    );
+    expect(result.err).not.toContain('dev-db');
+  });
+
   it('EventBridge day names and # counts are not numeric days', async () => {
     const result = await lint(
       `schedules:\n  s:\n    start: "cron(0 7 ? * MON#1 *)"\n    stop: "cron(0 19 ? * MON#1 *)"\n${USED('s')}`,

@@ -92,6 +92,26 @@ describe('lightsout plan (human output)', () => {
   });
 });
 
+describe('lightsout plan describes every schedule it accepts', () => {
+  it.each([
+    ['0 7 * * 5#L', '0 19 * * 5#L', 'starts on 0 7 * * 5#L'],
+    [
+      'cron(0 7 ? * 6L *)',
+      'cron(0 19 ? * 6L *)',
+      'starts at 07:00, on the last Friday of the month',
+    ],
+    ['cron(0 7 15W * ? *)', 'cron(0 19 15W * ? *)', 'on the weekday nearest day 15 of the month'],
+    ['cron(0 7 ? * 2-6 *)', 'cron(0 19 ? * 2-6 *)', 'Monday through Friday'],
+  ])('%s', async (start, stop, words) => {
+    const file = configFile(
+      `schedules:\n  s: { start: "${start}", stop: "${stop}" }\nenvironments:\n  dev: { schedule: s }\n`,
+    );
+    const result = await cli(['plan', '--config', file]);
+    expect(result.err).toBe('');
+    expect(result.out).toContain(words);
+  });
+});
+
 describe('lightsout plan refuses bad input with exit code 2 and the fix', () => {
   it.each([
     [

@@ -90,6 +90,71 @@ environments:
   });
 });
 
+describe('environments with tiers and the sandbox fleet', () => {
+  it('reads mode, grace, on_failure and tiers, with defaults', () => {
+    const result = load(`
+environments:
+  dev:
+    mode: enforce
+    grace: 90s
+    on_failure: continue
+    tiers:
+      - { name: data, select: { provider: sandbox, kinds: [rds], tags: { env: dev } } }
+      - { name: apps, select: [{ provider: sandbox, kinds: [ec2, asg] }, { provider: sandbox, kinds: [ecs], tags: { tier: 2 } }] }
+  qa:
+    select: { provider: sandbox, tags: { env: qa } }
+sandbox:
+  latency: 20ms
+  resources:
+    - { kind: ecs, name: api, capacity: 3 }
+`);
+    if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+    const [dev, qa] = result.config.fleet.environments;
+    expect(dev).toMatchObject({ mode: 'enforce', graceMs: 90_000, onFailure: 'continue' });
+    expect(dev?.tiers?.map((t) => t.name)).toEqual(['data', 'apps']);
+    expect(dev?.tiers?.[1]?.select[1]).toEqual({
+      provider: 'sandbox',
+      kinds: ['ecs'],
+      tags: { tier: '2' },
+    });
+    expect(qa).toMatchObject({
+      mode: 'transitions',
+      graceMs: 900_000,
+      onFailure: 'halt',
+      tiers: [{ name: 'default', select: [{ provider: 'sandbox', tags: { env: 'qa' } }] }],
+    });
+    expect(result.config.document.sandbox).toEqual({
+      latency: 20,
+      resources: [{ kind: 'ecs', name: 'api', tags: {}, state: 'on', capacity: 3 }],
+    });
+  });
+
+  it.each([
+    [
+      'grace: soon',
+      'environments.dev.grace: "soon" is not a duration; write one such as 15m, 90s, 1h or 0',
+    ],
+    [
+      'mode: always',
+      'environments.dev.mode: mode is transitions (act at transitions only) or enforce',
+    ],
+    [
+      'select: { provider: aws }',
+      'environments.dev.select.provider: this version of lightsout has the "sandbox" provider',
+    ],
+    [
+      'select: { provider: sandbox, kinds: [lambda] }',
+      'environments.dev.select.kinds[0]: sandbox kinds are ec2, asg, rds, ecs',
+    ],
+    [
+      'select: { provider: sandbox }\n    tiers: [{ name: a, select: { provider: sandbox } }]',
+      'environments.dev.select: give either tiers or select, not both',
+    ],
+  ])('refuses %s', (line, message) => {
+    expect(errors(`environments:\n  dev:\n    ${line}\n`).join('\n')).toContain(message);
+  });
+});
+
 describe('an invalid config is refused with file, line, column, path and the fix', () => {
   it.each([
     [
@@ -200,6 +265,11 @@ describe('an invalid config is refused with file, line, column, path and the fix
       'lightsout.yaml:2:1: error: Map keys must be unique',
     ],
     ['a list at the top', '- a\n', 'the config must be a mapping'],
+    [
+      'a misspelt key inside an except item',
+      'schedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\n    except: [{ holiday: FR }]\n',
+      'schedules.s.except[0].holiday: unknown key "holiday"; did you mean "holidays"?',
+    ],
   ])('%s', (_, text, expected) => {
     expect(errors(text).join('\n')).toContain(expected);
   });

@@ -34,6 +34,13 @@ describe('parsing start and stop expressions', () => {
     ['61 7 * * *', /61 7/],
     ['at(2026-12-24 18:00)', /write at\(yyyy-mm-ddThh:mm:ss\)/],
     ['at(2026-02-30T18:00:00)', /not a valid at\(\) expression/],
+    ['at(2026-02-24T24:00:00)', /not a valid at\(\) expression/],
+    [
+      'cron(0 7 ? * 0 *)',
+      /day-of-week "0" is not valid in EventBridge cron\(\); write 1-7 or SUN-SAT/,
+    ],
+    ['cron(0 7 ? * 2-8 *)', /day-of-week "2-8" is not valid/],
+    ['cron(0 7 ? * 6#L *)', /day-of-week "6#L" is not valid/],
   ])('%s is refused with a reason', (text, reason) => {
     const parsed = parseExpression(text);
     expect(parsed.ok).toBe(false);
@@ -79,6 +86,17 @@ describe('EventBridge cron()', () => {
     expect(fires('UTC', 'cron(0 9 ? * 2#1 *)', '2026-01-01T00:00Z', '2026-03-01T00:00Z')).toEqual([
       '2026-01-05T09:00:00.000Z',
       '2026-02-02T09:00:00.000Z',
+    ]);
+  });
+
+  it('takes steps written start/step, as AWS writes them', () => {
+    expect(
+      fires('UTC', 'cron(0/15 7 ? * MON *)', '2026-06-01T00:00Z', '2026-06-02T00:00Z'),
+    ).toEqual([
+      '2026-06-01T07:00:00.000Z',
+      '2026-06-01T07:15:00.000Z',
+      '2026-06-01T07:30:00.000Z',
+      '2026-06-01T07:45:00.000Z',
     ]);
   });
 

@@ -138,15 +138,25 @@ describe('weekly periods', () => {
 });
 
 describe('exception days', () => {
-  it('turn the schedule off for the whole local day, cutting a period that crosses into it', () => {
+  it('turn the schedule off for the whole local day: a period crossing into it stops at midnight, one starting on it does not run', () => {
     const nights = on('Europe/Paris', [{ start: '20:00', stop: '08:00' }], {
       dates: ['2026-12-25'],
     });
-    expect(nights('2026-12-24T00:00Z', '2026-12-26T12:00Z')).toEqual([
+    expect(nights('2026-12-24T00:00Z', '2026-12-27T12:00Z')).toEqual([
       ['2026-12-24T00:00:00.000Z', '2026-12-24T07:00:00.000Z'], // clipped to the window
-      ['2026-12-24T19:00:00.000Z', '2026-12-24T23:00:00.000Z'], // cut at local midnight
-      ['2026-12-25T23:00:00.000Z', '2026-12-26T07:00:00.000Z'], // Christmas night starts after the day
+      ['2026-12-24T19:00:00.000Z', '2026-12-24T23:00:00.000Z'], // Christmas Eve's night, cut at midnight
+      // Christmas night (from 25 December 20:00) does not run at all.
+      ['2026-12-26T19:00:00.000Z', '2026-12-27T07:00:00.000Z'],
     ]);
+  });
+
+  it('a public holiday that lasts several days takes out every one of its days', () => {
+    // Eid al-Fitr is a 72-hour public holiday in the United Arab Emirates in date-holidays.
+    const daily = on('Asia/Dubai', [{ start: '08:00', stop: '18:00' }], { holidays: ['AE'] });
+    const days = daily('2026-03-18T00:00+04:00', '2026-03-25T00:00+04:00').map(([s]) =>
+      s.slice(0, 10),
+    );
+    expect(days).toEqual(['2026-03-18', '2026-03-19', '2026-03-23', '2026-03-24']);
   });
 
   it('public holidays of a country come from the holiday calendar', () => {

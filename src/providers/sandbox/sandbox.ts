@@ -9,6 +9,7 @@
 import type { Kysely } from 'kysely';
 import pLimit from 'p-limit';
 import type { PowerState, Selector } from '../../core/glossary.js';
+import { matches } from '../../core/selection.js';
 import type { ActOutcome, Clock, Observed, Provider, Resource } from '../../engine/ports.js';
 import type { Database, SandboxResourceRow } from '../../store/schema.js';
 
@@ -34,7 +35,7 @@ export interface SandboxSeed {
   readonly tags?: Readonly<Record<string, string>>;
   readonly state?: PowerState;
   /** asg and ecs: instances or tasks when on (default 2). */
-  readonly capacity?: number;
+  readonly capacity?: number | undefined;
 }
 
 export type Fault =
@@ -129,10 +130,7 @@ export class SandboxProvider implements Provider {
     if (selector.kinds !== undefined && selector.kinds.length > 0)
       query = query.where('kind', 'in', selector.kinds);
     const rows = await query.orderBy('id').execute();
-    const wanted = Object.entries(selector.tags ?? {});
-    return rows
-      .map(toResource)
-      .filter((r) => wanted.every(([key, value]) => r.tags[key] === value));
+    return rows.map(toResource).filter((r) => matches(selector, r));
   }
 
   async observe(resources: readonly Resource[]): Promise<Map<string, Observed>> {

@@ -1,0 +1,145 @@
+/**
+ * The long-running process, wired in one place: config, store, providers,
+ * notifier, engine and the HTTP endpoints. `serve` and `demo` both start it.
+ */
+import { hostname } from 'node:os';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
+import { Engine } from '../engine/engine.js';
+import type { Clock, Provider } from '../engine/ports.js';
+import { LogNotifier } from '../notify/log-notifier.js';
+import { SandboxProvider } from '../providers/sandbox/sandbox.js';
+import type { Store } from '../store/store.js';
+import { openStore } from '../store/store.js';
+
+export interface ServiceOptions {
+  readonly config: LoadedConfig;
+  readonly db: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly port: number;
+  readonly host: string;
+  /** Name in run leases; stable across restarts on one host so a restarted process resumes its runs. */
+  readonly replicaId?: string;
+  readonly safetyTickMs?: number;
+  readonly pollMs?: number;
+  /** Sandbox settle delays are multiplied by this (tests and benchmarks use small values). */
+  readonly settleScale?: number;
+  /** Runs after the store is ready and before the first reconciler pass. */
+  readonly beforeFirstPass?: (parts: { engine: Engine; store: Store }) => Promise<void>;
+}
+
+export interface Service {
+  readonly engine: Engine;
+  readonly store: Store;
+  readonly sandbox: SandboxProvider;
+  readonly http: FastifyInstance;
+  /** The port the HTTP server listens on (useful with port 0). */
+  readonly port: number;
+  /** Resolves when the service has stopped. */
+  readonly stopped: Promise<void>;
+  /** Graceful stop: the loop ends, runs stop at a safe point, the store closes. */
+  stop(): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { config, clock, log } = options;
+  const store = await openStore(options.db);
+  log.info({ store: store.connection.description }, 'store ready');
+  await syncConfig(store, config, clock.now());
+  const sandbox = new SandboxProvider(store.db, clock, {
+    latencyMs: config.document.sandbox?.latency ?? 0,
+    ...(options.settleScale === undefined ? {} : { settleScale: options.settleScale }),
+  });
+  await sandbox.seed(config.document.sandbox?.resources ?? []);
+  const providers = new Map<string, Provider>([['sandbox', sandbox]]);
+  const engine = new Engine({
+    store,
+    providers,
+    clock,
+    notifier: new LogNotifier(log),
+    log,
+    schedules: config.fleet.schedules,
+    environments: config.fleet.environments,
+    owner: options.replicaId ?? hostname(),
+    ...(options.safetyTickMs === undefined ? {} : { safetyTickMs: options.safetyTickMs }),
+    ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+  });
+
+  const http = Fastify({ logger: false });
+  http.get('/healthz', () => ({ status: 'ok' }));
+  http.get('/readyz', async (_, reply) => {
+    const ready = await store.isReady();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
+  });
+  await http.listen({ port: options.port, host: options.host });
+  const address = http.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  log.info(
+    { port, host: options.host, environments: config.fleet.environments.length },
+    'lightsout is serving',
+  );
+
+  await options.beforeFirstPass?.({ engine, store });
+  const wake = new AbortController();
+  let stopping: boolean = false as boolean;
+  const loop = (async () => {
+    while (!stopping) {
+      let next = clock.now() + 5_000;
+      try {
+        next = await engine.tick();
+      } catch (error) {
+        log.error(
+          { error: error instanceof Error ? error.message : String(error) },
+          'reconciler pass failed; retrying',
+        );
+      }
+      await clock.sleep(Math.max(0, next - clock.now()), wake.signal);
+    }
+  })();
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      stopping = true;
+      wake.abort();
+      await loop;
+      await engine.shutdown();
+      await http.close();
+      await store.close();
+      log.info('lightsout stopped');
+    })();
+    return stopped;
+  };
+  return {
+    engine,
+    store,
+    sandbox,
+    http,
+    port,
+    get stopped() {
+      return stopped ?? new Promise<void>(() => undefined);
+    },
+    stop,
+  };
+}
+
+/** Config-file objects into the store; API-made ones stay. */
+export async function syncConfig(store: Store, config: LoadedConfig, now: number): Promise<void> {
+  await store.syncConfig(
+    {
+      environments: config.fleet.environments.map((e) => ({
+        name: e.name,
+        team: e.team ?? null,
+        timezone: e.timezone,
+        schedule: e.schedule ?? null,
+        definition: e,
+      })),
+      reservations: config.fleet.reservations,
+      holds: config.fleet.holds,
+    },
+    now,
+  );
+}

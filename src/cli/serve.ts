@@ -1,0 +1,162 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { createLogger } from '../app/logger.js';
+import { startService } from '../app/service.js';
+import type { Service } from '../app/service.js';
+import { formatDiagnostic, loadConfigFile } from '../config/load.js';
+import { ScaledClock, SystemClock } from '../engine/clock.js';
+import { DatabaseUrlError, parseDatabaseUrl } from '../store/db.js';
+import type { CliIo } from './io.js';
+import { EXIT, UsageError } from './io.js';
+
+export interface ServeOptions {
+  readonly config: string;
+  readonly db: string;
+  readonly port: string;
+  readonly host: string;
+  readonly replicaId?: string;
+  readonly speed?: string;
+}
+
+export const DEFAULT_DB = 'sqlite:lightsout.db';
+
+/** `lightsout serve`: the long-running process. Stops gracefully on SIGTERM and SIGINT. */
+export async function serveCommand(
+  options: ServeOptions,
+  io: CliIo,
+  log: Logger = createLogger(),
+): Promise<number> {
+  const loaded = await loadConfigFile(options.config);
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    return EXIT.invalidConfig;
+  }
+  checkDatabaseUrl(options.db);
+  const speed = parseSpeed(options.speed);
+  const service = await startService({
+    config: loaded.config,
+    db: options.db,
+    clock: speed === 1 ? new SystemClock() : new ScaledClock(speed),
+    log,
+    port: parsePort(options.port),
+    host: options.host,
+    ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
+  });
+  await untilSignal(service, log);
+  return EXIT.ok;
+}
+
+export interface DemoOptions {
+  readonly data: string;
+  readonly speed: string;
+  readonly port: string;
+  readonly host: string;
+}
+
+/** The demo config shipped with the package. */
+export const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
+
+/** `lightsout demo`: serve the sandbox fleet of examples/demo.yaml, with time running `--speed` times faster. */
+export async function demoCommand(
+  options: DemoOptions,
+  io: CliIo,
+  log: Logger = createLogger(),
+): Promise<number> {
+  const loaded = await loadConfigFile(DEMO_CONFIG);
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    return EXIT.invalidConfig;
+  }
+  const speed = parseSpeed(options.speed);
+  mkdirSync(options.data, { recursive: true });
+  const db = `sqlite:${join(options.data, 'lightsout.db')}`;
+  const clock = new ScaledClock(speed);
+  const service = await startService({
+    config: loaded.config,
+    db,
+    clock,
+    log,
+    port: parsePort(options.port),
+    host: options.host,
+    beforeFirstPass: (parts) => seedDemoPlans(parts, clock.now()),
+  });
+  io.out(
+    [
+      `lightsout demo: ${loaded.config.fleet.environments.length} environments on a simulated fleet, time running ${speed}x.`,
+      `  health:  http://${options.host}:${service.port}/healthz`,
+      `  status:  lightsout status --config ${DEMO_CONFIG} --db ${db}`,
+      `  events:  lightsout events --config ${DEMO_CONFIG} --db ${db}`,
+      'Stop with Ctrl-C.',
+    ].join('\n'),
+  );
+  await untilSignal(service, log);
+  return EXIT.ok;
+}
+
+/** A reservation, an overlapping one and a hold, relative to now, made once per data directory. */
+async function seedDemoPlans(
+  service: Pick<Service, 'engine' | 'store'>,
+  now: number,
+): Promise<void> {
+  const existing = await service.store.queryEvents({ kind: 'demo.seeded' });
+  if (existing.events.length > 0) return;
+  const hour = 3_600_000;
+  await service.engine.reserve('preview', now + 1 * hour, now + 4 * hour, 'demo', 'design review');
+  await service.engine.reserve(
+    'preview',
+    now + 3 * hour,
+    now + 6 * hour,
+    'demo',
+    'customer call, overlaps the review',
+  );
+  await service.store.addHold(
+    {
+      environment: 'legacy',
+      state: 'off',
+      until: now + 48 * hour,
+      actor: 'demo',
+      note: 'migration freeze',
+    },
+    now,
+  );
+  await service.store.appendEvents([{ at: now, actor: 'demo', kind: 'demo.seeded' }]);
+}
+
+function untilSignal(service: Service, log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'stopping');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void service.stop().then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+function checkDatabaseUrl(url: string): void {
+  try {
+    parseDatabaseUrl(url);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port "${text}" is not a port; give a number from 0 to 65535`);
+  return port;
+}
+
+function parseSpeed(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const speed = Number(text);
+  if (!Number.isFinite(speed) || speed < 1 || speed > 100_000)
+    throw new UsageError(`--speed "${text}" is not a speed; give a number from 1 to 100000`);
+  return speed;
+}
