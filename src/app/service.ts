@@ -84,9 +84,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   await options.beforeFirstPass?.({ engine, store });
   const wake = new AbortController();
-  let stopping: boolean = false as boolean;
+  const state = { stopping: false };
   const loop = (async () => {
-    while (!stopping) {
+    while (!state.stopping) {
       let next = clock.now() + 5_000;
       try {
         next = await engine.tick();
@@ -103,7 +103,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
-      stopping = true;
+      state.stopping = true;
       wake.abort();
       await loop;
       await engine.shutdown();
