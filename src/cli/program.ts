@@ -2,6 +2,16 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { lintCommand } from './lint.js';
 import { planCommand } from './plan.js';
+import {
+  cancelCommand,
+  eventsCommand,
+  extendCommand,
+  reserveCommand,
+  runsCommand,
+  statusCommand,
+  switchCommand,
+} from './operate.js';
+import type { EventsOptions, StoreOptions } from './operate.js';
 import { DEFAULT_DB, demoCommand, serveCommand } from './serve.js';
 import type { DemoOptions, ServeOptions } from './serve.js';
 import type { CliIo } from './io.js';
@@ -82,6 +92,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--port <port>', 'HTTP port', '8080')
     .option('--host <host>', 'HTTP address to listen on', '127.0.0.1')
     .option('--replica-id <id>', 'name of this replica in run leases (default: the host name)')
+    .option('--speed <n>', 'run the clock n times faster than real time (demos and tests)')
     .action(async (options: ServeOptions) => {
       code = await serveCommand(options, io);
     });
@@ -98,6 +109,96 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .action(async (options: DemoOptions) => {
       code = await demoCommand(options, io);
     });
+
+  const withStore = (command: Command) =>
+    command
+      .requiredOption('-c, --config <file>', 'the lightsout.yaml the server runs')
+      .option('--db <url>', 'the store the server uses: sqlite:PATH or postgres://...', DEFAULT_DB)
+      .option('--json', 'print JSON');
+
+  withStore(
+    program
+      .command('status')
+      .description('desired state, next transition and last run of each environment'),
+  )
+    .option('--env <name>', 'only this environment')
+    .action(async (options: StoreOptions & { env?: string }) => {
+      code = await statusCommand(options, io);
+    });
+
+  withStore(program.command('runs').description('recent runs, newest first'))
+    .option('--env <name>', 'only this environment')
+    .option('--limit <n>', 'how many', '20')
+    .action(async (options: StoreOptions & { env?: string; limit?: string }) => {
+      code = await runsCommand(options, io);
+    });
+
+  withStore(program.command('events').description('the event log, oldest first, a page at a time'))
+    .option('--env <name>', 'only this environment (times without an offset are read in its zone)')
+    .option('--kind <kind>', 'only this kind, e.g. run.finished')
+    .option('--since <iso>', 'from this instant')
+    .option('--until <iso>', 'before this instant')
+    .option('--limit <n>', 'page size', '100')
+    .option('--after <cursor>', 'continue after a previous page')
+    .action(async (options: EventsOptions) => {
+      code = await eventsCommand(options, io);
+    });
+
+  for (const direction of ['start', 'stop'] as const) {
+    const command = withStore(
+      program
+        .command(`${direction} <environment>`)
+        .description(
+          `${direction} an environment now${direction === 'stop' ? ', after a warned grace period' : ''}`,
+        ),
+    );
+    if (direction === 'stop')
+      command.option(
+        '--grace <duration>',
+        "warning before the stop (default: the environment's grace)",
+      );
+    command.action(async (environment: string, options: StoreOptions & { grace?: string }) => {
+      code = await switchCommand(direction, environment, options, io);
+    });
+  }
+
+  withStore(
+    program
+      .command('cancel <run>')
+      .description('cancel a stop during its grace period and keep the environment on'),
+  )
+    .option(
+      '--until <iso>',
+      'keep it on until then (default: its next scheduled start, or one hour)',
+    )
+    .action(async (run: string, options: StoreOptions & { until?: string }) => {
+      code = await cancelCommand(run, options, io);
+    });
+
+  withStore(
+    program.command('extend <environment>').description('keep an environment on until a time'),
+  )
+    .requiredOption('--until <iso>', "until when (without an offset: the environment's zone)")
+    .action(async (environment: string, options: StoreOptions & { until: string }) => {
+      code = await extendCommand(environment, options, io);
+    });
+
+  withStore(
+    program
+      .command('reserve <environment>')
+      .description('reserve an environment for a window; overlapping reservations merge'),
+  )
+    .requiredOption('--from <iso>', "start (without an offset: the environment's zone)")
+    .requiredOption('--to <iso>', 'end, exclusive')
+    .option('--note <text>', 'why')
+    .action(
+      async (
+        environment: string,
+        options: StoreOptions & { from: string; to: string; note?: string },
+      ) => {
+        code = await reserveCommand(environment, options, io);
+      },
+    );
 
   try {
     await program.parseAsync([...args], { from: 'user' });

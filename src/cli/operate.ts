@@ -1,0 +1,331 @@
+/**
+ * Commands that read or write the same store as a running `lightsout serve`:
+ * status, runs, events, start, stop, cancel, extend, reserve. Writes go through
+ * the engine's commands, so they are validated and recorded as events with their
+ * actor; the server carries out the runs they create at its next pass.
+ */
+import { userInfo } from 'node:os';
+import { DateTime } from 'luxon';
+import type { Environment, Instant } from '../core/glossary.js';
+import { planFleet } from '../core/planner.js';
+import { INSTANT_HINT, parseInstant } from '../core/time-text.js';
+import type { LoadedConfig } from '../config/load.js';
+import { formatDiagnostic, loadConfigFile } from '../config/load.js';
+import { parseDuration } from '../config/schema.js';
+import { SystemClock } from '../engine/clock.js';
+import { CommandError, Engine } from '../engine/engine.js';
+import type { Notice, Notifier } from '../engine/ports.js';
+import { DatabaseUrlError } from '../store/db.js';
+import { CursorError } from '../store/queries/events.js';
+import { openStore } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { CliIo } from './io.js';
+import { EXIT, UsageError } from './io.js';
+import { formatTable } from './table.js';
+
+export interface StoreOptions {
+  readonly config: string;
+  readonly db: string;
+  readonly json?: boolean;
+}
+
+interface Context {
+  readonly config: LoadedConfig;
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly now: Instant;
+  readonly actor: string;
+}
+
+/** Prints notices where the person who ran the command sees them. */
+class PrintNotifier implements Notifier {
+  constructor(private readonly io: CliIo) {}
+  send(notice: Notice): Promise<void> {
+    this.io.out(notice.text);
+    return Promise.resolve();
+  }
+}
+
+/** Loads the config, opens the store and runs `work`; config errors exit 1, usage errors 2. */
+async function withContext(
+  options: StoreOptions,
+  io: CliIo,
+  work: (context: Context) => Promise<number>,
+): Promise<number> {
+  const loaded = await loadConfigFile(options.config);
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    return EXIT.invalidConfig;
+  }
+  let store: Store;
+  try {
+    store = await openStore(options.db);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
+    const clock = { now: () => io.now(), sleep: (ms: number) => new SystemClock().sleep(ms) };
+    const engine = new Engine({
+      store,
+      providers: new Map(),
+      clock,
+      notifier: new PrintNotifier(io),
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      schedules: loaded.config.fleet.schedules,
+      environments: loaded.config.fleet.environments,
+    });
+    return await work({ config: loaded.config, store, engine, now: io.now(), actor: actorName() });
+  } catch (error) {
+    if (error instanceof CommandError || error instanceof CursorError)
+      throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+function actorName(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function environmentOf(context: Context, name: string): Environment {
+  const environment = context.config.fleet.environments.find((e) => e.name === name);
+  if (environment === undefined) {
+    const known = context.config.fleet.environments.map((e) => e.name).join(', ');
+    throw new UsageError(`there is no environment "${name}"; known: ${known}`);
+  }
+  return environment;
+}
+
+/** A time from the command line; without an offset it is read in `zone`, or refused when there is none. */
+function readTime(flag: string, text: string, zone: string | undefined): Instant {
+  if (zone === undefined && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) {
+    throw new UsageError(
+      `--${flag} "${text}" has no time zone; add Z or an offset (e.g. ${text}Z), or pass --env so it is read in that environment's zone`,
+    );
+  }
+  const parsed = parseInstant(text, zone ?? 'UTC');
+  if (!parsed.ok)
+    throw new UsageError(`--${flag} "${text}" is not a date and time; ${INSTANT_HINT}`);
+  return parsed.value;
+}
+
+function local(t: Instant, zone: string): string {
+  return DateTime.fromMillis(t, { zone }).toFormat('ccc yyyy-LL-dd HH:mm ZZ');
+}
+
+function iso(t: Instant | null | undefined): string {
+  return t === null || t === undefined ? '' : new Date(t).toISOString();
+}
+
+export async function statusCommand(
+  options: StoreOptions & { env?: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(options, io, async (context) => {
+    const environments =
+      options.env === undefined
+        ? context.config.fleet.environments
+        : [environmentOf(context, options.env)];
+    const { reservations, holds } = await context.store.activePlans(context.now);
+    const fleet = { ...context.config.fleet, reservations, holds };
+    const timelines = planFleet(fleet, { start: context.now, end: context.now + 14 * 86_400_000 });
+    const rows = [];
+    for (const e of environments) {
+      const plan = timelines.get(e.name)!.plan();
+      const [last] = await context.store.listRuns({ environment: e.name, limit: 1 });
+      const next = plan.transitions[0];
+      rows.push({
+        environment: e.name,
+        team: e.team ?? null,
+        desired: plan.initial,
+        next: next === undefined ? null : { at: iso(next.at), state: next.state },
+        lastRun:
+          last === undefined
+            ? null
+            : {
+                id: last.id,
+                direction: last.direction,
+                status: last.status,
+                dueAt: iso(last.due_at),
+              },
+        reservations: reservations.filter((r) => r.environment === e.name).length,
+        holds: holds
+          .filter((h) => h.environment === e.name)
+          .map((h) => ({ state: h.state, until: iso(h.until) })),
+      });
+    }
+    if (options.json === true) {
+      io.out(JSON.stringify({ at: iso(context.now), environments: rows }));
+      return EXIT.ok;
+    }
+    io.out(
+      formatTable(
+        ['ENVIRONMENT', 'TEAM', 'DESIRED', 'NEXT', 'LAST RUN', 'HOLDS'],
+        rows.map((r) => [
+          r.environment,
+          r.team ?? '',
+          r.desired,
+          r.next === null
+            ? 'none in 14 days'
+            : `${r.next.state} at ${local(Date.parse(r.next.at), environmentOf(context, r.environment).timezone)}`,
+          r.lastRun === null ? '' : `${r.lastRun.direction} ${r.lastRun.status}`,
+          r.holds.map((h) => `${h.state} until ${h.until}`).join(', '),
+        ]),
+      ),
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function runsCommand(
+  options: StoreOptions & { env?: string; limit?: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(options, io, async (context) => {
+    if (options.env !== undefined) environmentOf(context, options.env);
+    const runs = await context.store.listRuns({
+      environment: options.env,
+      limit: Number(options.limit ?? 20),
+    });
+    if (options.json === true) {
+      io.out(
+        JSON.stringify({
+          runs: runs.map((r) => ({
+            ...r,
+            summary: r.summary === null ? null : (JSON.parse(r.summary) as unknown),
+          })),
+        }),
+      );
+      return EXIT.ok;
+    }
+    io.out(
+      formatTable(
+        ['RUN', 'ENVIRONMENT', 'DIRECTION', 'TRIGGER', 'STATUS', 'DUE', 'ACTS AT'],
+        runs.map((r) => [
+          r.id,
+          r.environment,
+          r.direction,
+          r.trigger,
+          r.status,
+          iso(r.due_at),
+          iso(r.act_at),
+        ]),
+      ),
+    );
+    return EXIT.ok;
+  });
+}
+
+export interface EventsOptions extends StoreOptions {
+  readonly env?: string;
+  readonly kind?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly limit?: string;
+  readonly after?: string;
+}
+
+export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<number> {
+  return withContext(options, io, async (context) => {
+    const zone =
+      options.env === undefined ? undefined : environmentOf(context, options.env).timezone;
+    const page = await context.store.queryEvents(
+      {
+        environment: options.env,
+        kind: options.kind,
+        from: options.since === undefined ? undefined : readTime('since', options.since, zone),
+        to: options.until === undefined ? undefined : readTime('until', options.until, zone),
+      },
+      { after: options.after, limit: Number(options.limit ?? 100) },
+    );
+    if (options.json === true) {
+      io.out(JSON.stringify(page));
+      return EXIT.ok;
+    }
+    io.out(
+      formatTable(
+        ['AT', 'KIND', 'ENVIRONMENT', 'ACTOR', 'RUN'],
+        page.events.map((e) => [iso(e.at), e.kind, e.environment ?? '', e.actor, e.runId ?? '']),
+      ),
+    );
+    if (page.next !== undefined) io.out(`more: --after ${page.next}`);
+    return EXIT.ok;
+  });
+}
+
+export async function switchCommand(
+  direction: 'start' | 'stop',
+  name: string,
+  options: StoreOptions & { grace?: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(options, io, async (context) => {
+    environmentOf(context, name);
+    let grace: number | undefined;
+    if (options.grace !== undefined) {
+      const parsed = parseDuration(options.grace);
+      if (!parsed.ok) throw new UsageError(`--grace: ${parsed.error}`);
+      grace = parsed.value;
+    }
+    const run = await context.engine.command(name, direction, context.actor, grace);
+    io.out(
+      options.json === true
+        ? JSON.stringify({ run: run.id, actAt: iso(run.act_at) })
+        : `run ${run.id}: ${direction} ${name} at ${iso(run.act_at)}`,
+    );
+    return EXIT.ok;
+  });
+}
+
+export async function cancelCommand(
+  runId: string,
+  options: StoreOptions & { until?: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(options, io, async (context) => {
+    const run = await context.store.getRun(runId);
+    if (run === undefined)
+      throw new UsageError(`there is no run "${runId}"; list runs with lightsout runs`);
+    const zone = environmentOf(context, run.environment).timezone;
+    const until = options.until === undefined ? undefined : readTime('until', options.until, zone);
+    if (until !== undefined && until <= context.now)
+      throw new UsageError(`--until ${iso(until)} is in the past; give a later time`);
+    const result = await context.engine.cancel(runId, context.actor, until);
+    io.out(`cancelled run ${runId}; ${run.environment} stays on until ${iso(result.holdUntil)}`);
+    return EXIT.ok;
+  });
+}
+
+export async function extendCommand(
+  name: string,
+  options: StoreOptions & { until: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(options, io, async (context) => {
+    const until = readTime('until', options.until, environmentOf(context, name).timezone);
+    await context.engine.extend(name, until, context.actor);
+    io.out(`${name} stays on until ${iso(until)}`);
+    return EXIT.ok;
+  });
+}
+
+export async function reserveCommand(
+  name: string,
+  options: StoreOptions & { from: string; to: string; note?: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(options, io, async (context) => {
+    const zone = environmentOf(context, name).timezone;
+    const from = readTime('from', options.from, zone);
+    const to = readTime('to', options.to, zone);
+    await context.engine.reserve(name, from, to, context.actor, options.note);
+    io.out(`reserved ${name} from ${iso(from)} to ${iso(to)}`);
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The real process: health endpoints, graceful shutdown, and crash safety with
+ * kill -9 in the middle of a grace period and of the act phase.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
+import { startServe, stopProcess, waitFor } from './serve.js';
+import type { ServeProcess } from './serve.js';
+
+const CONFIG = `
+timezone: UTC
+environments:
+  dev:
+    grace: 1m
+    tiers:
+      - { name: data, select: { provider: sandbox, kinds: [rds], tags: { env: dev } } }
+      - { name: apps, select: { provider: sandbox, kinds: [ec2, ecs], tags: { env: dev } } }
+holds:
+  - { environment: dev, state: on, until: "2999-01-01T00:00Z" }
+sandbox:
+  resources:
+    - { kind: rds, name: dev-db, tags: { env: dev } }
+    - { kind: ec2, name: dev-web, tags: { env: dev } }
+    - { kind: ecs, name: dev-api, tags: { env: dev } }
+`;
+
+function workspace() {
+  const dir = mkdtempSync(join(tmpdir(), 'lightsout-serve-'));
+  const config = join(dir, 'lightsout.yaml');
+  writeFileSync(config, CONFIG);
+  return { config, db: `sqlite:${join(dir, 'lightsout.db')}` };
+}
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
+
+describe('lightsout serve', { timeout: 60_000 }, () => {
+  const started: ServeProcess[] = [];
+  let store: Store | undefined;
+  afterEach(async () => {
+    for (const s of started.splice(0)) await stopProcess(s, 'SIGKILL');
+    await store?.close();
+    store = undefined;
+  });
+
+  it('answers /healthz and /readyz, and stops cleanly on SIGTERM', async () => {
+    const { config, db } = workspace();
+    const serve = await startServe(['--config', config, '--db', db]);
+    started.push(serve);
+    const health = await fetch(`http://127.0.0.1:${serve.port}/healthz`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+    const ready = await fetch(`http://127.0.0.1:${serve.port}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
+    expect(await stopProcess(serve, 'SIGTERM')).toBe(0);
+    expect(serve.output()).toContain('"msg":"lightsout stopped"');
+  });
+
+  it('refuses a malformed --db with the fix and exit code 2', () => {
+    const { config } = workspace();
+    const result = cli('serve', '--config', config, '--db', 'mysql://root:hunter2@db/x');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      'error: --db "mysql://root:***@db/x" is neither sqlite:PATH nor postgres://',
+    );
+    expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('finishes a stop after kill -9 in its grace period, acting once', async () => {
+    const { config, db } = workspace();
+    const first = await startServe(['--config', config, '--db', db]);
+    started.push(first);
+    store = await openStore(db);
+    const initial = await waitFor(
+      'the first pass',
+      async () => (await store!.listRuns({ environment: 'dev', status: 'succeeded' }))[0],
+    );
+    expect(initial.direction).toBe('start');
+    const stop = cli('stop', 'dev', '--config', config, '--db', db, '--grace', '30m', '--json');
+    expect(stop.status).toBe(0);
+    const { run: runId } = JSON.parse(stop.stdout.trim().split('\n').at(-1)!) as { run: string };
+    expect((await store.getRun(runId))?.status).toBe('grace');
+    await stopProcess(first, 'SIGKILL');
+
+    // At 600x, the 30 minutes of grace pass in 3 seconds.
+    const second = await startServe(['--config', config, '--db', db, '--speed', '600']);
+    started.push(second);
+    const finished = await waitFor('the stop to finish', async () => {
+      const run = await store!.getRun(runId);
+      return run?.status === 'succeeded' || run?.status === 'failed' ? run : undefined;
+    });
+    expect(finished.status).toBe('succeeded');
+    const steps = await store.listSteps(runId);
+    expect(steps.map((s) => [s.resource, s.status, s.attempts])).toEqual([
+      ['sandbox:rds:dev-db', 'done', 1],
+      ['sandbox:ec2:dev-web', 'done', 1],
+      ['sandbox:ecs:dev-api', 'done', 1],
+    ]);
+  }, 60_000);
+
+  it('resumes the act phase after kill -9 without repeating a recorded action', async () => {
+    const { config, db } = workspace();
+    const first = await startServe(['--config', config, '--db', db, '--speed', '60']);
+    started.push(first);
+    store = await openStore(db);
+    await waitFor(
+      'the first pass',
+      async () => (await store!.listRuns({ environment: 'dev', status: 'succeeded' }))[0],
+    );
+    const stop = cli('stop', 'dev', '--config', config, '--db', db, '--grace', '0', '--json');
+    const { run: runId } = JSON.parse(stop.stdout.trim().split('\n').at(-1)!) as { run: string };
+    // The database takes four simulated minutes to stop (four real seconds at 60x): kill while it does.
+    await waitFor('the database stop to be under way', async () =>
+      (await store!.listSteps(runId)).some(
+        (s) => s.resource === 'sandbox:rds:dev-db' && s.status === 'acted',
+      ),
+    );
+    await stopProcess(first, 'SIGKILL');
+
+    const second = await startServe(['--config', config, '--db', db, '--speed', '60']);
+    started.push(second);
+    const finished = await waitFor('the stop to finish', async () => {
+      const run = await store!.getRun(runId);
+      return run?.status === 'succeeded' || run?.status === 'failed' ? run : undefined;
+    });
+    expect(finished.status).toBe('succeeded');
+    const steps = await store.listSteps(runId);
+    expect(steps.every((s) => s.status === 'done' && s.attempts === 1)).toBe(true);
+    const summary = JSON.parse(finished.summary!) as { counts: Record<string, number> };
+    expect(summary.counts).toEqual({ done: 3 });
+  }, 60_000);
+});
