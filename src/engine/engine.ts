@@ -22,6 +22,8 @@ import type { Clock, Notifier, Provider } from './ports.js';
 import { RetryPolicy } from './retry.js';
 
 export const DEFAULT_GRACE_MS = 15 * 60_000;
+/** After a failed correction, enforce mode waits this long before trying again. */
+const ENFORCE_COOLDOWN_MS = 5 * 60_000;
 const HOUR = 3_600_000;
 
 export interface EngineLog {
@@ -111,11 +113,65 @@ export class Engine {
         }
       }
       // Transitions beyond the planned window are found by the next pass, no later than the safety tick.
+      if (environment.mode === 'enforce')
+        await this.enforce(environment, timeline.stateAt(now), now);
     }
     this.watermark = now;
     await this.runDue(now);
     const nextAct = await this.store.nextActAt(now);
     return Math.min(nextWake, nextAct ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Enforce mode: resources found settled in the wrong state get a run that
+   * corrects them, unless a run is open or the last correction failed recently.
+   */
+  private async enforce(
+    environment: Environment,
+    desired: 'on' | 'off',
+    now: Instant,
+  ): Promise<void> {
+    const [last] = await this.store.listRuns({ environment: environment.name, limit: 1 });
+    if (
+      last !== undefined &&
+      (last.status === 'grace' || last.status === 'acting' || last.status === 'verifying')
+    )
+      return;
+    if (last?.status === 'failed' && (last.finished_at ?? 0) > now - ENFORCE_COOLDOWN_MS) return;
+    const resources = (
+      await Promise.all(
+        (environment.tiers ?? []).flatMap((tier) =>
+          tier.select.map(async (selector) => {
+            const provider = this.options.providers.get(selector.provider);
+            return provider === undefined ? [] : provider.discover(selector);
+          }),
+        ),
+      )
+    ).flat();
+    const wrong: string[] = [];
+    for (const [providerName, group] of groupBy(resources, (r) => r.provider)) {
+      const states = await this.options.providers.get(providerName)!.observe(group);
+      for (const r of group)
+        if (states.get(r.id) === (desired === 'on' ? 'off' : 'on')) wrong.push(r.id);
+    }
+    if (wrong.length === 0) return;
+    await this.store.appendEvents([
+      {
+        at: now,
+        actor: 'scheduler',
+        kind: 'drift.detected',
+        environment: environment.name,
+        payload: { desired, resources: wrong },
+      },
+    ]);
+    await this.createRun(
+      environment,
+      desired === 'on' ? 'start' : 'stop',
+      now,
+      'enforce',
+      'scheduler',
+      now,
+    );
   }
 
   /** Waits for every run this process has started (tests, shutdown). */
@@ -485,6 +541,12 @@ export class CommandError extends Error {
 
 export function graceOf(environment: Environment): number {
   return environment.graceMs ?? DEFAULT_GRACE_MS;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
 }
 
 function iso(t: Instant): string {

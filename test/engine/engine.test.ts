@@ -307,6 +307,20 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     expect((await h.states())['dev-web']).toBe('on');
   });
 
+  it('corrects drift in enforce mode, and records it', async () => {
+    const h = await setup([tiered('dev', { mode: 'enforce' })]);
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    await h.sandbox.setStateByHand('dev-web', 'on');
+    await h.tickAt('2026-06-01T22:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+    const [run] = await store!.listRuns({ environment: 'dev' });
+    expect(run).toMatchObject({ direction: 'stop', trigger: 'enforce', status: 'succeeded' });
+    const [drift] = (await store!.queryEvents({ kind: 'drift.detected' })).events;
+    expect(drift?.payload).toEqual({ desired: 'off', resources: ['sandbox:ec2:dev-web'] });
+  });
+
   it('says when it next needs to wake: the next notice or the safety tick', async () => {
     const h = await setup();
     expect(await h.tickAt('2026-06-01T17:00Z')).toBe(at('2026-06-01T17:00:30Z'));

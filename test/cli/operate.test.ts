@@ -1,0 +1,134 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, configFile } from './run.js';
+
+const CONFIG = configFile(`
+timezone: Europe/Paris
+schedules:
+  office-hours:
+    periods: [{ days: mon-fri, start: "08:00", stop: "18:00" }]
+environments:
+  dev:
+    schedule: office-hours
+    team: payments
+    grace: 10m
+    select: { provider: sandbox, tags: { env: dev } }
+sandbox:
+  resources:
+    - { kind: ec2, name: dev-web, tags: { env: dev } }
+`);
+
+function store() {
+  return [
+    '--config',
+    CONFIG,
+    '--db',
+    `sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-cli-')), 'lightsout.db')}`,
+  ];
+}
+
+// Monday 1 June 2026, 14:00 in Paris.
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const run = (args: string[]) => cli(args, NOW);
+
+describe('commands against the store', () => {
+  it('reserve records a reservation in the environment zone and an event with its actor', async () => {
+    const db = store();
+    const result = await run([
+      'reserve',
+      'dev',
+      '--from',
+      '2026-06-06T09:00',
+      '--to',
+      '2026-06-06T12:00',
+      ...db,
+    ]);
+    expect(result).toMatchObject({
+      code: 0,
+      out: 'reserved dev from 2026-06-06T07:00:00.000Z to 2026-06-06T10:00:00.000Z',
+    });
+    const events = JSON.parse(
+      (await run(['events', '--kind', 'reservation.created', '--json', ...db])).out,
+    ) as {
+      events: { actor: string; environment: string }[];
+    };
+    expect(events.events).toEqual([
+      expect.objectContaining({
+        environment: 'dev',
+        actor: expect.stringMatching(/^cli/) as unknown,
+      }),
+    ]);
+  });
+
+  it('stop warns and creates a run in grace; cancel keeps the environment on; status shows it', async () => {
+    const db = store();
+    const stop = await run(['stop', 'dev', '--grace', '5m', ...db]);
+    expect(stop.code).toBe(0);
+    expect(stop.out).toContain(
+      'dev stops at 2026-06-01T12:05:00.000Z. To keep it running: lightsout cancel ',
+    );
+    const runId = /run (\S+): stop dev/.exec(stop.out)?.[1];
+    const runs = await run(['runs', ...db]);
+    expect(runs.out).toMatch(new RegExp(`${runId!}\\s+dev\\s+stop\\s+adhoc\\s+grace`));
+    const cancel = await run(['cancel', runId!, ...db]);
+    expect(cancel.out).toBe(`cancelled run ${runId!}; dev stays on until 2026-06-02T06:00:00.000Z`);
+    const status = JSON.parse((await run(['status', '--json', ...db])).out) as {
+      environments: unknown[];
+    };
+    expect(status.environments[0]).toMatchObject({
+      environment: 'dev',
+      desired: 'on',
+      lastRun: { direction: 'stop', status: 'cancelled' },
+      holds: [{ state: 'on', until: '2026-06-02T06:00:00.000Z' }],
+    });
+  });
+
+  it.each([
+    [
+      ['reserve', 'prod', '--from', '2026-06-06T09:00', '--to', '2026-06-06T12:00'],
+      'there is no environment "prod"; known: dev',
+    ],
+    [
+      ['reserve', 'dev', '--from', '2026-06-06T12:00', '--to', '2026-06-06T09:00'],
+      'the reservation ends (2026-06-06T07:00:00.000Z) at or before it starts',
+    ],
+    [
+      ['reserve', 'dev', '--from', '2026-05-01T09:00', '--to', '2026-05-01T12:00'],
+      'in the past; give a window that is not over',
+    ],
+    [
+      ['reserve', 'dev', '--from', 'noon', '--to', '2026-06-06T09:00'],
+      '--from "noon" is not a date and time',
+    ],
+    [
+      ['events', '--since', '2026-06-01T09:00'],
+      '--since "2026-06-01T09:00" has no time zone; add Z or an offset',
+    ],
+    [['events', '--after', 'nonsense'], '"nonsense" is not a cursor from a previous page'],
+    [['extend', 'dev', '--until', '2026-06-01T08:00'], 'is in the past; give a later time'],
+    [['stop', 'dev', '--grace', 'soon'], '--grace: "soon" is not a duration'],
+    [['cancel', 'no-such-run'], 'there is no run "no-such-run"'],
+  ])('%j is refused with exit code 2', async (args, message) => {
+    const result = await run([...args, ...store()]);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+  });
+
+  it('a malformed --db is refused with exit code 2 and no password', async () => {
+    const result = await run(['status', '--config', CONFIG, '--db', 'postgres://u:topsecret@']);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('is not a valid PostgreSQL URL');
+    expect(result.err).not.toContain('topsecret');
+  });
+
+  it('a refused command writes nothing', async () => {
+    const db = store();
+    await run(['reserve', 'dev', '--from', '2026-06-06T12:00', '--to', '2026-06-06T09:00', ...db]);
+    const events = JSON.parse((await run(['events', '--json', ...db])).out) as {
+      events: unknown[];
+    };
+    expect(events.events).toEqual([]);
+  });
+});
