@@ -1,11 +1,9 @@
 /**
- * `npm run bench`: planning throughput of the schedule core, written to BENCHMARKS.md.
+ * Planning throughput of the schedule core (part of `npm run bench`).
  *
  * Targets (issue #3): transitions for 10,000 environments over one year in under
  * 2 s, and at least 1,000,000 desired-state evaluations per second.
  */
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem, type as osType, release } from 'node:os';
 import { Bench } from 'tinybench';
 import type { Environment, Hold, Interval, Reservation, Schedule } from '../src/core/glossary.js';
 import type { Fleet } from '../src/core/planner.js';
@@ -104,54 +102,47 @@ const countTransitions = (environments: number, schedules: number) => {
   };
 };
 
-// 1. 10,000 environments sharing 200 schedules, each with its own reservations and hold.
-const shared = timeIt(5, () => countTransitions(10_000, 200));
-// 2. Every environment with a schedule of its own: the cost of one schedule-year.
-const distinct = timeIt(3, () => countTransitions(1_000, 1_000));
+/** Measures the schedule core; returns its section of BENCHMARKS.md. */
+export async function planBenchmarks(): Promise<string[]> {
+  // 1. 10,000 environments sharing 200 schedules, each with its own reservations and hold.
+  const shared = timeIt(5, () => countTransitions(10_000, 200));
+  // 2. Every environment with a schedule of its own: the cost of one schedule-year.
+  const distinct = timeIt(3, () => countTransitions(1_000, 1_000));
 
-// 3. Desired-state evaluations against planned timelines.
-const evaluationYear = freshYear();
-const timelines = [...planFleet(makeFleet(1_000, 200, evaluationYear), evaluationYear).values()];
-const span = evaluationYear.end - evaluationYear.start;
-const instants = Float64Array.from(
-  { length: 65_536 },
-  (_, i) => evaluationYear.start + ((i * 7_919_993_113) % span),
-);
-const bench = new Bench({ time: 2_000 });
-let k = 0;
-let sink = 0;
-bench.add('stateAt', () => {
-  const timeline = timelines[k % timelines.length]!;
-  if (timeline.stateAt(instants[k & 65_535]!) === 'on') sink++;
-  k++;
-});
-await bench.run();
-const task = bench.tasks[0]!;
-const evaluationsPerSecond = task.result.state === 'completed' ? task.result.throughput.mean : NaN;
-
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-const lines = [
-  '# Benchmarks',
-  '',
-  'Written by `npm run bench` (bench/plan.bench.ts). Performance targets are met here, never in timed tests.',
-  '',
-  `Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}, Node.js ${process.version}.`,
-  `Run: ${new Date().toISOString().slice(0, 10)}.`,
-  '',
-  '## Schedule core (issue #3)',
-  '',
-  '| measure | result | target |',
-  '| --- | --- | --- |',
-  `| transitions of 10,000 environments over one year (200 shared schedules of 5 kinds in 8 zones, 2 reservations and 1 hold each; cold caches; median of 5) | ${shared.ms.toFixed(0)} ms, ${shared.result.toLocaleString('en')} transitions | < 2,000 ms |`,
-  `| transitions of 1,000 environments with a schedule each over one year (cold caches; median of 3) | ${distinct.ms.toFixed(0)} ms (${(distinct.ms / 1_000).toFixed(2)} ms per schedule-year) | — |`,
-  `| desired-state evaluations against planned timelines (tinybench, 2 s) | ${Math.round(evaluationsPerSecond).toLocaleString('en')} per second | ≥ 1,000,000 per second |`,
-  '',
-  'Schedules are evaluated once per window however many environments share them, so the',
-  'first figure grows with the number of environments and of distinct schedules; the second',
-  'row gives the cost of each distinct schedule. Evaluations are answered by binary search',
-  'over a planned timeline, as the reconciler does between transitions.',
-  '',
-];
-writeFileSync('BENCHMARKS.md', lines.join('\n'));
-process.stdout.write(`${lines.join('\n')}\n`);
-if (sink < 0) process.stdout.write('unreachable\n');
+  // 3. Desired-state evaluations against planned timelines.
+  const evaluationYear = freshYear();
+  const timelines = [...planFleet(makeFleet(1_000, 200, evaluationYear), evaluationYear).values()];
+  const span = evaluationYear.end - evaluationYear.start;
+  const instants = Float64Array.from(
+    { length: 65_536 },
+    (_, i) => evaluationYear.start + ((i * 7_919_993_113) % span),
+  );
+  const bench = new Bench({ time: 2_000 });
+  let k = 0;
+  let sink = 0;
+  bench.add('stateAt', () => {
+    const timeline = timelines[k % timelines.length]!;
+    if (timeline.stateAt(instants[k & 65_535]!) === 'on') sink++;
+    k++;
+  });
+  await bench.run();
+  const task = bench.tasks[0]!;
+  const evaluationsPerSecond =
+    task.result.state === 'completed' ? task.result.throughput.mean : NaN;
+  if (sink < 0) process.stdout.write('unreachable\n');
+  return [
+    '## Schedule core (issue #3)',
+    '',
+    '| measure | result | target |',
+    '| --- | --- | --- |',
+    `| transitions of 10,000 environments over one year (200 shared schedules of 5 kinds in 8 zones, 2 reservations and 1 hold each; cold caches; median of 5) | ${shared.ms.toFixed(0)} ms, ${shared.result.toLocaleString('en')} transitions | < 2,000 ms |`,
+    `| transitions of 1,000 environments with a schedule each over one year (cold caches; median of 3) | ${distinct.ms.toFixed(0)} ms (${(distinct.ms / 1_000).toFixed(2)} ms per schedule-year) | — |`,
+    `| desired-state evaluations against planned timelines (tinybench, 2 s) | ${Math.round(evaluationsPerSecond).toLocaleString('en')} per second | ≥ 1,000,000 per second |`,
+    '',
+    'Schedules are evaluated once per window however many environments share them, so the',
+    'first figure grows with the number of environments and of distinct schedules; the second',
+    'row gives the cost of each distinct schedule. Evaluations are answered by binary search',
+    'over a planned timeline, as the reconciler does between transitions.',
+    '',
+  ];
+}

@@ -14,8 +14,11 @@ import { SandboxProvider } from '../providers/sandbox/sandbox.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 
+/** What the service reads from a loaded config. */
+export type ServiceConfig = Pick<LoadedConfig, 'fleet' | 'document'>;
+
 export interface ServiceOptions {
-  readonly config: LoadedConfig;
+  readonly config: ServiceConfig;
   readonly db: string;
   readonly clock: Clock;
   readonly log: Logger;
@@ -127,7 +130,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 }
 
 /** Config-file objects into the store; API-made ones stay. */
-export async function syncConfig(store: Store, config: LoadedConfig, now: number): Promise<void> {
+export async function syncConfig(store: Store, config: ServiceConfig, now: number): Promise<void> {
   await store.syncConfig(
     {
       environments: config.fleet.environments.map((e) => ({

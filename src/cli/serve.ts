@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createLogger } from '../app/logger.js';
 import { startService } from '../app/service.js';
-import type { Service } from '../app/service.js';
+import type { Service, ServiceConfig } from '../app/service.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { ScaledClock, SystemClock } from '../engine/clock.js';
 import { DatabaseUrlError, parseDatabaseUrl } from '../store/db.js';
@@ -28,15 +28,12 @@ export async function serveCommand(
   io: CliIo,
   log: Logger = createLogger(),
 ): Promise<number> {
-  const loaded = await loadConfigFile(options.config);
-  if (!loaded.ok) {
-    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
-    return EXIT.invalidConfig;
-  }
+  const config = await loadForService(options.config, io);
+  if (config === undefined) return EXIT.invalidConfig;
   checkDatabaseUrl(options.db);
   const speed = parseSpeed(options.speed);
   const service = await startService({
-    config: loaded.config,
+    config,
     db: options.db,
     clock: speed === 1 ? new SystemClock() : new ScaledClock(speed),
     log,
@@ -64,17 +61,14 @@ export async function demoCommand(
   io: CliIo,
   log: Logger = createLogger(),
 ): Promise<number> {
-  const loaded = await loadConfigFile(DEMO_CONFIG);
-  if (!loaded.ok) {
-    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
-    return EXIT.invalidConfig;
-  }
+  const config = await loadForService(DEMO_CONFIG, io);
+  if (config === undefined) return EXIT.invalidConfig;
   const speed = parseSpeed(options.speed);
   mkdirSync(options.data, { recursive: true });
   const db = `sqlite:${join(options.data, 'lightsout.db')}`;
   const clock = new ScaledClock(speed);
   const service = await startService({
-    config: loaded.config,
+    config,
     db,
     clock,
     log,
@@ -84,7 +78,7 @@ export async function demoCommand(
   });
   io.out(
     [
-      `lightsout demo: ${loaded.config.fleet.environments.length} environments on a simulated fleet, time running ${speed}x.`,
+      `lightsout demo: ${config.fleet.environments.length} environments on a simulated fleet, time running ${speed}x.`,
       `  health:  http://${options.host}:${service.port}/healthz`,
       `  status:  lightsout status --config ${DEMO_CONFIG} --db ${db}`,
       `  events:  lightsout events --config ${DEMO_CONFIG} --db ${db}`,
@@ -122,6 +116,20 @@ async function seedDemoPlans(
     now,
   );
   await service.store.appendEvents([{ at: now, actor: 'demo', kind: 'demo.seeded' }]);
+}
+
+/**
+ * The parts of a config a running service needs. The YAML document with its
+ * positions (for error messages) is left behind: for a large fleet it is the
+ * biggest thing in memory.
+ */
+async function loadForService(file: string, io: CliIo): Promise<ServiceConfig | undefined> {
+  const loaded = await loadConfigFile(file);
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    return undefined;
+  }
+  return { fleet: loaded.config.fleet, document: loaded.config.document };
 }
 
 function untilSignal(service: Service, log: Logger): Promise<void> {

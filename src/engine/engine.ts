@@ -10,6 +10,7 @@
  * or a second replica finds the run that exists instead of making another.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Environment, Instant, Schedule } from '../core/glossary.js';
 import type { Fleet } from '../core/planner.js';
@@ -70,6 +71,8 @@ export class Engine {
     this.environments = new Map(options.environments.map((e) => [e.name, e]));
     this.limit = pLimit(options.concurrency ?? 16);
     this.safetyTickMs = options.safetyTickMs ?? 30_000;
+    // Every concurrent sleep of every run listens to this one signal.
+    setMaxListeners(0, this.abort.signal);
     this.deps = {
       store: options.store,
       providers: options.providers,

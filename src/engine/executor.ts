@@ -159,6 +159,7 @@ async function actOnTier(
         })),
       );
       const byId = new Map(outcomes.map((o) => [o.id, o]));
+      const settled = { acted: [] as number[], already: [] as number[] };
       for (const step of group) {
         const outcome = byId.get(step.resource) ?? {
           id: step.resource,
@@ -171,13 +172,13 @@ async function actOnTier(
         } else if (outcome.result === 'failed') {
           await store.finishStep(step.id, 'failed', clock.now(), outcome.reason ?? 'failed');
         } else {
-          await store.finishStep(
-            step.id,
-            outcome.result === 'already' ? 'already' : 'acted',
-            clock.now(),
-          );
+          settled[outcome.result === 'already' ? 'already' : 'acted'].push(step.id);
         }
       }
+      // One write per outcome rather than per resource: a tier may hold thousands.
+      if (settled.acted.length > 0) await store.finishStep(settled.acted, 'acted', clock.now());
+      if (settled.already.length > 0)
+        await store.finishStep(settled.already, 'already', clock.now());
     }
     pending = retry;
     if (pending.length > 0) await clock.sleep(deps.retry.delayMs(attempt), deps.signal);
@@ -214,15 +215,11 @@ async function verifyTier(
       const states = await withRetry(deps, () =>
         provider.observe(group.map((s) => resources.get(s.resource)!)),
       );
+      const reached = { done: [] as number[], already: [] as number[] };
       for (const step of group) {
         const state = states.get(step.resource) ?? 'missing';
         lastSeen.set(step.id, state);
-        if (state === target)
-          await store.finishStep(
-            step.id,
-            step.status === 'already' ? 'already' : 'done',
-            clock.now(),
-          );
+        if (state === target) reached[step.status === 'already' ? 'already' : 'done'].push(step.id);
         else if (state === 'missing')
           await store.finishStep(
             step.id,
@@ -232,6 +229,9 @@ async function verifyTier(
           );
         else still.push(step);
       }
+      if (reached.done.length > 0) await store.finishStep(reached.done, 'done', clock.now());
+      if (reached.already.length > 0)
+        await store.finishStep(reached.already, 'already', clock.now());
     }
     waiting = still;
     if (waiting.length === 0) return;

@@ -5,7 +5,7 @@
  */
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -24,12 +24,6 @@ export interface Connection {
 export class DatabaseUrlError extends Error {
   override readonly name = 'DatabaseUrlError';
 }
-
-const INT8_OID: number = pg.types.builtins.INT8;
-
-/** BIGINT instants fit in a double for the next 285,000 years; read them as numbers, not strings. */
-const bigintAsNumber: typeof pg.types.getTypeParser = (oid, format) =>
-  (oid as number) === INT8_OID ? Number : (pg.types.getTypeParser(oid, format) as unknown);
 
 export function parseDatabaseUrl(url: string): { dialect: Dialect; location: string } {
   if (url.startsWith('sqlite:')) {
@@ -61,11 +55,14 @@ export function redact(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }
 
-export function connect(url: string): Connection {
+export async function connect(url: string): Promise<Connection> {
   const { dialect, location } = parseDatabaseUrl(url);
   if (dialect === 'sqlite') {
     const database = new SqliteDatabase(location);
     database.pragma('journal_mode = WAL');
+    // With WAL, NORMAL never corrupts and survives a killed process; only an OS crash
+    // or power loss may drop the last commits. FULL would fsync every step.
+    database.pragma('synchronous = NORMAL');
     // Writers from several processes (serve and the CLI) wait for each other rather than fail.
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
@@ -73,7 +70,13 @@ export function connect(url: string): Connection {
     return { db, dialect, description: `sqlite:${location}`, close: () => db.destroy() };
   }
   const { connectionString, schema } = splitSchema(location);
-  const pool = new pg.Pool({
+  // Loaded only for PostgreSQL: an embedded SQLite process does not pay for it.
+  const { default: postgres } = await import('pg');
+  const int8: number = postgres.types.builtins.INT8;
+  /** BIGINT instants fit in a double for the next 285,000 years; read them as numbers, not strings. */
+  const bigintAsNumber: typeof pg.types.getTypeParser = (oid, format) =>
+    (oid as number) === int8 ? Number : (postgres.types.getTypeParser(oid, format) as unknown);
+  const pool = new postgres.Pool({
     connectionString,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     max: 10,

@@ -73,7 +73,7 @@ export class Store {
 
 /** Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations. */
 export async function openStore(url: string): Promise<Store> {
-  const connection = connect(url);
+  const connection = await connect(url);
   try {
     await migrate(connection);
   } catch (error) {

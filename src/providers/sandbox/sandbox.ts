@@ -61,6 +61,7 @@ export class SandboxProvider implements Provider {
   /** Calls made, by operation: what a benchmark compares with the minimum. */
   readonly calls = { discover: 0, observe: 0, act: 0 };
   private readonly faults = new Map<string, Fault>();
+  private inventoryLoad: Promise<Inventory> | undefined;
   private readonly limit;
 
   constructor(
@@ -73,6 +74,7 @@ export class SandboxProvider implements Provider {
 
   /** Adds resources that do not exist yet; existing ones keep their state. */
   async seed(seeds: readonly SandboxSeed[]): Promise<void> {
+    this.inventoryLoad = undefined;
     const now = this.clock.now();
     for (let i = 0; i < seeds.length; i += 500) {
       await this.db
@@ -126,11 +128,38 @@ export class SandboxProvider implements Provider {
 
   async discover(selector: Selector): Promise<Resource[]> {
     await this.call('discover');
-    let query = this.db.selectFrom('sandbox_resources').selectAll();
-    if (selector.kinds !== undefined && selector.kinds.length > 0)
-      query = query.where('kind', 'in', selector.kinds);
-    const rows = await query.orderBy('id').execute();
-    return rows.map(toResource).filter((r) => matches(selector, r));
+    const inventory = await this.inventory();
+    // Narrow by one tag through the index, then check the whole selector.
+    const [first] = Object.entries(selector.tags ?? {});
+    const candidates =
+      first === undefined ? inventory.all : (inventory.byTag.get(tagKey(...first)) ?? []);
+    return candidates.filter((r) => matches(selector, r));
+  }
+
+  /**
+   * What the fleet holds never changes while it runs (only states do), so it is
+   * read once and indexed by tag: discovery for 100 environments of 100 resources
+   * would otherwise read the whole table 200 times.
+   */
+  private inventory(): Promise<Inventory> {
+    this.inventoryLoad ??= (async () => {
+      const rows = await this.db
+        .selectFrom('sandbox_resources')
+        .selectAll()
+        .orderBy('id')
+        .execute();
+      const all = rows.map(toResource);
+      const byTag = new Map<string, Resource[]>();
+      for (const r of all) {
+        for (const [key, value] of Object.entries(r.tags)) {
+          const list = byTag.get(tagKey(key, value));
+          if (list === undefined) byTag.set(tagKey(key, value), [r]);
+          else list.push(r);
+        }
+      }
+      return { all, byTag };
+    })();
+    return this.inventoryLoad;
   }
 
   async observe(resources: readonly Resource[]): Promise<Map<string, Observed>> {
@@ -176,6 +205,16 @@ export class SandboxProvider implements Provider {
     await this.call('act');
     const now = this.clock.now();
     const outcomes: ActOutcome[] = [];
+    const rows = await this.db
+      .selectFrom('sandbox_resources')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        batch.map((r) => r.id),
+      )
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
     for (const resource of batch) {
       const fault = this.faults.get(resource.name);
       if (fault?.kind === 'fail') {
@@ -191,11 +230,7 @@ export class SandboxProvider implements Provider {
         });
         continue;
       }
-      const row = await this.db
-        .selectFrom('sandbox_resources')
-        .selectAll()
-        .where('id', '=', resource.id)
-        .executeTakeFirst();
+      const row = byId.get(resource.id);
       if (row === undefined) {
         outcomes.push({
           id: resource.id,
@@ -252,6 +287,15 @@ export class SandboxProvider implements Provider {
     const latency = this.options.latencyMs ?? 0;
     if (latency > 0) await this.clock.sleep(latency);
   }
+}
+
+interface Inventory {
+  readonly all: readonly Resource[];
+  readonly byTag: ReadonlyMap<string, readonly Resource[]>;
+}
+
+function tagKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
 }
 
 function toResource(row: SandboxResourceRow): Resource {

@@ -1,0 +1,19 @@
+/** `npm run bench`: every benchmark, written to BENCHMARKS.md with the machine and the command. */
+import { writeFileSync } from 'node:fs';
+import { cpus, release, totalmem, type as osType } from 'node:os';
+import { engineBenchmarks } from './engine.bench.js';
+import { planBenchmarks } from './plan.bench.js';
+
+const sections = [await planBenchmarks(), await engineBenchmarks()];
+const lines = [
+  '# Benchmarks',
+  '',
+  'Written by `npm run bench` (bench/run.ts). Performance targets are met here, never in timed tests.',
+  '',
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}, Node.js ${process.version}.`,
+  `Run: ${new Date().toISOString().slice(0, 10)}.`,
+  '',
+  ...sections.flatMap((section) => [...section, '']),
+];
+writeFileSync('BENCHMARKS.md', lines.join('\n'));
+process.stdout.write(`${lines.join('\n')}\n`);
