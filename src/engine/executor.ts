@@ -21,6 +21,8 @@ export type EngineStore = Pick<
   | 'finishStep'
   | 'claimRun'
   | 'getRun'
+  | 'upsertResources'
+  | 'setLastState'
 >;
 
 export interface ExecutorDeps {
@@ -84,6 +86,7 @@ export async function executeRun(
   for (const { index, tier } of tiers) {
     const found = await discoverTier(deps, tier);
     for (const r of found) resources.set(r.id, r);
+    await store.upsertResources(run.environment, found, clock.now());
     await store.ensureSteps(
       run.id,
       found.map((r) => ({ tier: index, resource: r.id, action: run.direction })),
@@ -107,6 +110,14 @@ export async function executeRun(
     );
     if (failed && environment.onFailure !== 'continue') halted = true;
   }
+  const reached = (await store.listSteps(run.id)).filter(
+    (s) => s.status === 'done' || s.status === 'already',
+  );
+  await store.setLastState(
+    reached.map((s) => s.resource),
+    target,
+    clock.now(),
+  );
   return report(deps, run, environment, startedAt);
 }
 

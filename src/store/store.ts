@@ -9,6 +9,7 @@ import type { Connection } from './db.js';
 import { isMigrated, migrate } from './migrate.js';
 import * as events from './queries/events.js';
 import * as plans from './queries/plans.js';
+import * as resources from './queries/resources.js';
 import * as runs from './queries/runs.js';
 
 export class Store {
@@ -55,6 +56,15 @@ export class Store {
     now: number,
     error?: string,
   ) => runs.finishStep(this.db, id, status, now, error);
+
+  readonly upsertResources = (
+    environment: string,
+    list: readonly resources.InventoryResource[],
+    now: number,
+  ) => resources.upsertResources(this.db, environment, list, now);
+  readonly setLastState = (ids: readonly string[], state: string, now: number) =>
+    resources.setLastState(this.db, ids, state, now);
+  readonly listResources = (environment?: string) => resources.listResources(this.db, environment);
 
   /** Store reachable and every migration applied (for /readyz). */
   async isReady(): Promise<boolean> {

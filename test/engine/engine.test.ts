@@ -82,6 +82,13 @@ describe.each(DATABASES)('the engine on $name', (database) => {
       kind: 'run-summary',
       text: 'dev: stop succeeded (4 resources)',
     });
+    const inventory = await store!.listResources('dev');
+    expect(inventory.map((r) => [r.name, r.lastState])).toEqual([
+      ['dev-workers', 'off'],
+      ['dev-web', 'off'],
+      ['dev-api', 'off'],
+      ['dev-db', 'off'],
+    ]);
   });
 
   it('starts data before apps, and restores the capacity a stop saved', async () => {

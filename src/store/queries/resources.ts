@@ -1,0 +1,89 @@
+/** The discovered inventory: what each environment holds and the last state lightsout saw. */
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+export interface InventoryResource {
+  readonly id: string;
+  readonly provider: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface StoredResource extends InventoryResource {
+  readonly environment: string | null;
+  readonly lastState: string | null;
+  readonly updatedAt: number;
+}
+
+/** Records what discovery found for an environment; last states are kept. */
+export async function upsertResources(
+  db: Kysely<Database>,
+  environment: string,
+  resources: readonly InventoryResource[],
+  now: number,
+): Promise<void> {
+  for (let i = 0; i < resources.length; i += 500) {
+    const chunk = resources.slice(i, i + 500);
+    if (chunk.length === 0) continue;
+    await db
+      .insertInto('resources')
+      .values(
+        chunk.map((r) => ({
+          id: r.id,
+          environment,
+          provider: r.provider,
+          kind: r.kind,
+          name: r.name,
+          tags: JSON.stringify(r.tags),
+          last_state: null,
+          restore: null,
+          updated_at: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          environment: eb.ref('excluded.environment'),
+          tags: eb.ref('excluded.tags'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function setLastState(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  state: string,
+  now: number,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    if (chunk.length === 0) continue;
+    await db
+      .updateTable('resources')
+      .set({ last_state: state, updated_at: now })
+      .where('id', 'in', chunk)
+      .execute();
+  }
+}
+
+export async function listResources(
+  db: Kysely<Database>,
+  environment?: string,
+): Promise<StoredResource[]> {
+  let query = db.selectFrom('resources').selectAll();
+  if (environment !== undefined) query = query.where('environment', '=', environment);
+  const rows = await query.orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    provider: r.provider,
+    kind: r.kind,
+    name: r.name,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+    environment: r.environment,
+    lastState: r.last_state,
+    updatedAt: r.updated_at,
+  }));
+}
