@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { Engine } from '../engine/engine.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { LogNotifier } from '../notify/log-notifier.js';
+import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
@@ -57,7 +58,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.settleScale === undefined ? {} : { settleScale: options.settleScale }),
   });
   await sandbox.seed(config.document.sandbox?.resources ?? []);
-  const providers = new Map<string, Provider>([['sandbox', sandbox]]);
+  const providers = new Map<string, Provider>([
+    ['sandbox', sandbox],
+    ['command', new CommandProvider()],
+  ]);
   const engine = new Engine({
     store,
     providers,

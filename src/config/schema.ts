@@ -7,6 +7,8 @@
 import ms from 'ms';
 import { z } from 'zod';
 import type { Expression, Period, Selector } from '../core/glossary.js';
+import type { CommandTarget } from '../providers/command/command-line.js';
+import { parseCommandLine } from '../providers/command/command-line.js';
 import type { Parsed } from '../core/glossary.js';
 import { parseExpression } from '../core/expressions.js';
 import { isKnownHolidayRegion } from '../core/holidays.js';
@@ -163,26 +165,81 @@ export function parseDuration(text: string): Parsed<number> {
 
 const duration = parsedText(parseDuration);
 
-export const PROVIDERS = ['sandbox'] as const;
+export const PROVIDERS = ['sandbox', 'command'] as const;
 const SANDBOX_KINDS = ['ec2', 'asg', 'rds', 'ecs'] as const;
 
-const selector = z
+const tagValues = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String),
+);
+
+const sandboxSelector = z
   .strictObject({
-    provider: z.enum(PROVIDERS, {
-      message: `this version of lightsout has the "sandbox" provider (simulated EC2, ASG, RDS and ECS); write provider: sandbox`,
-    }),
+    provider: z.literal('sandbox'),
     kinds: z
       .array(z.enum(SANDBOX_KINDS, { message: `sandbox kinds are ${SANDBOX_KINDS.join(', ')}` }))
       .optional(),
-    tags: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-      .optional(),
+    tags: tagValues.optional(),
   })
   .transform((s): Selector => ({
     provider: s.provider,
     ...(s.kinds === undefined ? {} : { kinds: s.kinds }),
     ...(s.tags === undefined ? {} : { tags: s.tags }),
   }));
+
+const commandTarget = z
+  .strictObject({
+    start: z.string().min(1),
+    stop: z.string().min(1),
+    status: z.string().min(1).optional(),
+    running_when: z.string().optional(),
+    timeout: duration.default(120_000),
+    shell: z.boolean().default(false),
+    env: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((target, ctx) => {
+    if (target.shell) return;
+    for (const field of ['start', 'stop', 'status'] as const) {
+      const command = target[field];
+      if (command === undefined) continue;
+      const parsed = parseCommandLine(command);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: [field], message: parsed.error });
+    }
+  })
+  .transform((t): CommandTarget => ({
+    start: t.start,
+    stop: t.stop,
+    ...(t.status === undefined ? {} : { status: t.status }),
+    ...(t.running_when === undefined ? {} : { runningWhen: t.running_when }),
+    timeoutMs: t.timeout,
+    shell: t.shell,
+    env: t.env,
+  }));
+
+const commandSelector = z
+  .strictObject({
+    provider: z.literal('command'),
+    targets: z
+      .record(name('command target'), commandTarget)
+      .refine((t) => Object.keys(t).length > 0, {
+        message:
+          'list at least one target, e.g. targets: { build-box: { start: "virsh start build-box", stop: "virsh shutdown build-box" } }',
+      }),
+  })
+  .transform((s): Selector => ({
+    provider: 'command',
+    kinds: ['command'],
+    settings: { targets: s.targets },
+  }));
+
+/** The provider is checked first, so a wrong one gets its own message, then its selector's fields. */
+const selector = z
+  .looseObject({
+    provider: z.enum(PROVIDERS, {
+      message: `provider is one of ${PROVIDERS.join(', ')} (sandbox: a simulated EC2, ASG, RDS and ECS fleet; command: your own start/stop/status commands)`,
+    }),
+  })
+  .pipe(z.discriminatedUnion('provider', [sandboxSelector, commandSelector]));
 
 const selectors = z
   .union([selector, z.array(selector).min(1)])

@@ -106,6 +106,8 @@ export interface Selector {
   readonly provider: string;
   readonly kinds?: readonly string[];
   readonly tags?: Readonly<Record<string, string>>;
+  /** Provider-specific settings (command targets, later AWS accounts and regions), validated by the config. */
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 /** Resources that act together; an environment starts tier by tier and stops in reverse. */

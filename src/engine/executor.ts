@@ -7,7 +7,7 @@
 import type { Environment, PowerState, Tier } from '../core/glossary.js';
 import type { Run, RunStep } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
-import type { Clock, Notifier, Observed, Provider, Resource } from './ports.js';
+import type { ActOutcome, Clock, Notifier, Observed, Provider, Resource } from './ports.js';
 import type { RetryPolicy } from './retry.js';
 import { isTransient } from './retry.js';
 
@@ -103,7 +103,7 @@ export async function executeRun(
         await store.finishStep(open, 'skipped', clock.now(), 'an earlier tier failed');
       continue;
     }
-    await actOnTier(deps, steps, resources, target);
+    await actOnTier(deps, run, steps, resources, target);
     await verifyTier(deps, run, resources, target, index);
     const failed = (await store.listSteps(run.id)).some(
       (s) => s.tier === index && s.status === 'failed',
@@ -132,6 +132,7 @@ async function discoverTier(deps: ExecutorDeps, tier: Tier): Promise<Resource[]>
 
 async function actOnTier(
   deps: ExecutorDeps,
+  run: Run,
   steps: readonly RunStep[],
   resources: ReadonlyMap<string, Resource>,
   target: PowerState,
@@ -162,7 +163,7 @@ async function actOnTier(
     for (const [providerName, group] of groupByProvider(pending, resources)) {
       const provider = providerOf(deps, providerName);
       const batch = group.map((s) => resources.get(s.resource)!);
-      const outcomes = await provider.act(batch, target).catch((error: unknown) =>
+      const outcomes: ActOutcome[] = await provider.act(batch, target).catch((error: unknown) =>
         batch.map((r) => ({
           id: r.id,
           result: isTransient(error) ? ('transient' as const) : ('failed' as const),
@@ -170,6 +171,20 @@ async function actOnTier(
         })),
       );
       const byId = new Map(outcomes.map((o) => [o.id, o]));
+      const outputs = outcomes.filter((o) => o.output !== undefined && o.output !== '');
+      if (outputs.length > 0) {
+        await store.appendEvents(
+          outputs.map((o) => ({
+            at: clock.now(),
+            actor: 'lightsout',
+            kind: 'resource.output',
+            environment: run.environment,
+            resource: o.id,
+            runId: run.id,
+            payload: { action: run.direction, result: o.result, output: o.output },
+          })),
+        );
+      }
       const settled = { acted: [] as number[], already: [] as number[] };
       for (const step of group) {
         const outcome = byId.get(step.resource) ?? {

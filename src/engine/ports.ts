@@ -35,6 +35,8 @@ export interface ActOutcome {
   readonly id: string;
   readonly result: 'accepted' | 'already' | 'failed' | 'transient';
   readonly reason?: string;
+  /** What the provider printed (command output), truncated and with secrets masked; kept as an event. */
+  readonly output?: string;
 }
 
 export interface Provider {

@@ -140,7 +140,7 @@ sandbox:
     ],
     [
       'select: { provider: aws }',
-      'environments.dev.select.provider: this version of lightsout has the "sandbox" provider',
+      'environments.dev.select.provider: provider is one of sandbox, command',
     ],
     [
       'select: { provider: sandbox, kinds: [lambda] }',

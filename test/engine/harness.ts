@@ -3,7 +3,7 @@ import type { Environment, Hold, Reservation, Schedule } from '../../src/core/gl
 import { VirtualClock } from '../../src/engine/clock.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { EngineLog } from '../../src/engine/engine.js';
-import type { Notice, Notifier } from '../../src/engine/ports.js';
+import type { Notice, Notifier, Provider } from '../../src/engine/ports.js';
 import { RetryPolicy } from '../../src/engine/retry.js';
 import { SandboxProvider } from '../../src/providers/sandbox/sandbox.js';
 import type { SandboxSeed } from '../../src/providers/sandbox/sandbox.js';
@@ -31,6 +31,8 @@ export interface HarnessOptions {
   reservations?: Reservation[];
   holds?: Hold[];
   start: string;
+  pollMs?: number;
+  providers?: ReadonlyMap<string, Provider>;
 }
 
 export async function harness(store: Store, options: HarnessOptions) {
@@ -55,14 +57,14 @@ export async function harness(store: Store, options: HarnessOptions) {
   const makeEngine = (owner = 'test') =>
     new Engine({
       store,
-      providers: new Map([['sandbox', sandbox]]),
+      providers: new Map([['sandbox', sandbox], ...(options.providers ?? [])]),
       clock,
       notifier,
       log: silentLog,
       schedules: new Map((options.schedules ?? []).map((s) => [s.name, s])),
       environments: options.environments,
       owner,
-      pollMs: 1_000,
+      pollMs: options.pollMs ?? 1_000,
       retry: new RetryPolicy(4, 100, 1_000, () => 0.5),
     });
   const engine = makeEngine();
