@@ -25,7 +25,10 @@ export interface ServiceOptions {
   readonly log: Logger;
   readonly port: number;
   readonly host: string;
-  /** Name in run leases; stable across restarts on one host so a restarted process resumes its runs. */
+  /**
+   * Name in run leases; default host:pid, unique per process. A stable id lets a
+   * restarted process resume its runs at once instead of after the lease (60 s).
+   */
   readonly replicaId?: string;
   readonly safetyTickMs?: number;
   readonly pollMs?: number;
@@ -70,7 +73,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     log,
     schedules: config.fleet.schedules,
     environments: config.fleet.environments,
-    owner: options.replicaId ?? hostname(),
+    owner: options.replicaId ?? `${hostname()}:${process.pid}`,
     ...(options.safetyTickMs === undefined ? {} : { safetyTickMs: options.safetyTickMs }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });

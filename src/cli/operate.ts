@@ -51,12 +51,15 @@ async function withContext(
   options: StoreOptions,
   io: CliIo,
   work: (context: Context) => Promise<number>,
+  check: (config: LoadedConfig) => void = () => undefined,
 ): Promise<number> {
   const loaded = await loadConfigFile(options.config);
   if (!loaded.ok) {
     for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
     return EXIT.invalidConfig;
   }
+  // Input is checked before the store is opened: a refused command creates nothing.
+  check(loaded.config);
   let store: Store;
   try {
     store = await openStore(options.db);
@@ -93,7 +96,7 @@ function actorName(): string {
   }
 }
 
-function environmentOf(context: Context, name: string): Environment {
+function environmentOf(context: Pick<Context, 'config'>, name: string): Environment {
   const environment = context.config.fleet.environments.find((e) => e.name === name);
   if (environment === undefined) {
     const known = context.config.fleet.environments.map((e) => e.name).join(', ');
@@ -115,6 +118,22 @@ function readTime(flag: string, text: string, zone: string | undefined): Instant
   return parsed.value;
 }
 
+/** `--limit`: a whole number from 1 to 1000. */
+function parseLimit(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new UsageError(`--limit "${text}" is not a count; give a whole number from 1 to 1000`);
+  return limit;
+}
+
+function checkGrace(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new UsageError(`--grace: ${parsed.error}`);
+  return parsed.value;
+}
+
 function local(t: Instant, zone: string): string {
   return DateTime.fromMillis(t, { zone }).toFormat('ccc yyyy-LL-dd HH:mm ZZ');
 }
@@ -127,99 +146,117 @@ export async function statusCommand(
   options: StoreOptions & { env?: string },
   io: CliIo,
 ): Promise<number> {
-  return withContext(options, io, async (context) => {
-    const environments =
-      options.env === undefined
-        ? context.config.fleet.environments
-        : [environmentOf(context, options.env)];
-    const { reservations, holds } = await context.store.activePlans(context.now);
-    const fleet = { ...context.config.fleet, reservations, holds };
-    const timelines = planFleet(fleet, { start: context.now, end: context.now + 14 * 86_400_000 });
-    const rows = [];
-    for (const e of environments) {
-      const plan = timelines.get(e.name)!.plan();
-      const [last] = await context.store.listRuns({ environment: e.name, limit: 1 });
-      const next = plan.transitions[0];
-      rows.push({
-        environment: e.name,
-        team: e.team ?? null,
-        desired: plan.initial,
-        next: next === undefined ? null : { at: iso(next.at), state: next.state },
-        lastRun:
-          last === undefined
-            ? null
-            : {
-                id: last.id,
-                direction: last.direction,
-                status: last.status,
-                dueAt: iso(last.due_at),
-              },
-        reservations: reservations.filter((r) => r.environment === e.name).length,
-        holds: holds
-          .filter((h) => h.environment === e.name)
-          .map((h) => ({ state: h.state, until: iso(h.until) })),
+  return withContext(
+    options,
+    io,
+    async (context) => {
+      const environments =
+        options.env === undefined
+          ? context.config.fleet.environments
+          : [environmentOf(context, options.env)];
+      const { reservations, holds } = await context.store.activePlans(context.now);
+      const fleet = { ...context.config.fleet, reservations, holds };
+      const timelines = planFleet(fleet, {
+        start: context.now,
+        end: context.now + 14 * 86_400_000,
       });
-    }
-    if (options.json === true) {
-      io.out(JSON.stringify({ at: iso(context.now), environments: rows }));
+      const rows = [];
+      for (const e of environments) {
+        const plan = timelines.get(e.name)!.plan();
+        const [last] = await context.store.listRuns({ environment: e.name, limit: 1 });
+        const next = plan.transitions[0];
+        rows.push({
+          environment: e.name,
+          team: e.team ?? null,
+          desired: plan.initial,
+          next: next === undefined ? null : { at: iso(next.at), state: next.state },
+          lastRun:
+            last === undefined
+              ? null
+              : {
+                  id: last.id,
+                  direction: last.direction,
+                  status: last.status,
+                  dueAt: iso(last.due_at),
+                },
+          reservations: reservations.filter((r) => r.environment === e.name).length,
+          holds: holds
+            .filter((h) => h.environment === e.name)
+            .map((h) => ({ state: h.state, until: iso(h.until) })),
+        });
+      }
+      if (options.json === true) {
+        io.out(JSON.stringify({ at: iso(context.now), environments: rows }));
+        return EXIT.ok;
+      }
+      io.out(
+        formatTable(
+          ['ENVIRONMENT', 'TEAM', 'DESIRED', 'NEXT', 'LAST RUN', 'HOLDS'],
+          rows.map((r) => [
+            r.environment,
+            r.team ?? '',
+            r.desired,
+            r.next === null
+              ? 'none in 14 days'
+              : `${r.next.state} at ${local(Date.parse(r.next.at), environmentOf(context, r.environment).timezone)}`,
+            r.lastRun === null ? '' : `${r.lastRun.direction} ${r.lastRun.status}`,
+            r.holds.map((h) => `${h.state} until ${h.until}`).join(', '),
+          ]),
+        ),
+      );
       return EXIT.ok;
-    }
-    io.out(
-      formatTable(
-        ['ENVIRONMENT', 'TEAM', 'DESIRED', 'NEXT', 'LAST RUN', 'HOLDS'],
-        rows.map((r) => [
-          r.environment,
-          r.team ?? '',
-          r.desired,
-          r.next === null
-            ? 'none in 14 days'
-            : `${r.next.state} at ${local(Date.parse(r.next.at), environmentOf(context, r.environment).timezone)}`,
-          r.lastRun === null ? '' : `${r.lastRun.direction} ${r.lastRun.status}`,
-          r.holds.map((h) => `${h.state} until ${h.until}`).join(', '),
-        ]),
-      ),
-    );
-    return EXIT.ok;
-  });
+    },
+    (config) => {
+      if (options.env !== undefined) environmentOf({ config }, options.env);
+    },
+  );
 }
 
 export async function runsCommand(
   options: StoreOptions & { env?: string; limit?: string },
   io: CliIo,
 ): Promise<number> {
-  return withContext(options, io, async (context) => {
-    if (options.env !== undefined) environmentOf(context, options.env);
-    const runs = await context.store.listRuns({
-      environment: options.env,
-      limit: Number(options.limit ?? 20),
-    });
-    if (options.json === true) {
+  return withContext(
+    options,
+    io,
+    async (context) => {
+      if (options.env !== undefined) environmentOf(context, options.env);
+      const runs = await context.store.listRuns({
+        environment: options.env,
+        limit: parseLimit(options.limit, 20),
+      });
+      if (options.json === true) {
+        io.out(
+          JSON.stringify({
+            runs: runs.map((r) => ({
+              ...r,
+              summary: r.summary === null ? null : (JSON.parse(r.summary) as unknown),
+            })),
+          }),
+        );
+        return EXIT.ok;
+      }
       io.out(
-        JSON.stringify({
-          runs: runs.map((r) => ({
-            ...r,
-            summary: r.summary === null ? null : (JSON.parse(r.summary) as unknown),
-          })),
-        }),
+        formatTable(
+          ['RUN', 'ENVIRONMENT', 'DIRECTION', 'TRIGGER', 'STATUS', 'DUE', 'ACTS AT'],
+          runs.map((r) => [
+            r.id,
+            r.environment,
+            r.direction,
+            r.trigger,
+            r.status,
+            iso(r.due_at),
+            iso(r.act_at),
+          ]),
+        ),
       );
       return EXIT.ok;
-    }
-    io.out(
-      formatTable(
-        ['RUN', 'ENVIRONMENT', 'DIRECTION', 'TRIGGER', 'STATUS', 'DUE', 'ACTS AT'],
-        runs.map((r) => [
-          r.id,
-          r.environment,
-          r.direction,
-          r.trigger,
-          r.status,
-          iso(r.due_at),
-          iso(r.act_at),
-        ]),
-      ),
-    );
-    return EXIT.ok;
-  });
+    },
+    (config) => {
+      if (options.env !== undefined) environmentOf({ config }, options.env);
+      parseLimit(options.limit, 20);
+    },
+  );
 }
 
 export interface EventsOptions extends StoreOptions {
@@ -232,31 +269,42 @@ export interface EventsOptions extends StoreOptions {
 }
 
 export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<number> {
-  return withContext(options, io, async (context) => {
-    const zone =
-      options.env === undefined ? undefined : environmentOf(context, options.env).timezone;
-    const page = await context.store.queryEvents(
-      {
-        environment: options.env,
-        kind: options.kind,
-        from: options.since === undefined ? undefined : readTime('since', options.since, zone),
-        to: options.until === undefined ? undefined : readTime('until', options.until, zone),
-      },
-      { after: options.after, limit: Number(options.limit ?? 100) },
-    );
-    if (options.json === true) {
-      io.out(JSON.stringify(page));
+  return withContext(
+    options,
+    io,
+    async (context) => {
+      const zone =
+        options.env === undefined ? undefined : environmentOf(context, options.env).timezone;
+      const page = await context.store.queryEvents(
+        {
+          environment: options.env,
+          kind: options.kind,
+          from: options.since === undefined ? undefined : readTime('since', options.since, zone),
+          to: options.until === undefined ? undefined : readTime('until', options.until, zone),
+        },
+        { after: options.after, limit: parseLimit(options.limit, 100) },
+      );
+      if (options.json === true) {
+        io.out(JSON.stringify(page));
+        return EXIT.ok;
+      }
+      io.out(
+        formatTable(
+          ['AT', 'KIND', 'ENVIRONMENT', 'ACTOR', 'RUN'],
+          page.events.map((e) => [iso(e.at), e.kind, e.environment ?? '', e.actor, e.runId ?? '']),
+        ),
+      );
+      if (page.next !== undefined) io.out(`more: --after ${page.next}`);
       return EXIT.ok;
-    }
-    io.out(
-      formatTable(
-        ['AT', 'KIND', 'ENVIRONMENT', 'ACTOR', 'RUN'],
-        page.events.map((e) => [iso(e.at), e.kind, e.environment ?? '', e.actor, e.runId ?? '']),
-      ),
-    );
-    if (page.next !== undefined) io.out(`more: --after ${page.next}`);
-    return EXIT.ok;
-  });
+    },
+    (config) => {
+      const zone =
+        options.env === undefined ? undefined : environmentOf({ config }, options.env).timezone;
+      if (options.since !== undefined) readTime('since', options.since, zone);
+      if (options.until !== undefined) readTime('until', options.until, zone);
+      parseLimit(options.limit, 100);
+    },
+  );
 }
 
 export async function switchCommand(
@@ -265,22 +313,30 @@ export async function switchCommand(
   options: StoreOptions & { grace?: string },
   io: CliIo,
 ): Promise<number> {
-  return withContext(options, io, async (context) => {
-    environmentOf(context, name);
-    let grace: number | undefined;
-    if (options.grace !== undefined) {
-      const parsed = parseDuration(options.grace);
-      if (!parsed.ok) throw new UsageError(`--grace: ${parsed.error}`);
-      grace = parsed.value;
-    }
-    const run = await context.engine.command(name, direction, context.actor, grace);
-    io.out(
-      options.json === true
-        ? JSON.stringify({ run: run.id, actAt: iso(run.act_at) })
-        : `run ${run.id}: ${direction} ${name} at ${iso(run.act_at)}`,
-    );
-    return EXIT.ok;
-  });
+  return withContext(
+    options,
+    io,
+    async (context) => {
+      environmentOf(context, name);
+      let grace: number | undefined;
+      if (options.grace !== undefined) {
+        const parsed = parseDuration(options.grace);
+        if (!parsed.ok) throw new UsageError(`--grace: ${parsed.error}`);
+        grace = parsed.value;
+      }
+      const run = await context.engine.command(name, direction, context.actor, grace);
+      io.out(
+        options.json === true
+          ? JSON.stringify({ run: run.id, actAt: iso(run.act_at) })
+          : `run ${run.id}: ${direction} ${name} at ${iso(run.act_at)}`,
+      );
+      return EXIT.ok;
+    },
+    (config) => {
+      environmentOf({ config }, name);
+      checkGrace(options.grace);
+    },
+  );
 }
 
 export async function cancelCommand(
@@ -307,12 +363,19 @@ export async function extendCommand(
   options: StoreOptions & { until: string },
   io: CliIo,
 ): Promise<number> {
-  return withContext(options, io, async (context) => {
-    const until = readTime('until', options.until, environmentOf(context, name).timezone);
-    await context.engine.extend(name, until, context.actor);
-    io.out(`${name} stays on until ${iso(until)}`);
-    return EXIT.ok;
-  });
+  return withContext(
+    options,
+    io,
+    async (context) => {
+      const until = readTime('until', options.until, environmentOf(context, name).timezone);
+      await context.engine.extend(name, until, context.actor);
+      io.out(`${name} stays on until ${iso(until)}`);
+      return EXIT.ok;
+    },
+    (config) => {
+      readTime('until', options.until, environmentOf({ config }, name).timezone);
+    },
+  );
 }
 
 export async function reserveCommand(
@@ -320,12 +383,29 @@ export async function reserveCommand(
   options: StoreOptions & { from: string; to: string; note?: string },
   io: CliIo,
 ): Promise<number> {
-  return withContext(options, io, async (context) => {
-    const zone = environmentOf(context, name).timezone;
-    const from = readTime('from', options.from, zone);
-    const to = readTime('to', options.to, zone);
-    await context.engine.reserve(name, from, to, context.actor, options.note);
-    io.out(`reserved ${name} from ${iso(from)} to ${iso(to)}`);
-    return EXIT.ok;
-  });
+  return withContext(
+    options,
+    io,
+    async (context) => {
+      const zone = environmentOf(context, name).timezone;
+      const from = readTime('from', options.from, zone);
+      const to = readTime('to', options.to, zone);
+      await context.engine.reserve(name, from, to, context.actor, options.note);
+      io.out(`reserved ${name} from ${iso(from)} to ${iso(to)}`);
+      return EXIT.ok;
+    },
+    (config) => {
+      const zone = environmentOf({ config }, name).timezone;
+      const from = readTime('from', options.from, zone);
+      const to = readTime('to', options.to, zone);
+      if (to <= from)
+        throw new UsageError(
+          `the reservation ends (${iso(to)}) at or before it starts (${iso(from)}); make --to later than --from`,
+        );
+      if (to <= io.now())
+        throw new UsageError(
+          `the reservation ends (${iso(to)}) in the past; give a window that is not over`,
+        );
+    },
+  );
 }

@@ -17,12 +17,14 @@ import type { Fleet } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
 import type { Run } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
-import { executeRun, Interrupted, messageOf } from './executor.js';
+import { executeRun, Interrupted, LeaseLost, messageOf, renewLease } from './executor.js';
 import type { ExecutorDeps } from './executor.js';
 import type { Clock, Notifier, Provider } from './ports.js';
 import { RetryPolicy } from './retry.js';
 
 export const DEFAULT_GRACE_MS = 15 * 60_000;
+/** How far back a pass looks for the transition an environment is behind on. */
+const LOOKBACK_MS = 7 * 24 * 3_600_000;
 /** After a failed correction, enforce mode waits this long before trying again. */
 const ENFORCE_COOLDOWN_MS = 5 * 60_000;
 const HOUR = 3_600_000;
@@ -81,7 +83,7 @@ export class Engine {
       retry: options.retry ?? new RetryPolicy(),
       pollMs: options.pollMs ?? 5_000,
       owner: options.owner ?? 'lightsout',
-      leaseMs: options.leaseMs ?? 5 * 60_000,
+      leaseMs: options.leaseMs ?? 60_000,
       signal: this.abort.signal,
     };
   }
@@ -91,38 +93,115 @@ export class Engine {
     const now = this.clock.now();
     const fleet = await this.fleet(now);
     const maxGrace = Math.max(0, ...[...this.environments.values()].map(graceOf));
-    const since = this.watermark ?? now;
-    // Far enough ahead to see every stop whose warning falls before the next safety tick.
-    const window = { start: since - 1, end: now + maxGrace + this.safetyTickMs + 1 };
+    // Back far enough to name the transition an environment is behind on; ahead far
+    // enough to see every stop whose warning falls before the next safety tick.
+    const window = { start: now - LOOKBACK_MS, end: now + maxGrace + this.safetyTickMs + 1 };
     const timelines = planFleet(fleet, window);
     let nextWake = now + this.safetyTickMs;
     for (const environment of this.environments.values()) {
       const timeline = timelines.get(environment.name);
       if (timeline === undefined) continue;
-      if (this.watermark === undefined) await this.catchUp(environment, fleet, now);
-      for (const transition of timeline.plan().transitions) {
-        const createAt =
-          transition.state === 'off' ? transition.at - graceOf(environment) : transition.at;
-        if (createAt > since && createAt <= now) {
-          await this.createRun(
-            environment,
-            transition.state === 'on' ? 'start' : 'stop',
-            transition.at,
-            'schedule',
-            'scheduler',
-          );
-        } else if (createAt > now) {
-          nextWake = Math.min(nextWake, createAt);
+      try {
+        const plan = timeline.plan();
+        const recent = await this.store.listRuns({ environment: environment.name, limit: 20 });
+        await this.bringToDesiredState(
+          environment,
+          timeline.stateAt(now),
+          plan.transitions,
+          recent,
+          now,
+        );
+        for (const transition of plan.transitions) {
+          if (transition.at <= now) continue;
+          // An ad-hoc stop's own hold-off starts at its act instant: that run already covers it.
+          if (
+            recent.some(
+              (r) =>
+                r.direction === 'stop' && r.act_at === transition.at && r.status !== 'cancelled',
+            )
+          )
+            continue;
+          const warnAt =
+            transition.state === 'off' ? transition.at - graceOf(environment) : transition.at;
+          if (transition.state === 'off' && warnAt <= now) {
+            await this.createRun(environment, 'stop', transition.at, 'schedule', 'scheduler');
+          } else {
+            nextWake = Math.min(nextWake, warnAt);
+          }
         }
+        if (environment.mode === 'enforce')
+          await this.enforce(environment, timeline.stateAt(now), now);
+      } catch (error) {
+        // One environment's failure (a provider refusing discovery, say) never stops the others.
+        this.log.error(
+          { environment: environment.name, error: messageOf(error) },
+          'reconciling this environment failed',
+        );
+        await this.store
+          .appendEvents([
+            {
+              at: now,
+              actor: 'scheduler',
+              kind: 'reconcile.failed',
+              environment: environment.name,
+              payload: { error: messageOf(error) },
+            },
+          ])
+          .catch(() => undefined);
       }
-      // Transitions beyond the planned window are found by the next pass, no later than the safety tick.
-      if (environment.mode === 'enforce')
-        await this.enforce(environment, timeline.stateAt(now), now);
     }
     this.watermark = now;
     await this.runDue(now);
     const nextAct = await this.store.nextActAt(now);
     return Math.min(nextWake, nextAct ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * The heart of "reconcile, don't fire-and-forget": when the environment's last
+   * intent (its latest run that was not cancelled) differs from its desired state
+   * now, and no run is open, create the run for the latest transition. Its key is
+   * that transition's instant, so every pass and every replica names the same
+   * run. A transition that passed while lightsout was down, or that a reservation
+   * made after the fact, is caught up here.
+   */
+  private async bringToDesiredState(
+    environment: Environment,
+    desired: 'on' | 'off',
+    transitions: readonly { at: Instant; state: 'on' | 'off' }[],
+    recent: readonly Run[],
+    now: Instant,
+  ): Promise<void> {
+    if (recent.some((r) => isOpen(r))) return;
+    const intent = recent.find((r) => r.status !== 'cancelled');
+    if (intent !== undefined && (intent.direction === 'start' ? 'on' : 'off') === desired) return;
+    const passed = transitions.filter((t) => t.at <= now);
+    const latest = passed.at(-1);
+    // Without a transition in the look-back window, the key is "from the beginning".
+    const dueAt = latest?.at ?? 0;
+    const onTime =
+      latest !== undefined && this.watermark !== undefined && latest.at > this.watermark;
+    if (!onTime) {
+      const missed = passed.filter((t) => t.at > (intent?.due_at ?? now - LOOKBACK_MS));
+      if (missed.length > 0) {
+        await this.store.appendEvents(
+          missed.map((t) => ({
+            at: now,
+            actor: 'scheduler',
+            kind: 'transition.missed',
+            environment: environment.name,
+            payload: { at: iso(t.at), state: t.state },
+          })),
+        );
+      }
+    }
+    await this.createRun(
+      environment,
+      desired === 'on' ? 'start' : 'stop',
+      dueAt,
+      onTime ? 'schedule' : 'catch-up',
+      'scheduler',
+      now,
+    );
   }
 
   /**
@@ -188,17 +267,42 @@ export class Engine {
     await this.idle();
   }
 
-  /** An ad-hoc start or stop (a stop warns now and acts after the grace). */
+  /**
+   * An ad-hoc start or stop (a stop warns now and acts after the grace). It also
+   * holds the environment in that state until `until`, by default the next change
+   * of its plan (or one hour when there is none), so that a later pass or a restart
+   * does not undo it; an earlier ad-hoc hold-off ends when someone starts it.
+   */
   async command(
     environmentName: string,
     direction: Run['direction'],
     actor: string,
     graceMs?: number,
+    until?: Instant,
   ): Promise<Run> {
     const environment = this.environment(environmentName);
     const now = this.clock.now();
     const grace = direction === 'stop' ? (graceMs ?? graceOf(environment)) : 0;
-    return this.createRun(environment, direction, now, 'adhoc', actor, now + grace);
+    const actAt = now + grace;
+    if (until !== undefined && until <= actAt)
+      throw new CommandError(
+        `--until ${iso(until)} is not after the action at ${iso(actAt)}; give a later time`,
+      );
+    if (direction === 'start') await this.store.endHoldsOff(environment.name, now);
+    const holdUntil = until ?? (await this.nextChange(environment, actAt)) ?? actAt + HOUR;
+    const run = await this.createRun(environment, direction, now, 'adhoc', actor, actAt);
+    await this.store.addHold(
+      {
+        environment: environment.name,
+        state: direction === 'start' ? 'on' : 'off',
+        from: actAt,
+        until: holdUntil,
+        actor,
+        note: `run ${run.id}`,
+      },
+      now,
+    );
+    return run;
   }
 
   /**
@@ -214,6 +318,11 @@ export class Engine {
     const run = await this.store.getRun(runId);
     if (run === undefined)
       throw new CommandError(`there is no run "${runId}"; list runs with lightsout runs`);
+    if (run.direction !== 'stop') {
+      throw new CommandError(
+        `run ${runId} is a start; only a stop can be cancelled (to turn the environment off, use lightsout stop)`,
+      );
+    }
     if (!(await this.store.cancelRun(runId, now))) {
       throw new CommandError(
         `run ${runId} is ${run.status}, not in its grace period; only a run that has not started acting can be cancelled`,
@@ -223,6 +332,8 @@ export class Engine {
       until ??
       (await this.nextScheduledStart(this.environment(run.environment), now)) ??
       now + HOUR;
+    // An ad-hoc stop held the environment off from its act instant: that ends too.
+    await this.store.endHoldsOff(run.environment, now, `run ${runId}`);
     await this.store.addHold(
       {
         environment: run.environment,
@@ -253,6 +364,8 @@ export class Engine {
     this.environment(environmentName);
     if (until <= now)
       throw new CommandError(`--until ${iso(until)} is in the past; give a later time`);
+    // Keeping it on overrides an ad-hoc stop (made with the CLI or API), not a hold-off from the config.
+    await this.store.endHoldsOff(environmentName, now);
     await this.store.addHold(
       { environment: environmentName, state: 'on', from: now, until, actor },
       now,
@@ -301,6 +414,18 @@ export class Engine {
     ]);
   }
 
+  /** The next change of the environment's plan after `from`, within 14 days. */
+  private async nextChange(environment: Environment, from: Instant): Promise<Instant | undefined> {
+    const fleet = await this.fleet(from);
+    const plan = planFleet(
+      { ...fleet, environments: [environment] },
+      { start: from, end: from + 14 * 24 * HOUR },
+    )
+      .get(environment.name)!
+      .plan();
+    return plan.transitions[0]?.at;
+  }
+
   private async nextScheduledStart(
     environment: Environment,
     now: Instant,
@@ -336,46 +461,6 @@ export class Engine {
       reservations,
       holds,
     };
-  }
-
-  /**
-   * After downtime (or on the first start), bring the environment to its current
-   * desired state once, and record the transitions that were missed.
-   */
-  private async catchUp(environment: Environment, fleet: Fleet, now: Instant): Promise<void> {
-    const open = await this.store.listRuns({ environment: environment.name, limit: 5 });
-    if (open.some((r) => r.status === 'grace' || r.status === 'acting' || r.status === 'verifying'))
-      return;
-    const last = await this.store.lastActedRun(environment.name);
-    const since = last?.due_at ?? now - 24 * HOUR;
-    const timeline = planFleet(
-      { ...fleet, environments: [environment] },
-      { start: Math.min(since, now), end: now + 1 },
-    ).get(environment.name)!;
-    const desired = timeline.stateAt(now);
-    const lastState = last === undefined ? undefined : last.direction === 'start' ? 'on' : 'off';
-    if (lastState === desired) return;
-    const missed = timeline.plan().transitions.filter((t) => t.at > since && t.at <= now);
-    if (missed.length > 0) {
-      await this.store.appendEvents(
-        missed.map((t) => ({
-          at: now,
-          actor: 'scheduler',
-          kind: 'transition.missed',
-          environment: environment.name,
-          payload: { at: new Date(t.at).toISOString(), state: t.state },
-        })),
-      );
-    }
-    const dueAt = missed.at(-1)?.at ?? now;
-    await this.createRun(
-      environment,
-      desired === 'on' ? 'start' : 'stop',
-      dueAt,
-      'catch-up',
-      'scheduler',
-      now,
-    );
   }
 
   private async createRun(
@@ -466,7 +551,7 @@ export class Engine {
     }
     try {
       if (run.status === 'grace') {
-        if (run.trigger === 'schedule' && (await this.superseded(environment, run, now))) return;
+        if (await this.superseded(environment, run, now)) return;
         if (!(await this.store.advanceRun(run.id, 'acting', now))) return; // cancelled meanwhile
         await this.store.appendEvents([
           {
@@ -478,7 +563,7 @@ export class Engine {
           },
         ]);
       }
-      const summary = await executeRun(this.deps, run, environment);
+      const summary = await this.withLease(run, (deps) => executeRun(deps, run, environment));
       this.log.info(
         {
           environment: run.environment,
@@ -490,6 +575,13 @@ export class Engine {
       );
     } catch (error) {
       if (error instanceof Interrupted) return;
+      if (error instanceof LeaseLost) {
+        this.log.warn(
+          { environment: run.environment, run: run.id },
+          'another replica took this run over',
+        );
+        return;
+      }
       this.log.error(
         { environment: run.environment, run: run.id, error: messageOf(error) },
         'run failed',
@@ -505,6 +597,33 @@ export class Engine {
           payload: { outcome: 'failed', error: messageOf(error) },
         },
       ]);
+    }
+  }
+
+  /**
+   * Runs `work` holding the run's lease: claimed first (a replica that lost it in
+   * the queue stops here), renewed on a timer while providers take their time, and
+   * the run is stopped at its next safe point if the lease is ever lost.
+   */
+  private async withLease<T>(run: Run, work: (deps: ExecutorDeps) => Promise<T>): Promise<T> {
+    await renewLease(this.deps, run);
+    const lost = new AbortController();
+    const renew = setInterval(
+      () => {
+        renewLease(this.deps, run).catch((error: unknown) => {
+          lost.abort(error instanceof LeaseLost ? error : new LeaseLost(messageOf(error)));
+        });
+      },
+      Math.max(1_000, this.deps.leaseMs / 3),
+    );
+    renew.unref();
+    try {
+      return await work({
+        ...this.deps,
+        signal: AbortSignal.any([this.abort.signal, lost.signal]),
+      });
+    } finally {
+      clearInterval(renew);
     }
   }
 
@@ -544,6 +663,10 @@ export class CommandError extends Error {
 
 export function graceOf(environment: Environment): number {
   return environment.graceMs ?? DEFAULT_GRACE_MS;
+}
+
+function isOpen(run: Run): boolean {
+  return run.status === 'grace' || run.status === 'acting' || run.status === 'verifying';
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

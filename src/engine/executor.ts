@@ -95,7 +95,7 @@ export async function executeRun(
   let halted = false;
   for (const { index } of tiers) {
     checkpoint(deps);
-    await store.claimRun(run.id, deps.owner, clock.now(), deps.leaseMs);
+    await renewLease(deps, run);
     const steps = (await store.listSteps(run.id)).filter((s) => s.tier === index);
     if (halted) {
       const open = steps.filter((s) => s.status === 'pending').map((s) => s.id);
@@ -243,7 +243,12 @@ async function verifyTier(
       );
       const reached = { done: [] as number[], already: [] as number[] };
       for (const step of group) {
-        const state = states.get(step.resource) ?? 'missing';
+        const observation = states.get(step.resource) ?? 'missing';
+        if (typeof observation === 'object') {
+          await store.finishStep(step.id, 'failed', clock.now(), observation.reason);
+          continue;
+        }
+        const state = observation;
         lastSeen.set(step.id, state);
         if (state === target) reached[step.status === 'already' ? 'already' : 'done'].push(step.id);
         else if (state === 'missing')
@@ -263,7 +268,7 @@ async function verifyTier(
     if (waiting.length === 0) return;
     if (clock.now() >= deadline) break;
     await clock.sleep(deps.pollMs, deps.signal);
-    await store.claimRun(run.id, deps.owner, clock.now(), deps.leaseMs);
+    await renewLease(deps, run);
   }
   for (const step of waiting) {
     const seen = lastSeen.get(step.id) ?? 'unknown';
@@ -366,7 +371,20 @@ function providerOf(deps: ExecutorDeps, name: string): Provider {
   return provider;
 }
 
+/** Thrown when another replica took the run over: this one stops touching it at once. */
+export class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
+}
+
+/** Renews this replica's lease on the run, or stops the run here when another holds it. */
+export async function renewLease(deps: ExecutorDeps, run: Run): Promise<void> {
+  if (!(await deps.store.claimRun(run.id, deps.owner, deps.clock.now(), deps.leaseMs))) {
+    throw new LeaseLost(`run ${run.id} is held by another replica now`);
+  }
+}
+
 function checkpoint(deps: ExecutorDeps): void {
+  if (deps.signal?.reason instanceof LeaseLost) throw deps.signal.reason;
   if (deps.signal?.aborted === true)
     throw new Interrupted('shutting down; the run resumes after restart');
 }

@@ -24,6 +24,9 @@ export interface Resource {
 /** What a provider sees: settled on or off, on the way, or gone. */
 export type Observed = PowerState | 'starting' | 'stopping' | 'missing';
 
+/** An observation, or a resource that settled in a state that means its action failed, with the provider's reason. */
+export type Observation = Observed | { readonly state: 'failed'; readonly reason: string };
+
 /**
  * The result of asking a provider to move one resource:
  * - `accepted`: the request went through; verification follows;
@@ -43,7 +46,7 @@ export interface Provider {
   readonly name: string;
   discover(selector: Selector): Promise<Resource[]>;
   /** Current states; a resource the provider no longer finds is `missing`. */
-  observe(resources: readonly Resource[]): Promise<Map<string, Observed>>;
+  observe(resources: readonly Resource[]): Promise<Map<string, Observation>>;
   /** Moves a batch towards `target`; one outcome per resource, never a throw for one bad resource. */
   act(resources: readonly Resource[], target: PowerState): Promise<ActOutcome[]>;
   /** How long a resource of `kind` may take to settle before verification gives up. */

@@ -50,9 +50,19 @@ export function parseDatabaseUrl(url: string): { dialect: Dialect; location: str
   );
 }
 
-/** The URL with any password replaced, safe for logs and errors. */
+/** The URL with any password replaced (in the authority or as a query parameter), safe for logs and errors. */
 export function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (/pass|secret|token|key/i.test(key)) parsed.searchParams.set(key, '***');
+    }
+    return parsed.toString().replace('%2A%2A%2A', '***');
+  } catch {
+    // Not a URL we can parse: hide everything between "://" and the last "@".
+    return url.replace(/^([a-z]+:\/\/)[^/]*@/i, '$1***@');
+  }
 }
 
 export async function connect(url: string): Promise<Connection> {

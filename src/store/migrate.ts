@@ -3,7 +3,7 @@
  * ran in its own table and takes a lock, so replicas starting together run each
  * migration once.
  */
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import type { Connection, Dialect } from './db.js';
 import * as m0001 from './migrations/0001_initial.js';
@@ -40,8 +40,7 @@ function migratorFor(connection: Connection): Migrator {
 }
 
 export async function migrate(connection: Connection): Promise<MigrationResultSet> {
-  if (connection.schema !== undefined)
-    await connection.db.schema.createSchema(connection.schema).ifNotExists().execute();
+  if (connection.schema !== undefined) await ensureSchema(connection, connection.schema);
   const result = await migratorFor(connection).migrateToLatest();
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
@@ -50,6 +49,24 @@ export async function migrate(connection: Connection): Promise<MigrationResultSe
     throw new MigrationError(`migration ${failed} failed: ${reason}`, { cause: result.error });
   }
   return result;
+}
+
+/**
+ * CREATE SCHEMA IF NOT EXISTS can still fail when replicas run it at the same
+ * instant (a unique violation in pg_namespace); the schema existing afterwards is
+ * all that matters.
+ */
+async function ensureSchema(connection: Connection, schema: string): Promise<void> {
+  try {
+    await connection.db.schema.createSchema(schema).ifNotExists().execute();
+  } catch (error) {
+    const found = await sql<{
+      found: number;
+    }>`select 1 as found from information_schema.schemata where schema_name = ${schema}`.execute(
+      connection.db,
+    );
+    if (found.rows.length === 0) throw error;
+  }
 }
 
 /** Whether every migration has run (for /readyz). */

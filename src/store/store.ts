@@ -34,6 +34,8 @@ export class Store {
   readonly addHold = (h: Parameters<typeof plans.addHold>[1], now: number) =>
     plans.addHold(this.db, h, now);
   readonly activePlans = (since: number) => plans.activePlans(this.db, since);
+  readonly endHoldsOff = (environment: string, now: number, note?: string) =>
+    plans.endHoldsOff(this.db, environment, now, note);
 
   readonly createRun = (run: runs.NewRun, now: number) => runs.createRun(this.db, run, now);
   readonly getRun = (id: string) => runs.getRun(this.db, id);

@@ -137,8 +137,9 @@ describe.each(DATABASES)('the engine on $name', (database) => {
       .map((r) => [r.direction, new Date(r.due_at).toISOString(), r.status])
       .reverse();
     expect(runs).toEqual([
-      // The first pass brings the environment to its desired state once: it was off already.
-      ['stop', '2026-06-01T14:00:00.000Z', 'succeeded'],
+      // The first pass brings the environment to its desired state once (it was off
+      // already); with no transition to name it, its key is "from the beginning".
+      ['stop', '1970-01-01T00:00:00.000Z', 'succeeded'],
       ['start', '2026-06-01T15:00:00.000Z', 'succeeded'],
       ['stop', '2026-06-01T20:00:00.000Z', 'succeeded'],
     ]);

@@ -50,7 +50,14 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
 
   it('answers /healthz and /readyz, and stops cleanly on SIGTERM', async () => {
     const { config, db } = workspace();
-    const serve = await startServe(['--config', config, '--db', db]);
+    const serve = await startServe([
+      '--config',
+      config,
+      '--db',
+      db,
+      '--replica-id',
+      'test-replica',
+    ]);
     started.push(serve);
     const health = await fetch(`http://127.0.0.1:${serve.port}/healthz`);
     expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
@@ -72,7 +79,14 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
 
   it('finishes a stop after kill -9 in its grace period, acting once', async () => {
     const { config, db } = workspace();
-    const first = await startServe(['--config', config, '--db', db]);
+    const first = await startServe([
+      '--config',
+      config,
+      '--db',
+      db,
+      '--replica-id',
+      'test-replica',
+    ]);
     started.push(first);
     store = await openStore(db);
     const initial = await waitFor(
@@ -87,7 +101,16 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
     await stopProcess(first, 'SIGKILL');
 
     // At 600x, the 30 minutes of grace pass in 3 seconds.
-    const second = await startServe(['--config', config, '--db', db, '--speed', '600']);
+    const second = await startServe([
+      '--config',
+      config,
+      '--db',
+      db,
+      '--speed',
+      '600',
+      '--replica-id',
+      'test-replica',
+    ]);
     started.push(second);
     const finished = await waitFor('the stop to finish', async () => {
       const run = await store!.getRun(runId);
@@ -104,7 +127,16 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
 
   it('resumes the act phase after kill -9 without repeating a recorded action', async () => {
     const { config, db } = workspace();
-    const first = await startServe(['--config', config, '--db', db, '--speed', '60']);
+    const first = await startServe([
+      '--config',
+      config,
+      '--db',
+      db,
+      '--speed',
+      '60',
+      '--replica-id',
+      'test-replica',
+    ]);
     started.push(first);
     store = await openStore(db);
     await waitFor(
@@ -121,7 +153,16 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
     );
     await stopProcess(first, 'SIGKILL');
 
-    const second = await startServe(['--config', config, '--db', db, '--speed', '60']);
+    const second = await startServe([
+      '--config',
+      config,
+      '--db',
+      db,
+      '--speed',
+      '60',
+      '--replica-id',
+      'test-replica',
+    ]);
     started.push(second);
     const finished = await waitFor('the stop to finish', async () => {
       const run = await store!.getRun(runId);

@@ -164,6 +164,37 @@ export async function addHold(
   return toHold(row);
 }
 
+/**
+ * Ends the hold-offs made through the API or CLI that are in force now or start
+ * later (those from the config file stay): in force ones end now, future ones
+ * never begin. `note` narrows it to one command's hold.
+ */
+export async function endHoldsOff(
+  db: Kysely<Database>,
+  environment: string,
+  now: number,
+  note?: string,
+): Promise<void> {
+  const base = () => {
+    let query = db
+      .updateTable('holds')
+      .where('environment', '=', environment)
+      .where('source', '=', 'api')
+      .where('state', '=', 'off')
+      .where('until_at', '>', now);
+    if (note !== undefined) query = query.where('note', '=', note);
+    return query;
+  };
+  await base()
+    .where((eb) => eb.or([eb('from_at', 'is', null), eb('from_at', '<=', now)]))
+    .set({ until_at: now })
+    .execute();
+  await base()
+    .where('from_at', '>', now)
+    .set((eb) => ({ until_at: eb.ref('from_at').$castTo<number>() }))
+    .execute();
+}
+
 /** Reservations and holds that still matter at or after `since`. */
 export async function activePlans(
   db: Kysely<Database>,
@@ -173,7 +204,9 @@ export async function activePlans(
     db.selectFrom('reservations').selectAll().where('to_at', '>', since).execute(),
     db.selectFrom('holds').selectAll().where('until_at', '>', since).execute(),
   ]);
-  return { reservations: reservations.map(toReservation), holds: holds.map(toHold) };
+  // A hold ended before it began (an ad-hoc stop that was cancelled) is history only.
+  const live = holds.filter((h) => h.from_at === null || h.until_at > h.from_at);
+  return { reservations: reservations.map(toReservation), holds: live.map(toHold) };
 }
 
 function toReservation(r: ReservationRow): StoredReservation {

@@ -1,0 +1,250 @@
+/**
+ * The `ec2` kind: instances found by tags, started and stopped in batches.
+ *
+ * AWS semantics this file relies on (EC2 API Reference):
+ * - StartInstances/StopInstances take many ids, but one bad id fails the whole
+ *   call; a failing batch is split in halves until the bad id stands alone, so the
+ *   others still act.
+ * - Stopping an instance that is already stopped succeeds; starting one that is
+ *   `stopping` fails with IncorrectInstanceState (retried: it settles soon).
+ * - Instance-store-backed instances cannot be stopped; one-time Spot Instances
+ *   cannot be stopped (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Stop_Start.html).
+ * - Hibernation works only on instances launched with HibernationOptions.Configured;
+ *   StopInstances "If hibernation fails, a normal shutdown occurs"
+ *   (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StopInstances.html).
+ * - An instance that falls back to `stopped` while starting (e.g. an encrypted
+ *   volume whose KMS key it cannot use) carries a StateReason; that is a failure.
+ * - Instances in an Auto Scaling group carry the tag aws:autoscaling:groupName and
+ *   are left to the `asg` kind.
+ */
+import {
+  DescribeInstancesCommand,
+  paginateDescribeInstances,
+  StartInstancesCommand,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance, InstanceStateChange } from '@aws-sdk/client-ec2';
+import type { PowerState } from '../../core/glossary.js';
+import type { ActOutcome, Observation, Resource } from '../../engine/ports.js';
+import { isTransient } from '../../engine/retry.js';
+
+/** Ids per StartInstances/StopInstances call. */
+export const EC2_ACT_BATCH = 100;
+/** Ids per DescribeInstances call when verifying. */
+export const EC2_DESCRIBE_BATCH = 200;
+
+export interface Ec2Details {
+  readonly hibernationConfigured: boolean;
+  /** Why the instance cannot be stopped, if it cannot. */
+  readonly unstoppable?: string;
+}
+
+export interface Ec2Found {
+  readonly resource: Resource;
+  readonly details: Ec2Details;
+}
+
+export function ec2Id(region: string, account: string, instanceId: string): string {
+  return `aws:ec2:${region}:${account}:${instanceId}`;
+}
+
+/** The instance id at the end of a resource id. */
+export function instanceIdOf(resource: Resource): string {
+  return resource.id.split(':').at(-1) ?? resource.id;
+}
+
+export async function discoverInstances(
+  client: EC2Client,
+  region: string,
+  tags: Readonly<Record<string, string>>,
+): Promise<Ec2Found[]> {
+  const filters = [
+    ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+    { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+  ];
+  const found: Ec2Found[] = [];
+  for await (const page of paginateDescribeInstances(
+    { client, pageSize: 1000 },
+    { Filters: filters },
+  )) {
+    for (const reservation of page.Reservations ?? []) {
+      const account = reservation.OwnerId ?? 'unknown';
+      for (const instance of reservation.Instances ?? []) {
+        const instanceTags = Object.fromEntries(
+          (instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']),
+        );
+        if ('aws:autoscaling:groupName' in instanceTags) continue;
+        found.push({
+          resource: {
+            id: ec2Id(region, account, instance.InstanceId ?? ''),
+            provider: 'aws',
+            kind: 'ec2',
+            name: instanceTags.Name ?? instance.InstanceId ?? '',
+            tags: instanceTags,
+          },
+          details: detailsOf(instance),
+        });
+      }
+    }
+  }
+  return found;
+}
+
+function detailsOf(instance: Instance): Ec2Details {
+  const unstoppable =
+    instance.RootDeviceType === 'instance-store'
+      ? 'its root device is an instance store, which cannot be stopped'
+      : instance.InstanceLifecycle === 'spot'
+        ? 'it is a Spot Instance, which lightsout does not stop'
+        : undefined;
+  return {
+    hibernationConfigured: instance.HibernationOptions?.Configured === true,
+    ...(unstoppable === undefined ? {} : { unstoppable }),
+  };
+}
+
+/**
+ * Moves instances towards `target`. One outcome per instance; a failing batch is
+ * split so one bad instance fails alone.
+ */
+export async function changeInstances(
+  client: EC2Client,
+  instances: readonly Resource[],
+  target: PowerState,
+  options: { hibernate: ReadonlySet<string> },
+): Promise<ActOutcome[]> {
+  const outcomes: ActOutcome[] = [];
+  const hibernating = instances.filter((r) => options.hibernate.has(r.id));
+  const plain = instances.filter((r) => !options.hibernate.has(r.id));
+  for (const [group, hibernate] of [
+    [plain, false],
+    [hibernating, true],
+  ] as const) {
+    for (let i = 0; i < group.length; i += EC2_ACT_BATCH) {
+      outcomes.push(
+        ...(await changeBatch(client, group.slice(i, i + EC2_ACT_BATCH), target, hibernate)),
+      );
+    }
+  }
+  return outcomes;
+}
+
+async function changeBatch(
+  client: EC2Client,
+  batch: readonly Resource[],
+  target: PowerState,
+  hibernate: boolean,
+): Promise<ActOutcome[]> {
+  if (batch.length === 0) return [];
+  const ids = batch.map(instanceIdOf);
+  try {
+    const changes =
+      target === 'on'
+        ? (await client.send(new StartInstancesCommand({ InstanceIds: ids }))).StartingInstances
+        : (
+            await client.send(
+              new StopInstancesCommand({
+                InstanceIds: ids,
+                ...(hibernate ? { Hibernate: true } : {}),
+              }),
+            )
+          ).StoppingInstances;
+    const byId = new Map((changes ?? []).map((c) => [c.InstanceId, c]));
+    return batch.map((r) => outcomeOf(r, byId.get(instanceIdOf(r)), target));
+  } catch (error) {
+    if (isTransient(error))
+      return batch.map((r) => ({ id: r.id, result: 'transient', reason: reasonOf(error) }));
+    if (batch.length === 1) {
+      const incorrectState = (error as { name?: string }).name === 'IncorrectInstanceState';
+      return [
+        {
+          id: batch[0]!.id,
+          result: incorrectState ? 'transient' : 'failed',
+          reason: reasonOf(error),
+        },
+      ];
+    }
+    const half = Math.ceil(batch.length / 2);
+    return [
+      ...(await changeBatch(client, batch.slice(0, half), target, hibernate)),
+      ...(await changeBatch(client, batch.slice(half), target, hibernate)),
+    ];
+  }
+}
+
+function outcomeOf(
+  resource: Resource,
+  change: InstanceStateChange | undefined,
+  target: PowerState,
+): ActOutcome {
+  if (change === undefined)
+    return { id: resource.id, result: 'failed', reason: 'EC2 did not report this instance' };
+  const before = change.PreviousState?.Name;
+  const settledOrOnItsWay = target === 'on' ? ['running', 'pending'] : ['stopped', 'stopping'];
+  return {
+    id: resource.id,
+    result: before !== undefined && settledOrOnItsWay.includes(before) ? 'already' : 'accepted',
+  };
+}
+
+/** Current states, `DescribeInstances` a batch of ids at a time. */
+export async function observeInstances(
+  client: EC2Client,
+  instances: readonly Resource[],
+  startedByUs: ReadonlySet<string>,
+): Promise<Map<string, Observation>> {
+  const states = new Map<string, Observation>(instances.map((r) => [r.id, 'missing']));
+  const byInstanceId = new Map(instances.map((r) => [instanceIdOf(r), r]));
+  const ids = [...byInstanceId.keys()];
+  for (let i = 0; i < ids.length; i += EC2_DESCRIBE_BATCH) {
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: 'instance-id', Values: ids.slice(i, i + EC2_DESCRIBE_BATCH) }],
+          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+        }),
+      );
+      for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        const resource = byInstanceId.get(instance.InstanceId ?? '');
+        if (resource !== undefined)
+          states.set(resource.id, observationOf(instance, startedByUs.has(resource.id)));
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+  }
+  return states;
+}
+
+function observationOf(instance: Instance, startedByUs: boolean): Observation {
+  switch (instance.State?.Name) {
+    case 'pending':
+      return 'starting';
+    case 'running':
+      return 'on';
+    case 'stopping':
+    case 'shutting-down':
+      return 'stopping';
+    case 'stopped': {
+      const reason = instance.StateReason?.Message;
+      // A start that fell back to stopped says why in StateReason (e.g. Client.InternalKmsError).
+      if (
+        startedByUs &&
+        reason !== undefined &&
+        instance.StateReason?.Code !== 'Client.UserInitiatedShutdown'
+      ) {
+        return { state: 'failed', reason: `the instance stopped again while starting: ${reason}` };
+      }
+      return 'off';
+    }
+    default:
+      return 'missing';
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const { name, message } = error as { name?: string; message?: string };
+  return name !== undefined && message !== undefined && !message.startsWith(name)
+    ? `${name}: ${message}`
+    : (message ?? String(error));
+}
