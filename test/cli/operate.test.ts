@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -121,6 +121,33 @@ describe('commands against the store', () => {
     expect(result.code).toBe(2);
     expect(result.err).toContain('is not a valid PostgreSQL URL');
     expect(result.err).not.toContain('topsecret');
+  });
+
+  it.each([['abc'], ['-1'], ['0'], ['5000']])(
+    '--limit %s is refused with exit code 2',
+    async (limit) => {
+      const result = await run(['runs', '--limit', limit, ...store()]);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(
+        `--limit "${limit}" is not a count; give a whole number from 1 to 1000`,
+      );
+    },
+  );
+
+  it('a refused command does not even create the store', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lightsout-cli-')), 'typo.db');
+    const result = await run([
+      'extend',
+      'nosuch',
+      '--until',
+      '2026-06-01T20:00Z',
+      '--config',
+      CONFIG,
+      '--db',
+      `sqlite:${file}`,
+    ]);
+    expect(result.code).toBe(2);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('a refused command writes nothing', async () => {

@@ -329,6 +329,140 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     expect(drift?.payload).toEqual({ desired: 'off', resources: ['sandbox:ec2:dev-web'] });
   });
 
+  it("started inside a stop's grace, it still warns and stops on time", async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:50Z');
+    expect(h.notifier.notices.some((n) => n.kind === 'stop-warning')).toBe(true);
+    await h.tickAt('2026-06-01T18:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+  });
+
+  it('a short extension whose warning time has passed still stops at its end', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.engine.extend('dev', at('2026-06-01T18:10Z'), 'dana'); // the 18:00 stop moves to 18:10
+    await h.tickAt('2026-06-01T17:58Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    await h.tickAt('2026-06-01T18:10Z');
+    expect((await h.states())['dev-web']).toBe('off');
+  });
+
+  it('a reservation made after its start has passed starts the environment at the next pass', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    h.clock.set(at('2026-06-01T19:10Z'));
+    await h.engine.reserve('dev', at('2026-06-01T19:00Z'), at('2026-06-01T21:00Z'), 'erin');
+    await h.tickAt('2026-06-01T19:10Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    const [run] = await store!.listRuns({ environment: 'dev' });
+    expect(run).toMatchObject({ direction: 'start', due_at: at('2026-06-01T19:00Z') });
+  });
+
+  it('one environment whose provider fails does not stop the others being reconciled', async () => {
+    const h = await setup(
+      [tiered('qa', { mode: 'enforce' }), tiered('dev')],
+      [...fleetOf('dev'), ...fleetOf('qa')],
+    );
+    await h.tickAt('2026-06-01T17:00Z');
+    const discover = h.sandbox.discover.bind(h.sandbox);
+    h.sandbox.discover = (selector) =>
+      selector.tags?.env === 'qa'
+        ? Promise.reject(new Error('AccessDenied: not authorized'))
+        : discover(selector);
+    await h.tickAt('2026-06-01T17:10Z');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+    const [failure] = (await store!.queryEvents({ kind: 'reconcile.failed' })).events;
+    expect(failure).toMatchObject({
+      environment: 'qa',
+      payload: { error: 'AccessDenied: not authorized' },
+    });
+  });
+
+  it('only a stop can be cancelled', async () => {
+    const h = await setup();
+    h.clock.set(at('2026-06-01T17:00Z'));
+    const run = await h.engine.command('dev', 'start', 'fay');
+    await expect(h.engine.cancel(run.id, 'fay')).rejects.toThrow(
+      /is a start; only a stop can be cancelled/,
+    );
+  });
+
+  it('an ad-hoc stop lasts until the next change of plan: a restart does not undo it', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T12:00Z');
+    await h.engine.command('dev', 'stop', 'gus', 0);
+    await h.tickAt('2026-06-01T12:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+    await h.tickAt('2026-06-01T13:00Z', h.makeEngine('restarted'));
+    expect((await h.states())['dev-web']).toBe('off');
+    await h.tickAt('2026-06-02T08:00Z', h.makeEngine('next-day'));
+    expect((await h.states())['dev-web']).toBe('on');
+  });
+
+  it("extend during an ad-hoc stop's grace supersedes it; extend after it starts the environment", async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T12:00Z');
+    await h.engine.command('dev', 'stop', 'hal', 10 * 60_000);
+    await h.engine.extend('dev', at('2026-06-01T16:00Z'), 'ivy');
+    await h.tickAt('2026-06-01T12:10Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    expect((await store!.queryEvents({ kind: 'run.superseded' })).events).toHaveLength(1);
+    await h.engine.command('dev', 'stop', 'hal', 0);
+    await h.tickAt('2026-06-01T12:20Z');
+    expect((await h.states())['dev-web']).toBe('off');
+    await h.engine.extend('dev', at('2026-06-01T16:00Z'), 'ivy');
+    await h.tickAt('2026-06-01T12:21Z');
+    expect((await h.states())['dev-web']).toBe('on');
+  });
+
+  it('two replicas catching up at different instants name the same run', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    await h.tickAt('2026-06-01T20:00:00Z', h.makeEngine('replica-a'));
+    await h.tickAt('2026-06-01T20:00:05Z', h.makeEngine('replica-b'));
+    const stops = (await store!.listRuns({ environment: 'dev' })).filter(
+      (r) => r.direction === 'stop',
+    );
+    expect(stops).toHaveLength(1);
+  });
+
+  it('never acts on a run whose lease another replica holds', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    const run = await h.engine.command('dev', 'stop', 'jo', 0);
+    expect(await store!.claimRun(run.id, 'another-replica', h.clock.now(), 60 * 60_000)).toBe(true);
+    await h.tickAt('2026-06-01T17:00Z');
+    expect((await store!.getRun(run.id))?.status).toBe('grace');
+    expect((await store!.listSteps(run.id)).every((s) => s.attempts === 0)).toBe(true);
+  });
+
+  it('stops acting at once when another replica takes the run over mid-way', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    const run = await h.engine.command('dev', 'stop', 'jo', 0);
+    // While the apps tier is being stopped, the lease expires and another replica claims the run.
+    const act = h.sandbox.act.bind(h.sandbox);
+    h.sandbox.act = async (resources, target) => {
+      const outcomes = await act(resources, target);
+      await store!.db
+        .updateTable('runs')
+        .set({ lease_owner: 'replica-b', lease_until: h.clock.now() + 3_600_000 })
+        .where('id', '=', run.id)
+        .execute();
+      return outcomes;
+    };
+    await h.tickAt('2026-06-01T17:00Z');
+    const steps = await store!.listSteps(run.id);
+    expect(steps.find((s) => s.resource.endsWith('dev-db'))?.attempts).toBe(0); // left to replica-b
+    expect((await store!.getRun(run.id))?.status).toBe('acting');
+    expect((await store!.queryEvents({ kind: 'run.finished', runId: run.id })).events).toEqual([]);
+  });
+
   it('says when it next needs to wake: the next notice or the safety tick', async () => {
     const h = await setup();
     expect(await h.tickAt('2026-06-01T17:00Z')).toBe(at('2026-06-01T17:00:30Z'));

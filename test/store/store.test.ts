@@ -222,5 +222,9 @@ describe('database URLs', () => {
       'postgres://lightsout:***@db:5432/x',
     );
     expect(() => parseDatabaseUrl('mysql://u:s3cret@h/db')).toThrow(/mysql:\/\/u:\*\*\*@h\/db/);
+    expect(redact('postgres://u:p@ss@host/db')).toBe('postgres://u:***@host/db');
+    expect(redact('postgres://u@host/db?password=hunter2&sslmode=require')).toBe(
+      'postgres://u@host/db?password=***&sslmode=require',
+    );
   });
 });
