@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { Engine } from '../engine/engine.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { LogNotifier } from '../notify/log-notifier.js';
+import { AwsProvider } from '../providers/aws/aws.js';
 import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
 import type { Store } from '../store/store.js';
@@ -64,6 +65,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const providers = new Map<string, Provider>([
     ['sandbox', sandbox],
     ['command', new CommandProvider()],
+    ['aws', new AwsProvider()],
   ]);
   const engine = new Engine({
     store,

@@ -157,6 +157,15 @@ function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
           ),
         ];
       }
+      // The options that accepted the input's shape report what is wrong inside it.
+      const relevant = issue.errors.filter(
+        (option) => !option.every((i) => i.code === 'invalid_type' && i.path.length === 0),
+      );
+      if (relevant.length > 0) {
+        return relevant
+          .flat()
+          .flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate));
+      }
       if (nested.length > 0 && nested.every((i) => i.code === 'invalid_type')) {
         return [
           locate(

@@ -165,7 +165,7 @@ export function parseDuration(text: string): Parsed<number> {
 
 const duration = parsedText(parseDuration);
 
-export const PROVIDERS = ['sandbox', 'command'] as const;
+export const PROVIDERS = ['sandbox', 'command', 'aws'] as const;
 const SANDBOX_KINDS = ['ec2', 'asg', 'rds', 'ecs'] as const;
 
 const tagValues = z.record(
@@ -232,14 +232,55 @@ const commandSelector = z
     settings: { targets: s.targets },
   }));
 
+const AWS_KINDS = ['ec2'] as const;
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+const awsSelector = z
+  .strictObject({
+    provider: z.literal('aws'),
+    regions: z
+      .array(
+        z.string().regex(AWS_REGION, {
+          message: 'write an AWS region code such as eu-west-3 or us-east-1',
+        }),
+      )
+      .min(1, { message: 'list at least one region, e.g. regions: [eu-west-3]' }),
+    kinds: z
+      .array(
+        z.enum(AWS_KINDS, {
+          message:
+            'this version of lightsout drives the AWS kind ec2; asg, rds, aurora, ecs and stack come next',
+        }),
+      )
+      .default(['ec2']),
+    tags: tagValues.refine((t) => Object.keys(t).length > 0, {
+      message:
+        'give at least one tag, e.g. tags: { Scheduled: OfficeHours }, so lightsout never takes a whole account',
+    }),
+    endpoint: z
+      .url({ message: 'write the endpoint as a URL, e.g. http://127.0.0.1:4566' })
+      .optional(),
+    hibernate: z.boolean().default(false),
+  })
+  .transform((s): Selector => ({
+    provider: 'aws',
+    kinds: s.kinds,
+    tags: s.tags,
+    settings: {
+      regions: s.regions,
+      hibernate: s.hibernate,
+      ...(s.endpoint === undefined ? {} : { endpoint: s.endpoint }),
+    },
+  }));
+
 /** The provider is checked first, so a wrong one gets its own message, then its selector's fields. */
 const selector = z
   .looseObject({
     provider: z.enum(PROVIDERS, {
-      message: `provider is one of ${PROVIDERS.join(', ')} (sandbox: a simulated EC2, ASG, RDS and ECS fleet; command: your own start/stop/status commands)`,
+      message: `provider is one of ${PROVIDERS.join(', ')} (sandbox: a simulated EC2, ASG, RDS and ECS fleet; command: your own start/stop/status commands; aws: EC2 instances by tags)`,
     }),
   })
-  .pipe(z.discriminatedUnion('provider', [sandboxSelector, commandSelector]));
+  .pipe(z.discriminatedUnion('provider', [sandboxSelector, commandSelector, awsSelector]));
 
 const selectors = z
   .union([selector, z.array(selector).min(1)])

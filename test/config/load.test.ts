@@ -139,8 +139,8 @@ sandbox:
       'environments.dev.mode: mode is transitions (act at transitions only) or enforce',
     ],
     [
-      'select: { provider: aws }',
-      'environments.dev.select.provider: provider is one of sandbox, command',
+      'select: { provider: vmware }',
+      'environments.dev.select.provider: provider is one of sandbox, command, aws',
     ],
     [
       'select: { provider: sandbox, kinds: [lambda] }',
