@@ -9,9 +9,9 @@
  * Runs are keyed by (environment, direction, instant): a second pass, a restart
  * or a second replica finds the run that exists instead of making another.
  */
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
+import { v7 as uuidv7 } from 'uuid';
 import type { Environment, Instant, Schedule } from '../core/glossary.js';
 import type { Fleet } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
@@ -473,7 +473,7 @@ export class Engine {
   ): Promise<Run> {
     const now = this.clock.now();
     const { run, created } = await this.store.createRun(
-      { id: randomUUID(), environment: environment.name, direction, dueAt, actAt, trigger, actor },
+      { id: uuidv7(), environment: environment.name, direction, dueAt, actAt, trigger, actor },
       now,
     );
     if (!created) return run;

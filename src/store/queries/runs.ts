@@ -79,11 +79,14 @@ export async function listRuns(db: Kysely<Database>, filter: RunFilter = {}): Pr
   let query = db.selectFrom('runs').selectAll();
   if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-  return query
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit ?? 50)
-    .execute();
+  return (
+    query
+      .orderBy('created_at', 'desc')
+      // Run ids are UUIDv7, time-ordered: runs created in the same millisecond keep their order.
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 50)
+      .execute()
+  );
 }
 
 /** Open runs whose act phase is due and whose lease is free, expired or ours. */
