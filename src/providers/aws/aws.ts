@@ -3,11 +3,10 @@
  * endpoint, reused, in the SDK's adaptive retry mode for throttling. This version
  * has the `ec2` kind; the others of issue #5 follow the same shape.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { PowerState, Selector } from '../../core/glossary.js';
 import type { ActOutcome, Observation, Provider, Resource } from '../../engine/ports.js';
 import type { Ec2Details } from './ec2.js';
-import { changeInstances, discoverInstances, observeInstances } from './ec2.js';
 
 export interface AwsSettings {
   readonly regions: readonly string[];
@@ -15,15 +14,26 @@ export interface AwsSettings {
   readonly hibernate?: boolean;
 }
 
-export type Ec2ClientFactory = (region: string, endpoint: string | undefined) => EC2Client;
+export type Ec2ClientFactory = (
+  region: string,
+  endpoint: string | undefined,
+) => EC2Client | Promise<EC2Client>;
 
-const defaultEc2Client: Ec2ClientFactory = (region, endpoint) =>
-  new EC2Client({
+/**
+ * The SDK is loaded on first use: a process that drives no AWS resource does not
+ * carry its memory (tens of megabytes).
+ */
+const loadEc2 = () => import('./ec2.js');
+
+const defaultEc2Client: Ec2ClientFactory = async (region, endpoint) => {
+  const { EC2Client: Client } = await import('@aws-sdk/client-ec2');
+  return new Client({
     region,
     retryMode: 'adaptive',
     maxAttempts: 5,
     ...(endpoint === undefined ? {} : { endpoint }),
   });
+};
 
 export class AwsProvider implements Provider {
   readonly name = 'aws';
@@ -37,10 +47,11 @@ export class AwsProvider implements Provider {
   constructor(private readonly ec2Client: Ec2ClientFactory = defaultEc2Client) {}
 
   async discover(selector: Selector): Promise<Resource[]> {
+    const { discoverInstances } = await loadEc2();
     const settings = selector.settings as AwsSettings | undefined;
     const found: Resource[] = [];
     for (const region of settings?.regions ?? []) {
-      const client = this.client(region, settings?.endpoint);
+      const client = await this.client(region, settings?.endpoint);
       for (const { resource, details } of await discoverInstances(
         client,
         region,
@@ -56,31 +67,32 @@ export class AwsProvider implements Provider {
   }
 
   async observe(resources: readonly Resource[]): Promise<Map<string, Observation>> {
+    const { observeInstances } = await loadEc2();
     const states = new Map<string, Observation>();
     for (const [key, group] of this.byClient(resources)) {
       const [region = '', endpoint] = key.split('|');
-      const observed = await observeInstances(
-        this.client(region, endpoint || undefined),
-        group,
-        this.started,
-      );
-      for (const [id, state] of observed) states.set(id, state);
+      const client = await this.client(region, endpoint || undefined);
+      for (const [id, state] of await observeInstances(client, group, this.started))
+        states.set(id, state);
     }
     return states;
   }
 
   async act(resources: readonly Resource[], target: PowerState): Promise<ActOutcome[]> {
+    const { changeInstances } = await loadEc2();
     const outcomes: ActOutcome[] = [];
     const actable: Resource[] = [];
     for (const r of resources) {
       const unstoppable = this.details.get(r.id)?.unstoppable;
-      if (target === 'off' && unstoppable !== undefined)
+      if (target === 'off' && unstoppable !== undefined) {
         outcomes.push({
           id: r.id,
           result: 'failed',
           reason: `cannot stop ${r.name}: ${unstoppable}`,
         });
-      else actable.push(r);
+      } else {
+        actable.push(r);
+      }
     }
     const hibernate = new Set<string>();
     const fellBack = new Set<string>();
@@ -91,13 +103,8 @@ export class AwsProvider implements Provider {
     }
     for (const [key, group] of this.byClient(actable)) {
       const [region = '', endpoint] = key.split('|');
-      const results = await changeInstances(
-        this.client(region, endpoint || undefined),
-        group,
-        target,
-        { hibernate },
-      );
-      for (const outcome of results) {
+      const client = await this.client(region, endpoint || undefined);
+      for (const outcome of await changeInstances(client, group, target, { hibernate })) {
         if (target === 'on' && outcome.result === 'accepted') this.started.add(outcome.id);
         if (target === 'off') this.started.delete(outcome.id);
         const note =
@@ -114,11 +121,11 @@ export class AwsProvider implements Provider {
     return 10 * 60_000;
   }
 
-  private client(region: string, endpoint: string | undefined): EC2Client {
+  private async client(region: string, endpoint: string | undefined): Promise<EC2Client> {
     const key = `${region}|${endpoint ?? ''}`;
     let client = this.clients.get(key);
     if (client === undefined) {
-      client = this.ec2Client(region, endpoint);
+      client = await this.ec2Client(region, endpoint);
       this.clients.set(key, client);
     }
     return client;
