@@ -63,7 +63,7 @@ export class Engine {
   private readonly abort = new AbortController();
   private readonly deps: ExecutorDeps;
   private readonly safetyTickMs: number;
-  /** The instant up to which transitions have been turned into runs; undefined before the first pass. */
+  /** The previous pass's instant: a transition after it is on time, one before it a catch-up. */
   private watermark: Instant | undefined;
 
   constructor(private readonly options: EngineOptions) {
