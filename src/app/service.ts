@@ -65,7 +65,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const providers = new Map<string, Provider>([
     ['sandbox', sandbox],
     ['command', new CommandProvider()],
-    ['aws', new AwsProvider()],
+    ['aws', new AwsProvider({ restore: store.restoreData(() => clock.now()) })],
   ]);
   const engine = new Engine({
     store,

@@ -232,7 +232,7 @@ const commandSelector = z
     settings: { targets: s.targets },
   }));
 
-const AWS_KINDS = ['ec2'] as const;
+const AWS_KINDS = ['ec2', 'asg'] as const;
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 const awsSelector = z
@@ -249,7 +249,7 @@ const awsSelector = z
       .array(
         z.enum(AWS_KINDS, {
           message:
-            'this version of lightsout drives the AWS kind ec2; asg, rds, aurora, ecs and stack come next',
+            'this version of lightsout drives the AWS kinds ec2 and asg; rds, aurora, ecs and stack come next',
         }),
       )
       .default(['ec2']),

@@ -53,6 +53,12 @@ export interface Provider {
   settleTimeoutMs(kind: string): number;
 }
 
+/** Where a provider keeps what a stop saved to bring a resource back (a capacity, a desired count). */
+export interface RestoreData {
+  save(resourceId: string, data: unknown): Promise<void>;
+  load(resourceId: string): Promise<unknown>;
+}
+
 export type NoticeKind = 'stop-warning' | 'run-summary';
 
 export interface Notice {

@@ -67,6 +67,13 @@ export class Store {
   readonly setLastState = (ids: readonly string[], state: string, now: number) =>
     resources.setLastState(this.db, ids, state, now);
   readonly listResources = (environment?: string) => resources.listResources(this.db, environment);
+  /** Restore data of resources, for providers (see RestoreData). */
+  restoreData(now: () => number) {
+    return {
+      save: (id: string, data: unknown) => resources.saveRestore(this.db, id, data, now()),
+      load: (id: string) => resources.loadRestore(this.db, id),
+    };
+  }
 
   /** Store reachable and every migration applied (for /readyz). */
   async isReady(): Promise<boolean> {

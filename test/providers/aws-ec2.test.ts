@@ -70,7 +70,7 @@ describe('discovery', () => {
           instance('i-4'),
         ),
       );
-    const found = await new AwsProvider(client).discover(selector());
+    const found = await new AwsProvider({ ec2Client: client }).discover(selector());
     expect(found.map((r) => r.id)).toEqual([
       `aws:ec2:eu-west-3:${ACCOUNT}:i-1`,
       `aws:ec2:eu-west-3:${ACCOUNT}:i-2`,
@@ -94,7 +94,7 @@ describe('discovery', () => {
 describe('start and stop', () => {
   async function discovered(instances: Instance[], settings: Record<string, unknown> = {}) {
     ec2.on(DescribeInstancesCommand).resolves(reservations(...instances));
-    const provider = new AwsProvider(client);
+    const provider = new AwsProvider({ ec2Client: client });
     return { provider, resources: await provider.discover(selector(settings)) };
   }
 
@@ -221,7 +221,7 @@ describe('verification', () => {
     ec2
       .on(DescribeInstancesCommand)
       .resolves(reservations(instance('i-1', 'stopped'), instance('i-2', 'stopped')));
-    const provider = new AwsProvider(client);
+    const provider = new AwsProvider({ ec2Client: client });
     const resources = await provider.discover(selector());
     ec2.on(StartInstancesCommand).resolves({
       StartingInstances: [
@@ -265,7 +265,7 @@ describe('aws selectors in the config', () => {
     ['{ provider: aws, regions: [eu-west-3], tags: {} }', 'give at least one tag'],
     [
       '{ provider: aws, regions: [eu-west-3], kinds: [rds], tags: { env: dev } }',
-      'this version of lightsout drives the AWS kind ec2',
+      'this version of lightsout drives the AWS kinds ec2 and asg',
     ],
   ])('%s', (select, error) => {
     const result = parseConfig(`environments:\n  dev:\n    select: ${select}\n`, 'x.yaml');

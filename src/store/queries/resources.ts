@@ -87,3 +87,41 @@ export async function listResources(
     updatedAt: r.updated_at,
   }));
 }
+
+/** Saves restore data for a resource, creating its inventory row if discovery has not. */
+export async function saveRestore(
+  db: Kysely<Database>,
+  id: string,
+  data: unknown,
+  now: number,
+): Promise<void> {
+  const [provider = '', kind = ''] = id.split(':');
+  await db
+    .insertInto('resources')
+    .values({
+      id,
+      environment: null,
+      provider,
+      kind,
+      name: id,
+      tags: '{}',
+      last_state: null,
+      restore: JSON.stringify(data),
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({ restore: JSON.stringify(data), updated_at: now }),
+    )
+    .execute();
+}
+
+export async function loadRestore(db: Kysely<Database>, id: string): Promise<unknown> {
+  const row = await db
+    .selectFrom('resources')
+    .select('restore')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row?.restore === null || row?.restore === undefined
+    ? undefined
+    : (JSON.parse(row.restore) as unknown);
+}
