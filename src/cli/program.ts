@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
+import { iamPolicyCommand } from './iam-policy.js';
 import { lintCommand } from './lint.js';
 import { planCommand } from './plan.js';
 import {
@@ -108,6 +109,16 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--host <host>', 'HTTP address to listen on', '127.0.0.1')
     .action(async (options: DemoOptions) => {
       code = await demoCommand(options, io);
+    });
+
+  program
+    .command('iam-policy')
+    .description(
+      'print the least-privilege IAM policy (JSON) for the AWS resources the config selects',
+    )
+    .requiredOption('-c, --config <file>', 'the lightsout.yaml to read')
+    .action(async (options: { config: string }) => {
+      code = await iamPolicyCommand(options, io);
     });
 
   const withStore = (command: Command) =>

@@ -1,0 +1,21 @@
+import { formatDiagnostic, loadConfigFile } from '../config/load.js';
+import { awsSelectors, iamPolicy } from '../providers/aws/iam-policy.js';
+import type { CliIo } from './io.js';
+import { EXIT } from './io.js';
+
+/** `lightsout iam-policy --config FILE`: the least-privilege IAM policy for the config's AWS selectors. */
+export async function iamPolicyCommand(options: { config: string }, io: CliIo): Promise<number> {
+  const loaded = await loadConfigFile(options.config);
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
+    return EXIT.invalidConfig;
+  }
+  const environments = loaded.config.fleet.environments;
+  if (awsSelectors(environments).length === 0) {
+    io.err(
+      `${options.config}: no environment selects AWS resources (provider: aws), so lightsout needs no IAM permissions`,
+    );
+  }
+  io.out(JSON.stringify(iamPolicy(environments), null, 2));
+  return EXIT.ok;
+}
