@@ -10,15 +10,18 @@ import type { Instant, Interval } from './glossary.js';
 export function union(intervals: Iterable<Interval>): Interval[] {
   const sorted = [...intervals].filter((i) => i.start < i.end).sort((a, b) => a.start - b.start);
   const merged: Interval[] = [];
-  for (const next of sorted) {
-    const last = merged[merged.length - 1];
-    if (last !== undefined && next.start <= last.end) {
-      if (next.end > last.end) merged[merged.length - 1] = { start: last.start, end: next.end };
-    } else {
-      merged.push(next);
-    }
-  }
+  for (const next of sorted) appendMerged(merged, next);
   return merged;
+}
+
+/** Appends an interval that starts no earlier than the last one, merging when they overlap or touch. */
+function appendMerged(merged: Interval[], next: Interval): void {
+  const last = merged[merged.length - 1];
+  if (last !== undefined && next.start <= last.end) {
+    if (next.end > last.end) merged[merged.length - 1] = { start: last.start, end: next.end };
+  } else {
+    merged.push(next);
+  }
 }
 
 /**
@@ -38,12 +41,7 @@ export function unionWith(
     const a = normalized[i];
     const b = others[j];
     const next = b === undefined || (a !== undefined && a.start <= b.start) ? (i++, a!) : (j++, b);
-    const last = merged[merged.length - 1];
-    if (last !== undefined && next.start <= last.end) {
-      if (next.end > last.end) merged[merged.length - 1] = { start: last.start, end: next.end };
-    } else {
-      merged.push(next);
-    }
+    appendMerged(merged, next);
   }
   return merged;
 }
