@@ -13,7 +13,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { parseDuration } from '../config/schema.js';
 import { SystemClock } from '../engine/clock.js';
-import { CommandError, Engine } from '../engine/engine.js';
+import { checkReservationWindow, CommandError, Engine } from '../engine/engine.js';
 import type { Notice, Notifier } from '../engine/ports.js';
 import { DatabaseUrlError } from '../store/db.js';
 import { CursorError } from '../store/queries/events.js';
@@ -46,20 +46,23 @@ class PrintNotifier implements Notifier {
   }
 }
 
-/** Loads the config, opens the store and runs `work`; config errors exit 1, usage errors 2. */
-async function withContext(
+/**
+ * Loads the config, reads the command's input with `parse` (before the store is
+ * opened, so a refused command creates nothing), then opens the store and runs
+ * `work` with what was read. Config errors exit 1, usage errors 2.
+ */
+async function withContext<T>(
   options: StoreOptions,
   io: CliIo,
-  work: (context: Context) => Promise<number>,
-  check: (config: LoadedConfig) => void = () => undefined,
+  parse: (config: LoadedConfig) => T,
+  work: (context: Context, input: T) => Promise<number>,
 ): Promise<number> {
   const loaded = await loadConfigFile(options.config);
   if (!loaded.ok) {
     for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
     return EXIT.invalidConfig;
   }
-  // Input is checked before the store is opened: a refused command creates nothing.
-  check(loaded.config);
+  const input = asUsage(() => parse(loaded.config));
   let store: Store;
   try {
     store = await openStore(options.db);
@@ -78,13 +81,24 @@ async function withContext(
       schedules: loaded.config.fleet.schedules,
       environments: loaded.config.fleet.environments,
     });
-    return await work({ config: loaded.config, store, engine, now: io.now(), actor: actorName() });
+    const context = { config: loaded.config, store, engine, now: io.now(), actor: actorName() };
+    return await work(context, input);
   } catch (error) {
     if (error instanceof CommandError || error instanceof CursorError)
       throw new UsageError(error.message);
     throw error;
   } finally {
     await store.close();
+  }
+}
+
+/** Engine refusals read as command-line mistakes. */
+function asUsage<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof CommandError) throw new UsageError(error.message);
+    throw error;
   }
 }
 
@@ -96,10 +110,10 @@ function actorName(): string {
   }
 }
 
-function environmentOf(context: Pick<Context, 'config'>, name: string): Environment {
-  const environment = context.config.fleet.environments.find((e) => e.name === name);
+function environmentOf(config: LoadedConfig, name: string): Environment {
+  const environment = config.fleet.environments.find((e) => e.name === name);
   if (environment === undefined) {
-    const known = context.config.fleet.environments.map((e) => e.name).join(', ');
+    const known = config.fleet.environments.map((e) => e.name).join(', ');
     throw new UsageError(`there is no environment "${name}"; known: ${known}`);
   }
   return environment;
@@ -127,7 +141,7 @@ function parseLimit(text: string | undefined, fallback: number): number {
   return limit;
 }
 
-function checkGrace(text: string | undefined): number | undefined {
+function parseGrace(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const parsed = parseDuration(text);
   if (!parsed.ok) throw new UsageError(`--grace: ${parsed.error}`);
@@ -149,11 +163,9 @@ export async function statusCommand(
   return withContext(
     options,
     io,
-    async (context) => {
-      const environments =
-        options.env === undefined
-          ? context.config.fleet.environments
-          : [environmentOf(context, options.env)];
+    (config) =>
+      options.env === undefined ? config.fleet.environments : [environmentOf(config, options.env)],
+    async (context, environments) => {
       const { reservations, holds } = await context.store.activePlans(context.now);
       const fleet = { ...context.config.fleet, reservations, holds };
       const timelines = planFleet(fleet, {
@@ -166,10 +178,9 @@ export async function statusCommand(
         const [last] = await context.store.listRuns({ environment: e.name, limit: 1 });
         const next = plan.transitions[0];
         rows.push({
-          environment: e.name,
-          team: e.team ?? null,
+          environment: e,
           desired: plan.initial,
-          next: next === undefined ? null : { at: iso(next.at), state: next.state },
+          next,
           lastRun:
             last === undefined
               ? null
@@ -186,28 +197,31 @@ export async function statusCommand(
         });
       }
       if (options.json === true) {
-        io.out(JSON.stringify({ at: iso(context.now), environments: rows }));
+        const json = rows.map(({ environment, next, ...row }) => ({
+          environment: environment.name,
+          team: environment.team ?? null,
+          ...row,
+          next: next === undefined ? null : { at: iso(next.at), state: next.state },
+        }));
+        io.out(JSON.stringify({ at: iso(context.now), environments: json }));
         return EXIT.ok;
       }
       io.out(
         formatTable(
           ['ENVIRONMENT', 'TEAM', 'DESIRED', 'NEXT', 'LAST RUN', 'HOLDS'],
           rows.map((r) => [
-            r.environment,
-            r.team ?? '',
+            r.environment.name,
+            r.environment.team ?? '',
             r.desired,
-            r.next === null
+            r.next === undefined
               ? 'none in 14 days'
-              : `${r.next.state} at ${local(Date.parse(r.next.at), environmentOf(context, r.environment).timezone)}`,
+              : `${r.next.state} at ${local(r.next.at, r.environment.timezone)}`,
             r.lastRun === null ? '' : `${r.lastRun.direction} ${r.lastRun.status}`,
             r.holds.map((h) => `${h.state} until ${h.until}`).join(', '),
           ]),
         ),
       );
       return EXIT.ok;
-    },
-    (config) => {
-      if (options.env !== undefined) environmentOf({ config }, options.env);
     },
   );
 }
@@ -219,21 +233,16 @@ export async function runsCommand(
   return withContext(
     options,
     io,
-    async (context) => {
-      if (options.env !== undefined) environmentOf(context, options.env);
-      const runs = await context.store.listRuns({
-        environment: options.env,
-        limit: parseLimit(options.limit, 20),
-      });
+    (config) => {
+      if (options.env !== undefined) environmentOf(config, options.env);
+      return { limit: parseLimit(options.limit, 20) };
+    },
+    async (context, { limit }) => {
+      const runs = await context.store.listRuns({ environment: options.env, limit });
       if (options.json === true) {
-        io.out(
-          JSON.stringify({
-            runs: runs.map((r) => ({
-              ...r,
-              summary: r.summary === null ? null : (JSON.parse(r.summary) as unknown),
-            })),
-          }),
-        );
+        const summary = (text: string | null) =>
+          text === null ? null : (JSON.parse(text) as unknown);
+        io.out(JSON.stringify({ runs: runs.map((r) => ({ ...r, summary: summary(r.summary) })) }));
         return EXIT.ok;
       }
       io.out(
@@ -252,10 +261,6 @@ export async function runsCommand(
       );
       return EXIT.ok;
     },
-    (config) => {
-      if (options.env !== undefined) environmentOf({ config }, options.env);
-      parseLimit(options.limit, 20);
-    },
   );
 }
 
@@ -272,17 +277,19 @@ export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<
   return withContext(
     options,
     io,
-    async (context) => {
+    (config) => {
       const zone =
-        options.env === undefined ? undefined : environmentOf(context, options.env).timezone;
+        options.env === undefined ? undefined : environmentOf(config, options.env).timezone;
+      return {
+        from: options.since === undefined ? undefined : readTime('since', options.since, zone),
+        to: options.until === undefined ? undefined : readTime('until', options.until, zone),
+        limit: parseLimit(options.limit, 100),
+      };
+    },
+    async (context, { from, to, limit }) => {
       const page = await context.store.queryEvents(
-        {
-          environment: options.env,
-          kind: options.kind,
-          from: options.since === undefined ? undefined : readTime('since', options.since, zone),
-          to: options.until === undefined ? undefined : readTime('until', options.until, zone),
-        },
-        { after: options.after, limit: parseLimit(options.limit, 100) },
+        { environment: options.env, kind: options.kind, from, to },
+        { after: options.after, limit },
       );
       if (options.json === true) {
         io.out(JSON.stringify(page));
@@ -297,13 +304,6 @@ export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<
       if (page.next !== undefined) io.out(`more: --after ${page.next}`);
       return EXIT.ok;
     },
-    (config) => {
-      const zone =
-        options.env === undefined ? undefined : environmentOf({ config }, options.env).timezone;
-      if (options.since !== undefined) readTime('since', options.since, zone);
-      if (options.until !== undefined) readTime('until', options.until, zone);
-      parseLimit(options.limit, 100);
-    },
   );
 }
 
@@ -316,14 +316,11 @@ export async function switchCommand(
   return withContext(
     options,
     io,
-    async (context) => {
-      environmentOf(context, name);
-      let grace: number | undefined;
-      if (options.grace !== undefined) {
-        const parsed = parseDuration(options.grace);
-        if (!parsed.ok) throw new UsageError(`--grace: ${parsed.error}`);
-        grace = parsed.value;
-      }
+    (config) => {
+      environmentOf(config, name);
+      return { grace: parseGrace(options.grace) };
+    },
+    async (context, { grace }) => {
       const run = await context.engine.command(name, direction, context.actor, grace);
       io.out(
         options.json === true
@@ -331,10 +328,6 @@ export async function switchCommand(
           : `run ${run.id}: ${direction} ${name} at ${iso(run.act_at)}`,
       );
       return EXIT.ok;
-    },
-    (config) => {
-      environmentOf({ config }, name);
-      checkGrace(options.grace);
     },
   );
 }
@@ -344,18 +337,25 @@ export async function cancelCommand(
   options: StoreOptions & { until?: string },
   io: CliIo,
 ): Promise<number> {
-  return withContext(options, io, async (context) => {
-    const run = await context.store.getRun(runId);
-    if (run === undefined)
-      throw new UsageError(`there is no run "${runId}"; list runs with lightsout runs`);
-    const zone = environmentOf(context, run.environment).timezone;
-    const until = options.until === undefined ? undefined : readTime('until', options.until, zone);
-    if (until !== undefined && until <= context.now)
-      throw new UsageError(`--until ${iso(until)} is in the past; give a later time`);
-    const result = await context.engine.cancel(runId, context.actor, until);
-    io.out(`cancelled run ${runId}; ${run.environment} stays on until ${iso(result.holdUntil)}`);
-    return EXIT.ok;
-  });
+  // The run, and so the zone of --until, is known only from the store.
+  return withContext(
+    options,
+    io,
+    () => undefined,
+    async (context) => {
+      const run = await context.store.getRun(runId);
+      if (run === undefined)
+        throw new UsageError(`there is no run "${runId}"; list runs with lightsout runs`);
+      const zone = environmentOf(context.config, run.environment).timezone;
+      const until =
+        options.until === undefined ? undefined : readTime('until', options.until, zone);
+      if (until !== undefined && until <= context.now)
+        throw new UsageError(`--until ${iso(until)} is in the past; give a later time`);
+      const result = await context.engine.cancel(runId, context.actor, until);
+      io.out(`cancelled run ${runId}; ${run.environment} stays on until ${iso(result.holdUntil)}`);
+      return EXIT.ok;
+    },
+  );
 }
 
 export async function extendCommand(
@@ -366,14 +366,11 @@ export async function extendCommand(
   return withContext(
     options,
     io,
-    async (context) => {
-      const until = readTime('until', options.until, environmentOf(context, name).timezone);
+    (config) => readTime('until', options.until, environmentOf(config, name).timezone),
+    async (context, until) => {
       await context.engine.extend(name, until, context.actor);
       io.out(`${name} stays on until ${iso(until)}`);
       return EXIT.ok;
-    },
-    (config) => {
-      readTime('until', options.until, environmentOf({ config }, name).timezone);
     },
   );
 }
@@ -386,26 +383,19 @@ export async function reserveCommand(
   return withContext(
     options,
     io,
-    async (context) => {
-      const zone = environmentOf(context, name).timezone;
-      const from = readTime('from', options.from, zone);
-      const to = readTime('to', options.to, zone);
+    (config) => {
+      const zone = environmentOf(config, name).timezone;
+      const window = {
+        from: readTime('from', options.from, zone),
+        to: readTime('to', options.to, zone),
+      };
+      checkReservationWindow(window.from, window.to, io.now());
+      return window;
+    },
+    async (context, { from, to }) => {
       await context.engine.reserve(name, from, to, context.actor, options.note);
       io.out(`reserved ${name} from ${iso(from)} to ${iso(to)}`);
       return EXIT.ok;
-    },
-    (config) => {
-      const zone = environmentOf({ config }, name).timezone;
-      const from = readTime('from', options.from, zone);
-      const to = readTime('to', options.to, zone);
-      if (to <= from)
-        throw new UsageError(
-          `the reservation ends (${iso(to)}) at or before it starts (${iso(from)}); make --to later than --from`,
-        );
-      if (to <= io.now())
-        throw new UsageError(
-          `the reservation ends (${iso(to)}) in the past; give a window that is not over`,
-        );
     },
   );
 }

@@ -391,14 +391,7 @@ export class Engine {
   ): Promise<void> {
     const now = this.clock.now();
     this.environment(environmentName);
-    if (to <= from)
-      throw new CommandError(
-        `the reservation ends (${iso(to)}) at or before it starts (${iso(from)}); make --to later than --from`,
-      );
-    if (to <= now)
-      throw new CommandError(
-        `the reservation ends (${iso(to)}) in the past; give a window that is not over`,
-      );
+    checkReservationWindow(from, to, now);
     const reservation = await this.store.addReservation(
       { environment: environmentName, from, to, actor, note },
       now,
@@ -659,6 +652,19 @@ export class Engine {
 /** A command that cannot be carried out as asked; the message says why and what to do. */
 export class CommandError extends Error {
   override readonly name = 'CommandError';
+}
+
+/** A reservation must end after it starts, and not be over already. */
+export function checkReservationWindow(from: Instant, to: Instant, now: Instant): void {
+  if (to <= from) {
+    throw new CommandError(
+      `the reservation ends (${iso(to)}) at or before it starts (${iso(from)}); make --to later than --from`,
+    );
+  }
+  if (to <= now)
+    throw new CommandError(
+      `the reservation ends (${iso(to)}) in the past; give a window that is not over`,
+    );
 }
 
 export function graceOf(environment: Environment): number {
