@@ -113,14 +113,6 @@ export class Engine {
         );
         for (const transition of plan.transitions) {
           if (transition.at <= now) continue;
-          // An ad-hoc stop's own hold-off starts at its act instant: that run already covers it.
-          if (
-            recent.some(
-              (r) =>
-                r.direction === 'stop' && r.act_at === transition.at && r.status !== 'cancelled',
-            )
-          )
-            continue;
           const warnAt =
             transition.state === 'off' ? transition.at - graceOf(environment) : transition.at;
           if (transition.state === 'off' && warnAt <= now) {
@@ -295,7 +287,7 @@ export class Engine {
       {
         environment: environment.name,
         state: direction === 'start' ? 'on' : 'off',
-        from: actAt,
+        from: now,
         until: holdUntil,
         actor,
         note: `run ${run.id}`,
