@@ -15,6 +15,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Environment, Instant, Schedule } from '../core/glossary.js';
 import type { Fleet } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
+import { OPEN_STATUSES } from '../store/queries/runs.js';
 import type { Run } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import { executeRun, Interrupted, LeaseLost, messageOf, renewLease } from './executor.js';
@@ -205,12 +206,9 @@ export class Engine {
     desired: 'on' | 'off',
     now: Instant,
   ): Promise<void> {
+    // Listed afresh: this pass may just have created a run for this environment.
     const [last] = await this.store.listRuns({ environment: environment.name, limit: 1 });
-    if (
-      last !== undefined &&
-      (last.status === 'grace' || last.status === 'acting' || last.status === 'verifying')
-    )
-      return;
+    if (last !== undefined && isOpen(last)) return;
     if (last?.status === 'failed' && (last.finished_at ?? 0) > now - ENFORCE_COOLDOWN_MS) return;
     const resources = (
       await Promise.all(
@@ -281,7 +279,8 @@ export class Engine {
         `--until ${iso(until)} is not after the action at ${iso(actAt)}; give a later time`,
       );
     if (direction === 'start') await this.store.endHoldsOff(environment.name, now);
-    const holdUntil = until ?? (await this.nextChange(environment, actAt)) ?? actAt + HOUR;
+    const holdUntil =
+      until ?? (await this.nextTransition(environment, actAt, 'change')) ?? actAt + HOUR;
     const run = await this.createRun(environment, direction, now, 'adhoc', actor, actAt);
     await this.store.addHold(
       {
@@ -322,7 +321,7 @@ export class Engine {
     }
     const holdUntil =
       until ??
-      (await this.nextScheduledStart(this.environment(run.environment), now)) ??
+      (await this.nextTransition(this.environment(run.environment), now, 'scheduled start')) ??
       now + HOUR;
     // An ad-hoc stop held the environment off from its act instant: that ends too.
     await this.store.endHoldsOff(run.environment, now, `run ${runId}`);
@@ -400,32 +399,24 @@ export class Engine {
   }
 
   /** The next change of the environment's plan after `from`, within 14 days. */
-  private async nextChange(environment: Environment, from: Instant): Promise<Instant | undefined> {
+  /**
+   * The next transition of an environment after `from`, within 14 days: any change
+   * of its plan, or the next start its schedule alone makes.
+   */
+  private async nextTransition(
+    environment: Environment,
+    from: Instant,
+    which: 'change' | 'scheduled start',
+  ): Promise<Instant | undefined> {
     const fleet = await this.fleet(from);
+    const planned: Fleet = which === 'change' ? fleet : { ...fleet, reservations: [], holds: [] };
     const plan = planFleet(
-      { ...fleet, environments: [environment] },
+      { ...planned, environments: [environment] },
       { start: from, end: from + 14 * 24 * HOUR },
     )
       .get(environment.name)!
       .plan();
-    return plan.transitions[0]?.at;
-  }
-
-  private async nextScheduledStart(
-    environment: Environment,
-    now: Instant,
-  ): Promise<Instant | undefined> {
-    const fleet = await this.fleet(now);
-    const scheduleOnly: Fleet = {
-      ...fleet,
-      environments: [environment],
-      reservations: [],
-      holds: [],
-    };
-    const plan = planFleet(scheduleOnly, { start: now, end: now + 14 * 24 * HOUR })
-      .get(environment.name)!
-      .plan();
-    return plan.transitions.find((t) => t.state === 'on')?.at;
+    return plan.transitions.find((t) => which === 'change' || t.state === 'on')?.at;
   }
 
   private environment(name: string): Environment {
@@ -664,7 +655,7 @@ export function graceOf(environment: Environment): number {
 }
 
 function isOpen(run: Run): boolean {
-  return run.status === 'grace' || run.status === 'acting' || run.status === 'verifying';
+  return OPEN_STATUSES.includes(run.status);
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

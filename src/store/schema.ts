@@ -57,7 +57,7 @@ export interface HoldTable {
 }
 
 export type RunDirection = 'start' | 'stop';
-export type RunStatus = 'grace' | 'acting' | 'verifying' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'grace' | 'acting' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunTable {
   id: string;

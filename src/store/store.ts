@@ -47,7 +47,6 @@ export class Store {
   readonly advanceRun = (id: string, status: runs.Run['status'], now: number, summary?: unknown) =>
     runs.advanceRun(this.db, id, status, now, summary);
   readonly cancelRun = (id: string, now: number) => runs.cancelRun(this.db, id, now);
-  readonly lastActedRun = (environment: string) => runs.lastActedRun(this.db, environment);
   readonly ensureSteps = (runId: string, steps: readonly runs.NewStep[]) =>
     runs.ensureSteps(this.db, runId, steps);
   readonly listSteps = (runId: string) => runs.listSteps(this.db, runId);

@@ -16,7 +16,7 @@ import type {
 export type Run = RunRow;
 export type RunStep = RunStepRow;
 
-export const OPEN_STATUSES: readonly RunStatus[] = ['grace', 'acting', 'verifying'];
+export const OPEN_STATUSES: readonly RunStatus[] = ['grace', 'acting'];
 
 export interface NewRun {
   readonly id: string;
@@ -180,21 +180,6 @@ export async function cancelRun(db: Kysely<Database>, id: string, now: number): 
     .where('status', '=', 'grace')
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
-}
-
-/** The most recent run of an environment that finished acting (succeeded or failed). */
-export async function lastActedRun(
-  db: Kysely<Database>,
-  environment: string,
-): Promise<Run | undefined> {
-  return db
-    .selectFrom('runs')
-    .selectAll()
-    .where('environment', '=', environment)
-    .where('status', 'in', ['succeeded', 'failed'])
-    .orderBy('due_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
 }
 
 export interface NewStep {
