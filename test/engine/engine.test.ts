@@ -261,7 +261,7 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     );
   });
 
-  it('ad-hoc stop warns now and acts after the grace; extend keeps it on', async () => {
+  it('ad-hoc stop warns now and acts after the grace; extend brings it back on until then', async () => {
     const h = await setup();
     await h.tickAt('2026-06-01T17:00Z');
     const run = await h.engine.command('dev', 'stop', 'bob', 10 * 60_000);
@@ -272,6 +272,13 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     await h.tickAt('2026-06-01T17:10Z');
     expect((await h.states())['dev-web']).toBe('off');
     await h.engine.extend('dev', at('2026-06-01T21:00Z'), 'carol');
+    await h.tickAt('2026-06-01T17:11Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    // 18:00 would stop it, but the extension holds it on until 21:00.
+    await h.tickAt('2026-06-01T18:00Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    await h.tickAt('2026-06-01T21:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
     await expect(h.engine.extend('dev', at('2026-06-01T10:00Z'), 'carol')).rejects.toThrow(
       /is in the past/,
     );
