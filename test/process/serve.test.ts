@@ -77,47 +77,59 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
     expect(result.stderr).not.toContain('hunter2');
   });
 
-  it('finishes a stop after kill -9 in its grace period, acting once', async () => {
-    const { config, db } = workspace();
-    const first = await startServe([
-      '--config',
-      config,
-      '--db',
-      db,
-      '--replica-id',
-      'test-replica',
-    ]);
-    started.push(first);
-    store = await openStore(db);
-    const initial = await waitFor(
-      'the first pass',
-      async () => (await store!.listRuns({ environment: 'dev', status: 'succeeded' }))[0],
-    );
-    expect(initial.direction).toBe('start');
-    const stop = cli('stop', 'dev', '--config', config, '--db', db, '--grace', '30m', '--json');
-    expect(stop.status).toBe(0);
-    const { run: runId } = JSON.parse(stop.stdout.trim().split('\n').at(-1)!) as { run: string };
-    expect((await store.getRun(runId))?.status).toBe('grace');
-    await stopProcess(first, 'SIGKILL');
-
-    // At 600x, the 30 minutes of grace pass in 3 seconds.
-    const second = await startServe([
+  /** Serves `config` on `db` as the same replica every time, so a restart resumes its runs at once. */
+  async function serve(config: string, db: string, speed = '1') {
+    const child = await startServe([
       '--config',
       config,
       '--db',
       db,
       '--speed',
-      '600',
+      speed,
       '--replica-id',
       'test-replica',
     ]);
-    started.push(second);
-    const finished = await waitFor('the stop to finish', async () => {
-      const run = await store!.getRun(runId);
+    started.push(child);
+    return child;
+  }
+
+  /** Opens the store once the first pass has brought the environment on. */
+  async function afterFirstPass(db: string): Promise<Store> {
+    const opened = await openStore(db);
+    store = opened;
+    const first = await waitFor(
+      'the first pass',
+      async () => (await opened.listRuns({ environment: 'dev', status: 'succeeded' }))[0],
+    );
+    expect(first.direction).toBe('start');
+    return opened;
+  }
+
+  function stopWithCli(config: string, db: string, grace: string): string {
+    const stop = cli('stop', 'dev', '--config', config, '--db', db, '--grace', grace, '--json');
+    expect(stop.status).toBe(0);
+    return (JSON.parse(stop.stdout.trim().split('\n').at(-1)!) as { run: string }).run;
+  }
+
+  function finished(opened: Store, runId: string) {
+    return waitFor('the stop to finish', async () => {
+      const run = await opened.getRun(runId);
       return run?.status === 'succeeded' || run?.status === 'failed' ? run : undefined;
     });
-    expect(finished.status).toBe('succeeded');
-    const steps = await store.listSteps(runId);
+  }
+
+  it('finishes a stop after kill -9 in its grace period, acting once', async () => {
+    const { config, db } = workspace();
+    const first = await serve(config, db);
+    const opened = await afterFirstPass(db);
+    const runId = stopWithCli(config, db, '30m');
+    expect((await opened.getRun(runId))?.status).toBe('grace');
+    await stopProcess(first, 'SIGKILL');
+
+    // At 600x, the 30 minutes of grace pass in 3 seconds.
+    await serve(config, db, '600');
+    expect((await finished(opened, runId)).status).toBe('succeeded');
+    const steps = await opened.listSteps(runId);
     expect(steps.map((s) => [s.resource, s.status, s.attempts])).toEqual([
       ['sandbox:rds:dev-db', 'done', 1],
       ['sandbox:ec2:dev-web', 'done', 1],
@@ -127,51 +139,23 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
 
   it('resumes the act phase after kill -9 without repeating a recorded action', async () => {
     const { config, db } = workspace();
-    const first = await startServe([
-      '--config',
-      config,
-      '--db',
-      db,
-      '--speed',
-      '60',
-      '--replica-id',
-      'test-replica',
-    ]);
-    started.push(first);
-    store = await openStore(db);
-    await waitFor(
-      'the first pass',
-      async () => (await store!.listRuns({ environment: 'dev', status: 'succeeded' }))[0],
-    );
-    const stop = cli('stop', 'dev', '--config', config, '--db', db, '--grace', '0', '--json');
-    const { run: runId } = JSON.parse(stop.stdout.trim().split('\n').at(-1)!) as { run: string };
+    const first = await serve(config, db, '60');
+    const opened = await afterFirstPass(db);
+    const runId = stopWithCli(config, db, '0');
     // The database takes four simulated minutes to stop (four real seconds at 60x): kill while it does.
     await waitFor('the database stop to be under way', async () =>
-      (await store!.listSteps(runId)).some(
+      (await opened.listSteps(runId)).some(
         (s) => s.resource === 'sandbox:rds:dev-db' && s.status === 'acted',
       ),
     );
     await stopProcess(first, 'SIGKILL');
 
-    const second = await startServe([
-      '--config',
-      config,
-      '--db',
-      db,
-      '--speed',
-      '60',
-      '--replica-id',
-      'test-replica',
-    ]);
-    started.push(second);
-    const finished = await waitFor('the stop to finish', async () => {
-      const run = await store!.getRun(runId);
-      return run?.status === 'succeeded' || run?.status === 'failed' ? run : undefined;
-    });
-    expect(finished.status).toBe('succeeded');
-    const steps = await store.listSteps(runId);
+    await serve(config, db, '60');
+    const run = await finished(opened, runId);
+    expect(run.status).toBe('succeeded');
+    const steps = await opened.listSteps(runId);
     expect(steps.every((s) => s.status === 'done' && s.attempts === 1)).toBe(true);
-    const summary = JSON.parse(finished.summary!) as { counts: Record<string, number> };
+    const summary = JSON.parse(run.summary!) as { counts: Record<string, number> };
     expect(summary.counts).toEqual({ done: 3 });
   }, 60_000);
 });
