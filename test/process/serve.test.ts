@@ -137,6 +137,27 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
     ]);
   }, 60_000);
 
+  it('on SIGTERM in the act phase, exits 0 with every step recorded, and the run resumes after restart', async () => {
+    const { config, db } = workspace();
+    const first = await serve(config, db, '60');
+    const opened = await afterFirstPass(db);
+    const runId = stopWithCli(config, db, '0');
+    await waitFor('the database stop to be under way', async () =>
+      (await opened.listSteps(runId)).some(
+        (s) => s.resource === 'sandbox:rds:dev-db' && s.status === 'acted',
+      ),
+    );
+    expect(await stopProcess(first, 'SIGTERM')).toBe(0);
+    // Stopped at a safe point: the run is still open, and no step is left between "started" and its outcome.
+    expect((await opened.getRun(runId))?.status).toBe('acting');
+    const halfway = await opened.listSteps(runId);
+    expect(halfway.filter((s) => s.status === 'pending' && s.attempts > 0)).toEqual([]);
+
+    await serve(config, db, '60');
+    expect((await finished(opened, runId)).status).toBe('succeeded');
+    expect((await opened.listSteps(runId)).every((s) => s.attempts === 1)).toBe(true);
+  }, 60_000);
+
   it('resumes the act phase after kill -9 without repeating a recorded action', async () => {
     const { config, db } = workspace();
     const first = await serve(config, db, '60');
