@@ -204,7 +204,7 @@ export async function activePlans(
     db.selectFrom('reservations').selectAll().where('to_at', '>', since).execute(),
     db.selectFrom('holds').selectAll().where('until_at', '>', since).execute(),
   ]);
-  // A hold ended before it began (an ad-hoc stop that was cancelled) is history only.
+  // A hold ended before it began (a future hold-off that was called off) is history only.
   const live = holds.filter((h) => h.from_at === null || h.until_at > h.from_at);
   return { reservations: reservations.map(toReservation), holds: live.map(toHold) };
 }
