@@ -55,8 +55,9 @@ export interface Provider {
 
 /** Where a provider keeps what a stop saved to bring a resource back (a capacity, a desired count). */
 export interface RestoreData {
-  save(resourceId: string, data: unknown): Promise<void>;
-  load(resourceId: string): Promise<unknown>;
+  /** Saves one named piece (`capacity`, `alarms`...) for a resource; `undefined` removes it. */
+  save(resourceId: string, key: string, data: unknown): Promise<void>;
+  load(resourceId: string, key: string): Promise<unknown>;
 }
 
 export type NoticeKind = 'stop-warning' | 'run-summary';

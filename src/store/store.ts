@@ -69,8 +69,9 @@ export class Store {
   /** Restore data of resources, for providers (see RestoreData). */
   restoreData(now: () => number) {
     return {
-      save: (id: string, data: unknown) => resources.saveRestore(this.db, id, data, now()),
-      load: (id: string) => resources.loadRestore(this.db, id),
+      save: (id: string, key: string, data: unknown) =>
+        resources.saveRestore(this.db, id, key, data, now()),
+      load: (id: string, key: string) => resources.loadRestore(this.db, id, key),
     };
   }
 

@@ -16,11 +16,6 @@ import type { Selector } from '../../src/core/glossary.js';
 import { AwsProvider, memoryRestoreData } from '../../src/providers/aws/aws.js';
 
 const asg = mockClient(AutoScalingClient);
-const client = () =>
-  new AutoScalingClient({
-    region: 'eu-west-3',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
 const selector: Selector = {
   provider: 'aws',
   kinds: ['asg'],
@@ -51,7 +46,7 @@ function group(
 async function setup(initial: AutoScalingGroup) {
   asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [initial] });
   const restore = memoryRestoreData();
-  const provider = new AwsProvider({ asgClient: client, restore });
+  const provider = new AwsProvider({ restore });
   const resources = await provider.discover(selector);
   return { provider, restore, resources };
 }
@@ -66,7 +61,7 @@ describe('Auto Scaling groups', () => {
       .on(DescribeAutoScalingGroupsCommand)
       .resolvesOnce({ AutoScalingGroups: [group(1, 4, 2)], NextToken: 'next' })
       .resolvesOnce({ AutoScalingGroups: [group(0, 1, 0, { AutoScalingGroupName: 'batch' })] });
-    const found = await new AwsProvider({ asgClient: client }).discover(selector);
+    const found = await new AwsProvider().discover(selector);
     expect(found.map((r) => r.id)).toEqual([
       'aws:asg:eu-west-3:123456789012:workers',
       'aws:asg:eu-west-3:123456789012:batch',
@@ -83,7 +78,11 @@ describe('Auto Scaling groups', () => {
     expect(await provider.act(resources, 'off')).toEqual([
       { id: resources[0]!.id, result: 'accepted' },
     ]);
-    expect(await restore.load(resources[0]!.id)).toEqual({ min: 1, max: 4, desired: 2 });
+    expect(await restore.load(resources[0]!.id, 'capacity')).toEqual({
+      min: 1,
+      max: 4,
+      desired: 2,
+    });
     expect(asg.commandCalls(CreateOrUpdateTagsCommand)[0]!.args[0].input.Tags?.[0]).toMatchObject({
       Key: 'lightsout:capacity',
       Value: '1,4,2',
@@ -98,11 +97,15 @@ describe('Auto Scaling groups', () => {
 
   it('a stop of a group already at 0 changes nothing and keeps what was saved', async () => {
     const { provider, restore, resources } = await setup(group(0, 0, 0));
-    await restore.save(resources[0]!.id, { min: 1, max: 4, desired: 2 });
+    await restore.save(resources[0]!.id, 'capacity', { min: 1, max: 4, desired: 2 });
     expect(await provider.act(resources, 'off')).toEqual([
       { id: resources[0]!.id, result: 'already' },
     ]);
-    expect(await restore.load(resources[0]!.id)).toEqual({ min: 1, max: 4, desired: 2 });
+    expect(await restore.load(resources[0]!.id, 'capacity')).toEqual({
+      min: 1,
+      max: 4,
+      desired: 2,
+    });
     expect(asg.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
   });
 
@@ -117,12 +120,16 @@ describe('Auto Scaling groups', () => {
       .resolves({});
     expect((await provider.act(resources, 'off'))[0]?.result).toBe('transient');
     expect((await provider.act(resources, 'off'))[0]?.result).toBe('accepted');
-    expect(await restore.load(resources[0]!.id)).toEqual({ min: 1, max: 4, desired: 2 });
+    expect(await restore.load(resources[0]!.id, 'capacity')).toEqual({
+      min: 1,
+      max: 4,
+      desired: 2,
+    });
   });
 
   it('start restores the saved capacity, from the store or else from the tag', async () => {
     const { provider, restore, resources } = await setup(group(0, 0, 0));
-    await restore.save(resources[0]!.id, { min: 1, max: 4, desired: 2 });
+    await restore.save(resources[0]!.id, 'capacity', { min: 1, max: 4, desired: 2 });
     asg.on(UpdateAutoScalingGroupCommand).resolves({});
     expect(await provider.act(resources, 'on')).toEqual([
       { id: resources[0]!.id, result: 'accepted' },
@@ -149,7 +156,7 @@ describe('Auto Scaling groups', () => {
 
   it('a capacity changed by hand while stopped is reported, not overwritten', async () => {
     const { provider, restore, resources } = await setup(group(1, 2, 1));
-    await restore.save(resources[0]!.id, { min: 1, max: 4, desired: 2 });
+    await restore.save(resources[0]!.id, 'capacity', { min: 1, max: 4, desired: 2 });
     const [outcome] = await provider.act(resources, 'on');
     expect(outcome).toMatchObject({
       result: 'failed',

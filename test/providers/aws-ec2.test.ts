@@ -18,11 +18,6 @@ import { AwsProvider } from '../../src/providers/aws/aws.js';
 
 const ec2 = mockClient(EC2Client);
 const ACCOUNT = '123456789012';
-const client = () =>
-  new EC2Client({
-    region: 'eu-west-3',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
 const selector = (settings: Record<string, unknown> = {}): Selector => ({
   provider: 'aws',
   kinds: ['ec2'],
@@ -70,7 +65,7 @@ describe('discovery', () => {
           instance('i-4'),
         ),
       );
-    const found = await new AwsProvider({ ec2Client: client }).discover(selector());
+    const found = await new AwsProvider().discover(selector());
     expect(found.map((r) => r.id)).toEqual([
       `aws:ec2:eu-west-3:${ACCOUNT}:i-1`,
       `aws:ec2:eu-west-3:${ACCOUNT}:i-2`,
@@ -94,7 +89,7 @@ describe('discovery', () => {
 describe('start and stop', () => {
   async function discovered(instances: Instance[], settings: Record<string, unknown> = {}) {
     ec2.on(DescribeInstancesCommand).resolves(reservations(...instances));
-    const provider = new AwsProvider({ ec2Client: client });
+    const provider = new AwsProvider();
     return { provider, resources: await provider.discover(selector(settings)) };
   }
 
@@ -221,7 +216,7 @@ describe('verification', () => {
     ec2
       .on(DescribeInstancesCommand)
       .resolves(reservations(instance('i-1', 'stopped'), instance('i-2', 'stopped')));
-    const provider = new AwsProvider({ ec2Client: client });
+    const provider = new AwsProvider();
     const resources = await provider.discover(selector());
     ec2.on(StartInstancesCommand).resolves({
       StartingInstances: [

@@ -23,7 +23,9 @@ import {
 import type { AutoScalingClient, AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import type { PowerState } from '../../core/glossary.js';
 import type { ActOutcome, Observation, Resource, RestoreData } from '../../engine/ports.js';
-import { isTransient } from '../../engine/retry.js';
+import type { Connection } from './clients.js';
+import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
+import { awsId, eachResource, nameOf, outcomeOfError, tagRecord } from './kind.js';
 
 export const CAPACITY_TAG = 'lightsout:capacity';
 
@@ -33,15 +35,35 @@ export interface Capacity {
   readonly desired: number;
 }
 
+/** The key of the saved capacity in the store's restore data. */
+const RESTORE_KEY = 'capacity';
+
+export const asgKind: AwsKind = {
+  kind: 'asg',
+  async discover(context: KindContext, scope: DiscoveryScope) {
+    const client = await context.clients.get('autoscaling', scope.connection);
+    return discoverGroups(client, scope.connection.region, scope.tags);
+  },
+  async observe(context: KindContext, connection: Connection, resources: readonly Resource[]) {
+    return observeGroups(await context.clients.get('autoscaling', connection), resources);
+  },
+  async act(
+    context: KindContext,
+    connection: Connection,
+    resources: readonly Resource[],
+    target: PowerState,
+  ) {
+    const client = await context.clients.get('autoscaling', connection);
+    return changeGroups(client, resources, target, context.restore);
+  },
+  alarmDimensions: (resource) => [{ Name: 'AutoScalingGroupName', Value: nameOf(resource) }],
+};
+
 export function asgId(region: string, account: string, name: string): string {
-  return `aws:asg:${region}:${account}:${name}`;
+  return awsId('asg', region, account, name);
 }
 
-function nameOf(resource: Resource): string {
-  return resource.id.split(':').slice(4).join(':');
-}
-
-export async function discoverGroups(
+async function discoverGroups(
   client: AutoScalingClient,
   region: string,
   tags: Readonly<Record<string, string>>,
@@ -59,9 +81,7 @@ export async function discoverGroups(
       const name = group.AutoScalingGroupName ?? '';
       // arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME
       const account = group.AutoScalingGroupARN?.split(':')[4] ?? 'unknown';
-      const groupTags = Object.fromEntries(
-        (group.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']),
-      );
+      const groupTags = tagRecord(group.Tags);
       found.push({
         id: asgId(region, account, name),
         provider: 'aws',
@@ -107,7 +127,7 @@ function fromTag(group: AutoScalingGroup): Capacity | undefined {
     : { min, max, desired };
 }
 
-export async function changeGroups(
+async function changeGroups(
   client: AutoScalingClient,
   groups: readonly Resource[],
   target: PowerState,
@@ -117,38 +137,20 @@ export async function changeGroups(
   try {
     current = await describe(client, groups.map(nameOf));
   } catch (error) {
-    return groups.map((g) => ({
-      id: g.id,
-      result: isTransient(error) ? 'transient' : 'failed',
-      reason: messageOf(error),
-    }));
+    return groups.map((g) => outcomeOfError(g, error));
   }
-  const outcomes: ActOutcome[] = [];
-  for (const resource of groups) {
+  return eachResource(groups, async (resource) => {
     const group = current.get(nameOf(resource));
-    if (group === undefined) {
-      outcomes.push({
+    if (group === undefined)
+      return {
         id: resource.id,
         result: 'failed',
         reason: `Auto Scaling group ${resource.name} no longer exists`,
-      });
-      continue;
-    }
-    try {
-      outcomes.push(
-        target === 'off'
-          ? await stopGroup(client, resource, group, restore)
-          : await startGroup(client, resource, group, restore),
-      );
-    } catch (error) {
-      outcomes.push({
-        id: resource.id,
-        result: isTransient(error) ? 'transient' : 'failed',
-        reason: messageOf(error),
-      });
-    }
-  }
-  return outcomes;
+      };
+    return target === 'off'
+      ? stopGroup(client, resource, group, restore)
+      : startGroup(client, resource, group, restore);
+  });
 }
 
 async function stopGroup(
@@ -161,7 +163,7 @@ async function stopGroup(
   if (isZero(capacity)) return { id: resource.id, result: 'already' };
   const name = nameOf(resource);
   // Saved twice before anything changes: in the store, and on the group itself.
-  await restore.save(resource.id, capacity);
+  await restore.save(resource.id, RESTORE_KEY, capacity);
   await client.send(
     new CreateOrUpdateTagsCommand({
       Tags: [
@@ -193,7 +195,8 @@ async function startGroup(
   restore: RestoreData,
 ): Promise<ActOutcome> {
   const capacity = capacityOf(group);
-  const saved = ((await restore.load(resource.id)) as Capacity | undefined) ?? fromTag(group);
+  const saved =
+    ((await restore.load(resource.id, RESTORE_KEY)) as Capacity | undefined) ?? fromTag(group);
   if (!isZero(capacity)) {
     if (
       saved === undefined ||
@@ -228,7 +231,7 @@ async function startGroup(
 }
 
 /** Off when no instance is left; on when as many instances are InService as desired. */
-export async function observeGroups(
+async function observeGroups(
   client: AutoScalingClient,
   groups: readonly Resource[],
 ): Promise<Map<string, Observation>> {
@@ -247,11 +250,4 @@ export async function observeGroups(
     else states.set(resource.id, inService >= desired ? 'on' : 'starting');
   }
   return states;
-}
-
-function messageOf(error: unknown): string {
-  const { name, message } = error as { name?: string; message?: string };
-  return name !== undefined && message !== undefined && !message.startsWith(name)
-    ? `${name}: ${message}`
-    : (message ?? String(error));
 }

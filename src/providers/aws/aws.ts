@@ -1,10 +1,9 @@
 /**
- * The AWS provider (AWS SDK for JavaScript v3). One client per service, region and
- * endpoint, reused, in the SDK's adaptive retry mode for throttling. This version
- * has the `ec2` and `asg` kinds; the others of issue #5 follow the same shape.
+ * The AWS provider (AWS SDK for JavaScript v3). It finds resources of each kind a
+ * selector names in each of its regions, remembers how each was reached (region,
+ * endpoint, role), and hands observation and action to the kind, grouped by
+ * connection so each call carries as many resources as the API takes.
  */
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { PowerState, Selector } from '../../core/glossary.js';
 import type {
   ActOutcome,
@@ -13,221 +12,179 @@ import type {
   Resource,
   RestoreData,
 } from '../../engine/ports.js';
-import type { Ec2Details } from './ec2.js';
+import { AwsClients, connectionKey } from './clients.js';
+import type { Connection } from './clients.js';
+import type { AwsKind, KindContext } from './kind.js';
 
 export interface AwsSettings {
   readonly regions: readonly string[];
   readonly endpoint?: string;
   readonly hibernate?: boolean;
+  /** The account to act in; checked against the credentials' account when no role is given. */
+  readonly account?: string;
+  readonly role?: string;
+  readonly externalId?: string;
 }
 
-export type Ec2ClientFactory = (
-  region: string,
-  endpoint: string | undefined,
-) => EC2Client | Promise<EC2Client>;
-
 /**
- * The SDK is loaded on first use: a process that drives no AWS resource does not
- * carry its memory (tens of megabytes).
+ * Each kind's module (and its SDK) is loaded on first use: a process that drives
+ * no AWS resource of that kind does not carry its memory.
  */
-const loadEc2 = () => import('./ec2.js');
-const loadAsg = () => import('./asg.js');
-
-export type AsgClientFactory = (
-  region: string,
-  endpoint: string | undefined,
-) => AutoScalingClient | Promise<AutoScalingClient>;
-
-const defaultAsgClient: AsgClientFactory = async (region, endpoint) => {
-  const { AutoScalingClient: Client } = await import('@aws-sdk/client-auto-scaling');
-  return new Client({
-    region,
-    retryMode: 'adaptive',
-    maxAttempts: 5,
-    ...(endpoint === undefined ? {} : { endpoint }),
-  });
+const KINDS: Readonly<Record<string, () => Promise<AwsKind>>> = {
+  ec2: async () => new (await import('./ec2.js')).Ec2Kind(),
+  asg: async () => (await import('./asg.js')).asgKind,
+  rds: async () => (await import('./rds.js')).rdsKind,
+  aurora: async () => (await import('./rds.js')).auroraKind,
+  ecs: async () => (await import('./ecs.js')).ecsKind,
+  stack: async () => (await import('./stack.js')).stackKind,
 };
 
+export const AWS_KINDS = Object.keys(KINDS);
+
 export interface AwsProviderOptions {
-  readonly ec2Client?: Ec2ClientFactory;
-  readonly asgClient?: AsgClientFactory;
-  /** Where a stopped Auto Scaling group's capacity is kept. */
+  /** Where what a stop saved is kept (capacities, desired counts, templates, alarms). */
   readonly restore?: RestoreData;
+  readonly clients?: AwsClients;
+  readonly now?: () => number;
 }
 
 /** Restore data kept in memory only: for tests and previews without a store. */
 export function memoryRestoreData(): RestoreData {
   const saved = new Map<string, unknown>();
   return {
-    save: (id, data) => Promise.resolve(void saved.set(id, data)),
-    load: (id) => Promise.resolve(saved.get(id)),
+    save: (id, key, data) => {
+      if (data === undefined) saved.delete(`${id}|${key}`);
+      else saved.set(`${id}|${key}`, data);
+      return Promise.resolve();
+    },
+    load: (id, key) => Promise.resolve(saved.get(`${id}|${key}`)),
   };
 }
 
-const defaultEc2Client: Ec2ClientFactory = async (region, endpoint) => {
-  const { EC2Client: Client } = await import('@aws-sdk/client-ec2');
-  return new Client({
-    region,
-    retryMode: 'adaptive',
-    maxAttempts: 5,
-    ...(endpoint === undefined ? {} : { endpoint }),
-  });
-};
-
 export class AwsProvider implements Provider {
   readonly name = 'aws';
-  private readonly clients = new Map<string, EC2Client>();
-  private readonly asgClients = new Map<string, AutoScalingClient>();
-  private readonly ec2Client: Ec2ClientFactory;
-  private readonly asgClient: AsgClientFactory;
-  private readonly restore: RestoreData;
-  private readonly details = new Map<string, Ec2Details>();
-  private readonly wantsHibernation = new Set<string>();
-  private readonly endpoints = new Map<string, string | undefined>();
-  /** Instances this process asked to start, so a fall back to stopped reads as a failure. */
-  private readonly started = new Set<string>();
+  readonly context: KindContext;
+  private readonly kinds = new Map<string, Promise<AwsKind>>();
+  private readonly connections = new Map<string, Connection>();
+  /** Accounts whose default credentials were checked, by connection. */
+  private readonly checkedAccounts = new Map<string, Promise<void>>();
 
   constructor(options: AwsProviderOptions = {}) {
-    this.ec2Client = options.ec2Client ?? defaultEc2Client;
-    this.asgClient = options.asgClient ?? defaultAsgClient;
-    this.restore = options.restore ?? memoryRestoreData();
+    const now = options.now ?? Date.now;
+    this.context = {
+      clients: options.clients ?? new AwsClients(now),
+      restore: options.restore ?? memoryRestoreData(),
+      now,
+    };
   }
 
   async discover(selector: Selector): Promise<Resource[]> {
     const settings = selector.settings as AwsSettings | undefined;
-    const kinds = selector.kinds ?? ['ec2'];
     const found: Resource[] = [];
     for (const region of settings?.regions ?? []) {
-      if (kinds.includes('ec2')) {
-        const { discoverInstances } = await loadEc2();
-        const client = await this.client(region, settings?.endpoint);
-        for (const { resource, details } of await discoverInstances(
-          client,
-          region,
-          selector.tags ?? {},
-        )) {
-          this.details.set(resource.id, details);
-          if (settings?.hibernate === true) this.wantsHibernation.add(resource.id);
-          found.push(resource);
-        }
-      }
-      if (kinds.includes('asg')) {
-        const { discoverGroups } = await loadAsg();
-        const client = await this.autoScaling(region, settings?.endpoint);
-        found.push(...(await discoverGroups(client, region, selector.tags ?? {})));
+      const connection: Connection = {
+        region,
+        endpoint: settings?.endpoint,
+        role: settings?.role,
+        externalId: settings?.externalId,
+      };
+      if (settings?.account !== undefined && settings.role === undefined)
+        await this.checkAccount(connection, settings.account);
+      for (const kindName of selector.kinds ?? ['ec2']) {
+        const kind = await this.kind(kindName);
+        const resources = await kind.discover(this.context, {
+          connection,
+          tags: selector.tags ?? {},
+          hibernate: settings?.hibernate === true,
+        });
+        for (const r of resources) this.connections.set(r.id, connection);
+        found.push(...resources);
       }
     }
-    for (const r of found) this.endpoints.set(r.id, settings?.endpoint);
     return found;
   }
 
   async observe(resources: readonly Resource[]): Promise<Map<string, Observation>> {
-    const { observeInstances } = await loadEc2();
     const states = new Map<string, Observation>();
-    for (const [key, group] of this.byClient(resources)) {
-      const [kind, region = '', endpoint] = key.split('|');
-      const observed =
-        kind === 'asg'
-          ? await (
-              await loadAsg()
-            ).observeGroups(await this.autoScaling(region, endpoint || undefined), group)
-          : await observeInstances(
-              await this.client(region, endpoint || undefined),
-              group,
-              this.started,
-            );
+    for (const { kind, connection, group } of this.grouped(resources)) {
+      const observed = await (await this.kind(kind)).observe(this.context, connection, group);
       for (const [id, state] of observed) states.set(id, state);
     }
     return states;
   }
 
   async act(resources: readonly Resource[], target: PowerState): Promise<ActOutcome[]> {
-    const { changeInstances } = await loadEc2();
     const outcomes: ActOutcome[] = [];
-    const actable: Resource[] = [];
-    for (const r of resources) {
-      const unstoppable = this.details.get(r.id)?.unstoppable;
-      if (target === 'off' && unstoppable !== undefined) {
-        outcomes.push({
-          id: r.id,
-          result: 'failed',
-          reason: `cannot stop ${r.name}: ${unstoppable}`,
-        });
-      } else {
-        actable.push(r);
-      }
-    }
-    const hibernate = new Set<string>();
-    const fellBack = new Set<string>();
-    for (const r of actable) {
-      if (!this.wantsHibernation.has(r.id)) continue;
-      if (this.details.get(r.id)?.hibernationConfigured === true) hibernate.add(r.id);
-      else fellBack.add(r.id);
-    }
-    for (const [key, group] of this.byClient(actable)) {
-      const [kind, region = '', endpoint] = key.split('|');
-      if (kind === 'asg') {
-        const { changeGroups } = await loadAsg();
-        outcomes.push(
-          ...(await changeGroups(
-            await this.autoScaling(region, endpoint || undefined),
-            group,
-            target,
-            this.restore,
-          )),
-        );
-        continue;
-      }
-      const client = await this.client(region, endpoint || undefined);
-      for (const outcome of await changeInstances(client, group, target, { hibernate })) {
-        if (target === 'on' && outcome.result === 'accepted') this.started.add(outcome.id);
-        if (target === 'off') this.started.delete(outcome.id);
-        const note =
-          target === 'off' && fellBack.has(outcome.id)
-            ? 'hibernation is not configured on this instance; stopped it instead'
-            : undefined;
-        outcomes.push(note === undefined ? outcome : { ...outcome, output: note });
-      }
-    }
+    for (const { kind, connection, group } of this.grouped(resources))
+      outcomes.push(
+        ...(await (await this.kind(kind)).act(this.context, connection, group, target)),
+      );
     return outcomes;
   }
 
   settleTimeoutMs(kind: string): number {
-    // Groups drain their instances (lifecycle hooks, deregistration delays) before reaching 0.
-    return kind === 'asg' ? 20 * 60_000 : 10 * 60_000;
+    return SETTLE_TIMEOUTS[kind] ?? 10 * 60_000;
   }
 
-  private async client(region: string, endpoint: string | undefined): Promise<EC2Client> {
-    const key = `${region}|${endpoint ?? ''}`;
-    let client = this.clients.get(key);
-    if (client === undefined) {
-      client = await this.ec2Client(region, endpoint);
-      this.clients.set(key, client);
+  private kind(name: string): Promise<AwsKind> {
+    let kind = this.kinds.get(name);
+    if (kind === undefined) {
+      const load = KINDS[name];
+      if (load === undefined) throw new Error(`the AWS provider has no kind "${name}"`);
+      kind = load();
+      this.kinds.set(name, kind);
     }
-    return client;
+    return kind;
   }
 
-  private async autoScaling(
-    region: string,
-    endpoint: string | undefined,
-  ): Promise<AutoScalingClient> {
-    const key = `${region}|${endpoint ?? ''}`;
-    let client = this.asgClients.get(key);
-    if (client === undefined) {
-      client = await this.asgClient(region, endpoint);
-      this.asgClients.set(key, client);
+  /**
+   * With `account` and no role, the default credentials must belong to that
+   * account: lightsout never acts in an account the config did not name.
+   */
+  private checkAccount(connection: Connection, account: string): Promise<void> {
+    const key = connectionKey(connection);
+    let check = this.checkedAccounts.get(key);
+    if (check === undefined) {
+      check = (async () => {
+        const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+        const sts = await this.context.clients.get('sts', connection);
+        const { Account } = await sts.send(new GetCallerIdentityCommand({}));
+        if (Account !== account)
+          throw new Error(
+            `the AWS credentials belong to account ${Account ?? 'unknown'}, not ${account}; set role: to an IAM role in ${account}, or correct account:`,
+          );
+      })();
+      check.catch(() => this.checkedAccounts.delete(key));
+      this.checkedAccounts.set(key, check);
     }
-    return client;
+    return check;
   }
 
-  /** Resources grouped by the client that reaches them (kind, region and endpoint). */
-  private byClient(resources: readonly Resource[]): Map<string, Resource[]> {
-    const groups = new Map<string, Resource[]>();
+  /** Resources grouped by kind and by the connection that reaches them. */
+  private grouped(
+    resources: readonly Resource[],
+  ): { kind: string; connection: Connection; group: Resource[] }[] {
+    const groups = new Map<string, { kind: string; connection: Connection; group: Resource[] }>();
     for (const r of resources) {
-      const region = r.id.split(':')[2] ?? '';
-      const key = `${r.kind}|${region}|${this.endpoints.get(r.id) ?? ''}`;
-      groups.set(key, [...(groups.get(key) ?? []), r]);
+      const connection = this.connections.get(r.id) ?? { region: r.id.split(':')[2] ?? '' };
+      const key = `${r.kind}|${connectionKey(connection)}`;
+      const entry = groups.get(key) ?? { kind: r.kind, connection, group: [] };
+      entry.group.push(r);
+      groups.set(key, entry);
     }
-    return groups;
+    return [...groups.values()];
   }
 }
+
+/** Known without loading the kind's module (the engine asks before any discovery). */
+const SETTLE_TIMEOUTS: Readonly<Record<string, number>> = {
+  ec2: 10 * 60_000,
+  // Groups drain their instances (lifecycle hooks, deregistration delays) before reaching 0.
+  asg: 20 * 60_000,
+  // Starting a stopped database takes minutes, Aurora clusters often 10 or more.
+  rds: 30 * 60_000,
+  aurora: 30 * 60_000,
+  ecs: 15 * 60_000,
+  // Recreating a stack creates every resource in it.
+  stack: 60 * 60_000,
+};

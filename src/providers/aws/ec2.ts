@@ -27,33 +27,110 @@ import type { EC2Client, Instance, InstanceStateChange } from '@aws-sdk/client-e
 import type { PowerState } from '../../core/glossary.js';
 import type { ActOutcome, Observation, Resource } from '../../engine/ports.js';
 import { isTransient } from '../../engine/retry.js';
+import type { Connection } from './clients.js';
+import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
+import { awsId, messageOf, nameOf, tagRecord } from './kind.js';
 
 /** Ids per StartInstances/StopInstances call. */
 export const EC2_ACT_BATCH = 100;
 /** Ids per DescribeInstances call when verifying. */
 export const EC2_DESCRIBE_BATCH = 200;
 
-export interface Ec2Details {
+interface Ec2Details {
   readonly hibernationConfigured: boolean;
   /** Why the instance cannot be stopped, if it cannot. */
   readonly unstoppable?: string;
 }
 
-export interface Ec2Found {
+/**
+ * The kind keeps what discovery learnt about each instance (whether it can be
+ * stopped, whether to hibernate it) and which instances it started, so a fall
+ * back to stopped reads as a failure.
+ */
+export class Ec2Kind implements AwsKind {
+  readonly kind = 'ec2';
+  private readonly details = new Map<string, Ec2Details>();
+  private readonly hibernating = new Set<string>();
+  private readonly started = new Set<string>();
+
+  async discover(context: KindContext, scope: DiscoveryScope): Promise<Resource[]> {
+    const client = await context.clients.get('ec2', scope.connection);
+    const found = await discoverInstances(client, scope.connection.region, scope.tags);
+    for (const { resource, details } of found) {
+      this.details.set(resource.id, details);
+      if (scope.hibernate) this.hibernating.add(resource.id);
+      else this.hibernating.delete(resource.id);
+    }
+    return found.map((f) => f.resource);
+  }
+
+  async observe(
+    context: KindContext,
+    connection: Connection,
+    resources: readonly Resource[],
+  ): Promise<Map<string, Observation>> {
+    const client = await context.clients.get('ec2', connection);
+    return observeInstances(client, resources, this.started);
+  }
+
+  async act(
+    context: KindContext,
+    connection: Connection,
+    resources: readonly Resource[],
+    target: PowerState,
+  ): Promise<ActOutcome[]> {
+    const outcomes: ActOutcome[] = [];
+    const actable: Resource[] = [];
+    for (const r of resources) {
+      const unstoppable = this.details.get(r.id)?.unstoppable;
+      if (target === 'off' && unstoppable !== undefined)
+        outcomes.push({
+          id: r.id,
+          result: 'failed',
+          reason: `cannot stop ${r.name}: ${unstoppable}`,
+        });
+      else actable.push(r);
+    }
+    const hibernate = new Set<string>();
+    const fellBack = new Set<string>();
+    for (const r of actable) {
+      if (!this.hibernating.has(r.id)) continue;
+      if (this.details.get(r.id)?.hibernationConfigured === true) hibernate.add(r.id);
+      else fellBack.add(r.id);
+    }
+    const client = await context.clients.get('ec2', connection);
+    for (const outcome of await changeInstances(client, actable, target, { hibernate })) {
+      if (target === 'on' && outcome.result === 'accepted') this.started.add(outcome.id);
+      if (target === 'off') this.started.delete(outcome.id);
+      const note =
+        target === 'off' && fellBack.has(outcome.id)
+          ? 'hibernation is not configured on this instance; stopped it instead'
+          : undefined;
+      outcomes.push(note === undefined ? outcome : { ...outcome, output: note });
+    }
+    return outcomes;
+  }
+
+  alarmDimensions(resource: Resource) {
+    return [{ Name: 'InstanceId', Value: nameOf(resource) }];
+  }
+}
+
+interface Ec2Found {
   readonly resource: Resource;
   readonly details: Ec2Details;
 }
 
 export function ec2Id(region: string, account: string, instanceId: string): string {
-  return `aws:ec2:${region}:${account}:${instanceId}`;
+  return awsId('ec2', region, account, instanceId);
 }
 
 /** The instance id at the end of a resource id. */
 export function instanceIdOf(resource: Resource): string {
-  return resource.id.split(':').at(-1) ?? resource.id;
+  return nameOf(resource);
 }
 
-export async function discoverInstances(
+async function discoverInstances(
   client: EC2Client,
   region: string,
   tags: Readonly<Record<string, string>>,
@@ -70,9 +147,7 @@ export async function discoverInstances(
     for (const reservation of page.Reservations ?? []) {
       const account = reservation.OwnerId ?? 'unknown';
       for (const instance of reservation.Instances ?? []) {
-        const instanceTags = Object.fromEntries(
-          (instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']),
-        );
+        const instanceTags = tagRecord(instance.Tags);
         if ('aws:autoscaling:groupName' in instanceTags) continue;
         found.push({
           resource: {
@@ -107,7 +182,7 @@ function detailsOf(instance: Instance): Ec2Details {
  * Moves instances towards `target`. One outcome per instance; a failing batch is
  * split so one bad instance fails alone.
  */
-export async function changeInstances(
+async function changeInstances(
   client: EC2Client,
   instances: readonly Resource[],
   target: PowerState,
@@ -153,14 +228,14 @@ async function changeBatch(
     return batch.map((r) => outcomeOf(r, byId.get(instanceIdOf(r)), target));
   } catch (error) {
     if (isTransient(error))
-      return batch.map((r) => ({ id: r.id, result: 'transient', reason: reasonOf(error) }));
+      return batch.map((r) => ({ id: r.id, result: 'transient', reason: messageOf(error) }));
     if (batch.length === 1) {
       const incorrectState = (error as { name?: string }).name === 'IncorrectInstanceState';
       return [
         {
           id: batch[0]!.id,
           result: incorrectState ? 'transient' : 'failed',
-          reason: reasonOf(error),
+          reason: messageOf(error),
         },
       ];
     }
@@ -188,7 +263,7 @@ function outcomeOf(
 }
 
 /** Current states, `DescribeInstances` a batch of ids at a time. */
-export async function observeInstances(
+async function observeInstances(
   client: EC2Client,
   instances: readonly Resource[],
   startedByUs: ReadonlySet<string>,
@@ -240,11 +315,4 @@ function observationOf(instance: Instance, startedByUs: boolean): Observation {
     default:
       return 'missing';
   }
-}
-
-function reasonOf(error: unknown): string {
-  const { name, message } = error as { name?: string; message?: string };
-  return name !== undefined && message !== undefined && !message.startsWith(name)
-    ? `${name}: ${message}`
-    : (message ?? String(error));
 }

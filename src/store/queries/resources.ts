@@ -88,40 +88,52 @@ export async function listResources(
   }));
 }
 
-/** Saves restore data for a resource, creating its inventory row if discovery has not. */
+/**
+ * Saves one named piece of restore data for a resource (`capacity`, `alarms`...),
+ * keeping the others, and creating its inventory row if discovery has not.
+ * `undefined` removes the piece.
+ */
 export async function saveRestore(
   db: Kysely<Database>,
   id: string,
+  key: string,
   data: unknown,
   now: number,
 ): Promise<void> {
-  const [provider = '', kind = ''] = id.split(':');
-  await db
-    .insertInto('resources')
-    .values({
-      id,
-      environment: null,
-      provider,
-      kind,
-      name: id,
-      tags: '{}',
-      last_state: null,
-      restore: JSON.stringify(data),
-      updated_at: now,
-    })
-    .onConflict((oc) =>
-      oc.column('id').doUpdateSet({ restore: JSON.stringify(data), updated_at: now }),
-    )
-    .execute();
+  await db.transaction().execute(async (tx) => {
+    const pieces = Object.entries(await restorePieces(tx, id)).filter(([k]) => k !== key);
+    if (data !== undefined) pieces.push([key, data]);
+    const restore = pieces.length === 0 ? null : JSON.stringify(Object.fromEntries(pieces));
+    const [provider = '', kind = ''] = id.split(':');
+    await tx
+      .insertInto('resources')
+      .values({
+        id,
+        environment: null,
+        provider,
+        kind,
+        name: id,
+        tags: '{}',
+        last_state: null,
+        restore,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ restore, updated_at: now }))
+      .execute();
+  });
 }
 
-export async function loadRestore(db: Kysely<Database>, id: string): Promise<unknown> {
+export async function loadRestore(db: Kysely<Database>, id: string, key: string): Promise<unknown> {
+  return (await restorePieces(db, id))[key];
+}
+
+async function restorePieces(db: Kysely<Database>, id: string): Promise<Record<string, unknown>> {
   const row = await db
     .selectFrom('resources')
     .select('restore')
     .where('id', '=', id)
     .executeTakeFirst();
   return row?.restore === null || row?.restore === undefined
-    ? undefined
-    : (JSON.parse(row.restore) as unknown);
+    ? {}
+    : (JSON.parse(row.restore) as Record<string, unknown>);
 }
