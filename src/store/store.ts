@@ -72,6 +72,7 @@ export class Store {
       save: (id: string, key: string, data: unknown) =>
         resources.saveRestore(this.db, id, key, data, now()),
       load: (id: string, key: string) => resources.loadRestore(this.db, id, key),
+      find: (prefix: string, key: string) => resources.findRestore(this.db, prefix, key),
     };
   }
 

@@ -193,6 +193,29 @@ describe.each(DATABASES)('the store on $name', (database) => {
       ]);
     });
   });
+
+  describe('restore data', () => {
+    it('keeps named pieces per resource, removes one without the others, and finds them by prefix', async () => {
+      const s = await open();
+      const restore = s.restoreData(() => 1000);
+      await restore.save('aws:asg:eu-west-3:1:workers', 'capacity', { min: 1, max: 4, desired: 2 });
+      await restore.save('aws:asg:eu-west-3:1:workers', 'alarms', ['high-cpu']);
+      await restore.save('aws:stack:eu-west-3:1:dev_app', 'stack', { template: '{}' });
+      await restore.save('aws:stack:eu-west-3:1:devXapp', 'other', 1);
+      expect(await restore.load('aws:asg:eu-west-3:1:workers', 'capacity')).toEqual({
+        min: 1,
+        max: 4,
+        desired: 2,
+      });
+      await restore.save('aws:asg:eu-west-3:1:workers', 'capacity', undefined);
+      expect(await restore.load('aws:asg:eu-west-3:1:workers', 'capacity')).toBeUndefined();
+      expect(await restore.load('aws:asg:eu-west-3:1:workers', 'alarms')).toEqual(['high-cpu']);
+      expect(await restore.find('aws:stack:eu-west-3:1:dev_', 'stack')).toEqual([
+        { id: 'aws:stack:eu-west-3:1:dev_app', data: { template: '{}' } },
+      ]);
+      expect(await restore.find('aws:', 'nothing')).toEqual([]);
+    });
+  });
 });
 
 describe('database URLs', () => {

@@ -58,6 +58,12 @@ export function memoryRestoreData(): RestoreData {
       return Promise.resolve();
     },
     load: (id, key) => Promise.resolve(saved.get(`${id}|${key}`)),
+    find: (prefix, key) =>
+      Promise.resolve(
+        [...saved]
+          .filter(([k]) => k.startsWith(prefix) && k.endsWith(`|${key}`))
+          .map(([k, data]) => ({ id: k.slice(0, -key.length - 1), data })),
+      ),
   };
 }
 

@@ -45,7 +45,29 @@ export interface AwsKind {
   ): Promise<ActOutcome[]>;
   /** The alarm dimensions that name a resource, for disabling its alarms while it is off. */
   alarmDimensions?(resource: Resource): Dimension[];
+  /**
+   * Sets the informational tag `lightsout:last-action` (e.g. `stop 2026-11-25T18:00:00Z
+   * run 0193...`) on acted resources; only when the config asks for it.
+   */
+  tagLastAction?(
+    context: KindContext,
+    connection: Connection,
+    resources: readonly Resource[],
+    value: string,
+  ): Promise<void>;
+  /**
+   * The burst action (ecs): `begin` pauses scale-in and scales to the autoscaling
+   * target's maximum; `end` resumes scale-in. Verified like a start.
+   */
+  boost?(
+    context: KindContext,
+    connection: Connection,
+    resources: readonly Resource[],
+    phase: 'begin' | 'end',
+  ): Promise<ActOutcome[]>;
 }
+
+export const LAST_ACTION_TAG = 'lightsout:last-action';
 
 /** `aws:KIND:REGION:ACCOUNT:NAME`; the name may itself hold colons. */
 export function awsId(kind: string, region: string, account: string, name: string): string {

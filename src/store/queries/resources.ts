@@ -1,4 +1,5 @@
 /** The discovered inventory: what each environment holds and the last state lightsout saw. */
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
@@ -125,6 +126,25 @@ export async function saveRestore(
 
 export async function loadRestore(db: Kysely<Database>, id: string, key: string): Promise<unknown> {
   return (await restorePieces(db, id))[key];
+}
+
+export async function findRestore(
+  db: Kysely<Database>,
+  prefix: string,
+  key: string,
+): Promise<{ id: string; data: unknown }[]> {
+  const rows = await db
+    .selectFrom('resources')
+    .select(['id', 'restore'])
+    // substr rather than LIKE: ids hold `_`, and SQLite's LIKE has no default escape.
+    .where(sql<string>`substr(id, 1, ${prefix.length})`, '=', prefix)
+    .where('restore', 'is not', null)
+    .orderBy('id')
+    .execute();
+  return rows.flatMap((row) => {
+    const pieces = JSON.parse(row.restore ?? '{}') as Record<string, unknown>;
+    return key in pieces ? [{ id: row.id, data: pieces[key] }] : [];
+  });
 }
 
 async function restorePieces(db: Kysely<Database>, id: string): Promise<Record<string, unknown>> {
