@@ -232,8 +232,10 @@ const commandSelector = z
     settings: { targets: s.targets },
   }));
 
-const AWS_KINDS = ['ec2', 'asg'] as const;
+const AWS_KINDS = ['ec2', 'asg', 'rds', 'aurora', 'ecs', 'stack'] as const;
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const AWS_ACCOUNT = /^\d{12}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
 
 const awsSelector = z
   .strictObject({
@@ -246,21 +248,50 @@ const awsSelector = z
       )
       .min(1, { message: 'list at least one region, e.g. regions: [eu-west-3]' }),
     kinds: z
-      .array(
-        z.enum(AWS_KINDS, {
-          message:
-            'this version of lightsout drives the AWS kinds ec2 and asg; rds, aurora, ecs and stack come next',
-        }),
-      )
+      .array(z.enum(AWS_KINDS, { message: `AWS kinds are ${AWS_KINDS.join(', ')}` }))
+      .min(1, { message: `list at least one kind, e.g. kinds: [ec2]` })
       .default(['ec2']),
     tags: tagValues.refine((t) => Object.keys(t).length > 0, {
       message:
         'give at least one tag, e.g. tags: { Scheduled: OfficeHours }, so lightsout never takes a whole account',
     }),
+    // A number is taken too, but YAML drops leading zeros, so the message asks for quotes.
+    account: z
+      .union([z.string(), z.number().transform(String)])
+      .pipe(
+        z.string().regex(AWS_ACCOUNT, {
+          message: 'write the account id as 12 digits, in quotes: "123456789012"',
+        }),
+      )
+      .optional(),
+    role: z
+      .string()
+      .regex(ROLE_ARN, {
+        message: 'write the role as an IAM role ARN, e.g. arn:aws:iam::123456789012:role/lightsout',
+      })
+      .optional(),
+    external_id: z.string().min(2).max(1224).optional(),
     endpoint: z
       .url({ message: 'write the endpoint as a URL, e.g. http://127.0.0.1:4566' })
       .optional(),
     hibernate: z.boolean().default(false),
+    alarms: z.boolean().default(true),
+    last_action_tags: z.boolean().default(false),
+  })
+  .superRefine((s, ctx) => {
+    const roleAccount = s.role === undefined ? undefined : ROLE_ARN.exec(s.role)?.[1];
+    if (roleAccount !== undefined && s.account !== undefined && roleAccount !== s.account)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['role'],
+        message: `the role is in account ${roleAccount}, not ${s.account}; use a role in the account to act in`,
+      });
+    if (s.external_id !== undefined && s.role === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['external_id'],
+        message: 'external_id goes with role: name the role to assume',
+      });
   })
   .transform((s): Selector => ({
     provider: 'aws',
@@ -269,7 +300,12 @@ const awsSelector = z
     settings: {
       regions: s.regions,
       hibernate: s.hibernate,
+      alarms: s.alarms,
+      lastActionTags: s.last_action_tags,
       ...(s.endpoint === undefined ? {} : { endpoint: s.endpoint }),
+      ...(s.account === undefined ? {} : { account: s.account }),
+      ...(s.role === undefined ? {} : { role: s.role }),
+      ...(s.external_id === undefined ? {} : { externalId: s.external_id }),
     },
   }));
 

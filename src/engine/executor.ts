@@ -105,6 +105,7 @@ export async function executeRun(
     }
     await actOnTier(deps, run, steps, resources, target);
     await verifyTier(deps, run, resources, target, index);
+    await afterSettled(deps, run, resources, target, index);
     const failed = (await store.listSteps(run.id)).some(
       (s) => s.tier === index && s.status === 'failed',
     );
@@ -277,6 +278,49 @@ async function verifyTier(
       'failed',
       clock.now(),
       `did not reach ${target} in time (last seen ${seen})`,
+    );
+  }
+}
+
+/** Lets providers follow up on resources that reached their state; never fails the run. */
+async function afterSettled(
+  deps: ExecutorDeps,
+  run: Run,
+  resources: ReadonlyMap<string, Resource>,
+  target: PowerState,
+  tier: number,
+): Promise<void> {
+  const settled = (await deps.store.listSteps(run.id)).filter(
+    (s) => s.tier === tier && (s.status === 'done' || s.status === 'already'),
+  );
+  for (const [providerName, group] of groupByProvider(settled, resources)) {
+    const provider = providerOf(deps, providerName);
+    if (provider.settled === undefined) continue;
+    const ref = { id: run.id, direction: run.direction, at: run.due_at };
+    const notes = await provider
+      .settled(
+        group.map((s) => resources.get(s.resource)!),
+        target,
+        ref,
+      )
+      .catch((error: unknown) => [
+        {
+          id: group[0]!.resource,
+          kind: 'provider.follow-up-failed',
+          detail: { error: messageOf(error) },
+        },
+      ]);
+    if (notes.length === 0) continue;
+    await deps.store.appendEvents(
+      notes.map((n) => ({
+        at: deps.clock.now(),
+        actor: 'lightsout',
+        kind: n.kind,
+        environment: run.environment,
+        resource: n.id,
+        runId: run.id,
+        payload: { ...n.detail },
+      })),
     );
   }
 }

@@ -51,6 +51,25 @@ export interface Provider {
   act(resources: readonly Resource[], target: PowerState): Promise<ActOutcome[]>;
   /** How long a resource of `kind` may take to settle before verification gives up. */
   settleTimeoutMs(kind: string): number;
+  /**
+   * Called once resources are verified in `state`, on every pass through their
+   * tier (so it must be safe to repeat): alarms, informational tags. It never
+   * fails the run; what it did comes back as notes, kept as events.
+   */
+  settled?(resources: readonly Resource[], state: PowerState, run: RunRef): Promise<SettledNote[]>;
+}
+
+export interface RunRef {
+  readonly id: string;
+  readonly direction: string;
+  readonly at: Instant;
+}
+
+/** Something a provider did beside the action itself, kept as an event (`alarms.disabled`...). */
+export interface SettledNote {
+  readonly id: string;
+  readonly kind: string;
+  readonly detail: Readonly<Record<string, unknown>>;
 }
 
 /** Where a provider keeps what a stop saved to bring a resource back (a capacity, a desired count). */

@@ -150,8 +150,61 @@ sandbox:
       'select: { provider: sandbox }\n    tiers: [{ name: a, select: { provider: sandbox } }]',
       'environments.dev.select: give either tiers or select, not both',
     ],
+    [
+      'select: { provider: aws, regions: [eu-west-3], tags: { a: b }, kinds: [lambda] }',
+      'environments.dev.select.kinds[0]: AWS kinds are ec2, asg, rds, aurora, ecs, stack',
+    ],
+    [
+      'select: { provider: aws, regions: [eu-west-3], tags: { a: b }, account: 1234 }',
+      'environments.dev.select.account: write the account id as 12 digits, in quotes: "123456789012"',
+    ],
+    [
+      'select: { provider: aws, regions: [eu-west-3], tags: { a: b }, role: lightsout }',
+      'environments.dev.select.role: write the role as an IAM role ARN, e.g. arn:aws:iam::123456789012:role/lightsout',
+    ],
+    [
+      'select: { provider: aws, regions: [eu-west-3], tags: { a: b }, account: "111111111111", role: "arn:aws:iam::222222222222:role/x" }',
+      'environments.dev.select.role: the role is in account 222222222222, not 111111111111; use a role in the account to act in',
+    ],
+    [
+      'select: { provider: aws, regions: [eu-west-3], tags: { a: b }, external_id: abc }',
+      'environments.dev.select.external_id: external_id goes with role: name the role to assume',
+    ],
   ])('refuses %s', (line, message) => {
     expect(errors(`environments:\n  dev:\n    ${line}\n`).join('\n')).toContain(message);
+  });
+});
+
+describe('an AWS selector', () => {
+  it('carries regions, kinds, tags, account, role, external id and options into its settings', () => {
+    const result = load(`
+environments:
+  dev:
+    select:
+      provider: aws
+      account: "123456789012"
+      role: arn:aws:iam::123456789012:role/lightsout
+      external_id: shared-secret
+      regions: [eu-west-3, us-east-1]
+      kinds: [rds, aurora, ecs, stack]
+      tags: { Scheduled: OfficeHours }
+      last_action_tags: true
+`);
+    if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+    expect(result.config.fleet.environments[0]?.tiers?.[0]?.select[0]).toEqual({
+      provider: 'aws',
+      kinds: ['rds', 'aurora', 'ecs', 'stack'],
+      tags: { Scheduled: 'OfficeHours' },
+      settings: {
+        regions: ['eu-west-3', 'us-east-1'],
+        account: '123456789012',
+        role: 'arn:aws:iam::123456789012:role/lightsout',
+        externalId: 'shared-secret',
+        hibernate: false,
+        alarms: true,
+        lastActionTags: true,
+      },
+    });
   });
 });
 

@@ -57,7 +57,7 @@ export async function harness(store: Store, options: HarnessOptions) {
   const makeEngine = (owner = 'test') =>
     new Engine({
       store,
-      providers: new Map([['sandbox', sandbox], ...(options.providers ?? [])]),
+      providers: new Map<string, Provider>([['sandbox', sandbox], ...(options.providers ?? [])]),
       clock,
       notifier,
       log: silentLog,

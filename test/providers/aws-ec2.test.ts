@@ -259,8 +259,8 @@ describe('aws selectors in the config', () => {
     ['{ provider: aws, regions: [eu-west-3] }', '"tags" is missing'],
     ['{ provider: aws, regions: [eu-west-3], tags: {} }', 'give at least one tag'],
     [
-      '{ provider: aws, regions: [eu-west-3], kinds: [rds], tags: { env: dev } }',
-      'this version of lightsout drives the AWS kinds ec2 and asg',
+      '{ provider: aws, regions: [eu-west-3], kinds: [lambda], tags: { env: dev } }',
+      'AWS kinds are ec2, asg, rds, aurora, ecs, stack',
     ],
   ])('%s', (select, error) => {
     const result = parseConfig(`environments:\n  dev:\n    select: ${select}\n`, 'x.yaml');

@@ -11,10 +11,13 @@ import type {
   Provider,
   Resource,
   RestoreData,
+  RunRef,
+  SettledNote,
 } from '../../engine/ports.js';
 import { AwsClients, connectionKey } from './clients.js';
 import type { Connection } from './clients.js';
 import type { AwsKind, KindContext } from './kind.js';
+import { messageOf } from './kind.js';
 
 export interface AwsSettings {
   readonly regions: readonly string[];
@@ -24,6 +27,15 @@ export interface AwsSettings {
   readonly account?: string;
   readonly role?: string;
   readonly externalId?: string;
+  /** Disable the actions of a stopped resource's CloudWatch alarms (default true). */
+  readonly alarms?: boolean;
+  /** Tag acted resources with `lightsout:last-action` (default false). */
+  readonly lastActionTags?: boolean;
+}
+
+interface FollowUps {
+  readonly alarms: boolean;
+  readonly lastActionTags: boolean;
 }
 
 /**
@@ -72,6 +84,7 @@ export class AwsProvider implements Provider {
   readonly context: KindContext;
   private readonly kinds = new Map<string, Promise<AwsKind>>();
   private readonly connections = new Map<string, Connection>();
+  private readonly followUps = new Map<string, FollowUps>();
   /** Accounts whose default credentials were checked, by connection. */
   private readonly checkedAccounts = new Map<string, Promise<void>>();
 
@@ -103,7 +116,14 @@ export class AwsProvider implements Provider {
           tags: selector.tags ?? {},
           hibernate: settings?.hibernate === true,
         });
-        for (const r of resources) this.connections.set(r.id, connection);
+        const followUps = {
+          alarms: settings?.alarms !== false,
+          lastActionTags: settings?.lastActionTags === true,
+        };
+        for (const r of resources) {
+          this.connections.set(r.id, connection);
+          this.followUps.set(r.id, followUps);
+        }
         found.push(...resources);
       }
     }
@@ -126,6 +146,72 @@ export class AwsProvider implements Provider {
         ...(await (await this.kind(kind)).act(this.context, connection, group, target)),
       );
     return outcomes;
+  }
+
+  /**
+   * Once resources are verified: alarms of stopped resources disabled (and the
+   * same ones enabled again after a start), and the optional last-action tags.
+   */
+  async settled(
+    resources: readonly Resource[],
+    state: PowerState,
+    run: RunRef,
+  ): Promise<SettledNote[]> {
+    const notes: SettledNote[] = [];
+    for (const { kind: kindName, connection, group } of this.grouped(resources)) {
+      const kind = await this.kind(kindName);
+      const withAlarms = group.filter((r) => this.followUps.get(r.id)?.alarms !== false);
+      if (kind.alarmDimensions !== undefined && withAlarms.length > 0)
+        notes.push(...(await this.followAlarms(kind, connection, withAlarms, state)));
+      const tagged = group.filter((r) => this.followUps.get(r.id)?.lastActionTags === true);
+      if (kind.tagLastAction !== undefined && tagged.length > 0) {
+        const value = `${run.direction} ${new Date(run.at).toISOString()} run ${run.id}`;
+        await kind.tagLastAction(this.context, connection, tagged, value).then(
+          () => undefined,
+          (error: unknown) =>
+            notes.push(
+              ...tagged.map((r) => ({
+                id: r.id,
+                kind: 'resource.tag-failed',
+                detail: { error: messageOf(error) },
+              })),
+            ),
+        );
+      }
+    }
+    return notes;
+  }
+
+  private async followAlarms(
+    kind: AwsKind,
+    connection: Connection,
+    resources: readonly Resource[],
+    state: PowerState,
+  ): Promise<SettledNote[]> {
+    const { disableAlarms, enableAlarms } = await import('./alarms.js');
+    const changes =
+      state === 'off'
+        ? await disableAlarms(
+            this.context,
+            connection,
+            resources.map((resource) => ({
+              resource,
+              dimensions: kind.alarmDimensions?.(resource) ?? [],
+            })),
+          )
+        : await enableAlarms(this.context, connection, resources);
+    return changes.flatMap((c): SettledNote[] => {
+      if (c.error !== undefined)
+        return [{ id: c.id, kind: 'alarms.failed', detail: { state, error: c.error } }];
+      if (c.alarms.length === 0) return [];
+      return [
+        {
+          id: c.id,
+          kind: state === 'off' ? 'alarms.disabled' : 'alarms.enabled',
+          detail: { alarms: c.alarms },
+        },
+      ];
+    });
   }
 
   settleTimeoutMs(kind: string): number {
