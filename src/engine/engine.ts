@@ -12,7 +12,7 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { v7 as uuidv7 } from 'uuid';
-import type { Environment, Instant, Schedule } from '../core/glossary.js';
+import type { Environment, Instant, Schedule, Selector } from '../core/glossary.js';
 import type { Fleet } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
 import { OPEN_STATUSES } from '../store/queries/runs.js';
@@ -29,6 +29,8 @@ const LOOKBACK_MS = 7 * 24 * 3_600_000;
 /** After a failed correction, enforce mode waits this long before trying again. */
 const ENFORCE_COOLDOWN_MS = 5 * 60_000;
 const HOUR = 3_600_000;
+/** Resources that start by themselves are looked at this often while off. */
+export const DEFAULT_WATCH_MS = 15 * 60_000;
 
 export interface EngineLog {
   info(fields: Record<string, unknown>, message: string): void;
@@ -49,6 +51,8 @@ export interface EngineOptions {
   readonly owner?: string;
   readonly concurrency?: number;
   readonly safetyTickMs?: number;
+  /** How often resources that start by themselves are looked at while off. */
+  readonly watchMs?: number;
   readonly pollMs?: number;
   readonly leaseMs?: number;
   readonly retry?: RetryPolicy;
@@ -64,6 +68,9 @@ export class Engine {
   private readonly abort = new AbortController();
   private readonly deps: ExecutorDeps;
   private readonly safetyTickMs: number;
+  /** When each environment's self-restarting resources were last looked at. */
+  private readonly watched = new Map<string, Instant>();
+  private readonly watchMs: number;
   /** The previous pass's instant: a transition after it is on time, one before it a catch-up. */
   private watermark: Instant | undefined;
 
@@ -74,6 +81,7 @@ export class Engine {
     this.environments = new Map(options.environments.map((e) => [e.name, e]));
     this.limit = pLimit(options.concurrency ?? 16);
     this.safetyTickMs = options.safetyTickMs ?? 30_000;
+    this.watchMs = options.watchMs ?? DEFAULT_WATCH_MS;
     // Every concurrent sleep of every run listens to this one signal.
     setMaxListeners(0, this.abort.signal);
     this.deps = {
@@ -104,7 +112,7 @@ export class Engine {
       if (timeline === undefined) continue;
       try {
         const plan = timeline.plan();
-        const recent = await this.store.listRuns({ environment: environment.name, limit: 20 });
+        const recent = await this.powerRuns(environment.name);
         await this.bringToDesiredState(
           environment,
           timeline.stateAt(now),
@@ -124,6 +132,7 @@ export class Engine {
         }
         if (environment.mode === 'enforce')
           await this.enforce(environment, timeline.stateAt(now), now);
+        else if (timeline.stateAt(now) === 'off') await this.watchWhileOff(environment, now);
       } catch (error) {
         // One environment's failure (a provider refusing discovery, say) never stops the others.
         this.log.error(
@@ -206,43 +215,112 @@ export class Engine {
     desired: 'on' | 'off',
     now: Instant,
   ): Promise<void> {
+    if (!(await this.mayCorrect(environment, now))) return;
+    const wrong = await this.foundIn(
+      environment,
+      desired === 'on' ? ['off'] : ['on'],
+      (selector) => selector,
+    );
+    if (wrong.length === 0) return;
+    await this.correct(environment, desired, now, 'drift.detected', 'enforce', wrong);
+  }
+
+  /**
+   * Transitions mode, while an environment should be off: resources of kinds that
+   * start by themselves (a database AWS restarts after 7 days) are looked at every
+   * `watchMs`, and stopped again when found running, so they stay off for weeks.
+   */
+  private async watchWhileOff(environment: Environment, now: Instant): Promise<void> {
+    if ((this.watched.get(environment.name) ?? -Infinity) > now - this.watchMs) return;
+    this.watched.set(environment.name, now);
+    const [last] = await this.powerRuns(environment.name);
+    // Only once lightsout has stopped it: a first stop is the scheduler's business.
+    if (last?.direction !== 'stop' || !(await this.mayCorrect(environment, now))) return;
+    const restarted = await this.foundIn(environment, ['on', 'starting'], (selector) => {
+      const kinds = this.options.providers.get(selector.provider)?.restartsByItself ?? [];
+      const watched = (selector.kinds ?? kinds).filter((k: string) => kinds.includes(k));
+      return watched.length === 0 ? undefined : { ...selector, kinds: watched };
+    });
+    if (restarted.length === 0) return;
+    await this.correct(
+      environment,
+      'off',
+      now,
+      'resource.restarted-by-itself',
+      'auto-restart',
+      restarted,
+    );
+  }
+
+  /** The latest starts and stops, newest first: what lightsout last meant the state to be. A boost says nothing about it. */
+  private async powerRuns(environment: string): Promise<Run[]> {
+    const recent = await this.store.listRuns({ environment, limit: 20 });
+    return recent.filter((r) => r.direction !== 'boost');
+  }
+
+  private async mayCorrect(environment: Environment, now: Instant): Promise<boolean> {
     // Listed afresh: this pass may just have created a run for this environment.
-    const [last] = await this.store.listRuns({ environment: environment.name, limit: 1 });
-    if (last !== undefined && isOpen(last)) return;
-    if (last?.status === 'failed' && (last.finished_at ?? 0) > now - ENFORCE_COOLDOWN_MS) return;
+    const [last] = await this.powerRuns(environment.name);
+    if (last !== undefined && isOpen(last)) return false;
+    return !(last?.status === 'failed' && (last.finished_at ?? 0) > now - ENFORCE_COOLDOWN_MS);
+  }
+
+  /** Ids of the environment's resources observed in one of `states`, through narrowed selectors. */
+  private async foundIn(
+    environment: Environment,
+    states: readonly string[],
+    narrow: (selector: Selector) => Selector | undefined,
+  ): Promise<string[]> {
     const resources = (
       await Promise.all(
         (environment.tiers ?? []).flatMap((tier) =>
           tier.select.map(async (selector) => {
             const provider = this.options.providers.get(selector.provider);
-            return provider === undefined ? [] : provider.discover(selector);
+            const narrowed = narrow(selector);
+            return provider === undefined || narrowed === undefined
+              ? []
+              : provider.discover(narrowed);
           }),
         ),
       )
     ).flat();
-    const wrong: string[] = [];
+    const found: string[] = [];
     for (const [providerName, group] of groupBy(resources, (r) => r.provider)) {
-      const states = await this.options.providers.get(providerName)!.observe(group);
-      for (const r of group)
-        if (states.get(r.id) === (desired === 'on' ? 'off' : 'on')) wrong.push(r.id);
+      const observed = await this.options.providers.get(providerName)!.observe(group);
+      for (const r of group) {
+        const state = observed.get(r.id);
+        if (typeof state === 'string' && states.includes(state)) found.push(r.id);
+      }
     }
-    if (wrong.length === 0) return;
+    return found;
+  }
+
+  private async correct(
+    environment: Environment,
+    desired: 'on' | 'off',
+    now: Instant,
+    event: string,
+    trigger: Run['trigger'],
+    resources: readonly string[],
+  ): Promise<void> {
     await this.store.appendEvents([
       {
         at: now,
         actor: 'scheduler',
-        kind: 'drift.detected',
+        kind: event,
         environment: environment.name,
-        payload: { desired, resources: wrong },
+        payload: { desired, resources },
       },
     ]);
     await this.createRun(
       environment,
       desired === 'on' ? 'start' : 'stop',
       now,
-      'enforce',
+      trigger,
       'scheduler',
       now,
+      // A database that started by itself is stopped alone; enforce takes everything.
+      trigger === 'auto-restart' ? { scope: resources } : {},
     );
   }
 
@@ -350,6 +428,42 @@ export class Engine {
   }
 
   /** Keeps an environment on until `until`. */
+  /**
+   * Boosts an environment's services (ECS): scale out to the maximum with scale-in
+   * paused, for `forMs`, then let scale-in resume. Refused when the environment
+   * has nothing to boost, or is off or due to stop before the boost would end (a
+   * stop during a boost would save the paused scaling as the state to restore).
+   */
+  async boost(environmentName: string, forMs: number, actor: string): Promise<Run> {
+    const environment = this.environment(environmentName);
+    const boostable = (environment.tiers ?? []).some((tier) =>
+      tier.select.some((selector) => {
+        const kinds = this.options.providers.get(selector.provider)?.boostKinds ?? [];
+        return (selector.kinds ?? kinds).some((k: string) => kinds.includes(k));
+      }),
+    );
+    if (!boostable)
+      throw new CommandError(
+        `${environmentName} selects no resource that can be boosted; boost works on ECS services (kind ecs)`,
+      );
+    if (forMs <= 0) throw new CommandError('give a boost a positive duration, e.g. --for 30m');
+    const now = this.clock.now();
+    const until = now + forMs;
+    const fleet = await this.fleet(now);
+    const timeline = planFleet(
+      { ...fleet, environments: [environment] },
+      { start: now, end: until },
+    ).get(environment.name)!;
+    if (timeline.stateAt(now) !== 'on')
+      throw new CommandError(`${environmentName} is off; start it before boosting it`);
+    const stop = timeline.plan().transitions.find((t) => t.state === 'off' && t.at < until);
+    if (stop !== undefined)
+      throw new CommandError(
+        `${environmentName} stops at ${iso(stop.at)}, before the boost would end at ${iso(until)}; boost for less, or extend it first`,
+      );
+    return this.createRun(environment, 'boost', now, 'adhoc', actor, now, { untilAt: until });
+  }
+
   async extend(environmentName: string, until: Instant, actor: string): Promise<void> {
     const now = this.clock.now();
     this.environment(environmentName);
@@ -446,10 +560,20 @@ export class Engine {
     trigger: Run['trigger'],
     actor: string,
     actAt: Instant = dueAt,
+    extra: { scope?: readonly string[]; untilAt?: Instant } = {},
   ): Promise<Run> {
     const now = this.clock.now();
     const { run, created } = await this.store.createRun(
-      { id: uuidv7(), environment: environment.name, direction, dueAt, actAt, trigger, actor },
+      {
+        id: uuidv7(),
+        environment: environment.name,
+        direction,
+        dueAt,
+        actAt,
+        trigger,
+        actor,
+        ...extra,
+      },
       now,
     );
     if (!created) return run;
@@ -460,7 +584,14 @@ export class Engine {
         kind: 'run.created',
         environment: environment.name,
         runId: run.id,
-        payload: { direction, trigger, dueAt: iso(dueAt), actAt: iso(run.act_at) },
+        payload: {
+          direction,
+          trigger,
+          dueAt: iso(dueAt),
+          actAt: iso(run.act_at),
+          ...(extra.scope === undefined ? {} : { scope: extra.scope }),
+          ...(extra.untilAt === undefined ? {} : { until: iso(extra.untilAt) }),
+        },
       },
     ]);
     this.log.info(
@@ -527,7 +658,7 @@ export class Engine {
     }
     try {
       if (run.status === 'grace') {
-        if (await this.superseded(environment, run, now)) return;
+        if (run.direction !== 'boost' && (await this.superseded(environment, run, now))) return;
         if (!(await this.store.advanceRun(run.id, 'acting', now))) return; // cancelled meanwhile
         await this.store.appendEvents([
           {

@@ -5,6 +5,7 @@
  * the run stopped and never repeats an action recorded as done.
  */
 import type { Environment, PowerState, Tier } from '../core/glossary.js';
+import { scopeOf } from '../store/queries/runs.js';
 import type { Run, RunStep } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import type { ActOutcome, Clock, Notifier, Observed, Provider, Resource } from './ports.js';
@@ -78,13 +79,15 @@ export async function executeRun(
   run: Run,
   environment: Environment,
 ): Promise<RunSummary> {
+  if (run.direction === 'boost') return executeBoost(deps, run, environment);
   const { store, clock } = deps;
   const target: PowerState = run.direction === 'start' ? 'on' : 'off';
   const startedAt = clock.now();
   const tiers = orderedTiers(environment, run.direction);
   const resources = new Map<string, Resource>();
+  const scope = scopeOf(run);
   for (const { index, tier } of tiers) {
-    const found = await discoverTier(deps, tier);
+    const found = (await discoverTier(deps, tier)).filter((r) => scope?.has(r.id) ?? true);
     for (const r of found) resources.set(r.id, r);
     await store.upsertResources(run.environment, found, clock.now());
     await store.ensureSteps(
@@ -103,7 +106,7 @@ export async function executeRun(
         await store.finishStep(open, 'skipped', clock.now(), 'an earlier tier failed');
       continue;
     }
-    await actOnTier(deps, run, steps, resources, target);
+    await actOnTier(deps, run, steps, resources, (provider, batch) => provider.act(batch, target));
     await verifyTier(deps, run, resources, target, index);
     await afterSettled(deps, run, resources, target, index);
     const failed = (await store.listSteps(run.id)).some(
@@ -122,6 +125,57 @@ export async function executeRun(
   return report(deps, run, environment, startedAt);
 }
 
+/**
+ * A boost: the environment's boostable resources (ECS services) scale out to their
+ * maximum with scale-in paused, verified, held until the run's end, then scale-in
+ * resumes. Each phase is a recorded step, so a restart resumes in the right phase
+ * and a crash during the hold still ends the boost.
+ */
+async function executeBoost(
+  deps: ExecutorDeps,
+  run: Run,
+  environment: Environment,
+): Promise<RunSummary> {
+  const { store, clock } = deps;
+  const startedAt = clock.now();
+  const resources = new Map<string, Resource>();
+  for (const { tier } of orderedTiers(environment, 'start'))
+    for (const r of await discoverTier(deps, tier))
+      if (providerOf(deps, r.provider).boostKinds?.includes(r.kind) === true)
+        resources.set(r.id, r);
+  await store.ensureSteps(
+    run.id,
+    [...resources.keys()].map((id) => ({ tier: 0, resource: id, action: 'boost' })),
+  );
+  const steps = async (action: 'boost' | 'unboost') =>
+    (await store.listSteps(run.id)).filter((s) => s.action === action);
+  const boost = (phase: 'begin' | 'end') => (provider: Provider, batch: readonly Resource[]) =>
+    provider.boost?.(batch, phase) ??
+    Promise.resolve(
+      batch.map((r) => ({ id: r.id, result: 'failed' as const, reason: 'cannot be boosted' })),
+    );
+  await actOnTier(deps, run, await steps('boost'), resources, boost('begin'));
+  if ((await steps('unboost')).length === 0) await verifyTier(deps, run, resources, 'on', 0);
+  const until = run.until_at ?? clock.now();
+  while (clock.now() < until) {
+    checkpoint(deps);
+    await clock.sleep(Math.min(until - clock.now(), deps.leaseMs / 3), deps.signal);
+    await renewLease(deps, run);
+  }
+  const boosted = (await steps('boost')).filter(
+    (s) => s.status === 'done' || s.status === 'already',
+  );
+  await store.ensureSteps(
+    run.id,
+    boosted.map((s) => ({ tier: 0, resource: s.resource, action: 'unboost' })),
+  );
+  await actOnTier(deps, run, await steps('unboost'), resources, boost('end'));
+  const ended = (await steps('unboost')).filter((s) => s.status === 'acted').map((s) => s.id);
+  // Scale-in resuming needs no verification: autoscaling takes the count down in its own time.
+  if (ended.length > 0) await store.finishStep(ended, 'done', clock.now());
+  return report(deps, run, environment, startedAt);
+}
+
 async function discoverTier(deps: ExecutorDeps, tier: Tier): Promise<Resource[]> {
   const found = new Map<string, Resource>();
   for (const selector of tier.select) {
@@ -136,7 +190,7 @@ async function actOnTier(
   run: Run,
   steps: readonly RunStep[],
   resources: ReadonlyMap<string, Resource>,
-  target: PowerState,
+  perform: (provider: Provider, batch: readonly Resource[]) => Promise<ActOutcome[]>,
 ): Promise<void> {
   const { store, clock } = deps;
   let pending = steps.filter((s) => s.status === 'pending');
@@ -164,7 +218,7 @@ async function actOnTier(
     for (const [providerName, group] of groupByProvider(pending, resources)) {
       const provider = providerOf(deps, providerName);
       const batch = group.map((s) => resources.get(s.resource)!);
-      const outcomes: ActOutcome[] = await provider.act(batch, target).catch((error: unknown) =>
+      const outcomes: ActOutcome[] = await perform(provider, batch).catch((error: unknown) =>
         batch.map((r) => ({
           id: r.id,
           result: isTransient(error) ? ('transient' as const) : ('failed' as const),

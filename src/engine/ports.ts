@@ -44,6 +44,11 @@ export interface ActOutcome {
 
 export interface Provider {
   readonly name: string;
+  /**
+   * Kinds that start by themselves while stopped (AWS starts a database stopped
+   * for 7 days); the engine watches them while their environment should be off.
+   */
+  readonly restartsByItself?: readonly string[];
   discover(selector: Selector): Promise<Resource[]>;
   /** Current states; a resource the provider no longer finds is `missing`. */
   observe(resources: readonly Resource[]): Promise<Map<string, Observation>>;
@@ -51,6 +56,13 @@ export interface Provider {
   act(resources: readonly Resource[], target: PowerState): Promise<ActOutcome[]>;
   /** How long a resource of `kind` may take to settle before verification gives up. */
   settleTimeoutMs(kind: string): number;
+  /** Kinds that can be boosted (scaled out for a while): `boost` acts on them. */
+  readonly boostKinds?: readonly string[];
+  /**
+   * `begin` scales out to the maximum with scale-in paused (verified like a start);
+   * `end` lets scale-in resume. One outcome per resource.
+   */
+  boost?(resources: readonly Resource[], phase: 'begin' | 'end'): Promise<ActOutcome[]>;
   /**
    * Called once resources are verified in `state`, on every pass through their
    * tier (so it must be safe to repeat): alarms, informational tags. It never

@@ -7,12 +7,14 @@ import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import type { Connection, Dialect } from './db.js';
 import * as m0001 from './migrations/0001_initial.js';
+import * as m0002 from './migrations/0002_run_scope.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
 /** Every migration, in order. A new one is a new numbered file added here. */
 const MIGRATIONS: Record<string, Step> = {
   '0001_initial': m0001,
+  '0002_run_scope': m0002,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

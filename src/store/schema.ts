@@ -56,7 +56,9 @@ export interface HoldTable {
   created_at: number;
 }
 
-export type RunDirection = 'start' | 'stop';
+/** A boost (ecs) scales out for a while, then lets autoscaling bring the count back. */
+export type RunDirection = 'start' | 'stop' | 'boost';
+export type StepAction = 'start' | 'stop' | 'boost' | 'unboost';
 export type RunStatus = 'grace' | 'acting' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunTable {
@@ -65,7 +67,7 @@ export interface RunTable {
   direction: RunDirection;
   /** The transition instant this run carries out; with environment and direction, the idempotency key. */
   due_at: number;
-  trigger: 'schedule' | 'adhoc' | 'catch-up' | 'enforce';
+  trigger: 'schedule' | 'adhoc' | 'catch-up' | 'enforce' | 'auto-restart';
   status: RunStatus;
   /** When the grace period ends and the act phase may begin. */
   act_at: number;
@@ -77,6 +79,10 @@ export interface RunTable {
   lease_owner: string | null;
   lease_until: number | null;
   summary: string | null;
+  /** JSON array of the resource ids the run acts on; null for all of the environment's. */
+  scope: string | null;
+  /** A boost: when it ends. */
+  until_at: number | null;
 }
 
 /**
@@ -91,7 +97,8 @@ export interface RunStepTable {
   run_id: string;
   tier: number;
   resource: string;
-  action: 'start' | 'stop';
+  /** start, stop; a boost's two steps: boost (scale out), unboost (let it scale in again). */
+  action: StepAction;
   status: StepStatus;
   attempts: number;
   error: string | null;

@@ -336,6 +336,105 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     expect(drift?.payload).toEqual({ desired: 'off', resources: ['sandbox:ec2:dev-web'] });
   });
 
+  it("stops again a database that started by itself while off, and records it; a person's start of anything else is left alone", async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-05T17:00Z'); // Friday
+    await h.tickAt('2026-06-05T17:45Z');
+    await h.tickAt('2026-06-05T18:00Z');
+    expect((await h.states())['dev-db']).toBe('off');
+    h.clock.set(at('2026-06-06T10:00Z'));
+    await h.sandbox.setStateByHand('dev-db', 'on'); // as AWS does after 7 days stopped
+    await h.sandbox.setStateByHand('dev-web', 'on'); // a person, at the console
+    await h.tickAt('2026-06-06T10:05Z');
+    expect(await h.states()).toMatchObject({ 'dev-db': 'off', 'dev-web': 'on' });
+    const [run] = await store!.listRuns({ environment: 'dev' });
+    expect(run).toMatchObject({ direction: 'stop', trigger: 'auto-restart', status: 'succeeded' });
+    expect((await store!.listSteps(run!.id)).map((s) => [s.resource, s.status])).toEqual([
+      ['sandbox:rds:dev-db', 'done'],
+    ]);
+    const [restarted] = (await store!.queryEvents({ kind: 'resource.restarted-by-itself' })).events;
+    expect(restarted?.payload).toEqual({ desired: 'off', resources: ['sandbox:rds:dev-db'] });
+  });
+
+  describe('a boost', () => {
+    it('scales services out, holds for its duration, then lets them scale in, and leaves the rest alone', async () => {
+      const h = await setup();
+      await h.tickAt('2026-06-01T10:00Z');
+      const run = await h.engine.boost('dev', 30 * 60_000, 'gus');
+      expect(run).toMatchObject({ direction: 'boost', until_at: at('2026-06-01T10:30Z') });
+      const phases: string[] = [];
+      const boost = h.sandbox.boost.bind(h.sandbox);
+      h.sandbox.boost = async (resources, phase) => {
+        phases.push(
+          `${phase} ${h.clock.now() >= at('2026-06-01T10:30Z') ? 'after' : 'before'} 10:30 with ${JSON.stringify(await h.sandbox.capacities())}`,
+        );
+        return boost(resources, phase);
+      };
+      await h.tickAt('2026-06-01T10:00Z');
+      expect(phases).toEqual([
+        'begin before 10:30 with {"dev-db":1,"dev-web":1,"dev-workers":3,"dev-api":2}',
+        'end after 10:30 with {"dev-db":1,"dev-web":1,"dev-workers":3,"dev-api":4}',
+      ]);
+      expect(await h.sandbox.capacities()).toMatchObject({ 'dev-api': 2, 'dev-workers': 3 });
+      expect(await store!.getRun(run.id)).toMatchObject({ status: 'succeeded' });
+      expect((await store!.listSteps(run.id)).map((s) => [s.resource, s.action, s.status])).toEqual(
+        [
+          ['sandbox:ecs:dev-api', 'boost', 'done'],
+          ['sandbox:ecs:dev-api', 'unboost', 'done'],
+        ],
+      );
+    });
+
+    it('survives a restart during its hold and still ends, each phase acted once', async () => {
+      const h = await setup();
+      await h.tickAt('2026-06-01T10:00Z');
+      await h.engine.boost('dev', 30 * 60_000, 'gus');
+      const phases: string[] = [];
+      const boost = h.sandbox.boost.bind(h.sandbox);
+      h.sandbox.boost = async (resources, phase) => {
+        phases.push(phase);
+        const outcomes = await boost(resources, phase);
+        // The process is told to stop mid-boost (shutdown waits for this very run, so not awaited).
+        if (phase === 'begin') void h.engine.shutdown();
+        return outcomes;
+      };
+      await h.tickAt('2026-06-01T10:00Z');
+      expect(phases).toEqual(['begin']);
+      await h.tickAt('2026-06-01T10:10Z', h.makeEngine());
+      expect(phases).toEqual(['begin', 'end']);
+      expect(await h.sandbox.capacities()).toMatchObject({ 'dev-api': 2 });
+    });
+
+    it.each([
+      [
+        '2026-06-01T17:45Z',
+        'dev stops at 2026-06-01T18:00:00.000Z, before the boost would end at 2026-06-01T18:15:00.000Z; boost for less, or extend it first',
+      ],
+      ['2026-06-01T20:00Z', 'dev is off; start it before boosting it'],
+    ])('is refused at %s', async (time, message) => {
+      const h = await setup();
+      await h.tickAt(time);
+      await expect(h.engine.boost('dev', 30 * 60_000, 'gus')).rejects.toThrow(message);
+      expect(
+        (await store!.listRuns({ environment: 'dev' })).some((r) => r.direction === 'boost'),
+      ).toBe(false);
+    });
+
+    it('is refused for an environment without services', async () => {
+      const h = await setup([
+        tiered('dev', {
+          tiers: [
+            { name: 'vm', select: [{ provider: 'sandbox', kinds: ['ec2'], tags: { env: 'dev' } }] },
+          ],
+        }),
+      ]);
+      await h.tickAt('2026-06-01T10:00Z');
+      await expect(h.engine.boost('dev', 60_000, 'gus')).rejects.toThrow(
+        'dev selects no resource that can be boosted; boost works on ECS services (kind ecs)',
+      );
+    });
+  });
+
   it("started inside a stop's grace, it still warns and stops on time", async () => {
     const h = await setup();
     await h.tickAt('2026-06-01T17:50Z');

@@ -69,6 +69,8 @@ const COLUMNS: Columns = {
     lease_owner: true,
     lease_until: true,
     summary: true,
+    scope: true,
+    until_at: true,
   },
   run_steps: {
     id: true,

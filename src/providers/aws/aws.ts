@@ -81,6 +81,13 @@ export function memoryRestoreData(): RestoreData {
 
 export class AwsProvider implements Provider {
   readonly name = 'aws';
+  /**
+   * "You can stop a DB instance for up to seven days. If you don't manually start
+   * your DB instance after seven days, your DB instance is automatically started"
+   * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html);
+   * the same holds for Aurora clusters.
+   */
+  readonly restartsByItself = ['rds', 'aurora'];
   readonly context: KindContext;
   private readonly kinds = new Map<string, Promise<AwsKind>>();
   private readonly connections = new Map<string, Connection>();

@@ -60,6 +60,8 @@ export class SandboxProvider implements Provider {
   readonly name = 'sandbox';
   /** Calls made, by operation: what a benchmark compares with the minimum. */
   readonly calls = { discover: 0, observe: 0, act: 0 };
+  /** Like RDS, a sandbox database may start by itself (see setStateByHand). */
+  readonly restartsByItself = ['rds'];
   private readonly faults = new Map<string, Fault>();
   private inventoryLoad: Promise<Inventory> | undefined;
   private readonly limit;
@@ -191,6 +193,57 @@ export class SandboxProvider implements Provider {
       batches.map((batch) => this.limit(() => this.actOnBatch(batch, target))),
     );
     return results.flat();
+  }
+
+  /** Services scale out to twice their usual capacity, taking as long as a start. */
+  readonly boostKinds = ['ecs'];
+
+  async boost(resources: readonly Resource[], phase: 'begin' | 'end'): Promise<ActOutcome[]> {
+    const outcomes: ActOutcome[] = [];
+    for (const resource of resources) {
+      await this.call('act');
+      const fault = this.faults.get(resource.name);
+      const row = await this.db
+        .selectFrom('sandbox_resources')
+        .selectAll()
+        .where('id', '=', resource.id)
+        .executeTakeFirst();
+      const state = row === undefined ? 'missing' : await this.settle(row);
+      if (fault?.kind === 'fail' || row === undefined || state !== 'on') {
+        const reason =
+          fault?.kind === 'fail' ? fault.reason : `${resource.name} is ${state}, not running`;
+        outcomes.push({ id: resource.id, result: 'failed', reason });
+        continue;
+      }
+      const now = this.clock.now();
+      const settle =
+        (SETTLE_MS[row.kind] ?? DEFAULT_SETTLE).start * (this.options.settleScale ?? 1);
+      await this.db
+        .updateTable('sandbox_resources')
+        .set(
+          phase === 'begin'
+            ? {
+                state: 'starting',
+                capacity: 2 * row.on_capacity,
+                settles_at: now + settle,
+                updated_at: now,
+              }
+            : { capacity: row.on_capacity, updated_at: now },
+        )
+        .where('id', '=', row.id)
+        .execute();
+      outcomes.push({ id: resource.id, result: 'accepted' });
+    }
+    return outcomes;
+  }
+
+  /** Current capacities by name (asg instances, ecs tasks): what a boost test looks at. */
+  async capacities(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('sandbox_resources')
+      .select(['name', 'capacity'])
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.name, r.capacity]));
   }
 
   settleTimeoutMs(kind: string): number {

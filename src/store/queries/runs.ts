@@ -10,6 +10,7 @@ import type {
   RunRow,
   RunStatus,
   RunStepRow,
+  StepAction,
   StepStatus,
 } from '../schema.js';
 
@@ -26,6 +27,14 @@ export interface NewRun {
   readonly actAt: number;
   readonly trigger: Run['trigger'];
   readonly actor: string;
+  /** Only these resources of the environment. */
+  readonly scope?: readonly string[];
+  readonly untilAt?: number;
+}
+
+/** The resources a run is limited to, or undefined for all of its environment's. */
+export function scopeOf(run: Run): ReadonlySet<string> | undefined {
+  return run.scope === null ? undefined : new Set(JSON.parse(run.scope) as string[]);
 }
 
 /** Creates the run unless one with the same key exists; returns the stored run either way. */
@@ -51,6 +60,8 @@ export async function createRun(
       lease_owner: null,
       lease_until: null,
       summary: null,
+      scope: run.scope === undefined ? null : JSON.stringify(run.scope),
+      until_at: run.untilAt ?? null,
     })
     .onConflict((oc) => oc.columns(['environment', 'direction', 'due_at']).doNothing())
     .executeTakeFirst();
@@ -185,7 +196,7 @@ export async function cancelRun(db: Kysely<Database>, id: string, now: number): 
 export interface NewStep {
   readonly tier: number;
   readonly resource: string;
-  readonly action: 'start' | 'stop';
+  readonly action: StepAction;
 }
 
 /** Records the steps a run will take, once; existing steps keep their status. */
