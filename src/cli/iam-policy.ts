@@ -16,6 +16,18 @@ export async function iamPolicyCommand(options: { config: string }, io: CliIo): 
       `${options.config}: no environment selects AWS resources (provider: aws), so lightsout needs no IAM permissions`,
     );
   }
+  const roles = [
+    ...new Set(
+      awsSelectors(environments).flatMap((s) => {
+        const role = (s.settings as { role?: string } | undefined)?.role;
+        return role === undefined ? [] : [role];
+      }),
+    ),
+  ];
+  if (roles.length > 0)
+    io.err(
+      `attach this policy to ${roles.join(', ')}; lightsout's own identity needs sts:AssumeRole on ${roles.length === 1 ? 'it' : 'them'}, and each role's trust policy must allow it (docs/aws.md shows both)`,
+    );
   io.out(JSON.stringify(iamPolicy(environments), null, 2));
   return EXIT.ok;
 }

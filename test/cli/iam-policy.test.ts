@@ -6,7 +6,7 @@ describe('lightsout iam-policy', () => {
     const file = configFile(`environments:
   dev:
     tiers:
-      - { name: apps, select: { provider: aws, regions: [eu-west-3], kinds: [ec2, asg], tags: { Scheduled: OfficeHours } } }
+      - { name: apps, select: { provider: aws, regions: [eu-west-3], kinds: [ec2, asg], tags: { Scheduled: OfficeHours }, alarms: false } }
 `);
     const result = await cli(['iam-policy', '--config', file]);
     expect(result.code).toBe(0);
@@ -41,6 +41,50 @@ describe('lightsout iam-policy', () => {
         },
       ],
     });
+  });
+
+  it('covers every kind, alarms, last-action tags and assumed roles', async () => {
+    const file = configFile(`environments:
+  dev:
+    tiers:
+      - { name: data, select: { provider: aws, regions: [eu-west-3], kinds: [rds, aurora], tags: { env: dev }, last_action_tags: true } }
+      - { name: apps, select: { provider: aws, regions: [eu-west-3], kinds: [ecs, stack], tags: { env: dev }, role: "arn:aws:iam::123456789012:role/lightsout" } }
+`);
+    const result = await cli(['iam-policy', '--config', file]);
+    expect(result.code).toBe(0);
+    const policy = JSON.parse(result.out) as {
+      Statement: { Sid: string; Action: string[]; Condition?: unknown }[];
+    };
+    const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
+    expect(Object.keys(bySid)).toEqual([
+      'DescribeDatabases',
+      'StartStopDBInstances1',
+      'DescribeDBClusters',
+      'StartStopDBClusters1',
+      'DescribeServices',
+      'UpdateServices1',
+      'SuspendAndResumeServiceScaling',
+      'DescribeStacks',
+      'SaveAndDeleteStacks1',
+      'RecreateStacks1',
+      'PassStackServiceRoles',
+      'DisableAndEnableAlarmActions',
+    ]);
+    expect(bySid.StartStopDBInstances1).toMatchObject({
+      Action: ['rds:StartDBInstance', 'rds:StopDBInstance', 'rds:AddTagsToResource'],
+      Condition: { StringEquals: { 'rds:db-tag/env': 'dev' } },
+    });
+    expect(bySid.StartStopDBClusters1?.Condition).toEqual({
+      StringEquals: { 'rds:cluster-tag/env': 'dev' },
+    });
+    // Tags only where the selector asks for them.
+    expect(bySid.UpdateServices1?.Action).toEqual(['ecs:UpdateService']);
+    expect(bySid.RecreateStacks1?.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/env': 'dev' },
+    });
+    expect(result.err).toContain(
+      "attach this policy to arn:aws:iam::123456789012:role/lightsout; lightsout's own identity needs sts:AssumeRole on it",
+    );
   });
 
   it('says so when nothing selects AWS', async () => {

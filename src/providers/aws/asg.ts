@@ -25,7 +25,7 @@ import type { PowerState } from '../../core/glossary.js';
 import type { ActOutcome, Observation, Resource, RestoreData } from '../../engine/ports.js';
 import type { Connection } from './clients.js';
 import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
-import { awsId, eachResource, nameOf, outcomeOfError, tagRecord } from './kind.js';
+import { awsId, eachResource, LAST_ACTION_TAG, nameOf, outcomeOfError, tagRecord } from './kind.js';
 
 export const CAPACITY_TAG = 'lightsout:capacity';
 
@@ -57,6 +57,20 @@ export const asgKind: AwsKind = {
     return changeGroups(client, resources, target, context.restore);
   },
   alarmDimensions: (resource) => [{ Name: 'AutoScalingGroupName', Value: nameOf(resource) }],
+  async tagLastAction(context, connection, resources, value) {
+    const client = await context.clients.get('autoscaling', connection);
+    await client.send(
+      new CreateOrUpdateTagsCommand({
+        Tags: resources.map((r) => ({
+          ResourceId: nameOf(r),
+          ResourceType: 'auto-scaling-group',
+          Key: LAST_ACTION_TAG,
+          Value: value,
+          PropagateAtLaunch: false,
+        })),
+      }),
+    );
+  },
 };
 
 export function asgId(region: string, account: string, name: string): string {

@@ -47,8 +47,8 @@ const KINDS: Readonly<Record<string, () => Promise<AwsKind>>> = {
   asg: async () => (await import('./asg.js')).asgKind,
   rds: async () => (await import('./rds.js')).rdsKind,
   aurora: async () => (await import('./rds.js')).auroraKind,
-  ecs: async () => (await import('./ecs.js')).ecsKind,
-  stack: async () => (await import('./stack.js')).stackKind,
+  ecs: async () => new (await import('./ecs.js')).EcsKind(),
+  stack: async () => new (await import('./stack.js')).StackKind(),
 };
 
 export const AWS_KINDS = Object.keys(KINDS);
@@ -219,6 +219,26 @@ export class AwsProvider implements Provider {
         },
       ];
     });
+  }
+
+  /** ECS services: scale-in paused and scaled to the autoscaling target's maximum. */
+  readonly boostKinds = ['ecs'];
+
+  async boost(resources: readonly Resource[], phase: 'begin' | 'end'): Promise<ActOutcome[]> {
+    const outcomes: ActOutcome[] = [];
+    for (const { kind: kindName, connection, group } of this.grouped(resources)) {
+      const kind = await this.kind(kindName);
+      outcomes.push(
+        ...(kind.boost === undefined
+          ? group.map((r) => ({
+              id: r.id,
+              result: 'failed' as const,
+              reason: `${kindName} resources cannot be boosted`,
+            }))
+          : await kind.boost(this.context, connection, group, phase)),
+      );
+    }
+    return outcomes;
   }
 
   settleTimeoutMs(kind: string): number {

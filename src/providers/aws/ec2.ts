@@ -18,6 +18,7 @@
  *   are left to the `asg` kind.
  */
 import {
+  CreateTagsCommand,
   DescribeInstancesCommand,
   paginateDescribeInstances,
   StartInstancesCommand,
@@ -29,10 +30,12 @@ import type { ActOutcome, Observation, Resource } from '../../engine/ports.js';
 import { isTransient } from '../../engine/retry.js';
 import type { Connection } from './clients.js';
 import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
-import { awsId, messageOf, nameOf, tagRecord } from './kind.js';
+import { awsId, LAST_ACTION_TAG, messageOf, nameOf, tagRecord } from './kind.js';
 
 /** Ids per StartInstances/StopInstances call. */
 export const EC2_ACT_BATCH = 100;
+/** Resources per CreateTags call (the API takes many; kept modest so one failure names few). */
+const EC2_TAG_BATCH = 100;
 /** Ids per DescribeInstances call when verifying. */
 export const EC2_DESCRIBE_BATCH = 200;
 
@@ -113,6 +116,23 @@ export class Ec2Kind implements AwsKind {
 
   alarmDimensions(resource: Resource) {
     return [{ Name: 'InstanceId', Value: nameOf(resource) }];
+  }
+
+  async tagLastAction(
+    context: KindContext,
+    connection: Connection,
+    resources: readonly Resource[],
+    value: string,
+  ): Promise<void> {
+    const client = await context.clients.get('ec2', connection);
+    for (let i = 0; i < resources.length; i += EC2_TAG_BATCH) {
+      await client.send(
+        new CreateTagsCommand({
+          Resources: resources.slice(i, i + EC2_TAG_BATCH).map(instanceIdOf),
+          Tags: [{ Key: LAST_ACTION_TAG, Value: value }],
+        }),
+      );
+    }
   }
 }
 
