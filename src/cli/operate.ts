@@ -332,6 +332,34 @@ export async function switchCommand(
   );
 }
 
+/** `lightsout boost ENV --for 30m`: scale the environment's services out for a while. */
+export async function boostCommand(
+  name: string,
+  options: StoreOptions & { for: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(
+    options,
+    io,
+    (config) => {
+      environmentOf(config, name);
+      const parsed = parseDuration(options.for);
+      if (!parsed.ok) throw new UsageError(`--for: ${parsed.error}`);
+      if (parsed.value <= 0) throw new UsageError('--for: give a positive duration, e.g. 30m');
+      return parsed.value;
+    },
+    async (context, forMs) => {
+      const run = await context.engine.boost(name, forMs, context.actor);
+      io.out(
+        options.json === true
+          ? JSON.stringify({ run: run.id, until: iso(run.until_at) })
+          : `run ${run.id}: boost ${name} until ${iso(run.until_at)}`,
+      );
+      return EXIT.ok;
+    },
+  );
+}
+
 export async function cancelCommand(
   runId: string,
   options: StoreOptions & { until?: string },

@@ -6,6 +6,7 @@ import { planCommand } from './plan.js';
 import {
   cancelCommand,
   eventsCommand,
+  boostCommand,
   extendCommand,
   reserveCommand,
   runsCommand,
@@ -172,6 +173,18 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       code = await switchCommand(direction, environment, options, io);
     });
   }
+
+  withStore(
+    program
+      .command('boost <environment>')
+      .description(
+        "scale an environment's ECS services to their autoscaling maximum for a while, then let them scale in",
+      ),
+  )
+    .requiredOption('--for <duration>', 'how long, e.g. 30m')
+    .action(async (environment: string, options: StoreOptions & { for: string }) => {
+      code = await boostCommand(environment, options, io);
+    });
 
   withStore(
     program

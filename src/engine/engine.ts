@@ -29,6 +29,8 @@ const LOOKBACK_MS = 7 * 24 * 3_600_000;
 /** After a failed correction, enforce mode waits this long before trying again. */
 const ENFORCE_COOLDOWN_MS = 5 * 60_000;
 const HOUR = 3_600_000;
+/** What both providers can boost, for an engine without provider instances (the CLI). */
+const BOOST_KINDS = ['ecs'];
 /** Resources that start by themselves are looked at this often while off. */
 export const DEFAULT_WATCH_MS = 15 * 60_000;
 
@@ -438,7 +440,8 @@ export class Engine {
     const environment = this.environment(environmentName);
     const boostable = (environment.tiers ?? []).some((tier) =>
       tier.select.some((selector) => {
-        const kinds = this.options.providers.get(selector.provider)?.boostKinds ?? [];
+        // The CLI's engine only records runs and has no provider instances.
+        const kinds = this.options.providers.get(selector.provider)?.boostKinds ?? BOOST_KINDS;
         return (selector.kinds ?? kinds).some((k: string) => kinds.includes(k));
       }),
     );

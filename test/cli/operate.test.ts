@@ -150,6 +150,28 @@ describe('commands against the store', () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it('boost creates a boost run until the end of its duration', async () => {
+    const db = store();
+    const result = await run(['boost', 'dev', '--for', '30m', ...db]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^run \S+: boost dev until 2026-06-01T12:30:00.000Z$/);
+    const { runs } = JSON.parse((await run(['runs', '--json', ...db])).out) as {
+      runs: { direction: string; until_at: number }[];
+    };
+    expect(runs).toMatchObject([
+      { direction: 'boost', until_at: Date.parse('2026-06-01T12:30:00Z') },
+    ]);
+  });
+
+  it.each([
+    ['--for', 'soon', '--for: "soon" is not a duration'],
+    ['--for', '5h', 'dev stops at 2026-06-01T16:00:00.000Z, before the boost would end'],
+  ])('boost %s %s is refused with exit code 2', async (flag, value, message) => {
+    const result = await run(['boost', 'dev', flag, value, ...store()]);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+  });
+
   it('a refused command writes nothing', async () => {
     const db = store();
     await run(['reserve', 'dev', '--from', '2026-06-06T12:00', '--to', '2026-06-06T09:00', ...db]);
