@@ -54,10 +54,11 @@ export async function harness(store: Store, options: HarnessOptions) {
     clock.now(),
   );
   const notifier = new RecordingNotifier();
-  const makeEngine = (owner = 'test') =>
+  /** An engine as a (re)started process makes it; `providers` replaces the configured ones. */
+  const makeEngine = (owner = 'test', providers = options.providers) =>
     new Engine({
       store,
-      providers: new Map<string, Provider>([['sandbox', sandbox], ...(options.providers ?? [])]),
+      providers: new Map<string, Provider>([['sandbox', sandbox], ...(providers ?? [])]),
       clock,
       notifier,
       log: silentLog,

@@ -115,7 +115,11 @@ async function describe(
   const groups = new Map<string, AutoScalingGroup>();
   for (let i = 0; i < names.length; i += 50) {
     const page = await client.send(
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names.slice(i, i + 50) }),
+      // 50 names a call, and MaxRecords 50 so every named group fits on one page.
+      new DescribeAutoScalingGroupsCommand({
+        AutoScalingGroupNames: names.slice(i, i + 50),
+        MaxRecords: 50,
+      }),
     );
     for (const g of page.AutoScalingGroups ?? []) groups.set(g.AutoScalingGroupName ?? '', g);
   }
