@@ -88,6 +88,10 @@ export interface SettledNote {
 export interface RestoreData {
   /** Saves one named piece (`capacity`, `alarms`...) for a resource; `undefined` removes it. */
   save(resourceId: string, key: string, data: unknown): Promise<void>;
+  /** Many pieces at once, all or none (one transaction). */
+  saveMany(
+    entries: readonly { readonly id: string; readonly key: string; readonly data: unknown }[],
+  ): Promise<void>;
   load(resourceId: string, key: string): Promise<unknown>;
   /** Every resource whose id starts with `prefix` and that has the piece `key`. */
   find(prefix: string, key: string): Promise<{ id: string; data: unknown }[]>;

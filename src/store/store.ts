@@ -70,7 +70,9 @@ export class Store {
   restoreData(now: () => number) {
     return {
       save: (id: string, key: string, data: unknown) =>
-        resources.saveRestore(this.db, id, key, data, now()),
+        resources.saveRestore(this.db, [{ id, key, data }], now()),
+      saveMany: (entries: readonly resources.RestoreEntry[]) =>
+        resources.saveRestore(this.db, entries, now()),
       load: (id: string, key: string) => resources.loadRestore(this.db, id, key),
       find: (prefix: string, key: string) => resources.findRestore(this.db, prefix, key),
     };

@@ -379,28 +379,25 @@ describe('errors', () => {
     expect(changes[100]).toEqual({ id: instance('i-100').resource.id, alarms: ['cpu-i-100'] });
   });
 
-  it('an alarm is not disabled when its name could not be saved', async () => {
+  it('no alarm is disabled when the names could not be saved (one write, all or none)', async () => {
     const alarms = cloudWatch([
       alarm('cpu-1', [{ Name: 'InstanceId', Value: 'i-1' }]),
       alarm('cpu-2', [{ Name: 'InstanceId', Value: 'i-2' }]),
     ]);
-    const store = memoryRestoreData();
     context = {
       ...context,
       restore: {
-        ...store,
-        save: (id, key, data) =>
-          id.endsWith(':i-1')
-            ? Promise.reject(new Error('database is locked'))
-            : store.save(id, key, data),
+        ...memoryRestoreData(),
+        saveMany: () => Promise.reject(new Error('database is locked')),
       },
     };
     const changes = await disableAlarms(context, connection, [instance('i-1'), instance('i-2')]);
     expect(changes).toEqual([
       { id: instance('i-1').resource.id, alarms: [], error: 'Error: database is locked' },
-      { id: instance('i-2').resource.id, alarms: ['cpu-2'] },
+      { id: instance('i-2').resource.id, alarms: [], error: 'Error: database is locked' },
     ]);
-    expect(enabled(alarms)).toEqual(['cpu-1']);
+    expect(enabled(alarms)).toEqual(['cpu-1', 'cpu-2']);
+    expect(cw.commandCalls(DisableAlarmActionsCommand)).toHaveLength(0);
   });
 
   it('a failed enable keeps the saved names for the next start', async () => {

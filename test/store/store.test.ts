@@ -215,6 +215,17 @@ describe.each(DATABASES)('the store on $name', (database) => {
       ]);
       expect(await restore.find('aws:', 'nothing')).toEqual([]);
     });
+
+    it('saves many pieces in one write, across more resources than one statement takes', async () => {
+      const s = await open();
+      const restore = s.restoreData(() => 1000);
+      const ids = Array.from({ length: 1_200 }, (_, i) => `aws:ec2:eu-west-3:1:i-${i}`);
+      await restore.save(ids[0]!, 'capacity', 7);
+      await restore.saveMany(ids.map((id) => ({ id, key: 'alarms', data: [`${id}-cpu`] })));
+      expect(await restore.find('aws:ec2:', 'alarms')).toHaveLength(1_200);
+      expect(await restore.load(ids[0]!, 'capacity')).toBe(7);
+      expect(await restore.load(ids[1_199]!, 'alarms')).toEqual([`${ids[1_199]}-cpu`]);
+    });
   });
 });
 

@@ -74,14 +74,16 @@ export async function disableAlarms(
   if (!targets.some((t) => t.dimensions.length > 0)) return targets.map(unchanged);
   let client: CloudWatchClient;
   let found: Found[];
+  let saved: Map<string, string[]>;
   try {
     client = await context.clients.get('cloudwatch', connection);
     const alarms = await describeAlarms(client, { AlarmTypes: ['MetricAlarm'] });
-    found = matchTargets(alarms, targets, await heldNames(context.restore, new Set()));
+    saved = await savedNames(context.restore);
+    found = matchTargets(alarms, targets, heldNames(saved, new Set()));
   } catch (error) {
     return targets.map((t) => failed(t.resource.id, error));
   }
-  const errors = await rememberAll(context.restore, found);
+  const errors = await rememberAll(context.restore, found, saved);
   // Only alarms whose names are safely saved are disabled: otherwise no start would enable them.
   const failures = await inBatches(
     unique(found.flatMap((f) => (errors.has(f.id) ? [] : f.toDisable))),
@@ -107,7 +109,7 @@ export async function enableAlarms(
   try {
     client = await context.clients.get('cloudwatch', connection);
     const existing = await existingNames(client, names);
-    const held = await heldNames(context.restore, new Set(resources.map((r) => r.id)));
+    const held = heldNames(await savedNames(context.restore), new Set(resources.map((r) => r.id)));
     toEnable = saved.map((s) => ({
       ...s,
       enable: s.names.filter((name) => existing.has(name) && !held.has(placed(s.id, name))),
@@ -137,8 +139,12 @@ function matchTargets(
   targets: readonly AlarmTarget[],
   held: ReadonlySet<string>,
 ): Found[] {
+  const index = indexByDimension(alarms);
   return targets.map(({ resource, dimensions }) => {
-    const matched = alarms.filter(
+    // Only alarms carrying the target's first dimension can name it: no scan of every alarm.
+    const first = dimensions[0];
+    const candidates = first === undefined ? [] : (index.get(dimensionKey(first)) ?? []);
+    const matched = candidates.filter(
       (a) =>
         namesTarget(a, dimensions) &&
         (a.ActionsEnabled === true || held.has(placed(resource.id, nameOf(a)))),
@@ -151,20 +157,48 @@ function matchTargets(
   });
 }
 
+/** Alarms by each dimension (`Name=Value`) of any of their metrics. */
+function indexByDimension(alarms: readonly MetricAlarm[]): Map<string, MetricAlarm[]> {
+  const index = new Map<string, MetricAlarm[]>();
+  for (const alarm of alarms) {
+    const keys = new Set(
+      [alarm.Dimensions, ...(alarm.Metrics ?? []).map((m) => m.MetricStat?.Metric?.Dimensions)]
+        .flatMap((dimensions) => dimensions ?? [])
+        .map((d) => dimensionKey({ Name: d.Name ?? '', Value: d.Value ?? '' })),
+    );
+    for (const key of keys) {
+      const list = index.get(key);
+      if (list === undefined) index.set(key, [alarm]);
+      else list.push(alarm);
+    }
+  }
+  return index;
+}
+
+function dimensionKey(d: Dimension): string {
+  return `${d.Name}=${d.Value}`;
+}
+
 /**
- * Saves each target's names; the store's errors by resource id. One resource at a
- * time: a store may not take concurrent transactions.
+ * Saves each target's new names, merged with those saved before, in one write;
+ * the store's error for every target when that write fails.
  */
 async function rememberAll(
   restore: RestoreData,
   found: readonly Found[],
+  saved: ReadonlyMap<string, string[]>,
 ): Promise<Map<string, string>> {
-  const errors = new Map<string, string>();
-  for (const { id, toSave } of found) {
-    const error = await remember(restore, id, toSave);
-    if (error !== undefined) errors.set(id, error);
+  const entries = found.flatMap(({ id, toSave }) => {
+    const before = saved.get(id) ?? [];
+    const merged = unique([...before, ...toSave]);
+    return merged.length > before.length ? [{ id, key: RESTORE_KEY, data: merged }] : [];
+  });
+  try {
+    await restore.saveMany(entries);
+    return new Map();
+  } catch (error) {
+    return new Map(entries.map((e) => [e.id, messageOf(error)]));
   }
-  return errors;
 }
 
 /**
@@ -246,22 +280,6 @@ async function inBatches(
   return failures;
 }
 
-/** Saves the names merged with those already saved; the error, if the store failed. */
-async function remember(
-  restore: RestoreData,
-  id: string,
-  names: string[],
-): Promise<string | undefined> {
-  try {
-    const saved = asNames(await restore.load(id, RESTORE_KEY));
-    const merged = unique([...saved, ...names]);
-    if (merged.length > saved.length) await restore.save(id, RESTORE_KEY, merged);
-    return undefined;
-  } catch (error) {
-    return messageOf(error);
-  }
-}
-
 /** The names saved for a resource, or why they could not be read. */
 interface Saved {
   readonly id: string;
@@ -301,11 +319,18 @@ async function forget(restore: RestoreData, change: AlarmChange): Promise<AlarmC
  * The alarms lightsout disabled for resources other than `except`, as `placed` keys:
  * alarm names are unique per account and region, not across them.
  */
-async function heldNames(restore: RestoreData, except: ReadonlySet<string>): Promise<Set<string>> {
+/** Every AWS resource's saved alarm names, by resource id. */
+async function savedNames(restore: RestoreData): Promise<Map<string, string[]>> {
+  return new Map(
+    (await restore.find('aws:', RESTORE_KEY)).map(({ id, data }) => [id, asNames(data)]),
+  );
+}
+
+function heldNames(saved: ReadonlyMap<string, string[]>, except: ReadonlySet<string>): Set<string> {
   const held = new Set<string>();
-  for (const { id, data } of await restore.find('aws:', RESTORE_KEY)) {
+  for (const [id, names] of saved) {
     if (except.has(id)) continue;
-    for (const name of asNames(data)) held.add(placed(id, name));
+    for (const name of names) held.add(placed(id, name));
   }
   return held;
 }

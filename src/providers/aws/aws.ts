@@ -69,6 +69,13 @@ export function memoryRestoreData(): RestoreData {
       else saved.set(`${id}|${key}`, data);
       return Promise.resolve();
     },
+    saveMany: (entries) => {
+      for (const { id, key, data } of entries) {
+        if (data === undefined) saved.delete(`${id}|${key}`);
+        else saved.set(`${id}|${key}`, data);
+      }
+      return Promise.resolve();
+    },
     load: (id, key) => Promise.resolve(saved.get(`${id}|${key}`)),
     find: (prefix, key) =>
       Promise.resolve(

@@ -1,5 +1,6 @@
 /** The event log: append-only, read by environment, resource, kind, actor and time, with cursors. */
 import type { Kysely } from 'kysely';
+import { slices } from './batches.js';
 import type { Database, EventRow } from '../schema.js';
 
 export interface EventInput {
@@ -43,21 +44,22 @@ export async function appendEvents(
   db: Kysely<Database>,
   inputs: readonly EventInput[],
 ): Promise<void> {
-  if (inputs.length === 0) return;
-  await db
-    .insertInto('events')
-    .values(
-      inputs.map((e) => ({
-        at: e.at,
-        actor: e.actor,
-        kind: e.kind,
-        environment: e.environment ?? null,
-        resource: e.resource ?? null,
-        run_id: e.runId ?? null,
-        payload: JSON.stringify(e.payload ?? {}),
-      })),
-    )
-    .execute();
+  for (const slice of slices(inputs)) {
+    await db
+      .insertInto('events')
+      .values(
+        slice.map((e) => ({
+          at: e.at,
+          actor: e.actor,
+          kind: e.kind,
+          environment: e.environment ?? null,
+          resource: e.resource ?? null,
+          run_id: e.runId ?? null,
+          payload: JSON.stringify(e.payload ?? {}),
+        })),
+      )
+      .execute();
+  }
 }
 
 /** Events in the order they were recorded; `after` is a cursor from a previous page. */

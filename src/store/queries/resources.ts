@@ -1,6 +1,7 @@
 /** The discovered inventory: what each environment holds and the last state lightsout saw. */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
+import { slices } from './batches.js';
 import type { Database } from '../schema.js';
 
 export interface InventoryResource {
@@ -24,9 +25,7 @@ export async function upsertResources(
   resources: readonly InventoryResource[],
   now: number,
 ): Promise<void> {
-  for (let i = 0; i < resources.length; i += 500) {
-    const chunk = resources.slice(i, i + 500);
-    if (chunk.length === 0) continue;
+  for (const chunk of slices(resources)) {
     await db
       .insertInto('resources')
       .values(
@@ -59,9 +58,7 @@ export async function setLastState(
   state: string,
   now: number,
 ): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    if (chunk.length === 0) continue;
+  for (const chunk of slices(ids)) {
     await db
       .updateTable('resources')
       .set({ last_state: state, updated_at: now })
@@ -89,38 +86,65 @@ export async function listResources(
   }));
 }
 
+export interface RestoreEntry {
+  readonly id: string;
+  readonly key: string;
+  /** `undefined` removes the piece. */
+  readonly data: unknown;
+}
+
 /**
- * Saves one named piece of restore data for a resource (`capacity`, `alarms`...),
- * keeping the others, and creating its inventory row if discovery has not.
- * `undefined` removes the piece.
+ * Saves named pieces of restore data (`capacity`, `alarms`...), keeping a
+ * resource's other pieces and creating its inventory row if discovery has not;
+ * all in one transaction, a slice of resources per statement.
  */
 export async function saveRestore(
   db: Kysely<Database>,
-  id: string,
-  key: string,
-  data: unknown,
+  entries: readonly RestoreEntry[],
   now: number,
 ): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    const pieces = Object.entries(await restorePieces(tx, id)).filter(([k]) => k !== key);
-    if (data !== undefined) pieces.push([key, data]);
-    const restore = pieces.length === 0 ? null : JSON.stringify(Object.fromEntries(pieces));
-    const [provider = '', kind = ''] = id.split(':');
-    await tx
-      .insertInto('resources')
-      .values({
-        id,
-        environment: null,
-        provider,
-        kind,
-        name: id,
-        tags: '{}',
-        last_state: null,
-        restore,
-        updated_at: now,
-      })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ restore, updated_at: now }))
-      .execute();
+    for (const slice of slices(entries)) {
+      const current = await tx
+        .selectFrom('resources')
+        .select(['id', 'restore'])
+        .where('id', 'in', [...new Set(slice.map((e) => e.id))])
+        .execute();
+      const pieces = new Map(
+        current.map((r) => [r.id, JSON.parse(r.restore ?? '{}') as Record<string, unknown>]),
+      );
+      for (const { id, key, data } of slice) {
+        const next = Object.entries(pieces.get(id) ?? {}).filter(([k]) => k !== key);
+        if (data !== undefined) next.push([key, data]);
+        pieces.set(id, Object.fromEntries(next));
+      }
+      await tx
+        .insertInto('resources')
+        .values(
+          [...new Set(slice.map((e) => e.id))].map((id) => {
+            const [provider = '', kind = ''] = id.split(':');
+            const restore = pieces.get(id) ?? {};
+            return {
+              id,
+              environment: null,
+              provider,
+              kind,
+              name: id,
+              tags: '{}',
+              last_state: null,
+              restore: Object.keys(restore).length === 0 ? null : JSON.stringify(restore),
+              updated_at: now,
+            };
+          }),
+        )
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            restore: eb.ref('excluded.restore'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
   });
 }
 

@@ -4,6 +4,7 @@
  * existing run instead of starting another; work on it is claimed with a lease.
  */
 import type { Kysely } from 'kysely';
+import { slices } from './batches.js';
 import type {
   Database,
   RunDirection,
@@ -205,24 +206,25 @@ export async function ensureSteps(
   runId: string,
   steps: readonly NewStep[],
 ): Promise<void> {
-  if (steps.length === 0) return;
-  await db
-    .insertInto('run_steps')
-    .values(
-      steps.map((s) => ({
-        run_id: runId,
-        tier: s.tier,
-        resource: s.resource,
-        action: s.action,
-        status: 'pending' as const,
-        attempts: 0,
-        error: null,
-        started_at: null,
-        finished_at: null,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['run_id', 'resource', 'action']).doNothing())
-    .execute();
+  for (const slice of slices(steps)) {
+    await db
+      .insertInto('run_steps')
+      .values(
+        slice.map((s) => ({
+          run_id: runId,
+          tier: s.tier,
+          resource: s.resource,
+          action: s.action,
+          status: 'pending' as const,
+          attempts: 0,
+          error: null,
+          started_at: null,
+          finished_at: null,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['run_id', 'resource', 'action']).doNothing())
+      .execute();
+  }
 }
 
 export async function listSteps(db: Kysely<Database>, runId: string): Promise<RunStep[]> {
@@ -241,12 +243,13 @@ export async function startSteps(
   ids: readonly number[],
   now: number,
 ): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .updateTable('run_steps')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1), started_at: now }))
-    .where('id', 'in', ids)
-    .execute();
+  for (const slice of slices(ids)) {
+    await db
+      .updateTable('run_steps')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), started_at: now }))
+      .where('id', 'in', slice)
+      .execute();
+  }
 }
 
 export async function finishStep(
@@ -256,13 +259,15 @@ export async function finishStep(
   now: number,
   error?: string,
 ): Promise<void> {
-  await db
-    .updateTable('run_steps')
-    .set({
-      status,
-      finished_at: status === 'pending' || status === 'acted' ? null : now,
-      error: error ?? null,
-    })
-    .where('id', 'in', typeof id === 'number' ? [id] : id)
-    .execute();
+  for (const slice of slices(typeof id === 'number' ? [id] : id)) {
+    await db
+      .updateTable('run_steps')
+      .set({
+        status,
+        finished_at: status === 'pending' || status === 'acted' ? null : now,
+        error: error ?? null,
+      })
+      .where('id', 'in', slice)
+      .execute();
+  }
 }
