@@ -4,6 +4,7 @@
  * errors, hibernation and a start that falls back to stopped.
  */
 import {
+  CreateTagsCommand,
   DescribeInstancesCommand,
   EC2Client,
   StartInstancesCommand,
@@ -267,5 +268,29 @@ describe('aws selectors in the config', () => {
     if (error === undefined) expect(result.ok).toBe(true);
     else
       expect(result.ok ? '' : result.diagnostics.map((d) => d.message).join('\n')).toContain(error);
+  });
+});
+
+describe('last-action tags', () => {
+  it('tag the instances of a selector that asks for them, 100 ids a call, and only those', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(reservations(...ids(150).map((id) => instance(id))));
+    ec2.on(CreateTagsCommand).resolves({});
+    const provider = new AwsProvider();
+    const tagged = await provider.discover(selector({ lastActionTags: true, alarms: false }));
+    const notes = await provider.settled(tagged, 'off', {
+      id: 'run-1',
+      direction: 'stop',
+      at: Date.parse('2026-11-25T18:00:00Z'),
+    });
+    expect(notes).toEqual([]);
+    const calls = ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.Resources?.length)).toEqual([100, 50]);
+    expect(calls[0]?.Tags).toEqual([
+      { Key: 'lightsout:last-action', Value: 'stop 2026-11-25T18:00:00.000Z run run-1' },
+    ]);
+    ec2.resetHistory();
+    const plain = await provider.discover(selector({ alarms: false }));
+    await provider.settled(plain, 'off', { id: 'run-2', direction: 'stop', at: 0 });
+    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
   });
 });
