@@ -515,7 +515,6 @@ export class Engine {
     ]);
   }
 
-  /** The next change of the environment's plan after `from`, within 14 days. */
   /**
    * The next transition of an environment after `from`, within 14 days: any change
    * of its plan, or the next start its schedule alone makes.
