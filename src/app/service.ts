@@ -7,6 +7,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
+import { registerApi } from '../api/api.js';
+import { problemErrors } from '../api/problems.js';
 import { Engine } from '../engine/engine.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { LogNotifier } from '../notify/log-notifier.js';
@@ -80,7 +82,20 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
 
-  const http = Fastify({ logger: false });
+  const http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  problemErrors(http, (error) => {
+    log.error({ error: error instanceof Error ? error.message : String(error) }, 'API error');
+  });
+  http.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+  });
+  registerApi(http, {
+    store,
+    engine,
+    environments: config.fleet.environments,
+    now: () => clock.now(),
+  });
   http.get('/healthz', () => ({ status: 'ok' }));
   http.get('/readyz', async (_, reply) => {
     const ready = await store.isReady();

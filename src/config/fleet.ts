@@ -50,6 +50,7 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       ...(schedule === undefined ? {} : { schedule: schedule.name }),
       mode: e.mode,
       graceMs: e.grace,
+      maxReservationMs: e.max_reservation,
       onFailure: e.on_failure,
       tiers,
     });

@@ -336,6 +336,7 @@ const environment = z
       })
       .default('transitions'),
     grace: duration.default(15 * 60_000),
+    max_reservation: duration.default(14 * 24 * 3_600_000),
     on_failure: z
       .enum(['halt', 'continue'], {
         message: 'on_failure is halt (stop at the failed tier) or continue',

@@ -134,6 +134,8 @@ export interface Environment {
   readonly mode?: Mode;
   /** Warning before a stop, in milliseconds (default 15 minutes; 0 allowed). */
   readonly graceMs?: number;
+  /** The longest reservation the API takes (default 14 days). */
+  readonly maxReservationMs?: number;
   readonly onFailure?: OnFailure;
   readonly tiers?: readonly Tier[];
 }

@@ -12,11 +12,12 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { v7 as uuidv7 } from 'uuid';
-import type { Environment, Instant, Schedule, Selector } from '../core/glossary.js';
+import type { Environment, Instant, Interval, Schedule, Selector } from '../core/glossary.js';
 import type { Fleet } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
 import { OPEN_STATUSES } from '../store/queries/runs.js';
 import type { Run } from '../store/queries/runs.js';
+import type { StoredReservation } from '../store/queries/plans.js';
 import type { Store } from '../store/store.js';
 import { executeRun, Interrupted, LeaseLost, messageOf, renewLease } from './executor.js';
 import type { ExecutorDeps } from './executor.js';
@@ -496,12 +497,13 @@ export class Engine {
     to: Instant,
     actor: string,
     note?: string,
-  ): Promise<void> {
+    resource?: string,
+  ): Promise<StoredReservation> {
     const now = this.clock.now();
     this.environment(environmentName);
     checkReservationWindow(from, to, now);
     const reservation = await this.store.addReservation(
-      { environment: environmentName, from, to, actor, note },
+      { environment: environmentName, from, to, actor, note, resource },
       now,
     );
     await this.store.appendEvents([
@@ -510,9 +512,26 @@ export class Engine {
         actor,
         kind: 'reservation.created',
         environment: environmentName,
-        payload: { id: reservation.id, from: iso(from), to: iso(to) },
+        payload: {
+          id: reservation.id,
+          from: iso(from),
+          to: iso(to),
+          ...(resource === undefined ? {} : { resource }),
+        },
       },
     ]);
+    return reservation;
+  }
+
+  /** When the environment will be on within [from, to): schedule, reservations and holds merged. */
+  async onWindows(environmentName: string, from: Instant, to: Instant): Promise<Interval[]> {
+    const environment = this.environment(environmentName);
+    const fleet = await this.fleet(this.clock.now());
+    const timeline = planFleet(
+      { ...fleet, environments: [environment] },
+      { start: from, end: to },
+    ).get(environment.name)!;
+    return [...timeline.on];
   }
 
   /**
@@ -543,6 +562,11 @@ export class Engine {
       );
     }
     return environment;
+  }
+
+  /** The fleet as planned at `now`: config, and the store's reservations and holds. */
+  fleetAt(now: Instant): Promise<Fleet> {
+    return this.fleet(now);
   }
 
   private async fleet(now: Instant): Promise<Fleet> {

@@ -147,7 +147,25 @@ export interface Database {
   events: EventTable;
   idempotency_keys: IdempotencyKeyTable;
   sandbox_resources: SandboxResourceTable;
+  tokens: TokenTable;
 }
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface TokenTable {
+  id: string;
+  name: string;
+  role: Role;
+  /** Limits the token to one team's environments. */
+  team: string | null;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export type TokenRow = Selectable<TokenTable>;
 
 export type EventRow = Selectable<EventTable>;
 export type NewEvent = Insertable<EventTable>;

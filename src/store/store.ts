@@ -11,6 +11,7 @@ import * as events from './queries/events.js';
 import * as plans from './queries/plans.js';
 import * as resources from './queries/resources.js';
 import * as runs from './queries/runs.js';
+import * as tokens from './queries/tokens.js';
 
 export class Store {
   constructor(readonly connection: Connection) {}
@@ -34,6 +35,16 @@ export class Store {
   readonly addHold = (h: Parameters<typeof plans.addHold>[1], now: number) =>
     plans.addHold(this.db, h, now);
   readonly activePlans = (since: number) => plans.activePlans(this.db, since);
+  readonly listReservations = (filter: plans.ReservationFilter) =>
+    plans.listReservations(this.db, filter);
+  readonly deleteReservation = (id: string) => plans.deleteReservation(this.db, id);
+
+  readonly addToken = (t: Parameters<typeof tokens.addToken>[1], now: number) =>
+    tokens.addToken(this.db, t, now);
+  readonly tokenByHash = (hash: string) => tokens.tokenByHash(this.db, hash);
+  readonly listTokens = () => tokens.listTokens(this.db);
+  readonly revokeToken = (idOrName: string, now: number) =>
+    tokens.revokeToken(this.db, idOrName, now);
   readonly endHoldsOff = (environment: string, now: number, note?: string) =>
     plans.endHoldsOff(this.db, environment, now, note);
 

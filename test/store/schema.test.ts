@@ -106,6 +106,16 @@ const COLUMNS: Columns = {
     settles_at: true,
     updated_at: true,
   },
+  tokens: {
+    id: true,
+    name: true,
+    role: true,
+    team: true,
+    hash: true,
+    created_at: true,
+    expires_at: true,
+    revoked_at: true,
+  },
 };
 
 describe.each(DATABASES)('the migrated schema on $name', (database) => {

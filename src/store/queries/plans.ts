@@ -195,6 +195,44 @@ export async function endHoldsOff(
     .execute();
 }
 
+export interface ReservationFilter {
+  readonly environments?: readonly string[] | undefined;
+  /** Reservations that overlap [from, to). */
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
+export async function listReservations(
+  db: Kysely<Database>,
+  filter: ReservationFilter,
+): Promise<StoredReservation[]> {
+  let query = db.selectFrom('reservations').selectAll();
+  if (filter.environments !== undefined) {
+    if (filter.environments.length === 0) return [];
+    query = query.where('environment', 'in', filter.environments);
+  }
+  if (filter.from !== undefined) query = query.where('to_at', '>', filter.from);
+  if (filter.to !== undefined) query = query.where('from_at', '<', filter.to);
+  const rows = await query.orderBy('from_at').orderBy('id').limit(1000).execute();
+  return rows.map(toReservation);
+}
+
+/** Deletes a reservation made through the API or CLI; the config's own stay. */
+export async function deleteReservation(
+  db: Kysely<Database>,
+  id: string,
+): Promise<StoredReservation | undefined> {
+  const row = await db
+    .selectFrom('reservations')
+    .selectAll()
+    .where('id', '=', id)
+    .where('source', '=', 'api')
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  await db.deleteFrom('reservations').where('id', '=', id).execute();
+  return toReservation(row);
+}
+
 /** Reservations and holds that still matter at or after `since`. */
 export async function activePlans(
   db: Kysely<Database>,

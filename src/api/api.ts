@@ -1,0 +1,320 @@
+/**
+ * The HTTP API under /api/v1, and `POST /provision` for the route people already
+ * use. Routes are thin: they check the caller and the input, then call the engine
+ * and the store. Everything but health answers only with a token.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+import type { Environment, Instant } from '../core/glossary.js';
+import { planFleet } from '../core/planner.js';
+import type { Engine } from '../engine/engine.js';
+import { CommandError } from '../engine/engine.js';
+import type { StoredReservation } from '../store/queries/plans.js';
+import type { Store } from '../store/store.js';
+import type { Principal } from './auth.js';
+import { authenticate, canSee, requireRole } from './auth.js';
+import { Problem } from './problems.js';
+
+export interface ApiDeps {
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly environments: readonly Environment[];
+  readonly now: () => Instant;
+}
+
+const DAY = 24 * 3_600_000;
+
+const reservationBody = z.strictObject({
+  environment: z.string().min(1),
+  from: z.string().min(1),
+  to: z.string().min(1),
+  timezone: z.string().optional(),
+  note: z.string().max(500).optional(),
+});
+
+const provisionBody = z.strictObject({
+  ec2_instances_id: z.string().min(1),
+  start_time: z.string().min(1),
+  end_time: z.string().min(1),
+  timezone: z.string().optional(),
+});
+
+export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
+  const byName = new Map(deps.environments.map((e) => [e.name, e]));
+  const caller = (request: FastifyRequest) => authenticate(request, deps.store, deps.now());
+  /** The environment, unless the caller may not see it: then it does not exist (404). */
+  const visible = (principal: Principal, name: string, field = 'environment'): Environment => {
+    const environment = byName.get(name);
+    if (environment === undefined || !canSee(principal, environment.team))
+      throw new Problem(
+        404,
+        'unknown-environment',
+        'Unknown environment',
+        `there is no environment "${name}"`,
+        field,
+      );
+    return environment;
+  };
+
+  http.get('/api/v1/environments', async (request) => {
+    const principal = await caller(request);
+    const now = deps.now();
+    const mine = deps.environments.filter((e) => canSee(principal, e.team));
+    return { environments: await describeEnvironments(deps, mine, now) };
+  });
+
+  http.get<{ Params: { name: string } }>('/api/v1/environments/:name', async (request) => {
+    const principal = await caller(request);
+    const environment = visible(principal, request.params.name);
+    const now = deps.now();
+    const [summary] = await describeEnvironments(deps, [environment], now);
+    const reservations = await deps.store.listReservations({
+      environments: [environment.name],
+      from: now,
+    });
+    const runs = await deps.store.listRuns({ environment: environment.name, limit: 5 });
+    return {
+      ...summary,
+      reservations: reservations.map(reservationJson),
+      runs: runs.map((r) => ({
+        id: r.id,
+        direction: r.direction,
+        status: r.status,
+        trigger: r.trigger,
+        dueAt: iso(r.due_at),
+      })),
+    };
+  });
+
+  http.post('/api/v1/reservations', async (request, reply) => {
+    const principal = await caller(request);
+    requireRole(principal, 'operator');
+    const body = parse(reservationBody, request.body);
+    const environment = visible(principal, body.environment);
+    const zone = zoneOf(body.timezone, environment.timezone);
+    const from = timeOf(body.from, zone, 'from');
+    const to = timeOf(body.to, zone, 'to');
+    const reservation = await reserve(deps, environment, from, to, principal, body.note);
+    return reply.code(201).send(reservation);
+  });
+
+  http.get<{ Querystring: Record<string, string | undefined> }>(
+    '/api/v1/reservations',
+    async (request) => {
+      const principal = await caller(request);
+      const { environment, team, from, to } = request.query;
+      const names = deps.environments
+        .filter((e) => canSee(principal, e.team))
+        .filter((e) => environment === undefined || e.name === environment)
+        .filter((e) => team === undefined || e.team === team)
+        .map((e) => e.name);
+      const reservations = await deps.store.listReservations({
+        environments: names,
+        from: from === undefined ? deps.now() : timeOf(from, 'UTC', 'from'),
+        to: to === undefined ? undefined : timeOf(to, 'UTC', 'to'),
+      });
+      return { reservations: reservations.map(reservationJson) };
+    },
+  );
+
+  http.delete<{ Params: { id: string } }>('/api/v1/reservations/:id', async (request, reply) => {
+    const principal = await caller(request);
+    requireRole(principal, 'operator');
+    const [found] = (await deps.store.listReservations({})).filter(
+      (r) => r.id === request.params.id,
+    );
+    const notFound = new Problem(
+      404,
+      'unknown-reservation',
+      'Unknown reservation',
+      `there is no reservation "${request.params.id}" made through the API or CLI`,
+    );
+    if (found === undefined || !canSee(principal, byName.get(found.environment)?.team))
+      throw notFound;
+    if ((await deps.store.deleteReservation(found.id)) === undefined) throw notFound;
+    await deps.store.appendEvents([
+      {
+        at: deps.now(),
+        actor: `api:${principal.name}`,
+        kind: 'reservation.deleted',
+        environment: found.environment,
+        payload: { id: found.id },
+      },
+    ]);
+    return reply.code(204).send();
+  });
+
+  // The route people already use. Unlike the original, an overlapping request merges
+  // into the environment's on-time, so a later one is never cut short by an earlier one.
+  http.post('/provision', async (request, reply) => {
+    const principal = await caller(request);
+    requireRole(principal, 'operator');
+    const body = parse(provisionBody, request.body);
+    const resource = (await deps.store.listResources()).find(
+      (r) => r.id.endsWith(`:${body.ec2_instances_id}`) && r.environment !== null,
+    );
+    const environment =
+      resource?.environment === undefined || resource.environment === null
+        ? undefined
+        : byName.get(resource.environment);
+    if (resource === undefined || environment === undefined || !canSee(principal, environment.team))
+      throw new Problem(
+        404,
+        'unknown-resource',
+        'Unknown resource',
+        `no environment manages an instance "${body.ec2_instances_id}" (lightsout knows the resources it has discovered)`,
+        'ec2_instances_id',
+      );
+    const zone = zoneOf(body.timezone, environment.timezone);
+    const from = timeOf(body.start_time, zone, 'start_time');
+    const to = timeOf(body.end_time, zone, 'end_time');
+    const reservation = await reserve(
+      deps,
+      environment,
+      from,
+      to,
+      principal,
+      undefined,
+      resource.id,
+    );
+    return reply.code(201).send(reservation);
+  });
+}
+
+async function reserve(
+  deps: ApiDeps,
+  environment: Environment,
+  from: Instant,
+  to: Instant,
+  principal: Principal,
+  note?: string,
+  resource?: string,
+) {
+  const now = deps.now();
+  if (to <= from)
+    throw new Problem(
+      422,
+      'end-before-start',
+      'End before start',
+      'the end must be after the start',
+      'to',
+    );
+  if (to <= now)
+    throw new Problem(
+      422,
+      'window-in-the-past',
+      'Window in the past',
+      'the window is over already; give one that is not',
+      'to',
+    );
+  const longest = environment.maxReservationMs ?? 14 * DAY;
+  if (to - Math.max(from, now) > longest)
+    throw new Problem(
+      422,
+      'reservation-too-long',
+      'Reservation too long',
+      `${environment.name} takes reservations of at most ${Math.round(longest / DAY)} days`,
+      'to',
+    );
+  let reservation: StoredReservation;
+  try {
+    reservation = await deps.engine.reserve(
+      environment.name,
+      from,
+      to,
+      `api:${principal.name}`,
+      note,
+      resource,
+    );
+  } catch (error) {
+    if (error instanceof CommandError)
+      throw new Problem(422, 'invalid-window', 'Invalid window', error.message, 'to');
+    throw error;
+  }
+  const windows = await deps.engine.onWindows(environment.name, Math.min(from, now), to + DAY);
+  return {
+    ...reservationJson(reservation),
+    onWindows: windows.map((w) => ({ from: iso(w.start), to: iso(w.end) })),
+  };
+}
+
+async function describeEnvironments(
+  deps: ApiDeps,
+  environments: readonly Environment[],
+  now: Instant,
+) {
+  const fleet = await fleetOf(deps, now);
+  const timelines = planFleet({ ...fleet, environments }, { start: now, end: now + 14 * DAY });
+  return environments.map((e) => {
+    const timeline = timelines.get(e.name);
+    const next = timeline?.plan().transitions[0];
+    return {
+      name: e.name,
+      team: e.team ?? null,
+      timezone: e.timezone,
+      desired: timeline?.stateAt(now) ?? 'off',
+      next: next === undefined ? null : { at: iso(next.at), state: next.state },
+    };
+  });
+}
+
+async function fleetOf(deps: ApiDeps, now: Instant) {
+  return deps.engine.fleetAt(now);
+}
+
+function reservationJson(r: StoredReservation) {
+  return {
+    id: r.id,
+    environment: r.environment,
+    from: iso(r.from),
+    to: iso(r.to),
+    actor: r.actor,
+    source: r.source,
+    ...(r.resource === null ? {} : { resource: r.resource }),
+    ...(r.note === null ? {} : { note: r.note }),
+  };
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join('.');
+  const detail =
+    issue.code === 'unrecognized_keys'
+      ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove it`
+      : `${field === '' ? 'the body' : field}: ${issue.message}`;
+  throw new Problem(400, 'invalid-body', 'Invalid body', detail, field === '' ? undefined : field);
+}
+
+function zoneOf(requested: string | undefined, fallback: string): string {
+  if (requested === undefined) return fallback;
+  if (!IANAZone.isValidZone(requested))
+    throw new Problem(
+      400,
+      'unknown-timezone',
+      'Unknown time zone',
+      `"${requested}" is not an IANA time zone; write one such as Europe/Paris`,
+      'timezone',
+    );
+  return requested;
+}
+
+/** An ISO 8601 time; without an offset, read in `zone`. */
+function timeOf(text: string, zone: string, field: string): Instant {
+  const time = DateTime.fromISO(text, { zone, setZone: false });
+  if (!time.isValid)
+    throw new Problem(
+      400,
+      'invalid-time',
+      'Invalid time',
+      `${field}: "${text}" is not an ISO 8601 time such as 2026-04-01T05:00:30`,
+      field,
+    );
+  return time.toMillis();
+}
+
+function iso(t: Instant): string {
+  return new Date(t).toISOString();
+}

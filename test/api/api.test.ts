@@ -1,0 +1,278 @@
+/**
+ * The HTTP API over real HTTP, on SQLite and PostgreSQL: tokens and roles, team
+ * scoping (another team's environment is 404, not 403), reservations, the
+ * `POST /provision` route people already use, and problem+json for bad input
+ * that changes nothing.
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { registerApi } from '../../src/api/api.js';
+import { problemErrors } from '../../src/api/problems.js';
+import { newToken } from '../../src/api/tokens.js';
+import type { Environment } from '../../src/core/glossary.js';
+import { VirtualClock } from '../../src/engine/clock.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { Role } from '../../src/store/schema.js';
+import type { Store } from '../../src/store/store.js';
+import { periodSchedule } from '../core/build.js';
+import { at } from '../helpers.js';
+import { DATABASES } from '../store/databases.js';
+
+const officeHours = {
+  ...periodSchedule('Europe/Paris', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]),
+  name: 'office-hours',
+};
+const environments: Environment[] = [
+  { name: 'dev', timezone: 'Europe/Paris', schedule: 'office-hours', team: 'payments' },
+  { name: 'lab', timezone: 'Europe/Paris', team: 'payments', maxReservationMs: 2 * 86_400_000 },
+  { name: 'qa', timezone: 'Europe/Paris', schedule: 'office-hours', team: 'search' },
+];
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe.each(DATABASES)('the API on $name', (database) => {
+  let store: Store | undefined;
+  let http: FastifyInstance | undefined;
+  afterEach(async () => {
+    await http?.close();
+    await store?.close();
+    store = undefined;
+    http = undefined;
+  });
+
+  // Monday 1 June 2026, 14:00 in Paris.
+  async function setup() {
+    store = await database.open();
+    const clock = new VirtualClock(at('2026-06-01T12:00Z'));
+    const engine = new Engine({
+      store,
+      providers: new Map(),
+      clock,
+      notifier: { send: () => Promise.resolve() },
+      log: quiet,
+      schedules: new Map([['office-hours', officeHours]]),
+      environments,
+    });
+    await store.upsertResources(
+      'lab',
+      [
+        {
+          id: 'aws:ec2:eu-west-3:1:i-0abc',
+          provider: 'aws',
+          kind: 'ec2',
+          name: 'lab-box',
+          tags: {},
+        },
+      ],
+      clock.now(),
+    );
+    http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+    problemErrors(http, () => undefined);
+    registerApi(http, { store, engine, environments, now: () => clock.now() });
+    await http.listen({ port: 0, host: '127.0.0.1' });
+    const address = http.server.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    const tokens = new Map<string, string>();
+    const token = async (name: string, role: Role, team?: string, expiresAt?: number) => {
+      const { token: value, hash } = newToken();
+      await store!.addToken({ id: name, name, role, team, hash, expiresAt }, clock.now());
+      tokens.set(name, value);
+      return value;
+    };
+    await token('admin', 'admin');
+    await token('payments-op', 'operator', 'payments');
+    await token('viewer', 'viewer');
+    await token('old', 'operator', undefined, at('2026-05-01T00:00Z'));
+    const call = async (who: string | undefined, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(who === undefined ? {} : { authorization: `Bearer ${tokens.get(who) ?? who}` }),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined
+          ? {}
+          : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        type: response.headers.get('content-type') ?? '',
+        body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
+      };
+    };
+    return { call, clock };
+  }
+
+  describe('access', () => {
+    it.each([
+      [undefined, 'unauthenticated'],
+      ['lo_not-a-token', 'invalid-token'],
+      ['old', 'expired-token'],
+    ])('refuses token %s with 401 %s, as problem+json', async (who, type) => {
+      const { call } = await setup();
+      const answer = await call(who, 'GET', '/api/v1/environments');
+      expect(answer.status).toBe(401);
+      expect(answer.type).toContain('application/problem+json');
+      expect(answer.body).toMatchObject({
+        type: `https://lightsout.dev/problems/${type}`,
+        status: 401,
+      });
+    });
+
+    it("shows a team-scoped token its team's environments only; another team's is 404", async () => {
+      const { call } = await setup();
+      const all = await call('admin', 'GET', '/api/v1/environments');
+      expect((all.body.environments as { name: string }[]).map((e) => e.name)).toEqual([
+        'dev',
+        'lab',
+        'qa',
+      ]);
+      const mine = await call('payments-op', 'GET', '/api/v1/environments');
+      expect((mine.body.environments as { name: string }[]).map((e) => e.name)).toEqual([
+        'dev',
+        'lab',
+      ]);
+      expect((await call('payments-op', 'GET', '/api/v1/environments/qa')).status).toBe(404);
+      expect((await call('payments-op', 'GET', '/api/v1/environments/nosuch')).status).toBe(404);
+      expect((await call('admin', 'GET', '/api/v1/environments/qa')).status).toBe(200);
+    });
+
+    it('lets a viewer read but not reserve (403, with the role it needs)', async () => {
+      const { call } = await setup();
+      expect((await call('viewer', 'GET', '/api/v1/reservations')).status).toBe(200);
+      const answer = await call('viewer', 'POST', '/api/v1/reservations', {
+        environment: 'dev',
+        from: '2026-06-06T09:00',
+        to: '2026-06-06T12:00',
+      });
+      expect(answer.status).toBe(403);
+      expect(answer.body.detail).toBe('this needs the operator role; the token "viewer" is viewer');
+    });
+  });
+
+  describe('reservations', () => {
+    it('are created in the environment zone, answered with the on-windows, listed and deleted', async () => {
+      const { call } = await setup();
+      const created = await call('payments-op', 'POST', '/api/v1/reservations', {
+        environment: 'dev',
+        from: '2026-06-06T09:00',
+        to: '2026-06-06T12:00',
+        note: 'demo',
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        environment: 'dev',
+        from: '2026-06-06T07:00:00.000Z',
+        to: '2026-06-06T10:00:00.000Z',
+        actor: 'api:payments-op',
+      });
+      expect(created.body.onWindows).toContainEqual({
+        from: '2026-06-06T07:00:00.000Z',
+        to: '2026-06-06T10:00:00.000Z',
+      });
+      const listed = await call('viewer', 'GET', '/api/v1/reservations?environment=dev');
+      expect((listed.body.reservations as { id: string }[]).map((r) => r.id)).toEqual([
+        created.body.id,
+      ]);
+      expect(
+        (await call('payments-op', 'DELETE', `/api/v1/reservations/${String(created.body.id)}`))
+          .status,
+      ).toBe(204);
+      expect((await call('viewer', 'GET', '/api/v1/reservations')).body.reservations).toEqual([]);
+      expect(
+        (await call('payments-op', 'DELETE', `/api/v1/reservations/${String(created.body.id)}`))
+          .status,
+      ).toBe(404);
+    });
+
+    it.each([
+      [
+        { environment: 'qa', from: '2026-06-06T09:00', to: '2026-06-06T12:00' },
+        404,
+        'unknown-environment',
+        'environment',
+      ],
+      [
+        { environment: 'dev', from: '2026-06-06T12:00', to: '2026-06-06T09:00' },
+        422,
+        'end-before-start',
+        'to',
+      ],
+      [
+        { environment: 'dev', from: '2026-05-06T09:00', to: '2026-05-06T12:00' },
+        422,
+        'window-in-the-past',
+        'to',
+      ],
+      [{ environment: 'dev', from: 'noon', to: '2026-06-06T12:00' }, 400, 'invalid-time', 'from'],
+      [
+        {
+          environment: 'dev',
+          from: '2026-06-06T09:00',
+          to: '2026-06-06T12:00',
+          timezone: 'Mars/Olympus',
+        },
+        400,
+        'unknown-timezone',
+        'timezone',
+      ],
+      [
+        { environment: 'lab', from: '2026-06-02T09:00', to: '2026-06-09T09:00' },
+        422,
+        'reservation-too-long',
+        'to',
+      ],
+      [
+        { environment: 'dev', from: '2026-06-06T09:00', to: '2026-06-06T12:00', colour: 'red' },
+        400,
+        'invalid-body',
+        undefined,
+      ],
+      ['{"environment": "dev",', 400, 'bad-request', undefined],
+    ])('refuses %j with %i %s, and stores nothing', async (body, status, type, field) => {
+      const { call } = await setup();
+      const answer = await call('payments-op', 'POST', '/api/v1/reservations', body);
+      expect(answer.status).toBe(status);
+      expect(answer.body.type).toBe(`https://lightsout.dev/problems/${type}`);
+      expect(answer.body.field).toBe(field);
+      expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.ts:\d+/);
+      expect((await call('admin', 'GET', '/api/v1/reservations')).body.reservations).toEqual([]);
+    });
+  });
+
+  describe('POST /provision', () => {
+    it('merges overlapping requests into one on-window instead of cutting the earlier one short', async () => {
+      const { call } = await setup();
+      const first = await call('payments-op', 'POST', '/provision', {
+        ec2_instances_id: 'i-0abc',
+        start_time: '2026-06-02T15:00:00',
+        end_time: '2026-06-02T18:00:00',
+      });
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({
+        environment: 'lab',
+        resource: 'aws:ec2:eu-west-3:1:i-0abc',
+      });
+      const second = await call('payments-op', 'POST', '/provision', {
+        ec2_instances_id: 'i-0abc',
+        start_time: '2026-06-02T17:00:00',
+        end_time: '2026-06-02T20:00:00',
+      });
+      expect(second.body.onWindows).toEqual([
+        { from: '2026-06-02T13:00:00.000Z', to: '2026-06-02T18:00:00.000Z' },
+      ]);
+    });
+
+    it('refuses an instance no environment manages, naming the field', async () => {
+      const { call } = await setup();
+      const answer = await call('payments-op', 'POST', '/provision', {
+        ec2_instances_id: 'i-0nope',
+        start_time: '2026-06-02T15:00:00',
+        end_time: '2026-06-02T18:00:00',
+      });
+      expect(answer.status).toBe(404);
+      expect(answer.body).toMatchObject({ field: 'ec2_instances_id' });
+    });
+  });
+});
