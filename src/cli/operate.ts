@@ -51,7 +51,7 @@ class PrintNotifier implements Notifier {
  * opened, so a refused command creates nothing), then opens the store and runs
  * `work` with what was read. Config errors exit 1, usage errors 2.
  */
-async function withContext<T>(
+export async function withContext<T>(
   options: StoreOptions,
   io: CliIo,
   parse: (config: LoadedConfig) => T,

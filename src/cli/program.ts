@@ -16,6 +16,8 @@ import {
 import type { EventsOptions, StoreOptions } from './operate.js';
 import { DEFAULT_DB, demoCommand, serveCommand } from './serve.js';
 import type { DemoOptions, ServeOptions } from './serve.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './tokens.js';
+import type { TokenCreateOptions } from './tokens.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 
@@ -173,6 +175,26 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       code = await switchCommand(direction, environment, options, io);
     });
   }
+
+  const token = program.command('token').description('API tokens (shown once, stored as a hash)');
+  withStore(token.command('create').description('create an API token and print it once'))
+    .requiredOption('--name <name>', 'what the token is for, e.g. ci')
+    .requiredOption('--role <role>', 'viewer, operator or admin')
+    .option('--team <team>', "only this team's environments")
+    .option('--expires <duration>', 'expires after, e.g. 90d')
+    .action(async (options: TokenCreateOptions) => {
+      code = await tokenCreateCommand(options, io);
+    });
+  withStore(token.command('list').description('tokens, without their values')).action(
+    async (options: StoreOptions) => {
+      code = await tokenListCommand(options, io);
+    },
+  );
+  withStore(token.command('revoke <name>').description('revoke a token by name or id')).action(
+    async (name: string, options: StoreOptions) => {
+      code = await tokenRevokeCommand(name, options, io);
+    },
+  );
 
   withStore(
     program

@@ -172,6 +172,48 @@ describe('commands against the store', () => {
     expect(result.err).toContain(message);
   });
 
+  it('token create prints the token once; list and the store never show it; revoke ends it', async () => {
+    const db = store();
+    const created = await run([
+      'token',
+      'create',
+      '--name',
+      'ci',
+      '--role',
+      'operator',
+      '--team',
+      'payments',
+      '--expires',
+      '90d',
+      '--json',
+      ...db,
+    ]);
+    expect(created.code).toBe(0);
+    const { token, expiresAt } = JSON.parse(created.out) as { token: string; expiresAt: number };
+    expect(token).toMatch(/^lo_[\w-]{43}$/);
+    expect(expiresAt).toBe(NOW + 90 * 86_400_000);
+    const listed = await run(['token', 'list', ...db]);
+    expect(listed.out).toBe('ci\toperator\tpayments\tactive');
+    const everything =
+      (await run(['token', 'list', '--json', ...db])).out +
+      (await run(['events', '--json', ...db])).out;
+    expect(everything).not.toContain(token);
+    expect((await run(['token', 'create', '--name', 'ci', '--role', 'viewer', ...db])).code).toBe(
+      2,
+    );
+    expect((await run(['token', 'revoke', 'ci', ...db])).out).toBe('revoked token ci');
+    expect((await run(['token', 'list', ...db])).out).toBe('ci\toperator\tpayments\trevoked');
+  });
+
+  it.each([
+    [['--role', 'root'], '--role "root": give one of viewer, operator, admin'],
+    [['--role', 'viewer', '--expires', 'never'], '--expires "never": give a duration such as 90d'],
+  ])('token create %j is refused with exit code 2', async (args, message) => {
+    const result = await run(['token', 'create', '--name', 'x', ...args, ...store()]);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+  });
+
   it('a refused command writes nothing', async () => {
     const db = store();
     await run(['reserve', 'dev', '--from', '2026-06-06T12:00', '--to', '2026-06-06T09:00', ...db]);
