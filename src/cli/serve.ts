@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import { newToken } from '../api/tokens.js';
 import { createLogger } from '../app/logger.js';
 import { startService } from '../app/service.js';
 import type { Service, ServiceConfig } from '../app/service.js';
@@ -76,10 +78,13 @@ export async function demoCommand(
     host: options.host,
     beforeFirstPass: (parts) => seedDemoPlans(parts, clock.now()),
   });
+  const token = await demoAdminToken(service.store, clock.now());
+  const api = `http://${options.host}:${service.port}`;
   io.out(
     [
       `lightsout demo: ${config.fleet.environments.length} environments on a simulated fleet, time running ${speed}x.`,
-      `  health:  http://${options.host}:${service.port}/healthz`,
+      `  health:  ${api}/healthz`,
+      `  API:     curl -H "Authorization: Bearer ${token}" ${api}/api/v1/environments`,
       `  status:  lightsout status --config ${DEMO_CONFIG} --db ${db}`,
       `  events:  lightsout events --config ${DEMO_CONFIG} --db ${db}`,
       'Stop with Ctrl-C.',
@@ -87,6 +92,17 @@ export async function demoCommand(
   );
   await untilSignal(service, log);
   return EXIT.ok;
+}
+
+/**
+ * The demo's admin token, for trying the API: a fresh one at each start (the
+ * previous one is revoked), since a token is never kept in clear.
+ */
+async function demoAdminToken(store: Service['store'], now: number): Promise<string> {
+  await store.revokeToken('demo-admin', now);
+  const { token, hash } = newToken();
+  await store.addToken({ id: randomUUID(), name: 'demo-admin', role: 'admin', hash }, now);
+  return token;
 }
 
 /** A reservation, an overlapping one and a hold, relative to now, made once per data directory. */

@@ -1,0 +1,40 @@
+/** `lightsout demo` as a real process: it prints an admin token that opens the API. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stopProcess, waitFor } from './serve.js';
+
+describe('lightsout demo', () => {
+  it('prints an admin token for the API; without it the API answers 401', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'lightsout-demo-'));
+    const child = spawn(process.execPath, [
+      'dist/cli/main.js',
+      'demo',
+      '--port',
+      '0',
+      '--data',
+      data,
+    ]);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const [, token, api] = await waitFor('the API line', () =>
+        Promise.resolve(
+          /Bearer (lo_[\w-]+)" (http:\/\/\S+)\/api\/v1\/environments/.exec(output) ?? undefined,
+        ),
+      );
+      const withToken = await fetch(`${api}/api/v1/environments`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(withToken.status).toBe(200);
+      expect(
+        ((await withToken.json()) as { environments: unknown[] }).environments.length,
+      ).toBeGreaterThan(0);
+      expect((await fetch(`${api}/api/v1/environments`)).status).toBe(401);
+    } finally {
+      await stopProcess({ child, port: 0, output: () => output }, 'SIGTERM');
+    }
+  });
+});
