@@ -4,26 +4,17 @@
  * and the store. Everything but health answers only with a token.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { Environment, Instant } from '../core/glossary.js';
 import { planFleet } from '../core/planner.js';
-import type { Engine } from '../engine/engine.js';
 import { CommandError } from '../engine/engine.js';
 import type { StoredReservation } from '../store/queries/plans.js';
-import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
-import { authenticate, canSee, requireRole } from './auth.js';
+import { canSee, requireRole } from './auth.js';
+import type { ApiDeps } from './context.js';
+import { ApiContext, DAY, iso, parse, timeOf, zoneOf } from './context.js';
+import { registerControl } from './control.js';
 import { Problem } from './problems.js';
-
-export interface ApiDeps {
-  readonly store: Store;
-  readonly engine: Engine;
-  readonly environments: readonly Environment[];
-  readonly now: () => Instant;
-}
-
-const DAY = 24 * 3_600_000;
 
 const reservationBody = z.strictObject({
   environment: z.string().min(1),
@@ -41,21 +32,11 @@ const provisionBody = z.strictObject({
 });
 
 export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
-  const byName = new Map(deps.environments.map((e) => [e.name, e]));
-  const caller = (request: FastifyRequest) => authenticate(request, deps.store, deps.now());
-  /** The environment, unless the caller may not see it: then it does not exist (404). */
-  const visible = (principal: Principal, name: string, field = 'environment'): Environment => {
-    const environment = byName.get(name);
-    if (environment === undefined || !canSee(principal, environment.team))
-      throw new Problem(
-        404,
-        'unknown-environment',
-        'Unknown environment',
-        `there is no environment "${name}"`,
-        field,
-      );
-    return environment;
-  };
+  const context = new ApiContext(deps);
+  const caller = (request: FastifyRequest) => context.caller(request);
+  const visible = (principal: Principal, name: string) => context.visible(principal, name);
+  const byName = context.byName;
+  registerControl(http, context);
 
   http.get('/api/v1/environments', async (request) => {
     const principal = await caller(request);
@@ -274,47 +255,4 @@ function reservationJson(r: StoredReservation) {
     ...(r.resource === null ? {} : { resource: r.resource }),
     ...(r.note === null ? {} : { note: r.note }),
   };
-}
-
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.join('.');
-  const detail =
-    issue.code === 'unrecognized_keys'
-      ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove it`
-      : `${field === '' ? 'the body' : field}: ${issue.message}`;
-  throw new Problem(400, 'invalid-body', 'Invalid body', detail, field === '' ? undefined : field);
-}
-
-function zoneOf(requested: string | undefined, fallback: string): string {
-  if (requested === undefined) return fallback;
-  if (!IANAZone.isValidZone(requested))
-    throw new Problem(
-      400,
-      'unknown-timezone',
-      'Unknown time zone',
-      `"${requested}" is not an IANA time zone; write one such as Europe/Paris`,
-      'timezone',
-    );
-  return requested;
-}
-
-/** An ISO 8601 time; without an offset, read in `zone`. */
-function timeOf(text: string, zone: string, field: string): Instant {
-  const time = DateTime.fromISO(text, { zone, setZone: false });
-  if (!time.isValid)
-    throw new Problem(
-      400,
-      'invalid-time',
-      'Invalid time',
-      `${field}: "${text}" is not an ISO 8601 time such as 2026-04-01T05:00:30`,
-      field,
-    );
-  return time.toMillis();
-}
-
-function iso(t: Instant): string {
-  return new Date(t).toISOString();
 }

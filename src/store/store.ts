@@ -38,6 +38,9 @@ export class Store {
   readonly listReservations = (filter: plans.ReservationFilter) =>
     plans.listReservations(this.db, filter);
   readonly deleteReservation = (id: string) => plans.deleteReservation(this.db, id);
+  readonly listHolds = (environments: readonly string[], since: number) =>
+    plans.listHolds(this.db, environments, since);
+  readonly deleteHold = (id: string) => plans.deleteHold(this.db, id);
 
   readonly addToken = (t: Parameters<typeof tokens.addToken>[1], now: number) =>
     tokens.addToken(this.db, t, now);

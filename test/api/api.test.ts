@@ -101,8 +101,14 @@ describe.each(DATABASES)('the API on $name', (database) => {
         body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
       };
     };
+    currentBase = base;
+    currentTokens = tokens;
     return { call, clock };
   }
+  let currentBase = '';
+  let currentTokens = new Map<string, string>();
+  const baseOf = () => Promise.resolve(currentBase);
+  const tokenOf = (name: string) => currentTokens.get(name) ?? '';
 
   describe('access', () => {
     it.each([
@@ -238,6 +244,112 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect(answer.body.field).toBe(field);
       expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.ts:\d+/);
       expect((await call('admin', 'GET', '/api/v1/reservations')).body.reservations).toEqual([]);
+    });
+  });
+
+  describe('control', () => {
+    it('stop answers 202 with a run in grace; the run shows its steps; cancel keeps it on', async () => {
+      const { call } = await setup();
+      const stop = await call('payments-op', 'POST', '/api/v1/environments/dev/stop', {
+        grace: '10m',
+      });
+      expect(stop.status).toBe(202);
+      expect(stop.body).toMatchObject({
+        environment: 'dev',
+        direction: 'stop',
+        status: 'grace',
+        actor: 'api:payments-op',
+        actAt: '2026-06-01T12:10:00.000Z',
+      });
+      const run = await call('viewer', 'GET', `/api/v1/runs/${String(stop.body.id)}`);
+      expect(run.body).toMatchObject({ id: stop.body.id, steps: [] });
+      const cancelled = await call(
+        'payments-op',
+        'POST',
+        `/api/v1/runs/${String(stop.body.id)}/cancel`,
+      );
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+      const again = await call(
+        'payments-op',
+        'POST',
+        `/api/v1/runs/${String(stop.body.id)}/cancel`,
+      );
+      expect(again.status).toBe(409);
+      const runs = await call('payments-op', 'GET', '/api/v1/runs');
+      expect((runs.body.runs as { id: string }[]).map((r) => r.id)).toContain(stop.body.id);
+    });
+
+    it.each([
+      ['viewer', 'POST', '/api/v1/environments/dev/start', undefined, 403],
+      ['payments-op', 'POST', '/api/v1/environments/qa/start', undefined, 404],
+      ['payments-op', 'POST', '/api/v1/environments/dev/stop', { grace: 'soon' }, 400],
+      ['payments-op', 'POST', '/api/v1/environments/dev/extend', { until: 'later' }, 400],
+      ['payments-op', 'POST', '/api/v1/environments/dev/boost', { for: '30m' }, 409],
+      ['payments-op', 'GET', '/api/v1/runs/nosuch', undefined, 404],
+    ])('%s %s %s %j answers %i', async (who, method, path, body, status) => {
+      const { call } = await setup();
+      const answer = await call(who, method, path, body);
+      expect(answer.status).toBe(status);
+      expect(answer.type).toContain('application/problem+json');
+    });
+
+    it('holds are created, listed and deleted', async () => {
+      const { call } = await setup();
+      const hold = await call('payments-op', 'POST', '/api/v1/holds', {
+        environment: 'dev',
+        state: 'off',
+        until: '2026-06-03T08:00',
+        note: 'freeze',
+      });
+      expect(hold.status).toBe(201);
+      expect(hold.body).toMatchObject({ state: 'off', until: '2026-06-03T06:00:00.000Z' });
+      const listed = await call('viewer', 'GET', '/api/v1/holds?environment=dev');
+      expect((listed.body.holds as { id: string }[]).map((h) => h.id)).toEqual([hold.body.id]);
+      expect(
+        (await call('payments-op', 'DELETE', `/api/v1/holds/${String(hold.body.id)}`)).status,
+      ).toBe(204);
+      expect((await call('viewer', 'GET', '/api/v1/holds')).body.holds).toEqual([]);
+    });
+
+    it("events are paged with a cursor, streamed as NDJSON, and another team's stay hidden", async () => {
+      const { call } = await setup();
+      for (const env of ['dev', 'qa', 'dev'])
+        await call('admin', 'POST', '/api/v1/reservations', {
+          environment: env,
+          from: '2026-06-06T09:00',
+          to: '2026-06-06T12:00',
+        });
+      const first = await call(
+        'payments-op',
+        'GET',
+        '/api/v1/events?kind=reservation.created&limit=1',
+      );
+      expect((first.body.events as { environment: string }[]).map((e) => e.environment)).toEqual([
+        'dev',
+      ]);
+      const second = await call(
+        'payments-op',
+        'GET',
+        `/api/v1/events?kind=reservation.created&limit=1&after=${String(first.body.next)}`,
+      );
+      expect((second.body.events as { environment: string }[]).map((e) => e.environment)).toEqual([
+        'dev',
+      ]);
+      expect(second.body.next).toBeUndefined();
+      const stream = await fetch(
+        `${await baseOf()}/api/v1/events?kind=reservation.created&limit=1`,
+        {
+          headers: { authorization: `Bearer ${tokenOf('admin')}`, accept: 'application/x-ndjson' },
+        },
+      );
+      expect(stream.headers.get('content-type')).toContain('application/x-ndjson');
+      const lines = (await stream.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { environment: string });
+      expect(lines.map((e) => e.environment)).toEqual(['dev', 'qa', 'dev']);
+      expect((await call('admin', 'GET', '/api/v1/events?after=garbage')).status).toBe(400);
     });
   });
 

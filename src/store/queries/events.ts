@@ -26,6 +26,8 @@ export interface Event {
 
 export interface EventFilter {
   readonly environment?: string | undefined;
+  /** Only events of these environments (a team-scoped reader). */
+  readonly environments?: readonly string[] | undefined;
   readonly resource?: string | undefined;
   readonly kind?: string | undefined;
   readonly actor?: string | undefined;
@@ -71,6 +73,10 @@ export async function queryEvents(
   const limit = Math.min(Math.max(page.limit ?? 100, 1), 1000);
   let query = db.selectFrom('events').selectAll();
   if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
+  if (filter.environments !== undefined) {
+    if (filter.environments.length === 0) return { events: [] };
+    query = query.where('environment', 'in', filter.environments);
+  }
   if (filter.resource !== undefined) query = query.where('resource', '=', filter.resource);
   if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
   if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);

@@ -233,6 +233,35 @@ export async function deleteReservation(
   return toReservation(row);
 }
 
+export async function listHolds(
+  db: Kysely<Database>,
+  environments: readonly string[],
+  since: number,
+): Promise<StoredHold[]> {
+  if (environments.length === 0) return [];
+  const rows = await db
+    .selectFrom('holds')
+    .selectAll()
+    .where('environment', 'in', environments)
+    .where('until_at', '>', since)
+    .orderBy('created_at')
+    .execute();
+  return rows.map(toHold);
+}
+
+/** Deletes a hold made through the API or CLI; the config's own stay. */
+export async function deleteHold(db: Kysely<Database>, id: string): Promise<StoredHold | undefined> {
+  const row = await db
+    .selectFrom('holds')
+    .selectAll()
+    .where('id', '=', id)
+    .where('source', '=', 'api')
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  await db.deleteFrom('holds').where('id', '=', id).execute();
+  return toHold(row);
+}
+
 /** Reservations and holds that still matter at or after `since`. */
 export async function activePlans(
   db: Kysely<Database>,

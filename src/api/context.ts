@@ -1,0 +1,93 @@
+/** What every route needs: the caller, the environments it may see, and input read strictly. */
+import type { FastifyRequest } from 'fastify';
+import { DateTime, IANAZone } from 'luxon';
+import type { z } from 'zod';
+import type { Environment, Instant } from '../core/glossary.js';
+import type { Engine } from '../engine/engine.js';
+import type { Store } from '../store/store.js';
+import type { Principal } from './auth.js';
+import { authenticate, canSee } from './auth.js';
+import { Problem } from './problems.js';
+
+export interface ApiDeps {
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly environments: readonly Environment[];
+  readonly now: () => Instant;
+}
+
+export const DAY = 24 * 3_600_000;
+
+export class ApiContext {
+  readonly byName: ReadonlyMap<string, Environment>;
+
+  constructor(readonly deps: ApiDeps) {
+    this.byName = new Map(deps.environments.map((e) => [e.name, e]));
+  }
+
+  caller(request: FastifyRequest): Promise<Principal> {
+    return authenticate(request, this.deps.store, this.deps.now());
+  }
+
+  /** The environment, unless the caller may not see it: then it does not exist (404). */
+  visible(principal: Principal, name: string, field = 'environment'): Environment {
+    const environment = this.byName.get(name);
+    if (environment === undefined || !canSee(principal, environment.team))
+      throw new Problem(
+        404,
+        'unknown-environment',
+        'Unknown environment',
+        `there is no environment "${name}"`,
+        field,
+      );
+    return environment;
+  }
+
+  /** Names of the environments the caller may see. */
+  visibleNames(principal: Principal): string[] {
+    return this.deps.environments.filter((e) => canSee(principal, e.team)).map((e) => e.name);
+  }
+}
+
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join('.');
+  const detail =
+    issue.code === 'unrecognized_keys'
+      ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove it`
+      : `${field === '' ? 'the body' : field}: ${issue.message}`;
+  throw new Problem(400, 'invalid-body', 'Invalid body', detail, field === '' ? undefined : field);
+}
+
+export function zoneOf(requested: string | undefined, fallback: string): string {
+  if (requested === undefined) return fallback;
+  if (!IANAZone.isValidZone(requested))
+    throw new Problem(
+      400,
+      'unknown-timezone',
+      'Unknown time zone',
+      `"${requested}" is not an IANA time zone; write one such as Europe/Paris`,
+      'timezone',
+    );
+  return requested;
+}
+
+/** An ISO 8601 time; without an offset, read in `zone`. */
+export function timeOf(text: string, zone: string, field: string): Instant {
+  const time = DateTime.fromISO(text, { zone, setZone: false });
+  if (!time.isValid)
+    throw new Problem(
+      400,
+      'invalid-time',
+      'Invalid time',
+      `${field}: "${text}" is not an ISO 8601 time such as 2026-04-01T05:00:30`,
+      field,
+    );
+  return time.toMillis();
+}
+
+export function iso(t: Instant): string {
+  return new Date(t).toISOString();
+}

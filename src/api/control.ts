@@ -1,0 +1,284 @@
+/**
+ * Control: start, stop, extend and boost an environment (202 with the run), runs
+ * and their cancellation, holds, and the event log (cursor pages, or an NDJSON
+ * stream with `Accept: application/x-ndjson`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseDuration } from '../config/schema.js';
+import { CommandError } from '../engine/engine.js';
+import type { StoredHold } from '../store/queries/plans.js';
+import type { Run } from '../store/queries/runs.js';
+import { canSee, requireRole } from './auth.js';
+import type { ApiContext } from './context.js';
+import { iso, parse, timeOf } from './context.js';
+import { Problem } from './problems.js';
+
+const duration = (field: string) =>
+  z.string().transform((text, ctx) => {
+    const parsed = parseDuration(text);
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: 'custom', message: `${field}: ${parsed.error}` });
+    return z.NEVER;
+  });
+
+const stopBody = z.strictObject({ grace: duration('grace').optional() });
+const extendBody = z.strictObject({ until: z.string().min(1) });
+const boostBody = z.strictObject({ for: duration('for') });
+const cancelBody = z.strictObject({ until: z.string().min(1).optional() });
+const holdBody = z.strictObject({
+  environment: z.string().min(1),
+  state: z.enum(['on', 'off'], { message: 'state is on or off' }),
+  from: z.string().min(1).optional(),
+  until: z.string().min(1),
+  note: z.string().max(500).optional(),
+});
+
+type Params = { Params: { name: string } };
+type IdParams = { Params: { id: string } };
+
+export function registerControl(http: FastifyInstance, context: ApiContext): void {
+  const { deps } = context;
+  const actor = (name: string) => `api:${name}`;
+  /** Engine refusals (an environment that is off, a stop already cancelled...) are 409s. */
+  const engine = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof CommandError)
+        throw new Problem(409, 'conflict', 'Not possible now', error.message);
+      throw error;
+    }
+  };
+
+  for (const direction of ['start', 'stop'] as const) {
+    http.post<Params>(`/api/v1/environments/:name/${direction}`, async (request, reply) => {
+      const principal = await context.caller(request);
+      requireRole(principal, 'operator');
+      const environment = context.visible(principal, request.params.name, 'name');
+      const { grace } = direction === 'stop' ? parse(stopBody, request.body ?? {}) : {};
+      const run = await engine(() =>
+        deps.engine.command(environment.name, direction, actor(principal.name), grace),
+      );
+      return reply.code(202).send(runJson(run));
+    });
+  }
+
+  http.post<Params>('/api/v1/environments/:name/extend', async (request, reply) => {
+    const principal = await context.caller(request);
+    requireRole(principal, 'operator');
+    const environment = context.visible(principal, request.params.name, 'name');
+    const body = parse(extendBody, request.body);
+    const until = timeOf(body.until, environment.timezone, 'until');
+    await engine(() => deps.engine.extend(environment.name, until, actor(principal.name)));
+    return reply.code(202).send({ environment: environment.name, onUntil: iso(until) });
+  });
+
+  http.post<Params>('/api/v1/environments/:name/boost', async (request, reply) => {
+    const principal = await context.caller(request);
+    requireRole(principal, 'operator');
+    const environment = context.visible(principal, request.params.name, 'name');
+    const body = parse(boostBody, request.body);
+    const run = await engine(() =>
+      deps.engine.boost(environment.name, body.for, actor(principal.name)),
+    );
+    return reply.code(202).send(runJson(run));
+  });
+
+  http.get<{ Querystring: { environment?: string; limit?: string } }>(
+    '/api/v1/runs',
+    async (request) => {
+      const principal = await context.caller(request);
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 50) || 50, 1), 500);
+      const { environment } = request.query;
+      if (environment !== undefined) context.visible(principal, environment);
+      const runs = await deps.store.listRuns({
+        ...(environment === undefined ? {} : { environment }),
+        limit: environment === undefined ? 1000 : limit,
+      });
+      const visible = runs.filter((r) =>
+        canSee(principal, context.byName.get(r.environment)?.team),
+      );
+      return { runs: visible.slice(0, limit).map(runJson) };
+    },
+  );
+
+  const visibleRun = async (principal: Parameters<typeof canSee>[0], id: string) => {
+    const run = await deps.store.getRun(id);
+    if (run === undefined || !canSee(principal, context.byName.get(run.environment)?.team))
+      throw new Problem(404, 'unknown-run', 'Unknown run', `there is no run "${id}"`);
+    return run;
+  };
+
+  http.get<IdParams>('/api/v1/runs/:id', async (request) => {
+    const principal = await context.caller(request);
+    const run = await visibleRun(principal, request.params.id);
+    const steps = await deps.store.listSteps(run.id);
+    return {
+      ...runJson(run),
+      summary: run.summary === null ? null : (JSON.parse(run.summary) as unknown),
+      steps: steps.map((s) => ({
+        resource: s.resource,
+        tier: s.tier,
+        action: s.action,
+        status: s.status,
+        attempts: s.attempts,
+        error: s.error,
+      })),
+    };
+  });
+
+  http.post<IdParams>('/api/v1/runs/:id/cancel', async (request) => {
+    const principal = await context.caller(request);
+    requireRole(principal, 'operator');
+    const run = await visibleRun(principal, request.params.id);
+    const body = parse(cancelBody, request.body ?? {});
+    const zone = context.byName.get(run.environment)?.timezone ?? 'UTC';
+    const until = body.until === undefined ? undefined : timeOf(body.until, zone, 'until');
+    const result = await engine(() => deps.engine.cancel(run.id, actor(principal.name), until));
+    return { ...runJson(result.run), onUntil: iso(result.holdUntil) };
+  });
+
+  http.post('/api/v1/holds', async (request, reply) => {
+    const principal = await context.caller(request);
+    requireRole(principal, 'operator');
+    const body = parse(holdBody, request.body);
+    const environment = context.visible(principal, body.environment);
+    const now = deps.now();
+    const from =
+      body.from === undefined ? undefined : timeOf(body.from, environment.timezone, 'from');
+    const until = timeOf(body.until, environment.timezone, 'until');
+    if (until <= Math.max(now, from ?? now))
+      throw new Problem(
+        422,
+        'hold-ends-too-soon',
+        'Hold ends too soon',
+        'until must be after now and after from',
+        'until',
+      );
+    const hold = await deps.store.addHold(
+      {
+        environment: environment.name,
+        state: body.state,
+        from,
+        until,
+        actor: actor(principal.name),
+        note: body.note,
+      },
+      now,
+    );
+    await deps.store.appendEvents([
+      {
+        at: now,
+        actor: actor(principal.name),
+        kind: 'hold.created',
+        environment: environment.name,
+        payload: { id: hold.id, state: hold.state, until: iso(until) },
+      },
+    ]);
+    return reply.code(201).send(holdJson(hold));
+  });
+
+  http.get<{ Querystring: { environment?: string } }>('/api/v1/holds', async (request) => {
+    const principal = await context.caller(request);
+    const { environment } = request.query;
+    const names =
+      environment === undefined
+        ? context.visibleNames(principal)
+        : [context.visible(principal, environment).name];
+    return { holds: (await deps.store.listHolds(names, deps.now())).map(holdJson) };
+  });
+
+  http.delete<IdParams>('/api/v1/holds/:id', async (request, reply) => {
+    const principal = await context.caller(request);
+    requireRole(principal, 'operator');
+    const [hold] = (await deps.store.listHolds(context.visibleNames(principal), 0)).filter(
+      (h) => h.id === request.params.id,
+    );
+    if (hold === undefined || (await deps.store.deleteHold(hold.id)) === undefined)
+      throw new Problem(
+        404,
+        'unknown-hold',
+        'Unknown hold',
+        `there is no hold "${request.params.id}" made through the API or CLI`,
+      );
+    await deps.store.appendEvents([
+      {
+        at: deps.now(),
+        actor: actor(principal.name),
+        kind: 'hold.deleted',
+        environment: hold.environment,
+        payload: { id: hold.id },
+      },
+    ]);
+    return reply.code(204).send();
+  });
+
+  http.get<{ Querystring: Record<string, string | undefined> }>(
+    '/api/v1/events',
+    async (request, reply) => {
+      const principal = await context.caller(request);
+      const q = request.query;
+      const filter = {
+        ...(q.environment === undefined
+          ? { environments: context.visibleNames(principal) }
+          : { environment: context.visible(principal, q.environment).name }),
+        resource: q.resource,
+        kind: q.kind,
+        actor: q.actor,
+        from: q.since === undefined ? undefined : timeOf(q.since, 'UTC', 'since'),
+        to: q.until === undefined ? undefined : timeOf(q.until, 'UTC', 'until'),
+      };
+      const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
+      const read = (after: string | undefined) =>
+        deps.store.queryEvents(filter, { after, limit }).catch((error: unknown) => {
+          throw new Problem(
+            400,
+            'invalid-cursor',
+            'Invalid cursor',
+            error instanceof Error ? error.message : 'bad cursor',
+            'after',
+          );
+        });
+      if (!(request.headers.accept ?? '').includes('application/x-ndjson')) return read(q.after);
+      // Every page, one event per line, so a reader can follow without holding it all.
+      reply.type('application/x-ndjson');
+      const lines: string[] = [];
+      let after = q.after;
+      do {
+        const page = await read(after);
+        for (const event of page.events) lines.push(JSON.stringify(event));
+        after = page.next;
+      } while (after !== undefined);
+      return reply.send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+    },
+  );
+}
+
+function runJson(run: Run) {
+  return {
+    id: run.id,
+    environment: run.environment,
+    direction: run.direction,
+    status: run.status,
+    trigger: run.trigger,
+    actor: run.actor,
+    dueAt: iso(run.due_at),
+    actAt: iso(run.act_at),
+    ...(run.until_at === null ? {} : { until: iso(run.until_at) }),
+    finishedAt: run.finished_at === null ? null : iso(run.finished_at),
+  };
+}
+
+function holdJson(h: StoredHold) {
+  return {
+    id: h.id,
+    environment: h.environment,
+    state: h.state,
+    ...(h.from === undefined ? {} : { from: iso(h.from) }),
+    until: iso(h.until),
+    actor: h.actor,
+    source: h.source,
+    ...(h.note === null ? {} : { note: h.note }),
+  };
+}
