@@ -14,6 +14,11 @@ import { canSee, requireRole } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { ApiContext, DAY, iso, parse, timeOf, zoneOf } from './context.js';
 import { registerControl } from './control.js';
+import { registerMetrics } from './metrics.js';
+import { problemErrors } from './problems.js';
+import { hashToken } from './tokens.js';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { Problem } from './problems.js';
 
 const reservationBody = z.strictObject({
@@ -30,6 +35,45 @@ const provisionBody = z.strictObject({
   end_time: z.string().min(1),
   timezone: z.string().optional(),
 });
+
+export interface ApiOptions {
+  /** Requests per minute per token (or per address without one). */
+  readonly rateLimitPerMinute?: number;
+  /** Where unexpected errors go (the answer itself says only that it is logged). */
+  readonly logError?: (error: unknown) => void;
+}
+
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+
+/**
+ * Everything the API serves, with its defenses: security headers (helmet), a rate
+ * limit per token, problem+json for every error. Health stays open and unlimited.
+ */
+export async function serveApi(
+  http: FastifyInstance,
+  deps: ApiDeps,
+  options: ApiOptions = {},
+): Promise<void> {
+  problemErrors(http, options.logError ?? (() => undefined));
+  await http.register(helmet, { global: true });
+  await http.register(rateLimit, {
+    max: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    // A token's hash, so the limit follows the caller and no token is kept in memory in clear.
+    keyGenerator: (request) => {
+      const header = request.headers.authorization;
+      return header === undefined ? `ip:${request.ip}` : `token:${hashToken(header)}`;
+    },
+    allowList: (request) => request.url === '/healthz' || request.url === '/readyz',
+    // Thrown to the error handler, which answers it as a problem.
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      detail: `over ${context.max} requests a minute for this token; retry in ${context.after}`,
+    }),
+  });
+  registerApi(http, deps);
+  registerMetrics(http, deps.store, deps.now);
+}
 
 export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
   const context = new ApiContext(deps);

@@ -40,6 +40,16 @@ export function problemErrors(http: FastifyInstance, log: (error: unknown) => vo
   http.setErrorHandler((error: FastifyError | Problem, _request, reply) => {
     if (error instanceof Problem) return sendProblem(reply, error);
     const status = error.statusCode ?? 500;
+    if (status === 429)
+      return sendProblem(
+        reply,
+        new Problem(
+          429,
+          'rate-limited',
+          'Too many requests',
+          (error as { detail?: string }).detail ?? 'too many requests for this token; retry later',
+        ),
+      );
     if (status === 413)
       return sendProblem(
         reply,

@@ -7,8 +7,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { registerApi } from '../api/api.js';
-import { problemErrors } from '../api/problems.js';
+import { serveApi } from '../api/api.js';
 import { Engine } from '../engine/engine.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { LogNotifier } from '../notify/log-notifier.js';
@@ -37,6 +36,8 @@ export interface ServiceOptions {
   readonly pollMs?: number;
   /** Sandbox settle delays are multiplied by this (tests and benchmarks use small values). */
   readonly settleScale?: number;
+  /** API requests per minute per token. */
+  readonly rateLimitPerMinute?: number;
   /** Runs after the store is ready and before the first reconciler pass. */
   readonly beforeFirstPass?: (parts: { engine: Engine; store: Store }) => Promise<void>;
 }
@@ -83,19 +84,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
 
   const http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-  problemErrors(http, (error) => {
-    log.error({ error: error instanceof Error ? error.message : String(error) }, 'API error');
-  });
-  http.addHook('onSend', async (_request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('cache-control', 'no-store');
-  });
-  registerApi(http, {
-    store,
-    engine,
-    environments: config.fleet.environments,
-    now: () => clock.now(),
-  });
+  await serveApi(
+    http,
+    {
+      store,
+      engine,
+      environments: config.fleet.environments,
+      now: () => clock.now(),
+    },
+    {
+      ...(options.rateLimitPerMinute === undefined
+        ? {}
+        : { rateLimitPerMinute: options.rateLimitPerMinute }),
+      logError: (error) => {
+        log.error({ error: error instanceof Error ? error.message : String(error) }, 'API error');
+      },
+    },
+  );
   http.get('/healthz', () => ({ status: 'ok' }));
   http.get('/readyz', async (_, reply) => {
     const ready = await store.isReady();

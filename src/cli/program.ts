@@ -85,7 +85,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   program
     .command('serve')
     .description(
-      'run lightsout: reconcile environments and serve /healthz and /readyz (stops gracefully on SIGTERM)',
+      'run lightsout: reconcile environments and serve the API, /healthz, /readyz and /metrics (stops gracefully on SIGTERM)',
     )
     .requiredOption('-c, --config <file>', 'the lightsout.yaml to run')
     .option(
@@ -97,6 +97,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--host <host>', 'HTTP address to listen on', '127.0.0.1')
     .option('--replica-id <id>', 'name of this replica in run leases (default: the host name)')
     .option('--speed <n>', 'run the clock n times faster than real time (demos and tests)')
+    .option('--rate-limit <n>', 'API requests per minute per token (default 6000)')
     .action(async (options: ServeOptions) => {
       code = await serveCommand(options, io);
     });

@@ -20,6 +20,7 @@ export interface ServeOptions {
   readonly host: string;
   readonly replicaId?: string;
   readonly speed?: string;
+  readonly rateLimit?: string;
 }
 
 export const DEFAULT_DB = 'sqlite:lightsout.db';
@@ -42,6 +43,9 @@ export async function serveCommand(
     port: parsePort(options.port),
     host: options.host,
     ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
+    ...(options.rateLimit === undefined
+      ? {}
+      : { rateLimitPerMinute: parseRateLimit(options.rateLimit) }),
   });
   await untilSignal(service, log);
   return EXIT.ok;
@@ -183,4 +187,11 @@ function parseSpeed(text: string | undefined): number {
   if (!Number.isFinite(speed) || speed < 1 || speed > 100_000)
     throw new UsageError(`--speed "${text}" is not a speed; give a number from 1 to 100000`);
   return speed;
+}
+
+function parseRateLimit(text: string): number {
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--rate-limit "${text}": give a whole number of requests per minute`);
+  return limit;
 }

@@ -12,6 +12,7 @@ import * as plans from './queries/plans.js';
 import * as resources from './queries/resources.js';
 import * as runs from './queries/runs.js';
 import * as tokens from './queries/tokens.js';
+import * as statistics from './queries/stats.js';
 
 export class Store {
   constructor(readonly connection: Connection) {}
@@ -41,6 +42,8 @@ export class Store {
   readonly listHolds = (environments: readonly string[], since: number) =>
     plans.listHolds(this.db, environments, since);
   readonly deleteHold = (id: string) => plans.deleteHold(this.db, id);
+
+  readonly stats = () => statistics.stats(this.db);
 
   readonly addToken = (t: Parameters<typeof tokens.addToken>[1], now: number) =>
     tokens.addToken(this.db, t, now);

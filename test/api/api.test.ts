@@ -7,8 +7,7 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerApi } from '../../src/api/api.js';
-import { problemErrors } from '../../src/api/problems.js';
+import { serveApi } from '../../src/api/api.js';
 import { newToken } from '../../src/api/tokens.js';
 import type { Environment } from '../../src/core/glossary.js';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -41,7 +40,7 @@ describe.each(DATABASES)('the API on $name', (database) => {
   });
 
   // Monday 1 June 2026, 14:00 in Paris.
-  async function setup() {
+  async function setup(rateLimitPerMinute = 100_000) {
     store = await database.open();
     const clock = new VirtualClock(at('2026-06-01T12:00Z'));
     const engine = new Engine({
@@ -67,8 +66,11 @@ describe.each(DATABASES)('the API on $name', (database) => {
       clock.now(),
     );
     http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-    problemErrors(http, () => undefined);
-    registerApi(http, { store, engine, environments, now: () => clock.now() });
+    await serveApi(
+      http,
+      { store, engine, environments, now: () => clock.now() },
+      { rateLimitPerMinute },
+    );
     await http.listen({ port: 0, host: '127.0.0.1' });
     const address = http.server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
@@ -154,6 +156,44 @@ describe.each(DATABASES)('the API on $name', (database) => {
       });
       expect(answer.status).toBe(403);
       expect(answer.body.detail).toBe('this needs the operator role; the token "viewer" is viewer');
+    });
+  });
+
+  describe('defenses', () => {
+    it('sends security headers, refuses a body over 64 KiB with 413, and never a stack trace', async () => {
+      const { call } = await setup();
+      const response = await fetch(`${currentBase}/api/v1/environments`, {
+        headers: { authorization: `Bearer ${tokenOf('admin')}` },
+      });
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).not.toBeNull();
+      const big = await call('admin', 'POST', '/api/v1/reservations', { note: 'x'.repeat(70_000) });
+      expect(big.status).toBe(413);
+      expect(big.type).toContain('application/problem+json');
+    });
+
+    it('limits requests per token with 429 problem+json; another token is not limited', async () => {
+      const { call } = await setup(3);
+      for (let i = 0; i < 3; i++)
+        expect((await call('viewer', 'GET', '/api/v1/environments')).status).toBe(200);
+      const limited = await call('viewer', 'GET', '/api/v1/environments');
+      expect(limited.status).toBe(429);
+      expect(limited.body).toMatchObject({ type: 'https://lightsout.dev/problems/rate-limited' });
+      expect((await call('admin', 'GET', '/api/v1/environments')).status).toBe(200);
+    });
+
+    it('serves Prometheus metrics to a token, from the store', async () => {
+      const { call } = await setup();
+      await call('payments-op', 'POST', '/api/v1/environments/dev/stop', { grace: '10m' });
+      expect((await call(undefined, 'GET', '/metrics')).status).toBe(401);
+      const response = await fetch(`${currentBase}/metrics`, {
+        headers: { authorization: `Bearer ${tokenOf('viewer')}` },
+      });
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(text).toContain('lightsout_runs_total{direction="stop",status="grace"} 1');
+      expect(text).toContain('lightsout_resources{kind="ec2",state="unknown"} 1');
+      expect(text).toContain('# TYPE lightsout_transition_lag_seconds histogram');
     });
   });
 

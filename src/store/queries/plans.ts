@@ -250,7 +250,10 @@ export async function listHolds(
 }
 
 /** Deletes a hold made through the API or CLI; the config's own stay. */
-export async function deleteHold(db: Kysely<Database>, id: string): Promise<StoredHold | undefined> {
+export async function deleteHold(
+  db: Kysely<Database>,
+  id: string,
+): Promise<StoredHold | undefined> {
   const row = await db
     .selectFrom('holds')
     .selectAll()

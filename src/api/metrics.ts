@@ -1,0 +1,72 @@
+/**
+ * `/metrics` in the Prometheus text format (prom-client). Fleet-wide numbers come
+ * from the store at scrape time, so every replica agrees and restarts lose
+ * nothing; the transition lag histogram covers the last 1,000 scheduled runs.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from '../store/store.js';
+import { authenticate } from './auth.js';
+
+export function registerMetrics(
+  http: FastifyInstance,
+  store: Pick<Store, 'stats' | 'tokenByHash'>,
+  now: () => number,
+): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'lightsout_process_' });
+  let latest: Awaited<ReturnType<Store['stats']>> | undefined;
+  const counter = (name: string, help: string, labels: string[], fill: (c: Counter) => void) =>
+    new Counter({
+      name,
+      help,
+      labelNames: labels,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
+  counter('lightsout_runs_total', 'Runs by direction and status.', ['direction', 'status'], (c) => {
+    for (const r of latest?.runs ?? [])
+      c.inc({ direction: r.direction, status: r.status }, r.count);
+  });
+  counter(
+    'lightsout_actions_total',
+    'Resource actions by kind and outcome.',
+    ['kind', 'outcome'],
+    (c) => {
+      for (const a of latest?.actions ?? []) c.inc({ kind: a.kind, outcome: a.status }, a.count);
+    },
+  );
+  counter('lightsout_notices_total', 'Notices by outcome.', ['outcome'], (c) => {
+    for (const n of latest?.notices ?? [])
+      c.inc({ outcome: n.kind === 'notice.sent' ? 'sent' : 'failed' }, n.count);
+  });
+  new Gauge({
+    name: 'lightsout_resources',
+    help: 'Known resources by kind and last state.',
+    labelNames: ['kind', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of latest?.resources ?? []) this.set({ kind: r.kind, state: r.state }, r.count);
+    },
+  });
+  new Histogram({
+    name: 'lightsout_transition_lag_seconds',
+    help: "From a scheduled run's act instant to its first action (last 1,000 scheduled runs).",
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const lag of latest?.lags ?? []) this.observe(lag);
+    },
+  });
+  // Like everything but health, metrics need a token (Prometheus sends one with `authorization`).
+  http.get('/metrics', async (request, reply) => {
+    await authenticate(request, store, now());
+    latest = await store.stats();
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}
