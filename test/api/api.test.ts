@@ -6,6 +6,7 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveApi } from '../../src/api/api.js';
 import { newToken } from '../../src/api/tokens.js';
@@ -391,6 +392,63 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect(lines.map((e) => e.environment)).toEqual(['dev', 'qa', 'dev']);
       expect((await call('admin', 'GET', '/api/v1/events?after=garbage')).status).toBe(400);
     });
+  });
+
+  it('never answers 5xx to any JSON body on any write route (property-based)', async () => {
+    const { call } = await setup();
+    const routes = [
+      '/api/v1/reservations',
+      '/provision',
+      '/api/v1/holds',
+      '/api/v1/environments/dev/stop',
+      '/api/v1/environments/dev/extend',
+      '/api/v1/environments/dev/boost',
+    ];
+    const field = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '2026-06-06T09:00',
+        '2026-06-06T12:00Z',
+        'dev',
+        'qa',
+        'i-0abc',
+        'on',
+        '30m',
+        'Europe/Paris',
+      ),
+      fc.integer(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 2 }),
+    );
+    const body = fc.dictionary(
+      fc.constantFrom(
+        'environment',
+        'from',
+        'to',
+        'until',
+        'state',
+        'grace',
+        'for',
+        'timezone',
+        'note',
+        'ec2_instances_id',
+        'start_time',
+        'end_time',
+        'x',
+      ),
+      field,
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.oneof(body, fc.jsonValue()),
+        async (route, value) => {
+          const answer = await call('admin', 'POST', route, value);
+          expect(answer.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   describe('POST /provision', () => {
