@@ -4,7 +4,6 @@
  * and the store. Everything but health answers only with a token.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { Environment, Instant } from '../core/glossary.js';
 import { planFleet } from '../core/planner.js';
 import { CommandError } from '../engine/engine.js';
@@ -13,28 +12,15 @@ import type { Principal } from './auth.js';
 import { canSee, requireRole } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { ApiContext, DAY, iso, parse, timeOf, zoneOf } from './context.js';
+import { provisionBody, reservationBody } from './bodies.js';
 import { registerControl } from './control.js';
 import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { problemErrors } from './problems.js';
 import { hashToken } from './tokens.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { Problem } from './problems.js';
-
-const reservationBody = z.strictObject({
-  environment: z.string().min(1),
-  from: z.string().min(1),
-  to: z.string().min(1),
-  timezone: z.string().optional(),
-  note: z.string().max(500).optional(),
-});
-
-const provisionBody = z.strictObject({
-  ec2_instances_id: z.string().min(1),
-  start_time: z.string().min(1),
-  end_time: z.string().min(1),
-  timezone: z.string().optional(),
-});
 
 export interface ApiOptions {
   /** Requests per minute per token (or per address without one). */
@@ -64,7 +50,7 @@ export async function serveApi(
       const header = request.headers.authorization;
       return header === undefined ? `ip:${request.ip}` : `token:${hashToken(header)}`;
     },
-    allowList: (request) => request.url === '/healthz' || request.url === '/readyz',
+    allowList: (request) => ['/healthz', '/readyz', '/openapi.json', '/docs'].includes(request.url),
     // Thrown to the error handler, which answers it as a problem.
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
@@ -73,6 +59,7 @@ export async function serveApi(
   });
   registerApi(http, deps);
   registerMetrics(http, deps.store, deps.now);
+  registerOpenApi(http);
 }
 
 export function registerApi(http: FastifyInstance, deps: ApiDeps): void {

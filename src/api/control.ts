@@ -4,35 +4,14 @@
  * stream with `Accept: application/x-ndjson`).
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { parseDuration } from '../config/schema.js';
 import { CommandError } from '../engine/engine.js';
 import type { StoredHold } from '../store/queries/plans.js';
 import type { Run } from '../store/queries/runs.js';
 import { canSee, requireRole } from './auth.js';
+import { boostBody, cancelBody, extendBody, holdBody, stopBody } from './bodies.js';
 import type { ApiContext } from './context.js';
 import { iso, parse, timeOf } from './context.js';
 import { Problem } from './problems.js';
-
-const duration = (field: string) =>
-  z.string().transform((text, ctx) => {
-    const parsed = parseDuration(text);
-    if (parsed.ok) return parsed.value;
-    ctx.addIssue({ code: 'custom', message: `${field}: ${parsed.error}` });
-    return z.NEVER;
-  });
-
-const stopBody = z.strictObject({ grace: duration('grace').optional() });
-const extendBody = z.strictObject({ until: z.string().min(1) });
-const boostBody = z.strictObject({ for: duration('for') });
-const cancelBody = z.strictObject({ until: z.string().min(1).optional() });
-const holdBody = z.strictObject({
-  environment: z.string().min(1),
-  state: z.enum(['on', 'off'], { message: 'state is on or off' }),
-  from: z.string().min(1).optional(),
-  until: z.string().min(1),
-  note: z.string().max(500).optional(),
-});
 
 type Params = { Params: { name: string } };
 type IdParams = { Params: { id: string } };

@@ -6,6 +6,7 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveApi } from '../../src/api/api.js';
@@ -196,6 +197,43 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect(text).toContain('lightsout_resources{kind="ec2",state="unknown"} 1');
       expect(text).toContain('# TYPE lightsout_transition_lag_seconds histogram');
     });
+  });
+
+  it('publishes a valid OpenAPI 3.1 document naming every route, and a reference page', async () => {
+    store = await database.open();
+    const routes: string[] = [];
+    http = Fastify({ logger: false });
+    http.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat())
+        if (method !== 'HEAD')
+          routes.push(`${method.toLowerCase()} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    });
+    const clock = new VirtualClock(0);
+    const engine = new Engine({
+      store,
+      providers: new Map(),
+      clock,
+      notifier: { send: () => Promise.resolve() },
+      log: quiet,
+      schedules: new Map(),
+      environments,
+    });
+    await serveApi(http, { store, engine, environments, now: () => clock.now() });
+    const document = (await http.inject({ url: '/openapi.json' })).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m} ${path}`),
+    );
+    const served = routes.filter((r) => !['get /openapi.json', 'get /docs'].includes(r));
+    expect(documented.sort()).toEqual(served.sort());
+    const page = await http.inject({ url: '/docs' });
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('/api/v1/reservations');
   });
 
   describe('reservations', () => {

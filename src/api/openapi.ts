@@ -1,0 +1,251 @@
+/**
+ * The OpenAPI 3.1 document, built from the same zod schemas that validate the
+ * requests (zod's own JSON Schema output), and a plain browsable reference at
+ * /docs (no script, nothing fetched from elsewhere). Both are public: they
+ * describe the API and hold no data.
+ */
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  boostBody,
+  cancelBody,
+  extendBody,
+  holdBody,
+  provisionBody,
+  reservationBody,
+  stopBody,
+} from './bodies.js';
+
+interface Route {
+  readonly method: 'get' | 'post' | 'delete';
+  /** OpenAPI path, `{name}` for parameters. */
+  readonly path: string;
+  readonly summary: string;
+  /** The least role that may call it. */
+  readonly role: 'viewer' | 'operator';
+  readonly body?: z.ZodType;
+  readonly success: number;
+}
+
+export const ROUTES: readonly Route[] = [
+  {
+    method: 'get',
+    path: '/api/v1/environments',
+    summary: 'Environments the caller may see, with desired state and next transition',
+    role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/environments/{name}',
+    summary: 'One environment with its coming reservations and last runs',
+    role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/environments/{name}/start',
+    summary: 'Start now',
+    role: 'operator',
+    success: 202,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/environments/{name}/stop',
+    summary: 'Warn, then stop after the grace',
+    role: 'operator',
+    body: stopBody,
+    success: 202,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/environments/{name}/extend',
+    summary: 'Keep on until a time',
+    role: 'operator',
+    body: extendBody,
+    success: 202,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/environments/{name}/boost',
+    summary: 'Scale services to their maximum for a while',
+    role: 'operator',
+    body: boostBody,
+    success: 202,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/reservations',
+    summary: 'Reserve a window; overlaps merge; answers the on-windows',
+    role: 'operator',
+    body: reservationBody,
+    success: 201,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/reservations',
+    summary: 'Reservations by environment, team and window',
+    role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/reservations/{id}',
+    summary: 'Delete a reservation made through the API or CLI',
+    role: 'operator',
+    success: 204,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/holds',
+    summary: 'Hold on or off until a time',
+    role: 'operator',
+    body: holdBody,
+    success: 201,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/holds',
+    summary: 'Holds in force or to come',
+    role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/holds/{id}',
+    summary: 'Delete a hold made through the API or CLI',
+    role: 'operator',
+    success: 204,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs',
+    summary: 'Recent runs, newest first',
+    role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs/{id}',
+    summary: 'One run with its steps',
+    role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/runs/{id}/cancel',
+    summary: 'Cancel a stop during its grace',
+    role: 'operator',
+    body: cancelBody,
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/events',
+    summary: 'The event log: cursor pages, or NDJSON with Accept: application/x-ndjson',
+    role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'post',
+    path: '/provision',
+    summary: 'Reserve the environment of an EC2 instance (the route people already use)',
+    role: 'operator',
+    body: provisionBody,
+    success: 201,
+  },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', role: 'viewer', success: 200 },
+];
+
+const problem = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    field: { type: 'string' },
+  },
+};
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    paths[route.path] ??= {};
+    paths[route.path]![route.method] = {
+      summary: route.summary,
+      description: `Needs the ${route.role} role.`,
+      security: [{ bearer: [] }],
+      ...(parameters.length === 0 ? {} : { parameters }),
+      ...(route.body === undefined
+        ? {}
+        : {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: bodySchema(route.body) } },
+            },
+          }),
+      responses: {
+        [String(route.success)]: { description: 'Done' },
+        default: {
+          description: 'A problem (RFC 9457)',
+          content: {
+            'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+          },
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'lightsout', version },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: { Problem: problem },
+    },
+  };
+}
+
+function bodySchema(schema: z.ZodType): Record<string, unknown> {
+  // The document declares its own dialect (3.1 is JSON Schema 2020-12).
+  const json: Record<string, unknown> = { ...z.toJSONSchema(schema, { io: 'input' }) };
+  delete json.$schema;
+  return json;
+}
+
+// src/api and dist/api both sit two levels below package.json.
+const { version: VERSION } = createRequire(import.meta.url)('../../package.json') as {
+  version: string;
+};
+
+export function registerOpenApi(http: FastifyInstance): void {
+  const document = openApiDocument(VERSION);
+  http.get('/openapi.json', () => document);
+  http.get('/docs', (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
+}
+
+function docsPage(): string {
+  const escape = (text: string) =>
+    text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  const rows = ROUTES.map(
+    (r) =>
+      `<tr><td><code>${r.method.toUpperCase()}</code></td><td><code>${escape(r.path)}</code></td><td>${escape(r.summary)}</td><td>${r.role}</td></tr>`,
+  ).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lightsout API</title>
+<style>body{font:15px system-ui;margin:2rem}td{padding:.3rem .8rem;border-bottom:1px solid #ddd}</style></head>
+<body><h1>lightsout API</h1>
+<p>Send <code>Authorization: Bearer &lt;token&gt;</code> (<code>lightsout token create</code>). Errors are <code>application/problem+json</code>. The machine-readable document: <a href="/openapi.json">/openapi.json</a>.</p>
+<table><thead><tr><th>method</th><th>path</th><th>what</th><th>role</th></tr></thead><tbody>
+${rows}
+</tbody></table></body></html>`;
+}
