@@ -58,7 +58,7 @@ export async function serveApi(
     }),
   });
   registerApi(http, deps);
-  registerMetrics(http, deps.store, deps.now);
+  registerMetrics(http, deps.store, deps.now, deps.oidc);
   registerOpenApi(http);
 }
 

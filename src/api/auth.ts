@@ -7,7 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Role } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { Problem } from './problems.js';
-import { hashToken } from './tokens.js';
+import type { OidcVerifier } from './oidc.js';
+import { hashToken, TOKEN_PREFIX } from './tokens.js';
 
 export interface Principal {
   readonly name: string;
@@ -21,6 +22,7 @@ export async function authenticate(
   request: FastifyRequest,
   store: Pick<Store, 'tokenByHash'>,
   now: number,
+  oidc?: OidcVerifier,
 ): Promise<Principal> {
   const header = request.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -31,6 +33,8 @@ export async function authenticate(
       'Unauthenticated',
       'send a token: Authorization: Bearer <token> (create one with lightsout token create)',
     );
+  // lightsout's own tokens start with lo_; anything else is an OpenID Connect token.
+  if (oidc !== undefined && !match[1]!.startsWith(TOKEN_PREFIX)) return oidc(match[1]!, now);
   const token = await store.tokenByHash(hashToken(match[1]!));
   if (token === undefined || token.revokedAt !== null)
     throw new Problem(401, 'invalid-token', 'Invalid token', 'this token is unknown or revoked');

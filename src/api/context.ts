@@ -6,6 +6,7 @@ import type { Environment, Instant } from '../core/glossary.js';
 import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
+import type { OidcVerifier } from './oidc.js';
 import { authenticate, canSee } from './auth.js';
 import { Problem } from './problems.js';
 
@@ -14,6 +15,8 @@ export interface ApiDeps {
   readonly engine: Engine;
   readonly environments: readonly Environment[];
   readonly now: () => Instant;
+  /** Verifies OpenID Connect tokens, when the config has `api.oidc`. */
+  readonly oidc?: OidcVerifier;
 }
 
 export const DAY = 24 * 3_600_000;
@@ -26,7 +29,7 @@ export class ApiContext {
   }
 
   caller(request: FastifyRequest): Promise<Principal> {
-    return authenticate(request, this.deps.store, this.deps.now());
+    return authenticate(request, this.deps.store, this.deps.now(), this.deps.oidc);
   }
 
   /** The environment, unless the caller may not see it: then it does not exist (404). */

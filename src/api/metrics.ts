@@ -7,11 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
+import type { OidcVerifier } from './oidc.js';
 
 export function registerMetrics(
   http: FastifyInstance,
   store: Pick<Store, 'stats' | 'tokenByHash'>,
   now: () => number,
+  oidc?: OidcVerifier,
 ): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lightsout_process_' });
@@ -65,7 +67,7 @@ export function registerMetrics(
   });
   // Like everything but health, metrics need a token (Prometheus sends one with `authorization`).
   http.get('/metrics', async (request, reply) => {
-    await authenticate(request, store, now());
+    await authenticate(request, store, now(), oidc);
     latest = await store.stats();
     return reply.type(registry.contentType).send(await registry.metrics());
   });

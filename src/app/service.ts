@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import { serveApi } from '../api/api.js';
+import { oidcVerifier } from '../api/oidc.js';
 import { Engine } from '../engine/engine.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { LogNotifier } from '../notify/log-notifier.js';
@@ -91,6 +92,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       engine,
       environments: config.fleet.environments,
       now: () => clock.now(),
+      ...(config.document.api?.oidc === undefined
+        ? {}
+        : { oidc: oidcVerifier(config.document.api.oidc) }),
     },
     {
       ...(options.rateLimitPerMinute === undefined

@@ -313,7 +313,7 @@ const awsSelector = z
 const selector = z
   .looseObject({
     provider: z.enum(PROVIDERS, {
-      message: `provider is one of ${PROVIDERS.join(', ')} (sandbox: a simulated EC2, ASG, RDS and ECS fleet; command: your own start/stop/status commands; aws: EC2 instances by tags)`,
+      message: `provider is one of ${PROVIDERS.join(', ')} (sandbox: a simulated EC2, ASG, RDS and ECS fleet; command: your own start/stop/status commands; aws: EC2, ASG, RDS, Aurora, ECS and CloudFormation by tags)`,
     }),
   })
   .pipe(z.discriminatedUnion('provider', [sandboxSelector, commandSelector, awsSelector]));
@@ -387,6 +387,32 @@ const hold = z.strictObject({
   note: z.string().optional(),
 });
 
+/** An OpenID Connect claim value that grants a role (and maybe limits it to a team). */
+const oidcRule = z.strictObject({
+  claim: z.string().min(1),
+  value: z.union([z.string(), z.number(), z.boolean()]).transform(String),
+  role: z.enum(['viewer', 'operator', 'admin'], { message: 'role is viewer, operator or admin' }),
+  team: z.string().optional(),
+});
+
+const oidc = z
+  .strictObject({
+    issuer: z.url({ message: 'write the issuer as a URL, e.g. https://login.example.com' }),
+    audience: z.string().min(1),
+    jwks_url: z.url().optional(),
+    jwks_file: z.string().min(1).optional(),
+    rules: z
+      .array(oidcRule)
+      .min(1, { message: 'give at least one rule mapping a claim to a role' }),
+  })
+  .refine((o) => (o.jwks_url === undefined) !== (o.jwks_file === undefined), {
+    message: 'give exactly one of jwks_url or jwks_file',
+  });
+
+const api = z.strictObject({ oidc: oidc.optional() });
+
+export type OidcDocument = z.output<typeof oidc>;
+
 export const configSchema = z.strictObject({
   version: z
     .literal(1, {
@@ -400,6 +426,7 @@ export const configSchema = z.strictObject({
   reservations: z.array(reservation).default([]),
   holds: z.array(hold).default([]),
   sandbox: sandbox.optional(),
+  api: api.optional(),
 });
 
 export type ConfigDocument = z.output<typeof configSchema>;

@@ -6,10 +6,15 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveApi } from '../../src/api/api.js';
+import { oidcVerifier } from '../../src/api/oidc.js';
+import type { OidcVerifier } from '../../src/api/oidc.js';
 import { newToken } from '../../src/api/tokens.js';
 import type { Environment } from '../../src/core/glossary.js';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -42,7 +47,7 @@ describe.each(DATABASES)('the API on $name', (database) => {
   });
 
   // Monday 1 June 2026, 14:00 in Paris.
-  async function setup(rateLimitPerMinute = 100_000) {
+  async function setup(rateLimitPerMinute = 100_000, oidc?: OidcVerifier) {
     store = await database.open();
     const clock = new VirtualClock(at('2026-06-01T12:00Z'));
     const engine = new Engine({
@@ -70,7 +75,13 @@ describe.each(DATABASES)('the API on $name', (database) => {
     http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     await serveApi(
       http,
-      { store, engine, environments, now: () => clock.now() },
+      {
+        store,
+        engine,
+        environments,
+        now: () => clock.now(),
+        ...(oidc === undefined ? {} : { oidc }),
+      },
       { rateLimitPerMinute },
     );
     await http.listen({ port: 0, host: '127.0.0.1' });
@@ -234,6 +245,94 @@ describe.each(DATABASES)('the API on $name', (database) => {
     const page = await http.inject({ url: '/docs' });
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('/api/v1/reservations');
+  });
+
+  describe('OpenID Connect', () => {
+    async function identityProvider() {
+      const { publicKey, privateKey } = await generateKeyPair('RS256');
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
+      const jwks = createServer((_request, response) => {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ keys: [jwk] }));
+      });
+      await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+      const port = (jwks.address() as AddressInfo).port;
+      const sign = (
+        claims: Record<string, unknown>,
+        options: { audience?: string; expires?: number; key?: Parameters<SignJWT['sign']>[0] } = {},
+      ) =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+          .setIssuer('https://login.example.com')
+          .setAudience(options.audience ?? 'lightsout')
+          .setIssuedAt(at('2026-06-01T11:00Z') / 1000)
+          .setExpirationTime(options.expires ?? at('2026-06-01T13:00Z') / 1000)
+          .sign(options.key ?? privateKey);
+      const verifier = oidcVerifier({
+        issuer: 'https://login.example.com',
+        audience: 'lightsout',
+        jwks_url: `http://127.0.0.1:${port}/jwks.json`,
+        rules: [
+          { claim: 'groups', value: 'platform', role: 'admin' },
+          { claim: 'groups', value: 'payments-devs', role: 'operator', team: 'payments' },
+        ],
+      });
+      return { sign, verifier, close: () => new Promise((resolve) => jwks.close(resolve)) };
+    }
+
+    it('maps verified claims to a role and a team, and refuses bad tokens', async () => {
+      const idp = await identityProvider();
+      try {
+        const { call } = await setup(100_000, idp.verifier);
+        const dev = await idp.sign({
+          sub: 'u1',
+          email: 'dana@example.com',
+          groups: ['payments-devs'],
+        });
+        const reserved = await call(dev, 'POST', '/api/v1/reservations', {
+          environment: 'dev',
+          from: '2026-06-06T09:00',
+          to: '2026-06-06T12:00',
+        });
+        expect(reserved.status).toBe(201);
+        expect(reserved.body.actor).toBe('api:dana@example.com');
+        expect((await call(dev, 'GET', '/api/v1/environments/qa')).status).toBe(404);
+        const cases: [string, number, string][] = [
+          [
+            await idp.sign({ sub: 'u2', groups: ['platform'] }, { audience: 'other' }),
+            401,
+            'invalid-token',
+          ],
+          [
+            await idp.sign(
+              { sub: 'u2', groups: ['platform'] },
+              { expires: at('2026-06-01T11:30Z') / 1000 },
+            ),
+            401,
+            'expired-token',
+          ],
+          [await idp.sign({ sub: 'u3', groups: ['marketing'] }), 403, 'no-role'],
+          [
+            await idp.sign(
+              { sub: 'u4', groups: ['platform'] },
+              { key: (await generateKeyPair('RS256')).privateKey },
+            ),
+            401,
+            'invalid-token',
+          ],
+        ];
+        for (const [token, status, type] of cases) {
+          const answer = await call(token, 'GET', '/api/v1/environments');
+          expect([answer.status, answer.body.type]).toEqual([
+            status,
+            `https://lightsout.dev/problems/${type}`,
+          ]);
+        }
+        expect((await call('admin', 'GET', '/api/v1/environments')).status).toBe(200);
+      } finally {
+        await idp.close();
+      }
+    });
   });
 
   describe('reservations', () => {

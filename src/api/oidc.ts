@@ -1,0 +1,58 @@
+/**
+ * OpenID Connect bearer tokens (jose): the signature against the issuer's JWKS
+ * (fetched from a URL and cached by jose, or read from a file), the issuer, the
+ * audience and the expiry are verified; then the first rule whose claim matches
+ * gives the role and maybe a team.
+ */
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { OidcDocument } from '../config/schema.js';
+import type { Principal } from './auth.js';
+import { Problem } from './problems.js';
+
+export type OidcVerifier = (token: string, now: number) => Promise<Principal>;
+
+export function oidcVerifier(config: OidcDocument): OidcVerifier {
+  const keys: JWTVerifyGetKey =
+    config.jwks_url !== undefined
+      ? createRemoteJWKSet(new URL(config.jwks_url))
+      : createLocalJWKSet(JSON.parse(readFileSync(config.jwks_file!, 'utf8')) as never);
+  return async (token, now) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: config.issuer,
+        audience: config.audience,
+        currentDate: new Date(now),
+      }));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw code === 'ERR_JWT_EXPIRED'
+        ? new Problem(
+            401,
+            'expired-token',
+            'Expired token',
+            'this token has expired; sign in again',
+          )
+        : new Problem(
+            401,
+            'invalid-token',
+            'Invalid token',
+            `this token is not valid here (${code ?? 'unreadable'})`,
+          );
+    }
+    const rule = config.rules.find((r) => claimValues(payload[r.claim]).includes(r.value));
+    const name = [payload.email, payload.sub].find((v) => typeof v === 'string') ?? 'oidc';
+    if (rule === undefined)
+      throw new Problem(403, 'no-role', 'No role', `no rule of the config gives "${name}" a role`);
+    return { name, role: rule.role, team: rule.team ?? null };
+  };
+}
+
+/** A claim's values as text: a list (groups) or a single value. */
+function claimValues(claim: unknown): string[] {
+  const scalar = (v: unknown) =>
+    typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? [String(v)] : [];
+  return Array.isArray(claim) ? claim.flatMap(scalar) : scalar(claim);
+}
