@@ -1,11 +1,17 @@
 /** `npm run bench`: every benchmark, written to BENCHMARKS.md with the machine and the command. */
 import { writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type as osType } from 'node:os';
+import { apiBenchmarks } from './api.bench.js';
 import { awsBenchmarks } from './aws.bench.js';
 import { engineBenchmarks } from './engine.bench.js';
 import { planBenchmarks } from './plan.bench.js';
 
-const sections = [await planBenchmarks(), await engineBenchmarks(), await awsBenchmarks()];
+const sections = [
+  await planBenchmarks(),
+  await engineBenchmarks(),
+  await awsBenchmarks(),
+  await apiBenchmarks(),
+];
 const lines = [
   '# Benchmarks',
   '',

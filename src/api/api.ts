@@ -68,12 +68,19 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
   const visible = (principal: Principal, name: string) => context.visible(principal, name);
   const byName = context.byName;
   registerControl(http, context);
+  // Any write that went through may change plans: cached views are recomputed.
+  http.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && reply.statusCode < 400) context.changed();
+  });
 
   http.get('/api/v1/environments', async (request) => {
     const principal = await caller(request);
     const now = deps.now();
     const mine = deps.environments.filter((e) => canSee(principal, e.team));
-    return { environments: await describeEnvironments(deps, mine, now) };
+    const key = mine.map((e) => e.name).join(',');
+    return {
+      environments: await context.cached(key, () => describeEnvironments(deps, mine, now)),
+    };
   });
 
   http.get<{ Params: { name: string } }>('/api/v1/environments/:name', async (request) => {
@@ -256,8 +263,9 @@ async function describeEnvironments(
   environments: readonly Environment[],
   now: Instant,
 ) {
-  const fleet = await fleetOf(deps, now);
-  const timelines = planFleet({ ...fleet, environments }, { start: now, end: now + 14 * DAY });
+  const window = { start: now, end: now + 14 * DAY };
+  const fleet = await deps.engine.fleetFor(environments, window.start, window.end);
+  const timelines = planFleet(fleet, window);
   return environments.map((e) => {
     const timeline = timelines.get(e.name);
     const next = timeline?.plan().transitions[0];
@@ -269,10 +277,6 @@ async function describeEnvironments(
       next: next === undefined ? null : { at: iso(next.at), state: next.state },
     };
   });
-}
-
-async function fleetOf(deps: ApiDeps, now: Instant) {
-  return deps.engine.fleetAt(now);
 }
 
 function reservationJson(r: StoredReservation) {

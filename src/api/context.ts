@@ -20,12 +20,37 @@ export interface ApiDeps {
 }
 
 export const DAY = 24 * 3_600_000;
+const VIEW_TTL_MS = 1_000;
 
 export class ApiContext {
   readonly byName: ReadonlyMap<string, Environment>;
 
+  /**
+   * Views of environments computed in the last second, by the names they cover.
+   * Desired states change only at transitions, so a second-old view is right but
+   * for a change made since: this process's own writes clear it at once; writes
+   * elsewhere (the CLI, another replica) show within a second.
+   */
+  private readonly views = new Map<string, { at: Instant; value: Promise<unknown> }>();
+
   constructor(readonly deps: ApiDeps) {
     this.byName = new Map(deps.environments.map((e) => [e.name, e]));
+  }
+
+  cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const now = this.deps.now();
+    const hit = this.views.get(key);
+    if (hit !== undefined && now - hit.at < VIEW_TTL_MS && now >= hit.at)
+      return hit.value as Promise<T>;
+    const value = compute();
+    this.views.set(key, { at: now, value });
+    value.catch(() => this.views.delete(key));
+    return value;
+  }
+
+  /** After a write: plans changed, views are recomputed. */
+  changed(): void {
+    this.views.clear();
   }
 
   caller(request: FastifyRequest): Promise<Principal> {

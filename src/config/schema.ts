@@ -155,7 +155,14 @@ const schedule = z
 
 /** `15m`, `90s`, `1h`, `0`: parsed by the ms library. */
 export function parseDuration(text: string): Parsed<number> {
-  const value = text.trim() === '0' ? 0 : ms(text.trim() as ms.StringValue);
+  const trimmed = text.trim();
+  // ms() throws on empty text (and on text over 100 characters) rather than answering undefined.
+  const value =
+    trimmed === '0'
+      ? 0
+      : trimmed === '' || trimmed.length > 100
+        ? undefined
+        : ms(trimmed as ms.StringValue);
   // ms() answers undefined (typed number) for text it cannot read.
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     return { ok: false, error: `"${text}" is not a duration; write one such as 15m, 90s, 1h or 0` };

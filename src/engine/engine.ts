@@ -526,12 +526,8 @@ export class Engine {
   /** When the environment will be on within [from, to): schedule, reservations and holds merged. */
   async onWindows(environmentName: string, from: Instant, to: Instant): Promise<Interval[]> {
     const environment = this.environment(environmentName);
-    const fleet = await this.fleet(this.clock.now());
-    const timeline = planFleet(
-      { ...fleet, environments: [environment] },
-      { start: from, end: to },
-    ).get(environment.name)!;
-    return [...timeline.on];
+    const fleet = await this.fleetFor([environment], from, to);
+    return [...planFleet(fleet, { start: from, end: to }).get(environment.name)!.on];
   }
 
   /**
@@ -564,9 +560,21 @@ export class Engine {
     return environment;
   }
 
-  /** The fleet as planned at `now`: config, and the store's reservations and holds. */
-  fleetAt(now: Instant): Promise<Fleet> {
-    return this.fleet(now);
+  /**
+   * The fleet for planning `environments` over [from, until): config, and only
+   * the reservations and holds that touch that window (readers such as the API
+   * plan days ahead, not every reservation ever made).
+   */
+  async fleetFor(
+    environments: readonly Environment[],
+    from: Instant,
+    until: Instant,
+  ): Promise<Fleet> {
+    const { reservations, holds } = await this.store.activePlans(from, {
+      until,
+      environments: environments.map((e) => e.name),
+    });
+    return { schedules: this.options.schedules, environments, reservations, holds };
   }
 
   private async fleet(now: Instant): Promise<Fleet> {

@@ -9,6 +9,7 @@ import type { Connection, Dialect } from './db.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_run_scope.js';
 import * as m0003 from './migrations/0003_tokens.js';
+import * as m0004 from './migrations/0004_plan_indexes.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0001_initial': m0001,
   '0002_run_scope': m0002,
   '0003_tokens': m0003,
+  '0004_plan_indexes': m0004,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

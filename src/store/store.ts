@@ -35,7 +35,8 @@ export class Store {
     plans.addReservation(this.db, r, now);
   readonly addHold = (h: Parameters<typeof plans.addHold>[1], now: number) =>
     plans.addHold(this.db, h, now);
-  readonly activePlans = (since: number) => plans.activePlans(this.db, since);
+  readonly activePlans = (since: number, scope?: plans.PlanScope) =>
+    plans.activePlans(this.db, since, scope);
   readonly listReservations = (filter: plans.ReservationFilter) =>
     plans.listReservations(this.db, filter);
   readonly deleteReservation = (id: string) => plans.deleteReservation(this.db, id);

@@ -135,6 +135,10 @@ sandbox:
       'environments.dev.grace: "soon" is not a duration; write one such as 15m, 90s, 1h or 0',
     ],
     [
+      'grace: ""',
+      'environments.dev.grace: "" is not a duration; write one such as 15m, 90s, 1h or 0',
+    ],
+    [
       'mode: always',
       'environments.dev.mode: mode is transitions (act at transitions only) or enforce',
     ],

@@ -266,13 +266,35 @@ export async function deleteHold(
 }
 
 /** Reservations and holds that still matter at or after `since`. */
+export interface PlanScope {
+  /** Only plans that begin before this instant. */
+  readonly until?: number | undefined;
+  /** Only these environments' plans. */
+  readonly environments?: readonly string[] | undefined;
+}
+
 export async function activePlans(
   db: Kysely<Database>,
   since: number,
+  scope: PlanScope = {},
 ): Promise<{ reservations: StoredReservation[]; holds: StoredHold[] }> {
+  let reservationQuery = db.selectFrom('reservations').selectAll().where('to_at', '>', since);
+  let holdQuery = db.selectFrom('holds').selectAll().where('until_at', '>', since);
+  if (scope.until !== undefined) {
+    reservationQuery = reservationQuery.where('from_at', '<', scope.until);
+    const until = scope.until;
+    holdQuery = holdQuery.where((eb) =>
+      eb.or([eb('from_at', 'is', null), eb('from_at', '<', until)]),
+    );
+  }
+  if (scope.environments !== undefined) {
+    if (scope.environments.length === 0) return { reservations: [], holds: [] };
+    reservationQuery = reservationQuery.where('environment', 'in', scope.environments);
+    holdQuery = holdQuery.where('environment', 'in', scope.environments);
+  }
   const [reservations, holds] = await Promise.all([
-    db.selectFrom('reservations').selectAll().where('to_at', '>', since).execute(),
-    db.selectFrom('holds').selectAll().where('until_at', '>', since).execute(),
+    reservationQuery.execute(),
+    holdQuery.execute(),
   ]);
   // A hold ended before it began (a future hold-off that was called off) is history only.
   const live = holds.filter((h) => h.from_at === null || h.until_at > h.from_at);
