@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment, Instant } from '../core/glossary.js';
+import { describeSchedule } from '../core/describe.js';
 import { planFleet } from '../core/planner.js';
 import { CommandError } from '../engine/engine.js';
 import type { StoredReservation } from '../store/queries/plans.js';
@@ -93,8 +94,27 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
       from: now,
     });
     const runs = await deps.store.listRuns({ environment: environment.name, limit: 5 });
+    const resources = await deps.store.listResources(environment.name);
+    const holds = await deps.store.listHolds([environment.name], now);
+    const schedule =
+      environment.schedule === undefined ? undefined : deps.schedules.get(environment.schedule);
     return {
       ...summary,
+      schedule:
+        schedule === undefined ? null : { name: schedule.name, text: describeSchedule(schedule) },
+      resources: resources.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        name: r.name,
+        state: r.lastState ?? 'unknown',
+      })),
+      holds: holds.map((h) => ({
+        id: h.id,
+        state: h.state,
+        ...(h.from === undefined ? {} : { from: iso(h.from) }),
+        until: iso(h.until),
+        actor: h.actor,
+      })),
       reservations: reservations.map(reservationJson),
       runs: runs.map((r) => ({
         id: r.id,
@@ -266,6 +286,14 @@ async function describeEnvironments(
   const window = { start: now, end: now + 14 * DAY };
   const fleet = await deps.engine.fleetFor(environments, window.start, window.end);
   const timelines = planFleet(fleet, window);
+  const counts = new Map<string, Record<string, number>>();
+  for (const r of await deps.store.listResources()) {
+    if (r.environment === null) continue;
+    const byState = counts.get(r.environment) ?? {};
+    const state = r.lastState ?? 'unknown';
+    byState[state] = (byState[state] ?? 0) + 1;
+    counts.set(r.environment, byState);
+  }
   return environments.map((e) => {
     const timeline = timelines.get(e.name);
     const next = timeline?.plan().transitions[0];
@@ -275,6 +303,7 @@ async function describeEnvironments(
       timezone: e.timezone,
       desired: timeline?.stateAt(now) ?? 'off',
       next: next === undefined ? null : { at: iso(next.at), state: next.state },
+      resources: counts.get(e.name) ?? {},
     };
   });
 }

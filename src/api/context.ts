@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { DateTime, IANAZone } from 'luxon';
 import type { z } from 'zod';
-import type { Environment, Instant } from '../core/glossary.js';
+import type { Environment, Instant, Schedule } from '../core/glossary.js';
 import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
@@ -14,6 +14,7 @@ export interface ApiDeps {
   readonly store: Store;
   readonly engine: Engine;
   readonly environments: readonly Environment[];
+  readonly schedules: ReadonlyMap<string, Schedule>;
   readonly now: () => Instant;
   /** Verifies OpenID Connect tokens, when the config has `api.oidc`. */
   readonly oidc?: OidcVerifier;

@@ -91,6 +91,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       store,
       engine,
       environments: config.fleet.environments,
+      schedules: config.fleet.schedules,
       now: () => clock.now(),
       ...(config.document.api?.oidc === undefined
         ? {}

@@ -34,6 +34,7 @@ const environments: Environment[] = [
   { name: 'lab', timezone: 'Europe/Paris', team: 'payments', maxReservationMs: 2 * 86_400_000 },
   { name: 'qa', timezone: 'Europe/Paris', schedule: 'office-hours', team: 'search' },
 ];
+const schedules = new Map([['office-hours', officeHours]]);
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe.each(DATABASES)('the API on $name', (database) => {
@@ -79,6 +80,7 @@ describe.each(DATABASES)('the API on $name', (database) => {
         store,
         engine,
         environments,
+        schedules,
         now: () => clock.now(),
         ...(oidc === undefined ? {} : { oidc }),
       },
@@ -159,6 +161,27 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect((await call('admin', 'GET', '/api/v1/environments/qa')).status).toBe(200);
     });
 
+    it('shows one environment with its schedule in English, resources, holds and runs', async () => {
+      const { call } = await setup();
+      const lab = await call('admin', 'GET', '/api/v1/environments');
+      expect(
+        (lab.body.environments as { name: string; resources: unknown }[]).find(
+          (e) => e.name === 'lab',
+        )?.resources,
+      ).toEqual({ unknown: 1 });
+      const dev = await call('admin', 'GET', '/api/v1/environments/dev');
+      expect(dev.body).toMatchObject({
+        name: 'dev',
+        desired: 'on',
+        next: { at: '2026-06-01T16:00:00.000Z', state: 'off' },
+        schedule: { name: 'office-hours' },
+        resources: [],
+        holds: [],
+        runs: [],
+      });
+      expect((dev.body.schedule as { text: string }).text).toMatch(/08:00/);
+    });
+
     it('lets a viewer read but not reserve (403, with the role it needs)', async () => {
       const { call } = await setup();
       expect((await call('viewer', 'GET', '/api/v1/reservations')).status).toBe(200);
@@ -229,7 +252,7 @@ describe.each(DATABASES)('the API on $name', (database) => {
       schedules: new Map(),
       environments,
     });
-    await serveApi(http, { store, engine, environments, now: () => clock.now() });
+    await serveApi(http, { store, engine, environments, schedules, now: () => clock.now() });
     const document = (await http.inject({ url: '/openapi.json' })).json<{
       paths: Record<string, Record<string, unknown>>;
     }>();
