@@ -9,6 +9,7 @@ import { describeSchedule } from '../core/describe.js';
 import { planFleet } from '../core/planner.js';
 import { CommandError } from '../engine/engine.js';
 import type { StoredReservation } from '../store/queries/plans.js';
+import type { StoredResource } from '../store/queries/resources.js';
 import type { Principal } from './auth.js';
 import { canSee, requireRole } from './auth.js';
 import type { ApiDeps } from './context.js';
@@ -88,13 +89,13 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
     const principal = await caller(request);
     const environment = visible(principal, request.params.name);
     const now = deps.now();
-    const [summary] = await describeEnvironments(deps, [environment], now);
+    const resources = await deps.store.listResources(environment.name);
+    const [summary] = await describeEnvironments(deps, [environment], now, resources);
     const reservations = await deps.store.listReservations({
       environments: [environment.name],
       from: now,
     });
     const runs = await deps.store.listRuns({ environment: environment.name, limit: 5 });
-    const resources = await deps.store.listResources(environment.name);
     const holds = await deps.store.listHolds([environment.name], now);
     const schedule =
       environment.schedule === undefined ? undefined : deps.schedules.get(environment.schedule);
@@ -160,9 +161,7 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
   http.delete<{ Params: { id: string } }>('/api/v1/reservations/:id', async (request, reply) => {
     const principal = await caller(request);
     requireRole(principal, 'operator');
-    const [found] = (await deps.store.listReservations({})).filter(
-      (r) => r.id === request.params.id,
-    );
+    const found = await deps.store.getReservation(request.params.id);
     const notFound = new Problem(
       404,
       'unknown-reservation',
@@ -282,12 +281,14 @@ async function describeEnvironments(
   deps: ApiDeps,
   environments: readonly Environment[],
   now: Instant,
+  /** The environments' resources, when the caller has them already. */
+  resources?: readonly StoredResource[],
 ) {
   const window = { start: now, end: now + 14 * DAY };
   const fleet = await deps.engine.fleetFor(environments, window.start, window.end);
   const timelines = planFleet(fleet, window);
   const counts = new Map<string, Record<string, number>>();
-  for (const r of await deps.store.listResources()) {
+  for (const r of resources ?? (await deps.store.listResources())) {
     if (r.environment === null) continue;
     const byState = counts.get(r.environment) ?? {};
     const state = r.lastState ?? 'unknown';

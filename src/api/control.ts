@@ -171,10 +171,12 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
   http.delete<IdParams>('/api/v1/holds/:id', async (request, reply) => {
     const principal = await context.caller(request);
     requireRole(principal, 'operator');
-    const [hold] = (await deps.store.listHolds(context.visibleNames(principal), 0)).filter(
-      (h) => h.id === request.params.id,
-    );
-    if (hold === undefined || (await deps.store.deleteHold(hold.id)) === undefined)
+    const hold = await deps.store.getHold(request.params.id);
+    if (
+      hold === undefined ||
+      !canSee(principal, context.byName.get(hold.environment)?.team) ||
+      (await deps.store.deleteHold(hold.id)) === undefined
+    )
       throw new Problem(
         404,
         'unknown-hold',

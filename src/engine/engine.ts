@@ -218,7 +218,9 @@ export class Engine {
     desired: 'on' | 'off',
     now: Instant,
   ): Promise<void> {
-    if (!(await this.mayCorrect(environment, now))) return;
+    // Listed afresh: this pass may just have created a run for this environment.
+    const [last] = await this.powerRuns(environment.name);
+    if (!this.mayCorrect(last, now)) return;
     const wrong = await this.foundIn(
       environment,
       desired === 'on' ? ['off'] : ['on'],
@@ -238,7 +240,7 @@ export class Engine {
     this.watched.set(environment.name, now);
     const [last] = await this.powerRuns(environment.name);
     // Only once lightsout has stopped it: a first stop is the scheduler's business.
-    if (last?.direction !== 'stop' || !(await this.mayCorrect(environment, now))) return;
+    if (last?.direction !== 'stop' || !this.mayCorrect(last, now)) return;
     const restarted = await this.foundIn(environment, ['on', 'starting'], (selector) => {
       const kinds = this.options.providers.get(selector.provider)?.restartsByItself ?? [];
       const watched = (selector.kinds ?? kinds).filter((k: string) => kinds.includes(k));
@@ -261,9 +263,8 @@ export class Engine {
     return recent.filter((r) => r.direction !== 'boost');
   }
 
-  private async mayCorrect(environment: Environment, now: Instant): Promise<boolean> {
-    // Listed afresh: this pass may just have created a run for this environment.
-    const [last] = await this.powerRuns(environment.name);
+  /** No run open, and no correction failed recently. */
+  private mayCorrect(last: Run | undefined, now: Instant): boolean {
     if (last !== undefined && isOpen(last)) return false;
     return !(last?.status === 'failed' && (last.finished_at ?? 0) > now - ENFORCE_COOLDOWN_MS);
   }

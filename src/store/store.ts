@@ -39,7 +39,9 @@ export class Store {
     plans.activePlans(this.db, since, scope);
   readonly listReservations = (filter: plans.ReservationFilter) =>
     plans.listReservations(this.db, filter);
+  readonly getReservation = (id: string) => plans.getReservation(this.db, id);
   readonly deleteReservation = (id: string) => plans.deleteReservation(this.db, id);
+  readonly getHold = (id: string) => plans.getHold(this.db, id);
   readonly listHolds = (environments: readonly string[], since: number) =>
     plans.listHolds(this.db, environments, since);
   readonly deleteHold = (id: string) => plans.deleteHold(this.db, id);

@@ -511,6 +511,17 @@ describe.each(DATABASES)('the API on $name', (database) => {
         (await call('payments-op', 'DELETE', `/api/v1/holds/${String(hold.body.id)}`)).status,
       ).toBe(204);
       expect((await call('viewer', 'GET', '/api/v1/holds')).body.holds).toEqual([]);
+      const theirs = await call('admin', 'POST', '/api/v1/holds', {
+        environment: 'qa',
+        state: 'on',
+        until: '2026-06-03T08:00',
+      });
+      expect(
+        (await call('payments-op', 'DELETE', `/api/v1/holds/${String(theirs.body.id)}`)).status,
+      ).toBe(404);
+      expect((await call('admin', 'GET', '/api/v1/holds?environment=qa')).body.holds).toHaveLength(
+        1,
+      );
     });
 
     it("events are paged with a cursor, streamed as NDJSON, and another team's stay hidden", async () => {

@@ -217,6 +217,23 @@ export async function listReservations(
   return rows.map(toReservation);
 }
 
+export async function getReservation(
+  db: Kysely<Database>,
+  id: string,
+): Promise<StoredReservation | undefined> {
+  const row = await db
+    .selectFrom('reservations')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toReservation(row);
+}
+
+export async function getHold(db: Kysely<Database>, id: string): Promise<StoredHold | undefined> {
+  const row = await db.selectFrom('holds').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toHold(row);
+}
+
 /** Deletes a reservation made through the API or CLI; the config's own stay. */
 export async function deleteReservation(
   db: Kysely<Database>,
