@@ -36,7 +36,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Selector } from '../../src/core/glossary.js';
 import type { Resource } from '../../src/engine/ports.js';
 import { AwsProvider, memoryRestoreData } from '../../src/providers/aws/aws.js';
-import { ecsKind, EcsKind } from '../../src/providers/aws/ecs.js';
+import { EcsKind } from '../../src/providers/aws/ecs.js';
 
 const ecs = mockClient(ECSClient);
 const aas = mockClient(ApplicationAutoScalingClient);
@@ -423,7 +423,7 @@ describe('observation', () => {
 
 describe('the burst', () => {
   const boost = (provider: AwsProvider, resources: readonly Resource[], phase: 'begin' | 'end') =>
-    ecsKind.boost!(provider.context, { region: REGION }, resources, phase);
+    provider.boost(resources, phase);
 
   it('begin pauses scale-in only and scales to the maximum; end restores the state before it', async () => {
     const { provider, restore, resources, id } = await setup(
@@ -490,7 +490,7 @@ describe('the burst', () => {
 describe('alarms and tags', () => {
   it('names a service in CloudWatch by ClusterName and ServiceName', async () => {
     const { resources } = await setup([service('web')]);
-    expect(ecsKind.alarmDimensions!(resources[0]!)).toEqual([
+    expect(new EcsKind().alarmDimensions(resources[0]!)).toEqual([
       { Name: 'ClusterName', Value: 'apps' },
       { Name: 'ServiceName', Value: 'web' },
     ]);

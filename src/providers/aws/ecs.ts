@@ -246,9 +246,6 @@ export class EcsKind implements AwsKind {
   }
 }
 
-/** One instance per process; aws.ts may also build its own with `new EcsKind()`. */
-export const ecsKind: AwsKind = new EcsKind();
-
 /** The cluster and service names in a resource id (cluster names hold no slash). */
 export function namesOf(resource: Resource): { cluster: string; service: string } {
   const name = nameOf(resource);

@@ -161,8 +161,6 @@ export class StackKind implements AwsKind {
   }
 }
 
-export const stackKind: AwsKind = new StackKind();
-
 function resourceOf(
   id: string,
   tags: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined,
