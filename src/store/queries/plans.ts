@@ -1,5 +1,6 @@
 /** Environments, reservations and holds: config rows synced on start, API rows beside them. */
-import { randomUUID } from 'node:crypto';
+// Time-ordered ids: a new row goes at the end of the primary-key index, not anywhere in it.
+import { v7 as uuidv7 } from 'uuid';
 import type { Kysely } from 'kysely';
 import type { Hold, Reservation } from '../../core/glossary.js';
 import type { Database, HoldRow, ReservationRow, Source } from '../schema.js';
@@ -123,7 +124,7 @@ export async function addReservation(
   now: number,
 ): Promise<StoredReservation> {
   const row = {
-    id: randomUUID(),
+    id: uuidv7(),
     environment: r.environment,
     resource: r.resource ?? null,
     from_at: r.from,
@@ -150,7 +151,7 @@ export async function addHold(
   now: number,
 ): Promise<StoredHold> {
   const row = {
-    id: randomUUID(),
+    id: uuidv7(),
     environment: h.environment,
     state: h.state,
     from_at: h.from ?? null,
