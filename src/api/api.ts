@@ -183,15 +183,14 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
     return reply.code(204).send();
   });
 
-  // The route people already use. Unlike the original, an overlapping request merges
-  // into the environment's on-time, so a later one is never cut short by an earlier one.
+  // The route people already use. It reserves the one instance (its environment stays
+  // as planned). Unlike the original, overlapping requests merge into the instance's
+  // on-time, so a later one is never cut short by an earlier one.
   http.post('/provision', async (request, reply) => {
     const principal = await caller(request);
     requireRole(principal, 'operator');
     const body = parse(provisionBody, request.body);
-    const resource = (await deps.store.listResources()).find(
-      (r) => r.id.endsWith(`:${body.ec2_instances_id}`) && r.environment !== null,
-    );
+    const resource = await deps.store.findInstance(body.ec2_instances_id);
     const environment =
       resource?.environment === undefined || resource.environment === null
         ? undefined
@@ -273,7 +272,7 @@ async function reserve(
   // The on-time around the reservation: a day either side (not before it began, if it
   // has), so the answer shows what it merged with without planning months ahead.
   const around = Math.max(Math.min(from, now), from - DAY);
-  const windows = await deps.engine.onWindows(environment.name, around, to + DAY);
+  const windows = await deps.engine.onWindows(environment.name, around, to + DAY, resource);
   return {
     ...reservationJson(reservation),
     onWindows: windows.map((w) => ({ from: iso(w.start), to: iso(w.end) })),

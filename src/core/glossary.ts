@@ -91,6 +91,8 @@ export interface Reservation {
   readonly environment: string;
   readonly from: Instant;
   readonly to: Instant;
+  /** One resource of the environment, reserved alone; absent or null: the whole environment. */
+  readonly resource?: string | null;
 }
 
 export interface Hold {

@@ -28,13 +28,54 @@ export interface Fleet {
   readonly holds: readonly Hold[];
 }
 
-/** The desired state of one environment across a window. */
+/** A change of the desired state of some resources reserved alone, where the environment's does not change. */
+export interface ResourceTransition extends Transition {
+  readonly resources: readonly string[];
+}
+
+/**
+ * The desired state of one environment across a window, and of the resources
+ * reserved on their own: such a resource is on when the environment is, and
+ * during its own reservations too (unless a hold keeps the environment off).
+ */
 export class Timeline {
   constructor(
     readonly window: Interval,
     /** Normalized on-intervals, clipped to the window. */
     readonly on: readonly Interval[],
+    /** On-intervals of each resource reserved alone, normalized and clipped. */
+    readonly resourceOn: ReadonlyMap<string, readonly Interval[]> = new Map(),
   ) {}
+
+  /** The on-intervals of one resource: the environment's, unless it is reserved alone. */
+  onOf(resource: string | undefined): readonly Interval[] {
+    return (resource === undefined ? undefined : this.resourceOn.get(resource)) ?? this.on;
+  }
+
+  /** Resources reserved alone that should be on at `t` while the environment should be off. */
+  keptOnAt(t: Instant): string[] {
+    if (this.stateAt(t) === 'on') return [];
+    return [...this.resourceOn].filter(([, on]) => covers(on, t)).map(([id]) => id);
+  }
+
+  /**
+   * The changes of resources reserved alone that the environment does not make
+   * itself, by instant and direction, in time order. A resource whose reservation
+   * ends as the environment stops goes with the environment's stop.
+   */
+  resourceTransitions(): ResourceTransition[] {
+    const own = new Set(this.plan().transitions.map((t) => `${t.at}:${t.state}`));
+    const grouped = new Map<string, ResourceTransition>();
+    for (const [resource, on] of this.resourceOn) {
+      for (const t of new Timeline(this.window, on).plan().transitions) {
+        const key = `${t.at}:${t.state}`;
+        if (own.has(key)) continue;
+        const group = grouped.get(key);
+        grouped.set(key, { ...t, resources: [...(group?.resources ?? []), resource] });
+      }
+    }
+    return [...grouped.values()].sort((a, b) => a.at - b.at || a.state.localeCompare(b.state));
+  }
 
   /** Desired state at `t`, which must lie inside the window. */
   stateAt(t: Instant): PowerState {
@@ -102,12 +143,21 @@ export function environmentTimeline(
 ): Timeline {
   const asInterval = (start: Instant, end: Instant): Interval => ({ start, end });
   const holdInterval = (h: Hold) => asInterval(h.from ?? Number.NEGATIVE_INFINITY, h.until);
+  const whole = reservations.filter((r) => r.resource === undefined || r.resource === null);
   const on = unionWith(scheduleOn, [
-    ...reservations.map((r) => asInterval(r.from, r.to)),
+    ...whole.map((r) => asInterval(r.from, r.to)),
     ...holds.filter((h) => h.state === 'on').map(holdInterval),
   ]);
   const off = union(holds.filter((h) => h.state === 'off').map(holdInterval));
-  return new Timeline(window, clip(subtract(on, off), window));
+  const alone = new Map<string, Interval[]>();
+  for (const r of reservations) {
+    if (r.resource === undefined || r.resource === null) continue;
+    alone.set(r.resource, [...(alone.get(r.resource) ?? []), asInterval(r.from, r.to)]);
+  }
+  const resourceOn = new Map<string, readonly Interval[]>();
+  for (const [resource, extra] of alone)
+    resourceOn.set(resource, clip(subtract(unionWith(on, extra), off), window));
+  return new Timeline(window, clip(subtract(on, off), window), resourceOn);
 }
 
 /** Desired state of one environment at one instant. */

@@ -13,9 +13,10 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { v7 as uuidv7 } from 'uuid';
 import type { Environment, Instant, Interval, Schedule, Selector } from '../core/glossary.js';
-import type { Fleet } from '../core/planner.js';
+import { covers } from '../core/intervals.js';
+import type { Fleet, ResourceTransition, Timeline } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
-import { OPEN_STATUSES } from '../store/queries/runs.js';
+import { OPEN_STATUSES, scopeOf } from '../store/queries/runs.js';
 import type { Run } from '../store/queries/runs.js';
 import type { StoredReservation } from '../store/queries/plans.js';
 import type { Store } from '../store/store.js';
@@ -133,9 +134,13 @@ export class Engine {
             nextWake = Math.min(nextWake, warnAt);
           }
         }
-        if (environment.mode === 'enforce')
-          await this.enforce(environment, timeline.stateAt(now), now);
-        else if (timeline.stateAt(now) === 'off') await this.watchWhileOff(environment, now);
+        nextWake = Math.min(
+          nextWake,
+          await this.followReservedResources(environment, timeline, now),
+        );
+        if (environment.mode === 'enforce') await this.enforce(environment, timeline, now);
+        else if (timeline.stateAt(now) === 'off')
+          await this.watchWhileOff(environment, timeline, now);
       } catch (error) {
         // One environment's failure (a provider refusing discovery, say) never stops the others.
         this.log.error(
@@ -213,19 +218,15 @@ export class Engine {
    * Enforce mode: resources found settled in the wrong state get a run that
    * corrects them, unless a run is open or the last correction failed recently.
    */
-  private async enforce(
-    environment: Environment,
-    desired: 'on' | 'off',
-    now: Instant,
-  ): Promise<void> {
+  private async enforce(environment: Environment, timeline: Timeline, now: Instant): Promise<void> {
+    const desired = timeline.stateAt(now);
     // Listed afresh: this pass may just have created a run for this environment.
     const [last] = await this.powerRuns(environment.name);
     if (!this.mayCorrect(last, now)) return;
-    const wrong = await this.foundIn(
-      environment,
-      desired === 'on' ? ['off'] : ['on'],
-      (selector) => selector,
-    );
+    const reserved = new Set(timeline.keptOnAt(now));
+    const wrong = (
+      await this.foundIn(environment, desired === 'on' ? ['off'] : ['on'], (selector) => selector)
+    ).filter((id) => !reserved.has(id));
     if (wrong.length === 0) return;
     await this.correct(environment, desired, now, 'drift.detected', 'enforce', wrong);
   }
@@ -235,17 +236,24 @@ export class Engine {
    * start by themselves (a database AWS restarts after 7 days) are looked at every
    * `watchMs`, and stopped again when found running, so they stay off for weeks.
    */
-  private async watchWhileOff(environment: Environment, now: Instant): Promise<void> {
+  private async watchWhileOff(
+    environment: Environment,
+    timeline: Timeline,
+    now: Instant,
+  ): Promise<void> {
     if ((this.watched.get(environment.name) ?? -Infinity) > now - this.watchMs) return;
     this.watched.set(environment.name, now);
     const [last] = await this.powerRuns(environment.name);
     // Only once lightsout has stopped it: a first stop is the scheduler's business.
     if (last?.direction !== 'stop' || !this.mayCorrect(last, now)) return;
-    const restarted = await this.foundIn(environment, ['on', 'starting'], (selector) => {
-      const kinds = this.options.providers.get(selector.provider)?.restartsByItself ?? [];
-      const watched = (selector.kinds ?? kinds).filter((k: string) => kinds.includes(k));
-      return watched.length === 0 ? undefined : { ...selector, kinds: watched };
-    });
+    const reserved = new Set(timeline.keptOnAt(now));
+    const restarted = (
+      await this.foundIn(environment, ['on', 'starting'], (selector) => {
+        const kinds = this.options.providers.get(selector.provider)?.restartsByItself ?? [];
+        const watched = (selector.kinds ?? kinds).filter((k: string) => kinds.includes(k));
+        return watched.length === 0 ? undefined : { ...selector, kinds: watched };
+      })
+    ).filter((id) => !reserved.has(id));
     if (restarted.length === 0) return;
     await this.correct(
       environment,
@@ -257,10 +265,97 @@ export class Engine {
     );
   }
 
-  /** The latest starts and stops, newest first: what lightsout last meant the state to be. A boost says nothing about it. */
+  /**
+   * The latest starts and stops, newest first: what lightsout last meant the state
+   * to be. A boost says nothing about it, nor does a run for resources reserved alone.
+   */
   private async powerRuns(environment: string): Promise<Run[]> {
     const recent = await this.store.listRuns({ environment, limit: 20 });
-    return recent.filter((r) => r.direction !== 'boost');
+    return recent.filter((r) => r.direction !== 'boost' && r.trigger !== 'reservation');
+  }
+
+  /**
+   * Resources reserved alone (`POST /provision`) follow their own plan where it
+   * differs from their environment's: a run scoped to them starts them when their
+   * reservation begins while the environment is off, and stops them, warned
+   * `grace` ahead, when it ends. As for environments, a change that passed (a
+   * restart, a reservation made after its start) is caught up while it is still
+   * what the resource should be. Returns when the next change is due.
+   */
+  private async followReservedResources(
+    environment: Environment,
+    timeline: Timeline,
+    now: Instant,
+  ): Promise<Instant> {
+    const changes = timeline.resourceTransitions();
+    if (changes.length === 0) return Number.POSITIVE_INFINITY;
+    let wake = Number.POSITIVE_INFINITY;
+    const latest = new Map<string, ResourceTransition>();
+    for (const change of changes) {
+      if (change.at <= now) {
+        for (const resource of change.resources) latest.set(resource, change);
+        continue;
+      }
+      const warnAt = change.state === 'off' ? change.at - graceOf(environment) : change.at;
+      if (change.state === 'off' && warnAt <= now)
+        await this.createScopedRun(environment, change, change.resources, 'stop', now);
+      else wake = Math.min(wake, warnAt);
+    }
+    const runs = await this.store.listRuns({ environment: environment.name, limit: 100 });
+    const due = new Map<ResourceTransition, string[]>();
+    for (const [resource, change] of latest) {
+      const wanted = covers(timeline.onOf(resource), now) ? 'on' : 'off';
+      if (wanted !== change.state) continue;
+      const direction = change.state === 'on' ? 'start' : 'stop';
+      const taken = runs.some(
+        (r) =>
+          r.status !== 'cancelled' &&
+          r.direction === direction &&
+          r.due_at >= change.at &&
+          (scopeOf(r)?.has(resource) ?? true),
+      );
+      if (!taken) due.set(change, [...(due.get(change) ?? []), resource]);
+    }
+    for (const [change, resources] of due)
+      await this.createScopedRun(
+        environment,
+        change,
+        resources,
+        change.state === 'on' ? 'start' : 'stop',
+        now,
+      );
+    return wake;
+  }
+
+  /**
+   * The run for a change of resources reserved alone, keyed by the change's instant;
+   * when that key holds another run already (one that does not cover them), keyed
+   * by now instead.
+   */
+  private async createScopedRun(
+    environment: Environment,
+    change: ResourceTransition,
+    resources: readonly string[],
+    direction: 'start' | 'stop',
+    now: Instant,
+  ): Promise<void> {
+    const actAt = Math.max(change.at, now);
+    const run = await this.createRun(
+      environment,
+      direction,
+      change.at,
+      'reservation',
+      'scheduler',
+      actAt,
+      {
+        scope: resources,
+      },
+    );
+    const scope = scopeOf(run);
+    if (scope !== undefined && resources.every((r) => scope.has(r))) return;
+    await this.createRun(environment, direction, now, 'reservation', 'scheduler', actAt, {
+      scope: resources,
+    });
   }
 
   /** No run open, and no correction failed recently. */
@@ -380,7 +475,8 @@ export class Engine {
 
   /**
    * Cancels a run in its grace period and keeps the environment on until `until`
-   * (default: its next scheduled start, or one hour when it has none).
+   * (default: its next scheduled start, or one hour when it has none); for a run
+   * of resources reserved alone, keeps those resources on.
    */
   async cancel(
     runId: string,
@@ -405,19 +501,37 @@ export class Engine {
       until ??
       (await this.nextTransition(this.environment(run.environment), now, 'scheduled start')) ??
       now + HOUR;
-    // An ad-hoc stop held the environment off from its act instant: that ends too.
-    await this.store.endHoldsOff(run.environment, now, `run ${runId}`);
-    await this.store.addHold(
-      {
-        environment: run.environment,
-        state: 'on',
-        from: now,
-        until: holdUntil,
-        actor,
-        note: `cancelled run ${runId}`,
-      },
-      now,
-    );
+    const reserved = run.trigger === 'reservation' ? scopeOf(run) : undefined;
+    if (reserved !== undefined) {
+      // Resources reserved alone stay on by reservations of their own; a hold
+      // would turn their whole environment on.
+      for (const resource of reserved)
+        await this.store.addReservation(
+          {
+            environment: run.environment,
+            from: now,
+            to: holdUntil,
+            actor,
+            note: `cancelled run ${runId}`,
+            resource,
+          },
+          now,
+        );
+    } else {
+      // An ad-hoc stop held the environment off from its act instant: that ends too.
+      await this.store.endHoldsOff(run.environment, now, `run ${runId}`);
+      await this.store.addHold(
+        {
+          environment: run.environment,
+          state: 'on',
+          from: now,
+          until: holdUntil,
+          actor,
+          note: `cancelled run ${runId}`,
+        },
+        now,
+      );
+    }
     await this.store.appendEvents([
       {
         at: now,
@@ -431,7 +545,6 @@ export class Engine {
     return { run: (await this.store.getRun(runId))!, holdUntil };
   }
 
-  /** Keeps an environment on until `until`. */
   /**
    * Boosts an environment's services (ECS): scale out to the maximum with scale-in
    * paused, for `forMs`, then let scale-in resume. Refused when the environment
@@ -469,6 +582,7 @@ export class Engine {
     return this.createRun(environment, 'boost', now, 'adhoc', actor, now, { untilAt: until });
   }
 
+  /** Keeps an environment on until `until`. */
   async extend(environmentName: string, until: Instant, actor: string): Promise<void> {
     const now = this.clock.now();
     this.environment(environmentName);
@@ -524,11 +638,19 @@ export class Engine {
     return reservation;
   }
 
-  /** When the environment will be on within [from, to): schedule, reservations and holds merged. */
-  async onWindows(environmentName: string, from: Instant, to: Instant): Promise<Interval[]> {
+  /**
+   * When the environment (or one resource of it) will be on within [from, to):
+   * schedule, reservations and holds merged.
+   */
+  async onWindows(
+    environmentName: string,
+    from: Instant,
+    to: Instant,
+    resource?: string,
+  ): Promise<Interval[]> {
     const environment = this.environment(environmentName);
     const fleet = await this.fleetFor([environment], from, to);
-    return [...planFleet(fleet, { start: from, end: to }).get(environment.name)!.on];
+    return [...planFleet(fleet, { start: from, end: to }).get(environment.name)!.onOf(resource)];
   }
 
   /**
@@ -637,7 +759,10 @@ export class Engine {
   }
 
   private async warn(environment: Environment, run: Run): Promise<void> {
-    const text = `${environment.name} stops at ${iso(run.act_at)}. To keep it running: lightsout cancel ${run.id}`;
+    const scope = scopeOf(run);
+    const what =
+      scope === undefined ? environment.name : `${[...scope].join(', ')} (in ${environment.name})`;
+    const text = `${what} stops at ${iso(run.act_at)}. To keep it running: lightsout cancel ${run.id}`;
     try {
       await this.options.notifier.send({
         kind: 'stop-warning',
@@ -704,7 +829,10 @@ export class Engine {
           },
         ]);
       }
-      const summary = await this.withLease(run, (deps) => executeRun(deps, run, environment));
+      const keepOn = await this.keptOn(environment, run, now);
+      const summary = await this.withLease(run, (deps) =>
+        executeRun(deps, run, environment, keepOn),
+      );
       this.log.info(
         {
           environment: run.environment,
@@ -768,19 +896,50 @@ export class Engine {
     }
   }
 
+  /** The environment's plan at `now` alone. */
+  private async timelineAt(environment: Environment, now: Instant): Promise<Timeline> {
+    const fleet = await this.fleet(now, now + 1);
+    return planFleet({ ...fleet, environments: [environment] }, { start: now, end: now + 1 }).get(
+      environment.name,
+    )!;
+  }
+
+  /**
+   * Resources a whole-environment stop leaves on because they are reserved alone
+   * now; recorded, so the run's report and the log say why they were not stopped.
+   */
+  private async keptOn(environment: Environment, run: Run, now: Instant): Promise<Set<string>> {
+    if (run.direction !== 'stop' || run.scope !== null) return new Set();
+    const kept = (await this.timelineAt(environment, now)).keptOnAt(now);
+    if (kept.length > 0)
+      await this.store.appendEvents([
+        {
+          at: now,
+          actor: 'scheduler',
+          kind: 'resource.kept-on',
+          environment: environment.name,
+          runId: run.id,
+          payload: { resources: kept, reason: 'reserved' },
+        },
+      ]);
+    return new Set(kept);
+  }
+
   /**
    * A scheduled run whose target is no longer the desired state when its grace
    * ends (a reservation or a hold came in meanwhile) is cancelled, not acted on.
+   * A run for resources reserved alone goes on while one of them still wants it.
    */
   private async superseded(environment: Environment, run: Run, now: Instant): Promise<boolean> {
-    const fleet = await this.fleet(now, now + 1);
-    const desired = planFleet(
-      { ...fleet, environments: [environment] },
-      { start: now, end: now + 1 },
-    )
-      .get(environment.name)!
-      .stateAt(now);
-    if (desired === (run.direction === 'start' ? 'on' : 'off')) return false;
+    const timeline = await this.timelineAt(environment, now);
+    const target = run.direction === 'start' ? 'on' : 'off';
+    const scope = run.trigger === 'reservation' ? scopeOf(run) : undefined;
+    const wanted =
+      scope === undefined
+        ? [timeline.stateAt(now)]
+        : [...scope].map((r) => (covers(timeline.onOf(r), now) ? 'on' : 'off'));
+    const desired = wanted.includes(target) ? target : wanted[0]!;
+    if (desired === target) return false;
     if (await this.store.cancelRun(run.id, now)) {
       await this.store.appendEvents([
         {

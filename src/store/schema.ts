@@ -67,7 +67,8 @@ export interface RunTable {
   direction: RunDirection;
   /** The transition instant this run carries out; with environment and direction, the idempotency key. */
   due_at: number;
-  trigger: 'schedule' | 'adhoc' | 'catch-up' | 'enforce' | 'auto-restart';
+  /** `reservation`: resources reserved alone, started or stopped apart from their environment. */
+  trigger: 'schedule' | 'adhoc' | 'catch-up' | 'enforce' | 'auto-restart' | 'reservation';
   status: RunStatus;
   /** When the grace period ends and the act phase may begin. */
   act_at: number;

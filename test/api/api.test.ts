@@ -643,17 +643,27 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect(second.body.onWindows).toEqual([
         { from: '2026-06-02T13:00:00.000Z', to: '2026-06-02T18:00:00.000Z' },
       ]);
+      // The instance is reserved, not its environment.
+      const lab = await call('viewer', 'GET', '/api/v1/environments/lab');
+      expect(lab.body).toMatchObject({ desired: 'off', next: null });
+      expect(lab.body.reservations).toEqual([
+        expect.objectContaining({ resource: 'aws:ec2:eu-west-3:1:i-0abc' }),
+        expect.objectContaining({ resource: 'aws:ec2:eu-west-3:1:i-0abc' }),
+      ]);
     });
 
-    it('refuses an instance no environment manages, naming the field', async () => {
-      const { call } = await setup();
-      const answer = await call('payments-op', 'POST', '/provision', {
-        ec2_instances_id: 'i-0nope',
-        start_time: '2026-06-02T15:00:00',
-        end_time: '2026-06-02T18:00:00',
-      });
-      expect(answer.status).toBe(404);
-      expect(answer.body).toMatchObject({ field: 'ec2_instances_id' });
-    });
+    it.each(['i-0nope', 'i-0ABC', 'i-0%', '%', '0abc', 'i_0abc'])(
+      'refuses an instance no environment manages (%s), naming the field',
+      async (instance) => {
+        const { call } = await setup();
+        const answer = await call('payments-op', 'POST', '/provision', {
+          ec2_instances_id: instance,
+          start_time: '2026-06-02T15:00:00',
+          end_time: '2026-06-02T18:00:00',
+        });
+        expect(answer.status).toBe(404);
+        expect(answer.body).toMatchObject({ field: 'ec2_instances_id' });
+      },
+    );
   });
 });

@@ -167,3 +167,70 @@ describe('plans', () => {
     expect(() => timeline.stateAt(at(MONDAY_NIGHT))).toThrow(/outside the planned window/);
   });
 });
+
+describe('resources reserved alone', () => {
+  const alone = (resource: string, from: string, to: string): Reservation => ({
+    ...reservation('dev', from, to),
+    resource,
+  });
+  const day = window('2026-06-01T00:00Z', '2026-06-02T00:00Z');
+
+  it('do not turn the environment on, only themselves', () => {
+    const timeline = planFleet(
+      fleet([alone('vm-1', '2026-06-01T19:00Z', '2026-06-01T21:00Z')]),
+      day,
+    ).get('dev')!;
+    expect(timeline.stateAt(at('2026-06-01T20:00Z'))).toBe('off');
+    expect(timeline.keptOnAt(at('2026-06-01T20:00Z'))).toEqual(['vm-1']);
+    expect(timeline.onOf('vm-1')).toEqual([
+      { start: at('2026-06-01T08:00Z'), end: at('2026-06-01T18:00Z') },
+      { start: at('2026-06-01T19:00Z'), end: at('2026-06-01T21:00Z') },
+    ]);
+    expect(timeline.onOf('vm-2')).toBe(timeline.on);
+    expect(timeline.resourceTransitions()).toEqual([
+      { at: at('2026-06-01T19:00Z'), state: 'on', resources: ['vm-1'] },
+      { at: at('2026-06-01T21:00Z'), state: 'off', resources: ['vm-1'] },
+    ]);
+  });
+
+  it('stay on past the environment stop while reserved, and merge their overlapping requests', () => {
+    const timeline = planFleet(
+      fleet([
+        alone('vm-1', '2026-06-01T17:00Z', '2026-06-01T19:00Z'),
+        alone('vm-1', '2026-06-01T18:30Z', '2026-06-01T20:00Z'),
+      ]),
+      day,
+    ).get('dev')!;
+    expect(timeline.keptOnAt(at('2026-06-01T18:00Z'))).toEqual(['vm-1']);
+    expect(timeline.resourceTransitions()).toEqual([
+      { at: at('2026-06-01T20:00Z'), state: 'off', resources: ['vm-1'] },
+    ]);
+  });
+
+  it('group resources that change at the same instant, and leave out changes the environment makes', () => {
+    const timeline = planFleet(
+      fleet([
+        alone('vm-1', '2026-06-01T06:00Z', '2026-06-01T09:00Z'),
+        alone('vm-2', '2026-06-01T06:00Z', '2026-06-01T07:00Z'),
+        alone('vm-3', '2026-06-01T16:00Z', '2026-06-01T18:00Z'),
+      ]),
+      day,
+    ).get('dev')!;
+    expect(timeline.resourceTransitions()).toEqual([
+      { at: at('2026-06-01T06:00Z'), state: 'on', resources: ['vm-1', 'vm-2'] },
+      { at: at('2026-06-01T07:00Z'), state: 'off', resources: ['vm-2'] },
+    ]);
+  });
+
+  it('give way to a hold that keeps the environment off', () => {
+    const timeline = planFleet(
+      fleet(
+        [alone('vm-1', '2026-06-01T19:00Z', '2026-06-01T21:00Z')],
+        [hold('dev', 'off', '2026-06-01T20:00Z', '2026-06-01T18:00Z')],
+      ),
+      day,
+    ).get('dev')!;
+    expect(timeline.keptOnAt(at('2026-06-01T19:30Z'))).toEqual([]);
+    expect(timeline.keptOnAt(at('2026-06-01T20:30Z'))).toEqual(['vm-1']);
+  });
+});

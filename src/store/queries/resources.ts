@@ -1,8 +1,8 @@
 /** The discovered inventory: what each environment holds and the last state lightsout saw. */
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { slices } from './batches.js';
-import type { Database } from '../schema.js';
+import type { Database, ResourceTable } from '../schema.js';
 
 export interface InventoryResource {
   readonly id: string;
@@ -74,7 +74,11 @@ export async function listResources(
   let query = db.selectFrom('resources').selectAll();
   if (environment !== undefined) query = query.where('environment', '=', environment);
   const rows = await query.orderBy('id').execute();
-  return rows.map((r) => ({
+  return rows.map(toStored);
+}
+
+function toStored(r: Selectable<ResourceTable>): StoredResource {
+  return {
     id: r.id,
     provider: r.provider,
     kind: r.kind,
@@ -83,7 +87,29 @@ export async function listResources(
     environment: r.environment,
     lastState: r.last_state,
     updatedAt: r.updated_at,
-  }));
+  };
+}
+
+/**
+ * The EC2 instance with this id (the end of its resource id) that an environment
+ * manages. LIKE narrows it in the database (escaped, since the id is the caller's);
+ * the exact, case-sensitive match is made here, as SQLite's LIKE ignores case.
+ */
+export async function findInstance(
+  db: Kysely<Database>,
+  instanceId: string,
+): Promise<StoredResource | undefined> {
+  const suffix = `:${instanceId}`;
+  const pattern = `%${suffix.replace(/[\\%_]/g, (c) => `\\${c}`)}`;
+  const rows = await db
+    .selectFrom('resources')
+    .selectAll()
+    .where('kind', '=', 'ec2')
+    .where('environment', 'is not', null)
+    .where(sql<boolean>`id like ${pattern} escape '\\'`)
+    .execute();
+  const row = rows.find((r) => r.id.endsWith(suffix));
+  return row === undefined ? undefined : toStored(row);
 }
 
 export interface RestoreEntry {
