@@ -64,6 +64,7 @@ export class Timeline {
    * ends as the environment stops goes with the environment's stop.
    */
   resourceTransitions(): ResourceTransition[] {
+    if (this.resourceOn.size === 0) return [];
     const own = new Set(this.plan().transitions.map((t) => `${t.at}:${t.state}`));
     const grouped = new Map<string, ResourceTransition>();
     for (const [resource, on] of this.resourceOn) {
