@@ -150,7 +150,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'post',
     path: '/provision',
-    summary: 'Reserve the environment of an EC2 instance (the route people already use)',
+    summary: 'Reserve one EC2 instance alone for a window (the route people already use)',
     role: 'operator',
     body: provisionBody,
     success: 201,
