@@ -135,7 +135,26 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
     const zone = zoneOf(body.timezone, environment.timezone);
     const from = timeOf(body.from, zone, 'from');
     const to = timeOf(body.to, zone, 'to');
-    const reservation = await reserve(deps, environment, from, to, principal, body.note);
+    if (body.resource !== undefined) {
+      const resource = await deps.store.getResource(body.resource);
+      if (resource?.environment !== environment.name)
+        throw new Problem(
+          404,
+          'unknown-resource',
+          'Unknown resource',
+          `${environment.name} manages no resource "${body.resource}" (give the id of one it has discovered, as GET /api/v1/environments/${environment.name} lists them)`,
+          'resource',
+        );
+    }
+    const reservation = await reserve(
+      deps,
+      environment,
+      from,
+      to,
+      principal,
+      body.note,
+      body.resource,
+    );
     return reply.code(201).send(reservation);
   });
 

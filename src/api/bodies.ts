@@ -8,6 +8,8 @@ export const reservationBody = z.strictObject({
   to: z.string().min(1),
   timezone: z.string().optional(),
   note: z.string().max(500).optional(),
+  /** One resource of the environment (its id), reserved alone. */
+  resource: z.string().min(1).optional(),
 });
 
 export const provisionBody = z.strictObject({

@@ -86,6 +86,7 @@ export class Store {
   readonly setLastState = (ids: readonly string[], state: string, now: number) =>
     resources.setLastState(this.db, ids, state, now);
   readonly listResources = (environment?: string) => resources.listResources(this.db, environment);
+  readonly getResource = (id: string) => resources.getResource(this.db, id);
   readonly findInstance = (instanceId: string) => resources.findInstance(this.db, instanceId);
   /** Restore data of resources, for providers (see RestoreData). */
   restoreData(now: () => number) {

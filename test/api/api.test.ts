@@ -393,6 +393,23 @@ describe.each(DATABASES)('the API on $name', (database) => {
       ).toBe(404);
     });
 
+    it('can be for one resource alone, answered with its own on-windows', async () => {
+      const { call } = await setup();
+      const created = await call('payments-op', 'POST', '/api/v1/reservations', {
+        environment: 'lab',
+        from: '2026-06-02T20:00',
+        to: '2026-06-02T22:00',
+        resource: 'aws:ec2:eu-west-3:1:i-0abc',
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        resource: 'aws:ec2:eu-west-3:1:i-0abc',
+        onWindows: [{ from: '2026-06-02T18:00:00.000Z', to: '2026-06-02T20:00:00.000Z' }],
+      });
+      const lab = await call('viewer', 'GET', '/api/v1/environments/lab');
+      expect(lab.body).toMatchObject({ desired: 'off', next: null });
+    });
+
     it.each([
       [
         { environment: 'qa', from: '2026-06-06T09:00', to: '2026-06-06T12:00' },
@@ -437,6 +454,24 @@ describe.each(DATABASES)('the API on $name', (database) => {
         undefined,
       ],
       ['{"environment": "dev",', 400, 'bad-request', undefined],
+      [
+        { environment: 'dev', from: '2026-06-06T09:00', to: '2026-06-06T12:00', resource: 'vm-9' },
+        404,
+        'unknown-resource',
+        'resource',
+      ],
+      [
+        // A resource of another environment (lab's instance, reserved through dev).
+        {
+          environment: 'dev',
+          from: '2026-06-06T09:00',
+          to: '2026-06-06T12:00',
+          resource: 'aws:ec2:eu-west-3:1:i-0abc',
+        },
+        404,
+        'unknown-resource',
+        'resource',
+      ],
     ])('refuses %j with %i %s, and stores nothing', async (body, status, type, field) => {
       const { call } = await setup();
       const answer = await call('payments-op', 'POST', '/api/v1/reservations', body);

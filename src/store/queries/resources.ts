@@ -90,6 +90,14 @@ function toStored(r: Selectable<ResourceTable>): StoredResource {
   };
 }
 
+export async function getResource(
+  db: Kysely<Database>,
+  id: string,
+): Promise<StoredResource | undefined> {
+  const row = await db.selectFrom('resources').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toStored(row);
+}
+
 /**
  * The EC2 instance with this id (the end of its resource id) that an environment
  * manages. LIKE narrows it in the database (escaped, since the id is the caller's);
