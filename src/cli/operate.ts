@@ -405,7 +405,7 @@ export async function extendCommand(
 
 export async function reserveCommand(
   name: string,
-  options: StoreOptions & { from: string; to: string; note?: string },
+  options: StoreOptions & { from: string; to: string; note?: string; resource?: string },
   io: CliIo,
 ): Promise<number> {
   return withContext(
@@ -421,8 +421,16 @@ export async function reserveCommand(
       return window;
     },
     async (context, { from, to }) => {
-      await context.engine.reserve(name, from, to, context.actor, options.note);
-      io.out(`reserved ${name} from ${iso(from)} to ${iso(to)}`);
+      const { resource } = options;
+      if (
+        resource !== undefined &&
+        (await context.store.getResource(resource))?.environment !== name
+      )
+        throw new CommandError(
+          `${name} manages no resource "${resource}"; give the id of one it has discovered (GET /api/v1/environments/${name} lists them)`,
+        );
+      await context.engine.reserve(name, from, to, context.actor, options.note, resource);
+      io.out(`reserved ${resource ?? name} from ${iso(from)} to ${iso(to)}`);
       return EXIT.ok;
     },
   );

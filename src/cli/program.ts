@@ -238,10 +238,11 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .requiredOption('--from <iso>', "start (without an offset: the environment's zone)")
     .requiredOption('--to <iso>', 'end, exclusive')
     .option('--note <text>', 'why')
+    .option('--resource <id>', 'reserve this one resource of the environment alone')
     .action(
       async (
         environment: string,
-        options: StoreOptions & { from: string; to: string; note?: string },
+        options: StoreOptions & { from: string; to: string; note?: string; resource?: string },
       ) => {
         code = await reserveCommand(environment, options, io);
       },

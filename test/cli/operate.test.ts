@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/store.js';
 import { cli, configFile } from './run.js';
 
 const CONFIG = configFile(`
@@ -62,6 +63,29 @@ describe('commands against the store', () => {
     ]);
   });
 
+  it('reserve --resource reserves one discovered resource alone', async () => {
+    const db = store();
+    const url = db[3]!;
+    const opened = await openStore(url);
+    await opened.upsertResources(
+      'dev',
+      [{ id: 'sandbox:ec2:dev-web', provider: 'sandbox', kind: 'ec2', name: 'dev-web', tags: {} }],
+      NOW,
+    );
+    await opened.close();
+    const args = ['--from', '2026-06-06T09:00', '--to', '2026-06-06T12:00', ...db];
+    const result = await run(['reserve', 'dev', '--resource', 'sandbox:ec2:dev-web', ...args]);
+    expect(result).toMatchObject({
+      code: 0,
+      out: 'reserved sandbox:ec2:dev-web from 2026-06-06T07:00:00.000Z to 2026-06-06T10:00:00.000Z',
+    });
+    const reopened = await openStore(url);
+    expect(await reopened.listReservations({ environments: ['dev'] })).toEqual([
+      expect.objectContaining({ resource: 'sandbox:ec2:dev-web' }),
+    ]);
+    await reopened.close();
+  });
+
   it('stop warns and creates a run in grace; cancel keeps the environment on; status shows it', async () => {
     const db = store();
     const stop = await run(['stop', 'dev', '--grace', '5m', ...db]);
@@ -101,6 +125,19 @@ describe('commands against the store', () => {
     [
       ['reserve', 'dev', '--from', 'noon', '--to', '2026-06-06T09:00'],
       '--from "noon" is not a date and time',
+    ],
+    [
+      [
+        'reserve',
+        'dev',
+        '--from',
+        '2026-06-06T09:00',
+        '--to',
+        '2026-06-06T12:00',
+        '--resource',
+        'sandbox:ec2:nope',
+      ],
+      'dev manages no resource "sandbox:ec2:nope"',
     ],
     [
       ['events', '--since', '2026-06-01T09:00'],
