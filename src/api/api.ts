@@ -163,6 +163,8 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
     async (request) => {
       const principal = await caller(request);
       const { environment, team, from, to } = request.query;
+      // An environment named in the filter must exist for the caller, as on every other route.
+      if (environment !== undefined) visible(principal, environment);
       const names = deps.environments
         .filter((e) => canSee(principal, e.team))
         .filter((e) => environment === undefined || e.name === environment)
