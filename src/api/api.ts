@@ -211,12 +211,15 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
     const principal = await caller(request);
     requireRole(principal, 'operator');
     const body = parse(provisionBody, request.body);
-    const resource = await deps.store.findInstance(body.ec2_instances_id);
-    const environment =
-      resource?.environment === undefined || resource.environment === null
-        ? undefined
-        : byName.get(resource.environment);
-    if (resource === undefined || environment === undefined || !canSee(principal, environment.team))
+    // The first instance with that id in an environment the caller may see.
+    const managed = (await deps.store.findInstances(body.ec2_instances_id)).flatMap((r) => {
+      const owner = byName.get(r.environment ?? '');
+      return owner !== undefined && canSee(principal, owner.team)
+        ? [{ resource: r, environment: owner }]
+        : [];
+    });
+    const { resource, environment } = managed[0] ?? {};
+    if (resource === undefined || environment === undefined)
       throw new Problem(
         404,
         'unknown-resource',

@@ -223,7 +223,7 @@ export class Engine {
     // Listed afresh: this pass may just have created a run for this environment.
     const [last] = await this.powerRuns(environment.name);
     if (!this.mayCorrect(last, now)) return;
-    const reserved = new Set(timeline.keptOnAt(now));
+    const reserved = await this.reservedNow(environment, timeline, now);
     const wrong = (
       await this.foundIn(environment, desired === 'on' ? ['off'] : ['on'], (selector) => selector)
     ).filter((id) => !reserved.has(id));
@@ -246,7 +246,7 @@ export class Engine {
     const [last] = await this.powerRuns(environment.name);
     // Only once lightsout has stopped it: a first stop is the scheduler's business.
     if (last?.direction !== 'stop' || !this.mayCorrect(last, now)) return;
-    const reserved = new Set(timeline.keptOnAt(now));
+    const reserved = await this.reservedNow(environment, timeline, now);
     const restarted = (
       await this.foundIn(environment, ['on', 'starting'], (selector) => {
         const kinds = this.options.providers.get(selector.provider)?.restartsByItself ?? [];
@@ -266,12 +266,34 @@ export class Engine {
   }
 
   /**
+   * Resources that follow their own reservations now: reserved on while the
+   * environment is off, or in a run for reserved resources still under way (a
+   * reservation ending this instant whose stop has not acted yet). Neither
+   * enforce mode nor the watch takes them for drift.
+   */
+  private async reservedNow(
+    environment: Environment,
+    timeline: Timeline,
+    now: Instant,
+  ): Promise<Set<string>> {
+    const reserved = new Set(timeline.keptOnAt(now));
+    if (timeline.resourceOn.size === 0) return reserved;
+    const runs = await this.store.listRuns({
+      environment: environment.name,
+      reservation: true,
+      limit: 50,
+    });
+    for (const run of runs.filter(isOpen)) for (const id of scopeOf(run) ?? []) reserved.add(id);
+    return reserved;
+  }
+
+  /**
    * The latest starts and stops, newest first: what lightsout last meant the state
    * to be. A boost says nothing about it, nor does a run for resources reserved alone.
    */
   private async powerRuns(environment: string): Promise<Run[]> {
-    const recent = await this.store.listRuns({ environment, limit: 20 });
-    return recent.filter((r) => r.direction !== 'boost' && r.trigger !== 'reservation');
+    // Filtered before the limit: many runs for reserved resources never hide the intent.
+    return this.store.listRuns({ environment, power: true, limit: 20 });
   }
 
   /**
@@ -290,72 +312,57 @@ export class Engine {
     const changes = timeline.resourceTransitions();
     if (changes.length === 0) return Number.POSITIVE_INFINITY;
     let wake = Number.POSITIVE_INFINITY;
-    const latest = new Map<string, ResourceTransition>();
+    /** The change each resource is due for now: its latest passed one, or a stop whose warning is due. */
+    const due = new Map<string, ResourceTransition>();
     for (const change of changes) {
-      if (change.at <= now) {
-        for (const resource of change.resources) latest.set(resource, change);
-        continue;
-      }
       const warnAt = change.state === 'off' ? change.at - graceOf(environment) : change.at;
-      if (change.state === 'off' && warnAt <= now)
-        await this.createScopedRun(environment, change, change.resources, 'stop', now);
+      if (warnAt <= now) for (const resource of change.resources) due.set(resource, change);
       else wake = Math.min(wake, warnAt);
     }
-    const runs = await this.store.listRuns({ environment: environment.name, limit: 100 });
-    const due = new Map<ResourceTransition, string[]>();
-    for (const [resource, change] of latest) {
-      const wanted = covers(timeline.onOf(resource), now) ? 'on' : 'off';
-      if (wanted !== change.state) continue;
-      const direction = change.state === 'on' ? 'start' : 'stop';
-      const taken = runs.some(
-        (r) =>
-          r.status !== 'cancelled' &&
-          r.direction === direction &&
-          r.due_at >= change.at &&
-          (scopeOf(r)?.has(resource) ?? true),
-      );
-      if (!taken) due.set(change, [...(due.get(change) ?? []), resource]);
+    const runs = await this.store.listRuns({ environment: environment.name, limit: 200 });
+    const pending = new Map<ResourceTransition, string[]>();
+    for (const [resource, change] of due) {
+      // A passed change is acted on only while it is still what the resource should be.
+      const wanted =
+        change.at > now || covers(timeline.onOf(resource), now) === (change.state === 'on');
+      if (wanted && !reached(runs, timeline, resource, change))
+        pending.set(change, [...(pending.get(change) ?? []), resource]);
     }
-    for (const [change, resources] of due)
-      await this.createScopedRun(
-        environment,
-        change,
-        resources,
-        change.state === 'on' ? 'start' : 'stop',
-        now,
-      );
+    for (const [change, resources] of pending)
+      await this.createScopedRun(environment, change, resources, now);
     return wake;
   }
 
   /**
-   * The run for a change of resources reserved alone, keyed by the change's instant;
-   * when that key holds another run already (one that does not cover them), keyed
-   * by now instead.
+   * The run for a change of resources reserved alone, keyed by the change's instant.
+   * When that key holds a run that does not cover them (it was made before their
+   * reservation), the key is the change's instant plus the first millisecond free,
+   * so every pass and replica still names the same run.
    */
   private async createScopedRun(
     environment: Environment,
     change: ResourceTransition,
     resources: readonly string[],
-    direction: 'start' | 'stop',
     now: Instant,
   ): Promise<void> {
+    const direction = change.state === 'on' ? 'start' : 'stop';
     const actAt = Math.max(change.at, now);
-    const run = await this.createRun(
-      environment,
-      direction,
-      change.at,
-      'reservation',
-      'scheduler',
-      actAt,
-      {
-        scope: resources,
-      },
-    );
-    const scope = scopeOf(run);
-    if (scope !== undefined && resources.every((r) => scope.has(r))) return;
-    await this.createRun(environment, direction, now, 'reservation', 'scheduler', actAt, {
-      scope: resources,
-    });
+    for (let key = change.at; ; key++) {
+      const run = await this.createRun(
+        environment,
+        direction,
+        key,
+        'reservation',
+        'scheduler',
+        actAt,
+        {
+          scope: resources,
+        },
+      );
+      const scope = scopeOf(run);
+      if (run.status !== 'cancelled' && scope !== undefined && resources.every((r) => scope.has(r)))
+        return;
+    }
   }
 
   /** No run open, and no correction failed recently. */
@@ -829,9 +836,9 @@ export class Engine {
           },
         ]);
       }
-      const keepOn = await this.keptOn(environment, run, now);
+      const leave = await this.leftAlone(environment, run, now);
       const summary = await this.withLease(run, (deps) =>
-        executeRun(deps, run, environment, keepOn),
+        executeRun(deps, run, environment, leave),
       );
       this.log.info(
         {
@@ -905,13 +912,23 @@ export class Engine {
   }
 
   /**
-   * Resources a whole-environment stop leaves on because they are reserved alone
-   * now; recorded, so the run's report and the log say why they were not stopped.
+   * Resources a run leaves as they are: a whole-environment stop leaves on the
+   * resources reserved alone now; a run for reserved resources leaves those that
+   * no longer want its way (one reserved longer during the stop's grace). Stops
+   * record what they keep on, so the log says why it was not stopped.
    */
-  private async keptOn(environment: Environment, run: Run, now: Instant): Promise<Set<string>> {
-    if (run.direction !== 'stop' || run.scope !== null) return new Set();
-    const kept = (await this.timelineAt(environment, now)).keptOnAt(now);
-    if (kept.length > 0)
+  private async leftAlone(environment: Environment, run: Run, now: Instant): Promise<Set<string>> {
+    if (run.direction === 'boost') return new Set();
+    const scope = scopeOf(run);
+    if (scope !== undefined && run.trigger !== 'reservation') return new Set();
+    const timeline = await this.timelineAt(environment, now);
+    const left =
+      scope === undefined
+        ? run.direction === 'stop'
+          ? timeline.keptOnAt(now)
+          : []
+        : [...scope].filter((r) => covers(timeline.onOf(r), now) !== (run.direction === 'start'));
+    if (left.length > 0 && run.direction === 'stop')
       await this.store.appendEvents([
         {
           at: now,
@@ -919,10 +936,10 @@ export class Engine {
           kind: 'resource.kept-on',
           environment: environment.name,
           runId: run.id,
-          payload: { resources: kept, reason: 'reserved' },
+          payload: { resources: left, reason: 'reserved' },
         },
       ]);
-    return new Set(kept);
+    return new Set(left);
   }
 
   /**
@@ -976,6 +993,32 @@ export function checkReservationWindow(from: Instant, to: Instant, now: Instant)
 
 export function graceOf(environment: Environment): number {
   return environment.graceMs ?? DEFAULT_GRACE_MS;
+}
+
+/**
+ * Whether a resource has been taken to the state `change` asks for: the newest run
+ * acting on it at or after the change (not cancelled) goes that way. A later run
+ * the other way (a stop acting on a resource someone then reserved longer) undoes
+ * it. A whole-environment stop does not act on a resource its plan kept on then.
+ */
+function reached(
+  runs: readonly Run[],
+  timeline: Timeline,
+  resource: string,
+  change: ResourceTransition,
+): boolean {
+  const actsOn = (r: Run) => {
+    const scope = scopeOf(r);
+    if (scope !== undefined) return scope.has(resource);
+    return r.direction !== 'stop' || !covers(timeline.onOf(resource), r.act_at);
+  };
+  const newest = runs
+    .filter(
+      (r) =>
+        r.status !== 'cancelled' && r.direction !== 'boost' && r.act_at >= change.at && actsOn(r),
+    )
+    .sort((a, b) => b.act_at - a.act_at)[0];
+  return newest?.direction === (change.state === 'on' ? 'start' : 'stop');
 }
 
 function isOpen(run: Run): boolean {

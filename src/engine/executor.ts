@@ -78,8 +78,8 @@ export async function executeRun(
   deps: ExecutorDeps,
   run: Run,
   environment: Environment,
-  /** Resources left as they are: reserved alone, they stay on through the environment's stop. */
-  keepOn: ReadonlySet<string> = new Set(),
+  /** Resources this run leaves as they are (reserved alone, they keep their own plan). */
+  leave: ReadonlySet<string> = new Set(),
 ): Promise<RunSummary> {
   if (run.direction === 'boost') return executeBoost(deps, run, environment);
   const { store, clock } = deps;
@@ -90,7 +90,7 @@ export async function executeRun(
   const scope = scopeOf(run);
   for (const { index, tier } of tiers) {
     const found = (await discoverTier(deps, tier)).filter(
-      (r) => (scope?.has(r.id) ?? true) && !keepOn.has(r.id),
+      (r) => (scope?.has(r.id) ?? true) && !leave.has(r.id),
     );
     for (const r of found) resources.set(r.id, r);
     await store.upsertResources(run.environment, found, clock.now());

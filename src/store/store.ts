@@ -87,7 +87,7 @@ export class Store {
     resources.setLastState(this.db, ids, state, now);
   readonly listResources = (environment?: string) => resources.listResources(this.db, environment);
   readonly getResource = (id: string) => resources.getResource(this.db, id);
-  readonly findInstance = (instanceId: string) => resources.findInstance(this.db, instanceId);
+  readonly findInstances = (instanceId: string) => resources.findInstances(this.db, instanceId);
   /** Restore data of resources, for providers (see RestoreData). */
   restoreData(now: () => number) {
     return {

@@ -687,6 +687,30 @@ describe.each(DATABASES)('the API on $name', (database) => {
       ]);
     });
 
+    it("finds the instance in an environment the caller may see, when another team's has the same id", async () => {
+      const { call } = await setup();
+      const instance = (account: string) => ({
+        id: `aws:ec2:eu-west-3:${account}:i-0abc`,
+        provider: 'aws',
+        kind: 'ec2',
+        name: 'box',
+        tags: {},
+      });
+      // Search's instance first in the table, so a first-match lookup would find it.
+      await store!.db.deleteFrom('resources').execute();
+      await store!.upsertResources('qa', [instance('2')], at('2026-06-01T12:00Z'));
+      await store!.upsertResources('lab', [instance('1')], at('2026-06-01T12:00Z'));
+      const answer = await call('payments-op', 'POST', '/provision', {
+        ec2_instances_id: 'i-0abc',
+        start_time: '2026-06-02T15:00:00',
+        end_time: '2026-06-02T18:00:00',
+      });
+      expect(answer.body).toMatchObject({
+        environment: 'lab',
+        resource: 'aws:ec2:eu-west-3:1:i-0abc',
+      });
+    });
+
     it.each(['i-0nope', 'i-0ABC', 'i-0%', '%', '0abc', 'i_0abc'])(
       'refuses an instance no environment manages (%s), naming the field',
       async (instance) => {

@@ -170,4 +170,79 @@ describe.each(DATABASES)('resources reserved alone, on $name', (database) => {
     expect((await h.states())['dev-web']).toBe('on');
     expect((await store!.queryEvents({ kind: 'drift.detected' })).events).toEqual([]);
   });
+
+  it('one of two resources reserved longer during their stop warning stays on; the other stops', async () => {
+    const h = await setup();
+    await h.reserveAlone('dev-web', '2026-06-01T19:00Z', '2026-06-01T21:00Z');
+    await h.reserveAlone('dev-batch', '2026-06-01T19:00Z', '2026-06-01T21:00Z');
+    for (const time of ['17:00', '17:45', '18:00', '19:00', '20:45'])
+      await h.tickAt(`2026-06-01T${time}Z`);
+    await h.reserveAlone('dev-web', '2026-06-01T20:50Z', '2026-06-01T23:00Z');
+    for (const time of ['20:50', '21:00', '21:30', '22:00']) await h.tickAt(`2026-06-01T${time}Z`);
+    expect(await h.states()).toEqual({ 'dev-db': 'off', 'dev-web': 'on', 'dev-batch': 'off' });
+    await h.tickAt('2026-06-01T22:45Z');
+    await h.tickAt('2026-06-01T23:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+  });
+
+  it('a resource reserved to the same end after the stop warning gets one run of its own, not one per pass', async () => {
+    const h = await setup();
+    await h.reserveAlone('dev-web', '2026-06-01T19:00Z', '2026-06-01T21:00Z');
+    for (const time of ['17:00', '17:45', '18:00', '19:00', '20:45'])
+      await h.tickAt(`2026-06-01T${time}Z`);
+    await h.reserveAlone('dev-batch', '2026-06-01T20:46Z', '2026-06-01T21:00Z');
+    h.notifier.notices.length = 0;
+    for (const time of ['20:46', '20:47', '20:48', '20:50', '20:55'])
+      await h.tickAt(`2026-06-01T${time}Z`);
+    const stops = (await h.runs()).filter(
+      (r) => r.direction === 'stop' && r.trigger === 'reservation',
+    );
+    expect(stops.map((r) => [r.due, r.scope])).toEqual([
+      ['2026-06-01T21:00:00.000Z', 1],
+      ['2026-06-01T21:00:00.001Z', 1],
+    ]);
+    expect(h.notifier.notices.filter((n) => n.kind === 'stop-warning')).toHaveLength(1);
+    await h.tickAt('2026-06-01T21:00Z');
+    expect(await h.states()).toEqual({ 'dev-db': 'off', 'dev-web': 'off', 'dev-batch': 'off' });
+  });
+
+  it('many runs for reserved resources never hide the environment intent', async () => {
+    store = await database.open();
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      kind: 'ec2' as const,
+      name: `web-${i}`,
+      tags: { env: 'dev' },
+    }));
+    const h = await harness(store, {
+      schedules: [officeHours],
+      environments: [dev()],
+      seeds: [...seeds, ...many],
+      start: '2026-06-01T17:00Z',
+    });
+    for (const time of ['17:00', '17:45', '18:00']) await h.tickAt(`2026-06-01T${time}Z`);
+    const webs = (await h.sandbox.discover({ provider: 'sandbox' })).filter((r) =>
+      r.name.startsWith('web-'),
+    );
+    for (const [i, r] of webs.entries()) {
+      const from = at('2026-06-01T19:00Z') + i * 60_000;
+      await h.engine.reserve('dev', from, from + 3_600_000, 'alice', undefined, r.id);
+    }
+    for (let minute = 0; minute <= 75; minute += 1)
+      await h.tickAt(new Date(at('2026-06-01T18:59Z') + minute * 60_000).toISOString());
+    expect((await store.listRuns({ environment: 'dev', limit: 100 })).length).toBeGreaterThan(20);
+    const missed = async () =>
+      (await store!.queryEvents({ kind: 'transition.missed' }, { limit: 1_000 })).events.length;
+    const before = await missed();
+    for (const time of ['21:01', '21:02', '21:03']) await h.tickAt(`2026-06-01T${time}Z`);
+    expect(await missed()).toBe(before);
+  });
+
+  it('the end of a reservation is not drift in enforce mode, even before its stop acts', async () => {
+    const h = await setup(dev({ mode: 'enforce' }));
+    await h.reserveAlone('dev-web', '2026-06-01T19:00Z', '2026-06-01T21:00Z');
+    for (const time of ['17:00', '17:45', '18:00', '19:00', '20:45', '21:00:00.010', '21:05'])
+      await h.tickAt(`2026-06-01T${time}Z`);
+    expect((await store!.queryEvents({ kind: 'drift.detected' })).events).toEqual([]);
+    expect((await h.states())['dev-web']).toBe('off');
+  });
 });

@@ -99,14 +99,14 @@ export async function getResource(
 }
 
 /**
- * The EC2 instance with this id (the end of its resource id) that an environment
- * manages. LIKE narrows it in the database (escaped, since the id is the caller's);
+ * The EC2 instances with this id (the end of their resource ids; the same id may
+ * be in two accounts) that environments manage. LIKE narrows it in the database (escaped, since the id is the caller's);
  * the exact, case-sensitive match is made here, as SQLite's LIKE ignores case.
  */
-export async function findInstance(
+export async function findInstances(
   db: Kysely<Database>,
   instanceId: string,
-): Promise<StoredResource | undefined> {
+): Promise<StoredResource[]> {
   const suffix = `:${instanceId}`;
   const pattern = `%${suffix.replace(/[\\%_]/g, (c) => `\\${c}`)}`;
   const rows = await db
@@ -116,8 +116,7 @@ export async function findInstance(
     .where('environment', 'is not', null)
     .where(sql<boolean>`id like ${pattern} escape '\\'`)
     .execute();
-  const row = rows.find((r) => r.id.endsWith(suffix));
-  return row === undefined ? undefined : toStored(row);
+  return rows.filter((r) => r.id.endsWith(suffix)).map(toStored);
 }
 
 export interface RestoreEntry {
