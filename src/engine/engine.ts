@@ -355,9 +355,7 @@ export class Engine {
         'reservation',
         'scheduler',
         actAt,
-        {
-          scope: resources,
-        },
+        { scope: resources },
       );
       const scope = scopeOf(run);
       if (run.status !== 'cancelled' && scope !== undefined && resources.every((r) => scope.has(r)))
