@@ -191,7 +191,7 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
     );
     if (found === undefined || !canSee(principal, byName.get(found.environment)?.team))
       throw notFound;
-    if ((await deps.store.deleteReservation(found.id)) === undefined) throw notFound;
+    if (!(await deps.store.deleteReservation(found.id))) throw notFound;
     await deps.store.appendEvents([
       {
         at: deps.now(),

@@ -175,7 +175,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     if (
       hold === undefined ||
       !canSee(principal, context.byName.get(hold.environment)?.team) ||
-      (await deps.store.deleteHold(hold.id)) === undefined
+      !(await deps.store.deleteHold(hold.id))
     )
       throw new Problem(
         404,

@@ -115,6 +115,29 @@ describe.each(DATABASES)('the store on $name', (database) => {
       expect(await s.listEnvironments()).toEqual([snapshot.environments[0]]);
     });
 
+    it("deletes only reservations and holds made through the API, never the config's", async () => {
+      const s = await open();
+      await s.syncConfig(snapshot, 0);
+      const made = await s.addReservation(
+        { environment: 'dev', from: 3000, to: 4000, actor: 'alice' },
+        10,
+      );
+      const hold = await s.addHold(
+        { environment: 'dev', state: 'on', until: 9000, actor: 'alice' },
+        10,
+      );
+      const { reservations, holds } = await s.activePlans(0);
+      const fromConfig = reservations.find((r) => r.source === 'config')!;
+      expect(await s.deleteReservation(fromConfig.id)).toBe(false);
+      expect(await s.deleteHold(holds.find((h) => h.source === 'config')!.id)).toBe(false);
+      expect(await s.deleteReservation(made.id)).toBe(true);
+      expect(await s.deleteReservation(made.id)).toBe(false);
+      expect(await s.deleteHold(hold.id)).toBe(true);
+      const left = await s.activePlans(0);
+      expect(left.reservations.map((r) => r.source)).toEqual(['config']);
+      expect(left.holds.map((h) => h.source)).toEqual(['config']);
+    });
+
     it('keeps only plans that still matter', async () => {
       const s = await open();
       await s.syncConfig(snapshot, 0);

@@ -235,20 +235,9 @@ export async function getHold(db: Kysely<Database>, id: string): Promise<StoredH
   return row === undefined ? undefined : toHold(row);
 }
 
-/** Deletes a reservation made through the API or CLI; the config's own stay. */
-export async function deleteReservation(
-  db: Kysely<Database>,
-  id: string,
-): Promise<StoredReservation | undefined> {
-  const row = await db
-    .selectFrom('reservations')
-    .selectAll()
-    .where('id', '=', id)
-    .where('source', '=', 'api')
-    .executeTakeFirst();
-  if (row === undefined) return undefined;
-  await db.deleteFrom('reservations').where('id', '=', id).execute();
-  return toReservation(row);
+/** Deletes a reservation made through the API or CLI (the config's own stay); false when there is none. */
+export async function deleteReservation(db: Kysely<Database>, id: string): Promise<boolean> {
+  return deleteMade(db, 'reservations', id);
 }
 
 export async function listHolds(
@@ -267,20 +256,22 @@ export async function listHolds(
   return rows.map(toHold);
 }
 
-/** Deletes a hold made through the API or CLI; the config's own stay. */
-export async function deleteHold(
+/** Deletes a hold made through the API or CLI (the config's own stay); false when there is none. */
+export async function deleteHold(db: Kysely<Database>, id: string): Promise<boolean> {
+  return deleteMade(db, 'holds', id);
+}
+
+async function deleteMade(
   db: Kysely<Database>,
+  table: 'reservations' | 'holds',
   id: string,
-): Promise<StoredHold | undefined> {
-  const row = await db
-    .selectFrom('holds')
-    .selectAll()
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom(table)
     .where('id', '=', id)
     .where('source', '=', 'api')
     .executeTakeFirst();
-  if (row === undefined) return undefined;
-  await db.deleteFrom('holds').where('id', '=', id).execute();
-  return toHold(row);
+  return Number(result.numDeletedRows) > 0;
 }
 
 /** Reservations and holds that still matter at or after `since`. */
