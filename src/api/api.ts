@@ -9,7 +9,6 @@ import { describeSchedule } from '../core/describe.js';
 import { planFleet } from '../core/planner.js';
 import { CommandError } from '../engine/engine.js';
 import type { StoredReservation } from '../store/queries/plans.js';
-import type { StoredResource } from '../store/queries/resources.js';
 import type { Principal } from './auth.js';
 import { canSee, requireRole } from './auth.js';
 import type { ApiDeps } from './context.js';
@@ -90,7 +89,7 @@ export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
     const environment = visible(principal, request.params.name);
     const now = deps.now();
     const resources = await deps.store.listResources(environment.name);
-    const [summary] = await describeEnvironments(deps, [environment], now, resources);
+    const [summary] = await describeEnvironments(deps, [environment], now);
     const reservations = await deps.store.listReservations({
       environments: [environment.name],
       from: now,
@@ -307,20 +306,15 @@ async function describeEnvironments(
   deps: ApiDeps,
   environments: readonly Environment[],
   now: Instant,
-  /** The environments' resources, when the caller has them already. */
-  resources?: readonly StoredResource[],
 ) {
   const window = { start: now, end: now + 14 * DAY };
   const fleet = await deps.engine.fleetFor(environments, window.start, window.end);
   const timelines = planFleet(fleet, window);
   const counts = new Map<string, Record<string, number>>();
-  for (const r of resources ?? (await deps.store.listResources())) {
-    if (r.environment === null) continue;
-    const byState = counts.get(r.environment) ?? {};
-    const state = r.lastState ?? 'unknown';
-    byState[state] = (byState[state] ?? 0) + 1;
-    counts.set(r.environment, byState);
-  }
+  for (const { environment, state, count } of await deps.store.countByState(
+    environments.map((e) => e.name),
+  ))
+    counts.set(environment, { ...counts.get(environment), [state]: count });
   return environments.map((e) => {
     const timeline = timelines.get(e.name);
     const next = timeline?.plan().transitions[0];

@@ -86,6 +86,8 @@ export class Store {
   readonly setLastState = (ids: readonly string[], state: string, now: number) =>
     resources.setLastState(this.db, ids, state, now);
   readonly listResources = (environment?: string) => resources.listResources(this.db, environment);
+  readonly countByState = (environments: readonly string[]) =>
+    resources.countByState(this.db, environments);
   readonly getResource = (id: string) => resources.getResource(this.db, id);
   readonly findInstances = (instanceId: string) => resources.findInstances(this.db, instanceId);
   /** Restore data of resources, for providers (see RestoreData). */

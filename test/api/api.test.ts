@@ -162,13 +162,32 @@ describe.each(DATABASES)('the API on $name', (database) => {
     });
 
     it('shows one environment with its schedule in English, resources, holds and runs', async () => {
-      const { call } = await setup();
-      const lab = await call('admin', 'GET', '/api/v1/environments');
+      const { call, clock } = await setup();
+      const stopped = 'aws:ec2:eu-west-3:1:i-0def';
+      await store!.upsertResources(
+        'lab',
+        [{ id: stopped, provider: 'aws', kind: 'ec2', name: 'lab-2', tags: {} }],
+        clock.now(),
+      );
+      await store!.setLastState([stopped], 'off', clock.now());
+      const all = await call('admin', 'GET', '/api/v1/environments');
       expect(
-        (lab.body.environments as { name: string; resources: unknown }[]).find(
-          (e) => e.name === 'lab',
-        )?.resources,
-      ).toEqual({ unknown: 1 });
+        (all.body.environments as { name: string; resources: unknown }[]).map((e) => [
+          e.name,
+          e.resources,
+        ]),
+      ).toEqual([
+        ['dev', {}],
+        ['lab', { unknown: 1, off: 1 }],
+        ['qa', {}],
+      ]);
+      const lab = await call('admin', 'GET', '/api/v1/environments/lab');
+      expect(lab.body.resources).toContainEqual({
+        id: stopped,
+        kind: 'ec2',
+        name: 'lab-2',
+        state: 'off',
+      });
       const dev = await call('admin', 'GET', '/api/v1/environments/dev');
       expect(dev.body).toMatchObject({
         name: 'dev',

@@ -90,6 +90,22 @@ function toStored(r: Selectable<ResourceTable>): StoredResource {
   };
 }
 
+/** How many resources each environment has in each last-seen state (`unknown` before any was seen). */
+export async function countByState(
+  db: Kysely<Database>,
+  environments: readonly string[],
+): Promise<{ environment: string; state: string; count: number }[]> {
+  if (environments.length === 0) return [];
+  const state = sql<string>`coalesce(last_state, 'unknown')`;
+  const rows = await db
+    .selectFrom('resources')
+    .select(['environment', state.as('state'), sql<number>`count(*)`.as('count')])
+    .where('environment', 'in', environments)
+    .groupBy(['environment', state])
+    .execute();
+  return rows.map((r) => ({ environment: r.environment!, state: r.state, count: r.count }));
+}
+
 export async function getResource(
   db: Kysely<Database>,
   id: string,
