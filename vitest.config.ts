@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/build.setup.ts'],
+    globalSetup: ['test/build.setup.ts', 'test/postgres.setup.ts'],
     // Each store test migrates a fresh PostgreSQL schema; on a loaded 2-core CI
     // machine that alone can pass 5 s. Timeouts guard hangs, not speed.
     testTimeout: 20_000,
