@@ -502,6 +502,51 @@ describe.each(DATABASES)('the API on $name', (database) => {
     });
   });
 
+  it('records the caller as the actor of every change it makes', async () => {
+    const { call } = await setup();
+    const asOperator = (method: string, path: string, body?: unknown) =>
+      call('payments-op', method, path, body);
+    const reservation = await asOperator('POST', '/api/v1/reservations', {
+      environment: 'dev',
+      from: '2026-06-06T09:00',
+      to: '2026-06-06T12:00',
+    });
+    await asOperator('DELETE', `/api/v1/reservations/${String(reservation.body.id)}`);
+    await asOperator('POST', '/provision', {
+      ec2_instances_id: 'i-0abc',
+      start_time: '2026-06-02T15:00:00',
+      end_time: '2026-06-02T18:00:00',
+    });
+    const hold = await asOperator('POST', '/api/v1/holds', {
+      environment: 'lab',
+      state: 'on',
+      until: '2026-06-01T20:00',
+    });
+    await asOperator('DELETE', `/api/v1/holds/${String(hold.body.id)}`);
+    await asOperator('POST', '/api/v1/environments/dev/extend', { until: '2026-06-01T20:00' });
+    await asOperator('POST', '/api/v1/environments/lab/start');
+    const stop = await asOperator('POST', '/api/v1/environments/dev/stop', { grace: '10m' });
+    await asOperator('POST', `/api/v1/runs/${String(stop.body.id)}/cancel`, {});
+    const { events } = (await call('admin', 'GET', '/api/v1/events?limit=1000')).body as {
+      events: { kind: string; actor: string }[];
+    };
+    const changes = events.filter((e) => !e.kind.startsWith('notice.'));
+    expect(changes.map((e) => e.kind).sort()).toEqual(
+      [
+        'reservation.created',
+        'reservation.deleted',
+        'reservation.created',
+        'hold.created',
+        'hold.deleted',
+        'hold.created',
+        'run.created',
+        'run.created',
+        'run.cancelled',
+      ].sort(),
+    );
+    expect(new Set(changes.map((e) => e.actor))).toEqual(new Set(['api:payments-op']));
+  });
+
   describe('control', () => {
     it('stop answers 202 with a run in grace; the run shows its steps; cancel keeps it on', async () => {
       const { call } = await setup();
