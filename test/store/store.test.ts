@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatabaseUrlError, parseDatabaseUrl, redact } from '../../src/store/db.js';
 import type { Store } from '../../src/store/store.js';
@@ -16,6 +17,13 @@ describe.each(DATABASES)('the store on $name', (database) => {
     expect(await s.isReady()).toBe(true);
     const { migrate } = await import('../../src/store/migrate.js');
     expect((await migrate(s.connection)).results).toEqual([]);
+  });
+
+  it('is not ready while a migration has not run', async () => {
+    const s = await open();
+    const { LATEST_MIGRATION } = await import('../../src/store/migrate.js');
+    await sql`delete from kysely_migration where name = ${LATEST_MIGRATION}`.execute(s.db);
+    expect(await s.isReady()).toBe(false);
   });
 
   describe('events', () => {
