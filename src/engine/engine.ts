@@ -820,9 +820,12 @@ export class Engine {
       });
       return;
     }
+    // The plan at `now`, read once for both checks below, only when one needs it.
+    let planned: Promise<Timeline> | undefined;
+    const timeline = () => (planned ??= this.timelineAt(environment, now));
     try {
       if (run.status === 'grace') {
-        if (run.direction !== 'boost' && (await this.superseded(environment, run, now))) return;
+        if (run.direction !== 'boost' && (await this.superseded(run, now, timeline))) return;
         if (!(await this.store.advanceRun(run.id, 'acting', now))) return; // cancelled meanwhile
         await this.store.appendEvents([
           {
@@ -834,7 +837,7 @@ export class Engine {
           },
         ]);
       }
-      const leave = await this.leftAlone(environment, run, now);
+      const leave = await this.leftAlone(environment, run, now, timeline);
       const summary = await this.withLease(run, (deps) =>
         executeRun(deps, run, environment, leave),
       );
@@ -915,16 +918,19 @@ export class Engine {
    * no longer want its way (one reserved longer during the stop's grace). Stops
    * record what they keep on, so the log says why it was not stopped.
    */
-  private async leftAlone(environment: Environment, run: Run, now: Instant): Promise<Set<string>> {
-    if (run.direction === 'boost') return new Set();
+  private async leftAlone(
+    environment: Environment,
+    run: Run,
+    now: Instant,
+    planAt: () => Promise<Timeline>,
+  ): Promise<Set<string>> {
     const scope = scopeOf(run);
-    if (scope !== undefined && run.trigger !== 'reservation') return new Set();
-    const timeline = await this.timelineAt(environment, now);
+    const mayLeave = scope === undefined ? run.direction === 'stop' : run.trigger === 'reservation';
+    if (!mayLeave) return new Set();
+    const timeline = await planAt();
     const left =
       scope === undefined
-        ? run.direction === 'stop'
-          ? timeline.keptOnAt(now)
-          : []
+        ? timeline.keptOnAt(now)
         : [...scope].filter((r) => covers(timeline.onOf(r), now) !== (run.direction === 'start'));
     if (left.length > 0 && run.direction === 'stop')
       await this.store.appendEvents([
@@ -945,8 +951,12 @@ export class Engine {
    * ends (a reservation or a hold came in meanwhile) is cancelled, not acted on.
    * A run for resources reserved alone goes on while one of them still wants it.
    */
-  private async superseded(environment: Environment, run: Run, now: Instant): Promise<boolean> {
-    const timeline = await this.timelineAt(environment, now);
+  private async superseded(
+    run: Run,
+    now: Instant,
+    planAt: () => Promise<Timeline>,
+  ): Promise<boolean> {
+    const timeline = await planAt();
     const target = run.direction === 'start' ? 'on' : 'off';
     const scope = run.trigger === 'reservation' ? scopeOf(run) : undefined;
     const wanted =
@@ -961,7 +971,7 @@ export class Engine {
           at: now,
           actor: 'scheduler',
           kind: 'run.superseded',
-          environment: environment.name,
+          environment: run.environment,
           runId: run.id,
           payload: { reason: `desired state is ${desired} now` },
         },
