@@ -14,9 +14,6 @@
  * endpoints are checked on a real service, started as `lightsout serve` does.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -634,14 +631,6 @@ async function checkFilter(
   }
 }
 
-/** A fresh database of the same kind as `database` makes, for a service that opens its own store. */
-function freshDatabaseUrl(database: TestDatabase): string {
-  if (database.name === 'sqlite')
-    return `sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-db-')), 'lightsout.db')}`;
-  const url = process.env.LIGHTSOUT_TEST_POSTGRES ?? '';
-  return `${url}${url.includes('?') ? '&' : '?'}schema=test_${randomUUID().replaceAll('-', '')}`;
-}
-
 describe.each(DATABASES)('the open endpoints of the service on $name', (database) => {
   let service: Awaited<ReturnType<typeof startService>>;
   beforeAll(async () => {
@@ -652,7 +641,7 @@ describe.each(DATABASES)('the open endpoints of the service on $name', (database
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
     service = await startService({
       config: loaded.config,
-      db: freshDatabaseUrl(database),
+      db: database.url(),
       clock: new SystemClock(),
       log: createLogger(undefined, 'silent'),
       port: 0,

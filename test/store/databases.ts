@@ -12,27 +12,28 @@ import type { Store } from '../../src/store/store.js';
 
 export interface TestDatabase {
   readonly name: string;
+  /** The `--db` URL of a fresh, empty database (for a process that opens its own store). */
+  url(): string;
   /** A fresh, migrated, empty store. */
   open(): Promise<Store>;
 }
 
-const sqlite: TestDatabase = {
-  name: 'sqlite',
-  open: () =>
-    openStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-db-')), 'lightsout.db')}`),
-};
+function database(name: string, url: () => string): TestDatabase {
+  return { name, url, open: () => openStore(url()) };
+}
+
+const sqlite = database(
+  'sqlite',
+  () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-db-')), 'lightsout.db')}`,
+);
 
 function postgres(url: string): TestDatabase {
-  return {
-    name: 'postgres',
-    async open() {
-      // Dropped when the suite ends (test/postgres.setup.ts), by this run's prefix.
-      const prefix = process.env.LIGHTSOUT_TEST_SCHEMA_PREFIX ?? 'test_';
-      const schema = `${prefix}${randomUUID().replaceAll('-', '')}`;
-      const separator = url.includes('?') ? '&' : '?';
-      return openStore(`${url}${separator}schema=${schema}`);
-    },
-  };
+  return database('postgres', () => {
+    // Dropped when the suite ends (test/postgres.setup.ts), by this run's prefix.
+    const prefix = process.env.LIGHTSOUT_TEST_SCHEMA_PREFIX ?? 'test_';
+    const schema = `${prefix}${randomUUID().replaceAll('-', '')}`;
+    return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+  });
 }
 
 const postgresUrl = process.env.LIGHTSOUT_TEST_POSTGRES;
