@@ -18,13 +18,12 @@ import { registerControl } from './control.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { problemErrors } from './problems.js';
-import { hashToken } from './tokens.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { Problem } from './problems.js';
 
 export interface ApiOptions {
-  /** Requests per minute per token (or per address without one). */
+  /** Requests per minute per caller: a token, an OIDC subject, or an address without a valid one. */
   readonly rateLimitPerMinute?: number;
   /** Where unexpected errors go (the answer itself says only that it is logged). */
   readonly logError?: (error: unknown) => void;
@@ -32,39 +31,55 @@ export interface ApiOptions {
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
 
+/** Routes that answer without a token, and without a limit. */
+const OPEN_ROUTES = ['/healthz', '/readyz', '/openapi.json', '/docs'];
+const open = (request: FastifyRequest) => OPEN_ROUTES.includes(request.routeOptions.url ?? '');
+
 /**
  * Everything the API serves, with its defenses: security headers (helmet), a rate
- * limit per token, problem+json for every error. Health stays open and unlimited.
+ * limit per caller, problem+json for every error. Health stays open and unlimited.
  */
 export async function serveApi(
   http: FastifyInstance,
   deps: ApiDeps,
   options: ApiOptions = {},
 ): Promise<void> {
+  const context = new ApiContext(deps);
   problemErrors(http, options.logError ?? (() => undefined));
   await http.register(helmet, { global: true });
   await http.register(rateLimit, {
     max: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
-    // A token's hash, so the limit follows the caller and no token is kept in memory in clear.
-    keyGenerator: (request) => {
-      const header = request.headers.authorization;
-      return header === undefined ? `ip:${request.ip}` : `token:${hashToken(header)}`;
+    // Counted by who the caller is once authenticated, not by the header's text (made-up
+    // tokens, or one token spelled with other spaces, would each get a bucket of their
+    // own); without a valid token, by address. The route reuses this authentication
+    // (ApiContext.caller keeps it for the request), so a request still costs one token
+    // lookup, a refused one too: who it counts against is known only after it.
+    keyGenerator: async (request) => {
+      if (open(request)) return `ip:${request.ip}`;
+      try {
+        return (await context.caller(request)).id;
+      } catch {
+        return `ip:${request.ip}`;
+      }
     },
-    allowList: (request) => ['/healthz', '/readyz', '/openapi.json', '/docs'].includes(request.url),
+    allowList: open,
     // Thrown to the error handler, which answers it as a problem.
-    errorResponseBuilder: (_request, context) => ({
+    errorResponseBuilder: (_request, limit) => ({
       statusCode: 429,
-      detail: `over ${context.max} requests a minute for this token; retry in ${context.after}`,
+      detail: `over ${limit.max} requests a minute for this caller; retry in ${limit.after}`,
     }),
   });
-  registerApi(http, deps);
-  registerMetrics(http, deps.store, deps.now, deps.oidc);
+  registerApi(http, deps, context);
+  registerMetrics(http, deps.store, (request) => context.caller(request));
   registerOpenApi(http);
 }
 
-export function registerApi(http: FastifyInstance, deps: ApiDeps): void {
-  const context = new ApiContext(deps);
+export function registerApi(
+  http: FastifyInstance,
+  deps: ApiDeps,
+  context = new ApiContext(deps),
+): void {
   const caller = (request: FastifyRequest) => context.caller(request);
   const visible = (principal: Principal, name: string) => context.visible(principal, name);
   const byName = context.byName;

@@ -11,6 +11,8 @@ import type { OidcVerifier } from './oidc.js';
 import { hashToken, TOKEN_PREFIX } from './tokens.js';
 
 export interface Principal {
+  /** Who this is, for the rate limit: `token:<id>`, or `oidc:<subject>`. */
+  readonly id: string;
   readonly name: string;
   readonly role: Role;
   readonly team: string | null;
@@ -45,7 +47,7 @@ export async function authenticate(
       'Expired token',
       `this token expired at ${new Date(token.expiresAt).toISOString()}; create a new one`,
     );
-  return { name: token.name, role: token.role, team: token.team };
+  return { id: `token:${token.id}`, name: token.name, role: token.role, team: token.team };
 }
 
 export function requireRole(principal: Principal, role: Role): void {

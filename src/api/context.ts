@@ -34,6 +34,8 @@ export class ApiContext {
    */
   private readonly views = new Map<string, { at: Instant; value: Promise<unknown> }>();
 
+  private readonly callers = new WeakMap<FastifyRequest, Promise<Principal>>();
+
   constructor(readonly deps: ApiDeps) {
     this.byName = new Map(deps.environments.map((e) => [e.name, e]));
   }
@@ -54,8 +56,17 @@ export class ApiContext {
     this.views.clear();
   }
 
+  /**
+   * The caller, authenticated once a request: the rate limit asks first (to count
+   * by who calls), the route asks again and gets the same answer, or the same error.
+   */
   caller(request: FastifyRequest): Promise<Principal> {
-    return authenticate(request, this.deps.store, this.deps.now(), this.deps.oidc);
+    let principal = this.callers.get(request);
+    if (principal === undefined) {
+      principal = authenticate(request, this.deps.store, this.deps.now(), this.deps.oidc);
+      this.callers.set(request, principal);
+    }
+    return principal;
   }
 
   /** The environment, unless the caller may not see it: then it does not exist (404). */

@@ -3,17 +3,15 @@
  * from the store at scrape time, so every replica agrees and restarts lose
  * nothing; the transition lag histogram covers the last 1,000 scheduled runs.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/store.js';
-import { authenticate } from './auth.js';
-import type { OidcVerifier } from './oidc.js';
+import type { Principal } from './auth.js';
 
 export function registerMetrics(
   http: FastifyInstance,
-  store: Pick<Store, 'stats' | 'tokenByHash'>,
-  now: () => number,
-  oidc?: OidcVerifier,
+  store: Pick<Store, 'stats'>,
+  caller: (request: FastifyRequest) => Promise<Principal>,
 ): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lightsout_process_' });
@@ -67,7 +65,7 @@ export function registerMetrics(
   });
   // Like everything but health, metrics need a token (Prometheus sends one with `authorization`).
   http.get('/metrics', async (request, reply) => {
-    await authenticate(request, store, now(), oidc);
+    await caller(request);
     latest = await store.stats();
     return reply.type(registry.contentType).send(await registry.metrics());
   });

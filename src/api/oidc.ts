@@ -46,7 +46,8 @@ export function oidcVerifier(config: OidcDocument): OidcVerifier {
     const name = [payload.email, payload.sub].find((v) => typeof v === 'string') ?? 'oidc';
     if (rule === undefined)
       throw new Problem(403, 'no-role', 'No role', `no rule of the config gives "${name}" a role`);
-    return { name, role: rule.role, team: rule.team ?? null };
+    const subject = typeof payload.sub === 'string' ? payload.sub : name;
+    return { id: `oidc:${subject}`, name, role: rule.role, team: rule.team ?? null };
   };
 }
 

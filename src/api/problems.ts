@@ -47,7 +47,8 @@ export function problemErrors(http: FastifyInstance, log: (error: unknown) => vo
           429,
           'rate-limited',
           'Too many requests',
-          (error as { detail?: string }).detail ?? 'too many requests for this token; retry later',
+          (error as { detail?: string }).detail ??
+            'too many requests from this caller; retry later',
         ),
       );
     if (status === 413)

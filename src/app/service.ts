@@ -37,7 +37,7 @@ export interface ServiceOptions {
   readonly pollMs?: number;
   /** Sandbox settle delays are multiplied by this (tests and benchmarks use small values). */
   readonly settleScale?: number;
-  /** API requests per minute per token. */
+  /** API requests per minute per caller (a token, an OIDC subject, or an address without a valid one). */
   readonly rateLimitPerMinute?: number;
   /** Runs after the store is ready and before the first reconciler pass. */
   readonly beforeFirstPass?: (parts: { engine: Engine; store: Store }) => Promise<void>;

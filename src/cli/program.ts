@@ -97,7 +97,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--host <host>', 'HTTP address to listen on', '127.0.0.1')
     .option('--replica-id <id>', 'name of this replica in run leases (default: the host name)')
     .option('--speed <n>', 'run the clock n times faster than real time (demos and tests)')
-    .option('--rate-limit <n>', 'API requests per minute per token (default 6000)')
+    .option(
+      '--rate-limit <n>',
+      'API requests per minute per token, or per address without a valid one (default 6000)',
+    )
     .action(async (options: ServeOptions) => {
       code = await serveCommand(options, io);
     });

@@ -6,12 +6,13 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { serveApi } from '../../src/api/api.js';
 import { oidcVerifier } from '../../src/api/oidc.js';
 import type { OidcVerifier } from '../../src/api/oidc.js';
@@ -235,6 +236,52 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect(limited.status).toBe(429);
       expect(limited.body).toMatchObject({ type: 'https://lightsout.dev/problems/rate-limited' });
       expect((await call('admin', 'GET', '/api/v1/environments')).status).toBe(200);
+    });
+
+    it('limits made-up tokens and no token from one address as one caller', async () => {
+      const { call } = await setup(3);
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++)
+        statuses.push((await call(`lo_${randomUUID()}`, 'GET', '/api/v1/environments')).status);
+      statuses.push((await call(undefined, 'GET', '/api/v1/environments')).status);
+      expect(statuses).toEqual([401, 401, 401, ...Array<number>(8).fill(429)]);
+      // A real token is its own caller, whatever its address spent on guesses.
+      expect((await call('viewer', 'GET', '/api/v1/environments')).status).toBe(200);
+    });
+
+    it('limits one token as one caller however its header is spelled', async () => {
+      await setup(3);
+      const token = tokenOf('viewer');
+      const statuses: number[] = [];
+      for (const header of [
+        `Bearer ${token}`,
+        `Bearer   ${token}`,
+        `bearer\t${token}`,
+        `BEARER ${token}`,
+      ])
+        statuses.push(
+          (
+            await fetch(`${currentBase}/api/v1/environments`, {
+              headers: { authorization: header },
+            })
+          ).status,
+        );
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    });
+
+    it('limits two tokens apart, and looks each token up once a request', async () => {
+      const { call } = await setup(2);
+      const lookups = vi.spyOn(store!, 'tokenByHash');
+      expect((await call('viewer', 'GET', '/api/v1/environments')).status).toBe(200);
+      const metrics = await fetch(`${currentBase}/metrics`, {
+        headers: { authorization: `Bearer ${tokenOf('viewer')}` },
+      });
+      expect(metrics.status).toBe(200);
+      expect((await call('viewer', 'GET', '/api/v1/environments')).status).toBe(429);
+      expect((await call('admin', 'GET', '/api/v1/environments')).status).toBe(200);
+      expect((await call('admin', 'GET', '/api/v1/environments/dev')).status).toBe(200);
+      expect((await call('admin', 'GET', '/api/v1/environments')).status).toBe(429);
+      expect(lookups).toHaveBeenCalledTimes(6);
     });
 
     it('serves Prometheus metrics to a token, from the store', async () => {
