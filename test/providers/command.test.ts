@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Selector } from '../../src/core/glossary.js';
 import type { CommandTarget } from '../../src/providers/command/command-line.js';
-import { CommandProvider, mask } from '../../src/providers/command/command.js';
+import { CommandProvider, mask, OUTPUT_LIMIT } from '../../src/providers/command/command.js';
 import type { Store } from '../../src/store/store.js';
 import { parseConfig } from '../../src/config/load.js';
 import { harness } from '../engine/harness.js';
@@ -110,6 +110,24 @@ describe('the command provider', () => {
 
   it('masks secret values in output', () => {
     expect(mask('token=s3cr3t-value ok', ['s3cr3t-value'])).toBe('token=*** ok');
+  });
+
+  it('masks a secret before cutting the output, so none of one across the cut is kept', async () => {
+    const secret = 'tok-1234567890';
+    // The secret, then enough output that the last OUTPUT_LIMIT characters begin inside it.
+    const tail = OUTPUT_LIMIT - secret.length / 2;
+    const provider = new CommandProvider();
+    const [box] = await discovered(provider, {
+      box: target({
+        start: `${process.execPath} -e 'process.stdout.write(process.env.API_TOKEN + "x".repeat(${tail}))'`,
+        stop: 'true',
+        env: { API_TOKEN: secret },
+      }),
+    });
+    const [outcome] = await provider.act([box!], 'on');
+    const output = outcome?.output ?? '';
+    expect(output.slice(0, 10)).toBe('***xxxxxxx');
+    expect(output).toBe(`***${'x'.repeat(tail)}`);
   });
 });
 

@@ -117,7 +117,8 @@ export class CommandProvider implements Provider {
           windowsHide: true,
         },
         (error, stdout, stderr) => {
-          const output = mask(`${stdout}${stderr}`.slice(-OUTPUT_LIMIT), Object.values(target.env));
+          // Masked whole, then cut: a secret across the cut would leave its tail unmasked.
+          const output = mask(`${stdout}${stderr}`, Object.values(target.env)).slice(-OUTPUT_LIMIT);
           const failure = error as
             (NodeJS.ErrnoException & { killed?: boolean; code?: unknown }) | null;
           const exitCode =
