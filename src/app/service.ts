@@ -56,6 +56,18 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** Another process listens on the port: a fact about the machine, not retried. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly host: string,
+    options?: ErrorOptions,
+  ) {
+    super(`port ${port} is in use on ${host}`, options);
+  }
+}
+
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, clock, log } = options;
   const store = await openStore(options.db);
@@ -111,7 +123,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const ready = await store.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
-  await http.listen({ port: options.port, host: options.host });
+  try {
+    await http.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    // Nothing runs yet but the store: close it (and the server's hooks) before saying why.
+    await http.close();
+    await store.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new PortInUseError(options.port, options.host, { cause: error });
+    throw error;
+  }
   const address = http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   log.info(

@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { newToken } from '../api/tokens.js';
 import { createLogger } from '../app/logger.js';
-import { startService } from '../app/service.js';
-import type { Service, ServiceConfig } from '../app/service.js';
+import { PortInUseError, startService } from '../app/service.js';
+import type { Service, ServiceConfig, ServiceOptions } from '../app/service.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { ScaledClock, SystemClock } from '../engine/clock.js';
 import { DatabaseUrlError, parseDatabaseUrl } from '../store/db.js';
@@ -35,7 +35,7 @@ export async function serveCommand(
   if (config === undefined) return EXIT.invalidConfig;
   checkDatabaseUrl(options.db);
   const speed = parseSpeed(options.speed);
-  const service = await startService({
+  const service = await start({
     config,
     db: options.db,
     clock: speed === 1 ? new SystemClock() : new ScaledClock(speed),
@@ -73,7 +73,7 @@ export async function demoCommand(
   mkdirSync(options.data, { recursive: true });
   const db = `sqlite:${join(options.data, 'lightsout.db')}`;
   const clock = new ScaledClock(speed);
-  const service = await startService({
+  const service = await start({
     config,
     db,
     clock,
@@ -136,6 +136,17 @@ async function seedDemoPlans(
     now,
   );
   await service.store.appendEvents([{ at: now, actor: 'demo', kind: 'demo.seeded' }]);
+}
+
+/** Starts the service; a busy port is the command line's to fix (exit 2, one line, no stack). */
+async function start(options: ServiceOptions): Promise<Service> {
+  try {
+    return await startService(options);
+  } catch (error) {
+    if (error instanceof PortInUseError)
+      throw new UsageError(`${error.message}; choose another with --port`, { cause: error });
+    throw error;
+  }
 }
 
 /**

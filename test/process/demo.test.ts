@@ -1,10 +1,10 @@
 /** `lightsout demo` as a real process: it prints an admin token that opens the API. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stopProcess, waitFor } from './serve.js';
+import { holdPort, runToExit, stopProcess, waitFor } from './serve.js';
 
 describe('lightsout demo', () => {
   it('prints an admin token for the API; without it the API answers 401', async () => {
@@ -36,5 +36,21 @@ describe('lightsout demo', () => {
     } finally {
       await stopProcess({ child, port: 0, output: () => output }, 'SIGTERM');
     }
+  });
+
+  it('on a busy port, says which and how to choose another, exits 2, and closes the store', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'lightsout-demo-'));
+    const held = await holdPort();
+    try {
+      const result = await runToExit(['demo', '--port', String(held.port), '--data', data]);
+      expect(result.stderr).toBe(
+        `error: port ${held.port} is in use on 127.0.0.1; choose another with --port\n`,
+      );
+      expect(result.code).toBe(2);
+    } finally {
+      await held.close();
+    }
+    expect(existsSync(join(data, 'lightsout.db'))).toBe(true);
+    expect(existsSync(join(data, 'lightsout.db-wal'))).toBe(false);
   });
 });

@@ -3,13 +3,13 @@
  * kill -9 in the middle of a grace period and of the act phase.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/store.js';
 import type { Store } from '../../src/store/store.js';
-import { startServe, stopProcess, waitFor } from './serve.js';
+import { holdPort, runToExit, startServe, stopProcess, waitFor } from './serve.js';
 import type { ServeProcess } from './serve.js';
 
 const CONFIG = `
@@ -75,6 +75,32 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
       'error: --db "mysql://root:***@db/x" is neither sqlite:PATH nor postgres://',
     );
     expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('on a busy port, says which and how to choose another, exits 2, and closes the store', async () => {
+    const { config, db } = workspace();
+    const held = await holdPort();
+    try {
+      const result = await runToExit([
+        'serve',
+        '--config',
+        config,
+        '--db',
+        db,
+        '--port',
+        String(held.port),
+      ]);
+      expect(result.stderr).toBe(
+        `error: port ${held.port} is in use on 127.0.0.1; choose another with --port\n`,
+      );
+      expect(result.code).toBe(2);
+    } finally {
+      await held.close();
+    }
+    // SQLite removes the write-ahead log when the last connection closes, not when a process dies.
+    const file = db.slice('sqlite:'.length);
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(`${file}-wal`)).toBe(false);
   });
 
   /** Serves `config` on `db` as the same replica every time, so a restart resumes its runs at once. */
