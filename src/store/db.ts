@@ -6,6 +6,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
+import { schemaScoped } from './introspector.js';
 import type { Database } from './schema.js';
 import { reusingStatements } from './statements.js';
 
@@ -95,7 +96,8 @@ export async function connect(url: string): Promise<Connection> {
     max: 10,
     types: { getTypeParser: bigintAsNumber },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Its introspection (the migrator's) sees this schema only, not others' (introspector.ts).
+  const db = new Kysely<Database>({ dialect: schemaScoped(new PostgresDialect({ pool }), schema) });
   return {
     db,
     dialect,

@@ -29,6 +29,15 @@ export class MigrationError extends Error {
   override readonly name = 'MigrationError';
 }
 
+/**
+ * Kysely's Migrator, looking at lightsout's schema only. Before anything else, each
+ * run lists tables through `db.introspection` to see whether its own two exist, so
+ * creating those tables ourselves first would not spare the listing; and Kysely's
+ * PostgreSQL introspector lists every schema's tables, failing when another client
+ * drops a schema meanwhile. So on PostgreSQL `connection.db` comes with a dialect
+ * whose introspector reads lightsout's schema alone (introspector.ts): Kysely's
+ * public Dialect interface, one Kysely and one pool, no wrapper around the Migrator.
+ */
 function migratorFor(connection: Connection): Migrator {
   return new Migrator({
     db: connection.db,
@@ -79,8 +88,7 @@ async function ensureSchema(connection: Connection, schema: string): Promise<voi
 
 /**
  * Whether every migration has run (for /readyz). Read from Kysely's migration
- * table itself: `Migrator.getMigrations()` lists every table of every schema
- * first, which takes seconds on a PostgreSQL database holding many schemas.
+ * table itself, one query, where `Migrator.getMigrations()` introspects first.
  */
 export async function isMigrated(connection: Connection): Promise<boolean> {
   const table = [connection.schema, DEFAULT_MIGRATION_TABLE].filter(Boolean).join('.');
