@@ -205,16 +205,7 @@ export function registerApi(
     );
     if (found === undefined || !canSee(principal, byName.get(found.environment)?.team))
       throw notFound;
-    if (!(await deps.store.deleteReservation(found.id))) throw notFound;
-    await deps.store.appendEvents([
-      {
-        at: deps.now(),
-        actor: `api:${principal.name}`,
-        kind: 'reservation.deleted',
-        environment: found.environment,
-        payload: { id: found.id },
-      },
-    ]);
+    if (!(await deps.engine.deleteReservation(found, `api:${principal.name}`))) throw notFound;
     return reply.code(204).send();
   });
 

@@ -135,26 +135,13 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
         'until must be after now and after from',
         'until',
       );
-    const hold = await deps.store.addHold(
-      {
-        environment: environment.name,
-        state: body.state,
-        from,
-        until,
-        actor: actor(principal.name),
-        note: body.note,
-      },
-      now,
+    const hold = await engine(() =>
+      deps.engine.hold(
+        environment.name,
+        { state: body.state, from, until, note: body.note },
+        actor(principal.name),
+      ),
     );
-    await deps.store.appendEvents([
-      {
-        at: now,
-        actor: actor(principal.name),
-        kind: 'hold.created',
-        environment: environment.name,
-        payload: { id: hold.id, state: hold.state, until: iso(until) },
-      },
-    ]);
     return reply.code(201).send(holdJson(hold));
   });
 
@@ -175,7 +162,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     if (
       hold === undefined ||
       !canSee(principal, context.byName.get(hold.environment)?.team) ||
-      !(await deps.store.deleteHold(hold.id))
+      !(await deps.engine.deleteHold(hold, actor(principal.name)))
     )
       throw new Problem(
         404,
@@ -183,15 +170,6 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
         'Unknown hold',
         `there is no hold "${request.params.id}" made through the API or CLI`,
       );
-    await deps.store.appendEvents([
-      {
-        at: deps.now(),
-        actor: actor(principal.name),
-        kind: 'hold.deleted',
-        environment: hold.environment,
-        payload: { id: hold.id },
-      },
-    ]);
     return reply.code(204).send();
   });
 

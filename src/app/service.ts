@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { serveApi } from '../api/api.js';
 import { oidcVerifier } from '../api/oidc.js';
 import { Engine } from '../engine/engine.js';
+import { watchChanges } from './changes.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { LogNotifier } from '../notify/log-notifier.js';
 import { AwsProvider } from '../providers/aws/aws.js';
@@ -141,10 +142,20 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   );
 
   await options.beforeFirstPass?.({ engine, store });
-  const wake = new AbortController();
-  const state = { stopping: false };
+  const state = { stopping: false, changed: false };
+  /** Read through a function: both flags change while the loop awaits. */
+  const isSet = (flag: keyof typeof state) => state[flag];
+  /** Wakes the loop from its sleep: a change here, on another replica, or a stop. */
+  let wake = new AbortController();
+  const poke = () => {
+    state.changed = true;
+    wake.abort();
+  };
+  const unsubscribe = engine.onChange(poke);
+  const stopWatching = await watchChanges(store, log, poke);
   const loop = (async () => {
     while (!state.stopping) {
+      state.changed = false;
       let next = clock.now() + 5_000;
       try {
         next = await engine.tick();
@@ -154,6 +165,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           'reconciler pass failed; retrying',
         );
       }
+      if (isSet('stopping')) break;
+      // A change during the pass means another pass at once.
+      if (isSet('changed')) continue;
+      wake = new AbortController();
       await clock.sleep(Math.max(0, next - clock.now()), wake.signal);
     }
   })();
@@ -162,9 +177,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const stop = () => {
     stopped ??= (async () => {
       state.stopping = true;
+      unsubscribe();
       wake.abort();
+      // No queued run starts once the engine is shutting down; acting ones stop at a safe point.
+      const shutdown = engine.shutdown();
       await loop;
-      await engine.shutdown();
+      await shutdown;
+      await stopWatching();
       await http.close();
       await store.close();
       log.info('lightsout stopped');

@@ -125,15 +125,10 @@ async function seedDemoPlans(
     'demo',
     'customer call, overlaps the review',
   );
-  await service.store.addHold(
-    {
-      environment: 'legacy',
-      state: 'off',
-      until: now + 48 * hour,
-      actor: 'demo',
-      note: 'migration freeze',
-    },
-    now,
+  await service.engine.hold(
+    'legacy',
+    { state: 'off', until: now + 48 * hour, note: 'migration freeze' },
+    'demo',
   );
   await service.store.appendEvents([{ at: now, actor: 'demo', kind: 'demo.seeded' }]);
 }

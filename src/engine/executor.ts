@@ -5,39 +5,52 @@
  * the run stopped and never repeats an action recorded as done.
  */
 import type { Environment, PowerState, Tier } from '../core/glossary.js';
-import { scopeOf } from '../store/queries/runs.js';
-import type { Run, RunStep } from '../store/queries/runs.js';
+import { LeaseLost, scopeOf } from '../store/queries/runs.js';
+import type { Fence, Run, RunStep } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
-import type { ActOutcome, Clock, Notifier, Observed, Provider, Resource } from './ports.js';
+import type { ActOutcome, Clock, Observed, Provider, Resource } from './ports.js';
 import type { RetryPolicy } from './retry.js';
 import { isTransient } from './retry.js';
 
 export type EngineStore = Pick<
   Store,
-  | 'advanceRun'
   | 'appendEvents'
   | 'ensureSteps'
   | 'listSteps'
   | 'startSteps'
   | 'finishStep'
-  | 'claimRun'
+  | 'renewLease'
   | 'getRun'
   | 'upsertResources'
   | 'setLastState'
 >;
 
+export { LeaseLost };
+
 export interface ExecutorDeps {
   readonly store: EngineStore;
   readonly providers: ReadonlyMap<string, Provider>;
   readonly clock: Clock;
-  readonly notifier: Notifier;
   readonly retry: RetryPolicy;
   /** Time between two verification polls. */
   readonly pollMs: number;
-  readonly owner: string;
   readonly leaseMs: number;
+  /** The lease this process holds on the run: every write of it is fenced by it. */
+  readonly fence: Fence;
   /** Set on shutdown: the run stops at the next safe point and resumes after restart. */
   readonly signal?: AbortSignal;
+  /**
+   * Asked before each tier (also when a run resumes after a restart): why the run is
+   * no longer wanted (the plan changed, a newer run took over), or undefined.
+   */
+  readonly stillWanted?: () => Promise<string | undefined>;
+  /** Resources another environment claims too: left out of the run (one event names both). */
+  readonly claimedElsewhere?: (resources: readonly Resource[]) => Promise<Set<string>>;
+}
+
+/** Thrown at a checkpoint when the run is no longer wanted; it ends as `superseded`. */
+export class Superseded extends Error {
+  override readonly name = 'Superseded';
 }
 
 export interface StepSummary {
@@ -82,20 +95,23 @@ export async function executeRun(
   leave: ReadonlySet<string> = new Set(),
 ): Promise<RunSummary> {
   if (run.direction === 'boost') return executeBoost(deps, run, environment);
-  const { store, clock } = deps;
+  const { store, clock, fence } = deps;
   const target: PowerState = run.direction === 'start' ? 'on' : 'off';
   const startedAt = clock.now();
   const tiers = orderedTiers(environment, run.direction);
   const resources = new Map<string, Resource>();
   const scope = scopeOf(run);
   for (const { index, tier } of tiers) {
-    const found = (await discoverTier(deps, tier)).filter(
+    const discovered = (await discoverTier(deps, tier)).filter(
       (r) => (scope?.has(r.id) ?? true) && !leave.has(r.id),
     );
+    const elsewhere = (await deps.claimedElsewhere?.(discovered)) ?? new Set<string>();
+    const found = discovered.filter((r) => !elsewhere.has(r.id));
     for (const r of found) resources.set(r.id, r);
     await store.upsertResources(run.environment, found, clock.now());
     await store.ensureSteps(
       run.id,
+      fence,
       found.map((r) => ({ tier: index, resource: r.id, action: run.direction })),
     );
   }
@@ -107,8 +123,19 @@ export async function executeRun(
     if (halted) {
       const open = steps.filter((s) => s.status === 'pending').map((s) => s.id);
       if (open.length > 0)
-        await store.finishStep(open, 'skipped', clock.now(), 'an earlier tier failed');
+        await store.finishStep(
+          run.id,
+          fence,
+          open,
+          'skipped',
+          clock.now(),
+          'an earlier tier failed',
+        );
       continue;
+    }
+    if (steps.some((s) => s.status === 'pending' || s.status === 'acted')) {
+      const reason = await deps.stillWanted?.();
+      if (reason !== undefined) throw new Superseded(reason);
     }
     await actOnTier(deps, run, steps, resources, (provider, batch) => provider.act(batch, target));
     await verifyTier(deps, run, resources, target, index);
@@ -126,7 +153,7 @@ export async function executeRun(
     target,
     clock.now(),
   );
-  return report(deps, run, environment, startedAt);
+  return summarize(deps, run, environment, startedAt);
 }
 
 /**
@@ -149,6 +176,7 @@ async function executeBoost(
         resources.set(r.id, r);
   await store.ensureSteps(
     run.id,
+    deps.fence,
     [...resources.keys()].map((id) => ({ tier: 0, resource: id, action: 'boost' })),
   );
   const steps = async (action: 'boost' | 'unboost') =>
@@ -171,13 +199,14 @@ async function executeBoost(
   );
   await store.ensureSteps(
     run.id,
+    deps.fence,
     boosted.map((s) => ({ tier: 0, resource: s.resource, action: 'unboost' })),
   );
   await actOnTier(deps, run, await steps('unboost'), resources, boost('end'));
   const ended = (await steps('unboost')).filter((s) => s.status === 'acted').map((s) => s.id);
   // Scale-in resuming needs no verification: autoscaling takes the count down in its own time.
-  if (ended.length > 0) await store.finishStep(ended, 'done', clock.now());
-  return report(deps, run, environment, startedAt);
+  if (ended.length > 0) await store.finishStep(run.id, deps.fence, ended, 'done', clock.now());
+  return summarize(deps, run, environment, startedAt);
 }
 
 async function discoverTier(deps: ExecutorDeps, tier: Tier): Promise<Resource[]> {
@@ -196,28 +225,37 @@ async function actOnTier(
   resources: ReadonlyMap<string, Resource>,
   perform: (provider: Provider, batch: readonly Resource[]) => Promise<ActOutcome[]>,
 ): Promise<void> {
-  const { store, clock } = deps;
+  const { store, clock, fence } = deps;
+  // Attempts are counted in the store: a step is never tried more than its limit across restarts.
+  const attempts = new Map(steps.map((s) => [s.id, s.attempts]));
   let pending = steps.filter((s) => s.status === 'pending');
   const lastReason = new Map<number, string>();
-  for (let attempt = 1; pending.length > 0; attempt++) {
+  for (let round = 1; pending.length > 0; round++) {
     checkpoint(deps);
-    if (attempt > deps.retry.maxAttempts) {
-      for (const step of pending) {
-        const reason = lastReason.get(step.id) ?? 'transient errors';
-        await store.finishStep(
-          step.id,
-          'failed',
-          clock.now(),
-          `gave up after ${deps.retry.maxAttempts} attempts: ${reason}`,
-        );
-      }
-      return;
+    const exhausted = pending.filter((s) => attempts.get(s.id)! >= deps.retry.maxAttempts);
+    for (const step of exhausted) {
+      const reason = lastReason.get(step.id) ?? step.error ?? 'transient errors';
+      await store.finishStep(
+        run.id,
+        fence,
+        step.id,
+        'failed',
+        clock.now(),
+        `gave up after ${deps.retry.maxAttempts} attempts: ${reason}`,
+      );
     }
+    pending = pending.filter((s) => attempts.get(s.id)! < deps.retry.maxAttempts);
+    if (pending.length === 0) return;
+    // The lease is checked right before the provider is called.
+    await renewLease(deps, run);
     // On record before the call: a crash now leaves an attempt, never a lost action.
     await store.startSteps(
+      run.id,
+      fence,
       pending.map((s) => s.id),
       clock.now(),
     );
+    for (const s of pending) attempts.set(s.id, attempts.get(s.id)! + 1);
     const retry: RunStep[] = [];
     for (const [providerName, group] of groupByProvider(pending, resources)) {
       const provider = providerOf(deps, providerName);
@@ -255,18 +293,26 @@ async function actOnTier(
           lastReason.set(step.id, outcome.reason ?? 'transient error');
           retry.push(step);
         } else if (outcome.result === 'failed') {
-          await store.finishStep(step.id, 'failed', clock.now(), outcome.reason ?? 'failed');
+          await store.finishStep(
+            run.id,
+            fence,
+            step.id,
+            'failed',
+            clock.now(),
+            outcome.reason ?? 'failed',
+          );
         } else {
           settled[outcome.result === 'already' ? 'already' : 'acted'].push(step.id);
         }
       }
       // One write per outcome rather than per resource: a tier may hold thousands.
-      if (settled.acted.length > 0) await store.finishStep(settled.acted, 'acted', clock.now());
+      if (settled.acted.length > 0)
+        await store.finishStep(run.id, fence, settled.acted, 'acted', clock.now());
       if (settled.already.length > 0)
-        await store.finishStep(settled.already, 'already', clock.now());
+        await store.finishStep(run.id, fence, settled.already, 'already', clock.now());
     }
     pending = retry;
-    if (pending.length > 0) await clock.sleep(deps.retry.delayMs(attempt), deps.signal);
+    if (pending.length > 0) await clock.sleep(deps.retry.delayMs(round), deps.signal);
   }
 }
 
@@ -304,7 +350,14 @@ async function verifyTier(
       for (const step of group) {
         const observation = states.get(step.resource) ?? 'missing';
         if (typeof observation === 'object') {
-          await store.finishStep(step.id, 'failed', clock.now(), observation.reason);
+          await store.finishStep(
+            run.id,
+            deps.fence,
+            step.id,
+            'failed',
+            clock.now(),
+            observation.reason,
+          );
           continue;
         }
         const state = observation;
@@ -312,6 +365,8 @@ async function verifyTier(
         if (state === target) reached[step.status === 'already' ? 'already' : 'done'].push(step.id);
         else if (state === 'missing')
           await store.finishStep(
+            run.id,
+            deps.fence,
             step.id,
             'failed',
             clock.now(),
@@ -319,9 +374,10 @@ async function verifyTier(
           );
         else still.push(step);
       }
-      if (reached.done.length > 0) await store.finishStep(reached.done, 'done', clock.now());
+      if (reached.done.length > 0)
+        await store.finishStep(run.id, deps.fence, reached.done, 'done', clock.now());
       if (reached.already.length > 0)
-        await store.finishStep(reached.already, 'already', clock.now());
+        await store.finishStep(run.id, deps.fence, reached.already, 'already', clock.now());
     }
     waiting = still;
     if (waiting.length === 0) return;
@@ -332,6 +388,8 @@ async function verifyTier(
   for (const step of waiting) {
     const seen = lastSeen.get(step.id) ?? 'unknown';
     await store.finishStep(
+      run.id,
+      deps.fence,
       step.id,
       'failed',
       clock.now(),
@@ -383,14 +441,23 @@ async function afterSettled(
   }
 }
 
-async function report(
+/** What a run did, per resource; the caller records it with the run's end, in one transaction. */
+async function summarize(
   deps: ExecutorDeps,
   run: Run,
   environment: Environment,
   startedAt: number,
 ): Promise<RunSummary> {
-  const { store, clock } = deps;
-  const steps = await store.listSteps(run.id);
+  const steps = await deps.store.listSteps(run.id);
+  return summaryOf(run, environment, steps, deps.clock.now() - startedAt);
+}
+
+export function summaryOf(
+  run: Run,
+  environment: Environment,
+  steps: readonly RunStep[],
+  durationMs: number,
+): RunSummary {
   const tierName = (index: number) => environment.tiers?.[index]?.name ?? String(index);
   const resources = steps.map((s): StepSummary => ({
     resource: s.resource,
@@ -402,43 +469,23 @@ async function report(
   const failures = resources.filter((r) => r.status === 'failed' || r.status === 'skipped');
   const counts: Record<string, number> = {};
   for (const r of resources) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  const summary: RunSummary = {
+  return {
     environment: run.environment,
     direction: run.direction,
     outcome: failures.length === 0 ? 'succeeded' : 'failed',
-    durationMs: clock.now() - startedAt,
+    durationMs,
     counts,
     resources,
     failures,
   };
-  const now = clock.now();
-  await store.advanceRun(run.id, summary.outcome, now, summary);
-  await store.appendEvents([
-    {
-      at: now,
-      actor: 'lightsout',
-      kind: 'run.finished',
-      environment: run.environment,
-      runId: run.id,
-      payload: { ...summary },
-    },
-  ]);
-  const text =
-    summary.outcome === 'succeeded'
-      ? `${run.environment}: ${run.direction} succeeded (${resources.length} ${resources.length === 1 ? 'resource' : 'resources'})`
-      : `${run.environment}: ${run.direction} failed for ${failures.map((f) => `${f.resource} (${f.error ?? f.status})`).join(', ')}`;
-  await deps.notifier
-    .send({
-      kind: 'run-summary',
-      environment: run.environment,
-      team: environment.team,
-      runId: run.id,
-      text,
-      at: now,
-      details: { counts },
-    })
-    .catch(() => undefined);
-  return summary;
+}
+
+/** The one line a run's summary notice says. */
+export function summaryText(run: Run, summary: RunSummary): string {
+  const n = summary.resources.length;
+  return summary.outcome === 'succeeded'
+    ? `${run.environment}: ${run.direction} succeeded (${n} ${n === 1 ? 'resource' : 'resources'})`
+    : `${run.environment}: ${run.direction} failed for ${summary.failures.map((f) => `${f.resource} (${f.error ?? f.status})`).join(', ')}`;
 }
 
 async function withRetry<T>(deps: ExecutorDeps, call: () => Promise<T>): Promise<T> {
@@ -473,16 +520,9 @@ function providerOf(deps: ExecutorDeps, name: string): Provider {
   return provider;
 }
 
-/** Thrown when another replica took the run over: this one stops touching it at once. */
-export class LeaseLost extends Error {
-  override readonly name = 'LeaseLost';
-}
-
 /** Renews this replica's lease on the run, or stops the run here when another holds it. */
 export async function renewLease(deps: ExecutorDeps, run: Run): Promise<void> {
-  if (!(await deps.store.claimRun(run.id, deps.owner, deps.clock.now(), deps.leaseMs))) {
-    throw new LeaseLost(`run ${run.id} is held by another replica now`);
-  }
+  await deps.store.renewLease(run.id, deps.fence, deps.leaseMs);
 }
 
 function checkpoint(deps: ExecutorDeps): void {

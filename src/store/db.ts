@@ -19,6 +19,16 @@ export interface Connection {
   readonly description: string;
   /** PostgreSQL schema holding lightsout's tables (`?schema=` in the URL); default: the search path. */
   readonly schema?: string;
+  /**
+   * PostgreSQL only: a connection of its own that LISTENs on `channel` and calls
+   * `notified` for each NOTIFY; it reconnects with backoff when the database goes
+   * away (calling `failed` each time). Resolves to the function that stops it.
+   */
+  listen?(
+    channel: string,
+    notified: () => void,
+    failed: (error: Error) => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -96,6 +106,9 @@ export async function connect(url: string): Promise<Connection> {
     max: 10,
     types: { getTypeParser: bigintAsNumber },
   });
+  // An idle client's error (the server restarting) must not crash the process; the
+  // pool drops that client and the next query opens a new one.
+  pool.on('error', () => undefined);
   // Its introspection (the migrator's) sees this schema only, not others' (introspector.ts).
   const db = new Kysely<Database>({ dialect: schemaScoped(new PostgresDialect({ pool }), schema) });
   return {
@@ -103,7 +116,61 @@ export async function connect(url: string): Promise<Connection> {
     dialect,
     description: redact(location),
     ...(schema === undefined ? {} : { schema }),
+    listen: (channel, notified, failed) =>
+      listenOn(() => new postgres.Client({ connectionString }), channel, notified, failed),
     close: () => db.destroy(),
+  };
+}
+
+/** LISTEN on a client of its own, reconnecting with backoff (1 s doubling to 30 s) when it drops. */
+async function listenOn(
+  newClient: () => pg.Client,
+  channel: string,
+  notified: () => void,
+  failed: (error: Error) => void,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let delay = 1_000;
+  let timer: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    const next = newClient();
+    client = next;
+    next.on('notification', () => {
+      notified();
+    });
+    next.on('error', (error) => {
+      failed(error);
+      retry();
+    });
+    try {
+      await next.connect();
+      await next.query(`listen ${channel}`);
+      delay = 1_000;
+      notified(); // changes made while it was away are read by the pass this triggers
+    } catch (error) {
+      failed(error instanceof Error ? error : new Error(String(error)));
+      retry();
+    }
+  };
+  const retry = () => {
+    if (stopped || timer !== undefined) return;
+    const old = client;
+    client = undefined;
+    old?.end().catch(() => undefined);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, delay);
+    timer.unref();
+    delay = Math.min(30_000, delay * 2);
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    await client?.end().catch(() => undefined);
   };
 }
 

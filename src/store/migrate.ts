@@ -11,6 +11,7 @@ import * as m0002 from './migrations/0002_run_scope.js';
 import * as m0003 from './migrations/0003_tokens.js';
 import * as m0004 from './migrations/0004_plan_indexes.js';
 import * as m0005 from './migrations/0005_plan_lookup.js';
+import * as m0006 from './migrations/0006_applied_state.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0003_tokens': m0003,
   '0004_plan_indexes': m0004,
   '0005_plan_lookup': m0005,
+  '0006_applied_state': m0006,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

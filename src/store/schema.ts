@@ -59,7 +59,8 @@ export interface HoldTable {
 /** A boost (ecs) scales out for a while, then lets autoscaling bring the count back. */
 export type RunDirection = 'start' | 'stop' | 'boost';
 export type StepAction = 'start' | 'stop' | 'boost' | 'unboost';
-export type RunStatus = 'grace' | 'acting' | 'succeeded' | 'failed' | 'cancelled';
+/** superseded: the plan changed before or while it acted; the next run takes it from there. */
+export type RunStatus = 'grace' | 'acting' | 'succeeded' | 'failed' | 'cancelled' | 'superseded';
 
 export interface RunTable {
   id: string;
@@ -68,7 +69,15 @@ export interface RunTable {
   /** The transition instant this run carries out; with environment and direction, the idempotency key. */
   due_at: number;
   /** `reservation`: resources reserved alone, started or stopped apart from their environment. */
-  trigger: 'schedule' | 'adhoc' | 'catch-up' | 'enforce' | 'auto-restart' | 'reservation';
+  trigger:
+    | 'schedule'
+    | 'adhoc'
+    | 'catch-up'
+    | 'enforce'
+    | 'auto-restart'
+    | 'reservation'
+    /** The previous run for the same applied state did not reach it. */
+    | 'retry';
   status: RunStatus;
   /** When the grace period ends and the act phase may begin. */
   act_at: number;
@@ -84,6 +93,54 @@ export interface RunTable {
   scope: string | null;
   /** A boost: when it ends. */
   until_at: number | null;
+  /** What the run carries out: '' for its whole environment, else the one resource reserved alone. */
+  target: string;
+  /** The target's applied-state sequence this run carries out; null for runs made before 0006. */
+  seq: number | null;
+  /** Fencing token: bumped whenever a replica takes the lease; every write of the run checks it. */
+  lease_epoch: number;
+}
+
+/**
+ * The applied state of a target: what lightsout last committed to bring about.
+ * `follow` (resources reserved alone only): the resource goes with its environment.
+ */
+export interface AppliedStateTable {
+  environment: string;
+  /** '' for the whole environment, else a resource reserved alone. */
+  resource: string;
+  state: 'on' | 'off' | 'follow';
+  /** Advanced by compare-and-set on every change of plan; runs are keyed by it. */
+  seq: number;
+  run_id: string | null;
+  /** Runs in a row that did not reach the state; a retry is due at retry_at. */
+  failures: number;
+  retry_at: number | null;
+  actor: string;
+  updated_at: number;
+}
+
+export type NoticeStatus = 'pending' | 'sent' | 'failed';
+
+/** A notice owed by a run (its stop warning, its summary): recorded with the run, sent once. */
+export interface RunNoticeTable {
+  id: Generated<number>;
+  run_id: string;
+  kind: 'stop-warning' | 'run-summary';
+  status: NoticeStatus;
+  attempts: number;
+  next_at: number;
+  environment: string;
+  team: string | null;
+  /** The notice as JSON (text and details). */
+  body: string;
+  error: string | null;
+  sent_at: number | null;
+}
+
+export interface EngineStateTable {
+  key: string;
+  value: number;
 }
 
 /**
@@ -144,6 +201,9 @@ export interface Database {
   reservations: ReservationTable;
   holds: HoldTable;
   runs: RunTable;
+  applied_states: AppliedStateTable;
+  run_notices: RunNoticeTable;
+  engine_state: EngineStateTable;
   run_steps: RunStepTable;
   events: EventTable;
   idempotency_keys: IdempotencyKeyTable;
@@ -172,6 +232,8 @@ export type EventRow = Selectable<EventTable>;
 export type NewEvent = Insertable<EventTable>;
 export type RunRow = Selectable<RunTable>;
 export type RunStepRow = Selectable<RunStepTable>;
+export type AppliedStateRow = Selectable<AppliedStateTable>;
+export type RunNoticeRow = Selectable<RunNoticeTable>;
 export type ReservationRow = Selectable<ReservationTable>;
 export type HoldRow = Selectable<HoldTable>;
 export type SandboxResourceRow = Selectable<SandboxResourceTable>;

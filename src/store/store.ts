@@ -7,12 +7,19 @@ import { sql } from 'kysely';
 import { connect } from './db.js';
 import type { Connection } from './db.js';
 import { isMigrated, migrate } from './migrate.js';
+import * as applied from './queries/applied.js';
+import * as engineState from './queries/engine-state.js';
 import * as events from './queries/events.js';
+import * as notices from './queries/notices.js';
 import * as plans from './queries/plans.js';
 import * as resources from './queries/resources.js';
 import * as runs from './queries/runs.js';
 import * as tokens from './queries/tokens.js';
 import * as statistics from './queries/stats.js';
+import { inTransaction } from './queries/transaction.js';
+
+/** The PostgreSQL channel a change of plan is announced on, so every replica's reconciler wakes. */
+export const CHANGES_CHANNEL = 'lightsout_changes';
 
 export class Store {
   constructor(readonly connection: Connection) {}
@@ -20,6 +27,62 @@ export class Store {
   get db() {
     return this.connection.db;
   }
+
+  get dialect() {
+    return this.connection.dialect;
+  }
+
+  /** Runs `work` in one transaction, with a store whose every query is part of it. */
+  atomically<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, this.dialect, (trx) =>
+      work(new Store({ ...this.connection, db: trx })),
+    );
+  }
+
+  /**
+   * Tells every replica's reconciler that the plan changed: on PostgreSQL a NOTIFY,
+   * delivered when the surrounding transaction commits; SQLite readers see their
+   * `PRAGMA data_version` move instead.
+   */
+  async announceChange(): Promise<void> {
+    if (this.dialect === 'postgres')
+      await sql`select pg_notify(${CHANGES_CHANNEL}, '')`.execute(this.db);
+  }
+
+  /** SQLite's counter of commits made by other connections (other processes). */
+  async dataVersion(): Promise<number> {
+    const { rows } = await sql<{ data_version: number }>`pragma data_version`.execute(this.db);
+    return rows[0]?.data_version ?? 0;
+  }
+
+  readonly listApplied = (environment?: string) => applied.listApplied(this.db, environment);
+  readonly getApplied = (environment: string, resource?: string) =>
+    applied.getApplied(this.db, environment, resource);
+  readonly advanceApplied = (change: applied.AppliedChange, now: number) =>
+    applied.advanceApplied(this.db, change, now);
+  readonly recordOutcome = (
+    run: { environment: string; target: string; seq: number },
+    outcome: { failures: number | 'reset'; retryAt: number | null },
+    now: number,
+  ) => applied.recordOutcome(this.db, run, outcome, now);
+
+  readonly addNotice = (notice: notices.NewNotice, now: number) =>
+    notices.addNotice(this.db, notice, now);
+  readonly dueNotices = (now: number, limit?: number) => notices.dueNotices(this.db, now, limit);
+  readonly nextNoticeAt = (now: number) => notices.nextNoticeAt(this.db, now);
+  readonly claimNotice = (notice: notices.StoredNotice, retryAt: number) =>
+    notices.claimNotice(this.db, notice, retryAt);
+  readonly settleNotice = (
+    id: number,
+    status: 'sent' | 'failed' | 'pending',
+    now: number,
+    error?: string,
+  ) => notices.settleNotice(this.db, id, status, now, error);
+  readonly listNotices = (runId: string) => notices.listNotices(this.db, runId);
+
+  readonly readValue = (key: string) => engineState.readValue(this.db, key);
+  readonly swapValue = (key: string, expected: number | undefined, value: number) =>
+    engineState.swapValue(this.db, key, expected, value);
 
   readonly appendEvents = (inputs: readonly events.EventInput[]) =>
     events.appendEvents(this.db, inputs);
@@ -60,23 +123,36 @@ export class Store {
   readonly createRun = (run: runs.NewRun, now: number) => runs.createRun(this.db, run, now);
   readonly getRun = (id: string) => runs.getRun(this.db, id);
   readonly listRuns = (filter?: runs.RunFilter) => runs.listRuns(this.db, filter);
-  readonly dueRuns = (now: number, owner: string) => runs.dueRuns(this.db, now, owner);
+  readonly openRuns = () => runs.openRuns(this.db);
+  readonly dueRuns = (now: number, owner: string) =>
+    runs.dueRuns(this.db, this.dialect, now, owner);
   readonly nextActAt = (now: number) => runs.nextActAt(this.db, now);
-  readonly claimRun = (id: string, owner: string, now: number, leaseMs: number) =>
-    runs.claimRun(this.db, id, owner, now, leaseMs);
-  readonly advanceRun = (id: string, status: runs.Run['status'], now: number, summary?: unknown) =>
-    runs.advanceRun(this.db, id, status, now, summary);
-  readonly cancelRun = (id: string, now: number) => runs.cancelRun(this.db, id, now);
-  readonly ensureSteps = (runId: string, steps: readonly runs.NewStep[]) =>
-    runs.ensureSteps(this.db, runId, steps);
+  readonly claimRun = (id: string, owner: string, leaseMs: number, now: number) =>
+    runs.claimRun(this.db, this.dialect, id, owner, leaseMs, now);
+  readonly renewLease = (id: string, fence: runs.Fence, leaseMs: number) =>
+    runs.renewLease(this.db, this.dialect, id, fence, leaseMs);
+  readonly advanceRun = (
+    id: string,
+    fence: runs.Fence | undefined,
+    status: runs.Run['status'],
+    now: number,
+    summary?: unknown,
+  ) => runs.advanceRun(this.db, id, fence, status, now, summary);
+  readonly endInGrace = (id: string, status: 'cancelled' | 'superseded', now: number) =>
+    runs.endInGrace(this.db, id, status, now);
+  readonly ensureSteps = (runId: string, fence: runs.Fence, steps: readonly runs.NewStep[]) =>
+    runs.ensureSteps(this.db, runId, fence, steps);
   readonly listSteps = (runId: string) => runs.listSteps(this.db, runId);
-  readonly startSteps = (ids: readonly number[], now: number) => runs.startSteps(this.db, ids, now);
+  readonly startSteps = (runId: string, fence: runs.Fence, ids: readonly number[], now: number) =>
+    runs.startSteps(this.db, runId, fence, ids, now);
   readonly finishStep = (
+    runId: string,
+    fence: runs.Fence,
     id: number | readonly number[],
     status: runs.RunStep['status'],
     now: number,
     error?: string,
-  ) => runs.finishStep(this.db, id, status, now, error);
+  ) => runs.finishStep(this.db, runId, fence, id, status, now, error);
 
   readonly upsertResources = (
     environment: string,

@@ -586,6 +586,9 @@ describe.each(DATABASES)('the API on $name', (database) => {
         'hold.created',
         'hold.deleted',
         'hold.created',
+        // start and stop hold the environment in their state: each records its hold.
+        'hold.created',
+        'hold.created',
         'run.created',
         'run.created',
         'run.cancelled',

@@ -137,9 +137,7 @@ describe.each(DATABASES)('the engine on $name', (database) => {
       .map((r) => [r.direction, new Date(r.due_at).toISOString(), r.status])
       .reverse();
     expect(runs).toEqual([
-      // The first pass brings the environment to its desired state once (it was off
-      // already); with no transition to name it, its key is "from the beginning".
-      ['stop', '1970-01-01T00:00:00.000Z', 'succeeded'],
+      // The first pass adopts the environment as it is (off, as planned): no run.
       ['start', '2026-06-01T15:00:00.000Z', 'succeeded'],
       ['stop', '2026-06-01T20:00:00.000Z', 'succeeded'],
     ]);
@@ -277,6 +275,7 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     // 18:00 would stop it, but the extension holds it on until 21:00.
     await h.tickAt('2026-06-01T18:00Z');
     expect((await h.states())['dev-web']).toBe('on');
+    await h.tickAt('2026-06-01T20:45Z'); // the warning, grace before the hold ends
     await h.tickAt('2026-06-01T21:00Z');
     expect((await h.states())['dev-web']).toBe('off');
     await expect(h.engine.extend('dev', at('2026-06-01T10:00Z'), 'carol')).rejects.toThrow(
@@ -287,12 +286,16 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     );
   });
 
-  it('after downtime, brings each environment to its desired state once and records missed transitions', async () => {
+  it('after downtime, brings each environment to its desired state once, warned, and records missed transitions', async () => {
     const h = await setup();
     await h.tickAt('2026-06-01T17:00Z');
     // The process was down from 17:00 to 20:00: the 18:00 stop was missed.
     const restarted = h.makeEngine();
     await h.tickAt('2026-06-01T20:00Z', restarted);
+    // A caught-up stop is warned and waits its grace like any other.
+    expect(h.notifier.notices.at(-1)?.text).toContain('dev stops at 2026-06-01T20:15:00.000Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    await h.tickAt('2026-06-01T20:15Z', restarted);
     expect((await h.states())['dev-web']).toBe('off');
     const [run] = await store!.listRuns({ environment: 'dev' });
     expect(run).toMatchObject({
@@ -308,8 +311,8 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     expect(missed.events.map((e) => e.payload)).toEqual([
       { at: '2026-06-01T18:00:00.000Z', state: 'off' },
     ]);
-    await h.tickAt('2026-06-01T20:00Z', h.makeEngine());
-    expect(await store!.listRuns({ environment: 'dev' })).toHaveLength(2);
+    await h.tickAt('2026-06-01T20:20Z', h.makeEngine());
+    expect(await store!.listRuns({ environment: 'dev' })).toHaveLength(1);
   });
 
   it('leaves a manual start alone in transitions mode', async () => {
@@ -541,7 +544,10 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     const h = await setup();
     await h.tickAt('2026-06-01T17:00Z');
     const run = await h.engine.command('dev', 'stop', 'jo', 0);
-    expect(await store!.claimRun(run.id, 'another-replica', h.clock.now(), 60 * 60_000)).toBe(true);
+    expect(await store!.claimRun(run.id, 'another-replica', 60 * 60_000, h.clock.now())).toEqual({
+      owner: 'another-replica',
+      epoch: 1,
+    });
     await h.tickAt('2026-06-01T17:00Z');
     expect((await store!.getRun(run.id))?.status).toBe('grace');
     expect((await store!.listSteps(run.id)).every((s) => s.attempts === 0)).toBe(true);

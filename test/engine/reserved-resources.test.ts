@@ -110,7 +110,6 @@ describe.each(DATABASES)('resources reserved alone, on $name', (database) => {
     for (const time of ['19:45', '20:00', '20:30']) await h.tickAt(`2026-06-01T${time}Z`);
     expect((await h.states())['dev-web']).toBe('off');
     expect((await h.runs()).map((r) => [r.direction, r.due, r.trigger, r.scope])).toEqual([
-      ['start', '2026-06-01T08:00:00.000Z', 'catch-up', 'all'],
       ['stop', '2026-06-01T18:00:00.000Z', 'schedule', 'all'],
       ['stop', '2026-06-01T20:00:00.000Z', 'reservation', 1],
     ]);
@@ -199,7 +198,7 @@ describe.each(DATABASES)('resources reserved alone, on $name', (database) => {
     );
     expect(stops.map((r) => [r.due, r.scope])).toEqual([
       ['2026-06-01T21:00:00.000Z', 1],
-      ['2026-06-01T21:00:00.001Z', 1],
+      ['2026-06-01T21:00:00.000Z', 1],
     ]);
     expect(h.notifier.notices.filter((n) => n.kind === 'stop-warning')).toHaveLength(1);
     await h.tickAt('2026-06-01T21:00Z');

@@ -119,15 +119,12 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
     return child;
   }
 
-  /** Opens the store once the first pass has brought the environment on. */
+  /** Opens the store once the first pass has adopted the environment (on, as the sandbox seeds it). */
   async function afterFirstPass(db: string): Promise<Store> {
     const opened = await openStore(db);
     store = opened;
-    const first = await waitFor(
-      'the first pass',
-      async () => (await opened.listRuns({ environment: 'dev', status: 'succeeded' }))[0],
-    );
-    expect(first.direction).toBe('start');
+    const adopted = await waitFor('the first pass', () => opened.getApplied('dev'));
+    expect(adopted.state).toBe('on');
     return opened;
   }
 

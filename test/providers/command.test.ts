@@ -190,10 +190,19 @@ describe.each(DATABASES)('command targets through the engine on $name', (databas
         }),
       ],
       seeds: [],
-      holds: [{ environment: 'lab', state: 'on', until: Date.parse('2026-06-02T00:00Z') }],
+      // Off when lightsout first sees it (adopted as it is), then held on from noon.
+      holds: [
+        {
+          environment: 'lab',
+          state: 'on',
+          from: Date.parse('2026-06-01T12:00Z'),
+          until: Date.parse('2026-06-02T00:00Z'),
+        },
+      ],
       start: '2026-06-01T12:00Z',
       providers: new Map([['command', new CommandProvider()]]),
     });
+    await h.tickAt('2026-06-01T11:59Z');
     await h.tickAt('2026-06-01T12:00Z');
     const [output] = (await store.queryEvents({ kind: 'resource.output' })).events;
     expect(output?.payload).toEqual({
@@ -210,11 +219,20 @@ describe.each(DATABASES)('command targets through the engine on $name', (databas
         environment({ box: target({ start: 'true', stop: 'true', status: 'false' }) }),
       ],
       seeds: [],
-      holds: [{ environment: 'lab', state: 'on', until: Date.parse('2026-06-02T00:00Z') }],
+      // Off when lightsout first sees it (adopted as it is), then held on from noon.
+      holds: [
+        {
+          environment: 'lab',
+          state: 'on',
+          from: Date.parse('2026-06-01T12:00Z'),
+          until: Date.parse('2026-06-02T00:00Z'),
+        },
+      ],
       start: '2026-06-01T12:00Z',
       pollMs: 120_000,
       providers: new Map([['command', new CommandProvider()]]),
     });
+    await h.tickAt('2026-06-01T11:59Z');
     await h.tickAt('2026-06-01T12:00Z');
     const [run] = await store.listRuns({ environment: 'lab' });
     expect(run?.status).toBe('failed');

@@ -165,32 +165,40 @@ describe.each(DATABASES)('the store on $name', (database) => {
       actor: 'scheduler',
     };
 
-    it('are created once per environment, direction and instant', async () => {
+    it('are unique by environment, target and applied-state sequence', async () => {
       const s = await open();
-      const first = await s.createRun(run, 0);
-      const second = await s.createRun({ ...run, id: 'run-2' }, 5);
-      expect(first.created).toBe(true);
-      expect(second).toMatchObject({ created: false, run: { id: 'run-1' } });
-      expect(await s.listRuns()).toHaveLength(1);
+      await s.createRun({ ...run, seq: 1 }, 0);
+      await expect(s.createRun({ ...run, id: 'run-2', seq: 1 }, 5)).rejects.toThrow();
+      await s.createRun({ ...run, id: 'run-3', seq: 2 }, 5);
+      await s.createRun({ ...run, id: 'run-4', seq: 1, target: 'sandbox:ec2:web' }, 5);
+      expect(await s.listRuns()).toHaveLength(3);
     });
 
-    it('are claimed by one owner at a time until the lease expires', async () => {
+    it('are claimed by one owner at a time, each claim a new fencing epoch', async () => {
       const s = await open();
       await s.createRun(run, 0);
-      expect(await s.claimRun('run-1', 'replica-a', 100, 1000)).toBe(true);
-      expect(await s.claimRun('run-1', 'replica-b', 200, 1000)).toBe(false);
-      expect(await s.claimRun('run-1', 'replica-a', 300, 1000)).toBe(true);
-      expect(await s.claimRun('run-1', 'replica-b', 1301, 1000)).toBe(true);
+      const a = await s.claimRun('run-1', 'replica-a', 60_000, 100);
+      expect(a).toEqual({ owner: 'replica-a', epoch: 1 });
+      expect(await s.claimRun('run-1', 'replica-b', 60_000, 200)).toBeUndefined();
+      await s.renewLease('run-1', a!, 60_000);
+      // The lease runs on the database's clock: expire it there, and replica-b takes over.
+      await s.db.updateTable('runs').set({ lease_until: 0 }).where('id', '=', 'run-1').execute();
+      const b = await s.claimRun('run-1', 'replica-b', 60_000, 1301);
+      expect(b).toEqual({ owner: 'replica-b', epoch: 2 });
+      // replica-a's writes are fenced off from now on.
+      await expect(s.renewLease('run-1', a!, 60_000)).rejects.toThrow(/held by another replica/);
+      await expect(s.advanceRun('run-1', a, 'acting', 10)).rejects.toThrow(/another replica/);
+      expect(await s.advanceRun('run-1', b, 'acting', 10)).toBe(true);
     });
 
-    it('can be cancelled only during grace', async () => {
+    it('end in grace only while in grace', async () => {
       const s = await open();
       await s.createRun(run, 0);
       await s.createRun({ ...run, id: 'run-2', dueAt: 20_000 }, 0);
-      expect(await s.advanceRun('run-2', 'acting', 10)).toBe(true);
-      expect(await s.cancelRun('run-2', 20)).toBe(false);
-      expect(await s.cancelRun('run-1', 20)).toBe(true);
-      expect(await s.advanceRun('run-1', 'acting', 30)).toBe(false);
+      expect(await s.advanceRun('run-2', undefined, 'acting', 10)).toBe(true);
+      expect(await s.endInGrace('run-2', 'cancelled', 20)).toBe(false);
+      expect(await s.endInGrace('run-1', 'cancelled', 20)).toBe(true);
+      expect(await s.advanceRun('run-1', undefined, 'acting', 30)).toBe(false);
       expect((await s.getRun('run-1'))?.status).toBe('cancelled');
     });
 
@@ -198,30 +206,84 @@ describe.each(DATABASES)('the store on $name', (database) => {
       const s = await open();
       await s.createRun(run, 0);
       await s.createRun({ ...run, id: 'later', dueAt: 50_000, actAt: 50_000 }, 0);
-      expect((await s.dueRuns(10_000, 'me')).map((r) => r.id)).toEqual(['run-1']);
+      expect((await s.dueRuns(10_000, 'me')).map((r) => [r.id, r.claimable])).toEqual([
+        ['run-1', true],
+      ]);
       expect(await s.nextActAt(10_000)).toBe(50_000);
     });
 
-    it('record steps once, with attempts and outcomes', async () => {
+    it('record steps once, with attempts and outcomes, only under the lease', async () => {
       const s = await open();
       await s.createRun(run, 0);
+      const fence = (await s.claimRun('run-1', 'me', 60_000, 0))!;
       const steps = [
         { tier: 0, resource: 'sandbox:rds:db', action: 'stop' as const },
         { tier: 1, resource: 'sandbox:ec2:web', action: 'stop' as const },
       ];
-      await s.ensureSteps('run-1', steps);
-      await s.ensureSteps('run-1', steps);
+      await s.ensureSteps('run-1', fence, steps);
+      await s.ensureSteps('run-1', fence, steps);
       const recorded = await s.listSteps('run-1');
       expect(recorded).toHaveLength(2);
-      await s.startSteps([recorded[0]!.id], 100);
-      await s.finishStep(recorded[0]!.id, 'done', 200);
-      await s.finishStep(recorded[1]!.id, 'failed', 200, 'InsufficientInstanceCapacity');
+      await s.startSteps('run-1', fence, [recorded[0]!.id], 100);
+      await s.finishStep('run-1', fence, recorded[0]!.id, 'done', 200);
+      await s.finishStep(
+        'run-1',
+        fence,
+        recorded[1]!.id,
+        'failed',
+        200,
+        'InsufficientInstanceCapacity',
+      );
       expect(
         (await s.listSteps('run-1')).map((x) => [x.resource, x.status, x.attempts, x.error]),
       ).toEqual([
         ['sandbox:rds:db', 'done', 1, null],
         ['sandbox:ec2:web', 'failed', 0, 'InsufficientInstanceCapacity'],
       ]);
+      const stale = { owner: 'me', epoch: fence.epoch - 1 };
+      await expect(
+        s.finishStep('run-1', stale, recorded[0]!.id, 'failed', 300, 'late'),
+      ).rejects.toThrow(/another replica/);
+      expect((await s.listSteps('run-1'))[0]?.status).toBe('done');
+    });
+  });
+
+  describe('applied state', () => {
+    it('changes by compare-and-set on its sequence: of two writers that saw the same row, one wins', async () => {
+      const s = await open();
+      const change = {
+        environment: 'dev',
+        resource: '',
+        state: 'on' as const,
+        runId: null,
+        actor: 'a',
+      };
+      expect(await s.advanceApplied({ ...change, expectedSeq: undefined }, 0)).toBe(1);
+      expect(await s.advanceApplied({ ...change, expectedSeq: undefined }, 0)).toBeUndefined();
+      expect(await s.advanceApplied({ ...change, expectedSeq: 1, state: 'off' }, 1)).toBe(2);
+      expect(await s.advanceApplied({ ...change, expectedSeq: 1 }, 2)).toBeUndefined();
+      expect(await s.getApplied('dev')).toMatchObject({ state: 'off', seq: 2 });
+    });
+
+    it('rolls back every write of a transaction that fails', async () => {
+      const s = await open();
+      await expect(
+        s.atomically(async (tx) => {
+          await tx.advanceApplied(
+            {
+              environment: 'dev',
+              resource: '',
+              expectedSeq: undefined,
+              state: 'on',
+              runId: null,
+              actor: 'a',
+            },
+            0,
+          );
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await s.getApplied('dev')).toBeUndefined();
     });
   });
 

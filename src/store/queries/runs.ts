@@ -1,10 +1,16 @@
 /**
- * Durable runs and their steps. A run is unique by (environment, direction,
- * due_at), so a second reconciler pass, a restart or a second replica finds the
- * existing run instead of starting another; work on it is claimed with a lease.
+ * Durable runs and their steps. A run is keyed by (environment, target, seq): the
+ * target's applied-state sequence it carries out, so every pass, restart and
+ * replica names the same run, and a change of plan always names a new one.
+ *
+ * Work on a run is claimed with a lease timed by the database's clock and fenced
+ * by an epoch that every takeover bumps: each write of the run or its steps
+ * names the (owner, epoch) it holds and changes nothing once another took over.
  */
 import type { Kysely } from 'kysely';
 import { slices } from './batches.js';
+import { databaseNow } from './transaction.js';
+import type { Dialect } from '../db.js';
 import type {
   Database,
   RunDirection,
@@ -20,10 +26,22 @@ export type RunStep = RunStepRow;
 
 export const OPEN_STATUSES: readonly RunStatus[] = ['grace', 'acting'];
 
+/** Who holds a run's lease: every fenced write carries it. */
+export interface Fence {
+  readonly owner: string;
+  readonly epoch: number;
+}
+
+/** A write fenced by a lease another replica has taken over since. */
+export class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
+}
+
 export interface NewRun {
   readonly id: string;
   readonly environment: string;
   readonly direction: RunDirection;
+  /** The transition instant it carries out (or the command's instant). */
   readonly dueAt: number;
   readonly actAt: number;
   readonly trigger: Run['trigger'];
@@ -31,6 +49,10 @@ export interface NewRun {
   /** Only these resources of the environment. */
   readonly scope?: readonly string[];
   readonly untilAt?: number;
+  /** '' for the environment, or the resource reserved alone. */
+  readonly target?: string;
+  /** The applied-state sequence; absent for a boost, which changes no applied state. */
+  readonly seq?: number;
 }
 
 /** The resources a run is limited to, or undefined for all of its environment's. */
@@ -38,42 +60,30 @@ export function scopeOf(run: Run): ReadonlySet<string> | undefined {
   return run.scope === null ? undefined : new Set(JSON.parse(run.scope) as string[]);
 }
 
-/** Creates the run unless one with the same key exists; returns the stored run either way. */
-export async function createRun(
-  db: Kysely<Database>,
-  run: NewRun,
-  now: number,
-): Promise<{ run: Run; created: boolean }> {
-  const inserted = await db
-    .insertInto('runs')
-    .values({
-      id: run.id,
-      environment: run.environment,
-      direction: run.direction,
-      due_at: run.dueAt,
-      act_at: run.actAt,
-      trigger: run.trigger,
-      status: 'grace',
-      actor: run.actor,
-      created_at: now,
-      updated_at: now,
-      finished_at: null,
-      lease_owner: null,
-      lease_until: null,
-      summary: null,
-      scope: run.scope === undefined ? null : JSON.stringify(run.scope),
-      until_at: run.untilAt ?? null,
-    })
-    .onConflict((oc) => oc.columns(['environment', 'direction', 'due_at']).doNothing())
-    .executeTakeFirst();
-  const stored = await db
-    .selectFrom('runs')
-    .selectAll()
-    .where('environment', '=', run.environment)
-    .where('direction', '=', run.direction)
-    .where('due_at', '=', run.dueAt)
-    .executeTakeFirstOrThrow();
-  return { run: stored, created: Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0 };
+export async function createRun(db: Kysely<Database>, run: NewRun, now: number): Promise<Run> {
+  const row = {
+    id: run.id,
+    environment: run.environment,
+    direction: run.direction,
+    due_at: run.dueAt,
+    act_at: run.actAt,
+    trigger: run.trigger,
+    status: 'grace' as const,
+    actor: run.actor,
+    created_at: now,
+    updated_at: now,
+    finished_at: null,
+    lease_owner: null,
+    lease_until: null,
+    summary: null,
+    scope: run.scope === undefined ? null : JSON.stringify(run.scope),
+    until_at: run.untilAt ?? null,
+    target: run.target ?? '',
+    seq: run.seq ?? null,
+    lease_epoch: 0,
+  };
+  await db.insertInto('runs').values(row).execute();
+  return row;
 }
 
 export async function getRun(db: Kysely<Database>, id: string): Promise<Run | undefined> {
@@ -108,22 +118,54 @@ export async function listRuns(db: Kysely<Database>, filter: RunFilter = {}): Pr
   );
 }
 
-/** Open runs whose act phase is due and whose lease is free, expired or ours. */
-export async function dueRuns(db: Kysely<Database>, now: number, owner: string): Promise<Run[]> {
+/** Every open run (grace or acting), oldest first: one query per pass. */
+export async function openRuns(db: Kysely<Database>): Promise<Run[]> {
   return db
     .selectFrom('runs')
     .selectAll()
     .where('status', 'in', OPEN_STATUSES)
-    .where('act_at', '<=', now)
-    .where((eb) =>
-      eb.or([
-        eb('lease_until', 'is', null),
-        eb('lease_until', '<', now),
-        eb('lease_owner', '=', owner),
-      ]),
-    )
-    .orderBy('act_at')
+    .orderBy('created_at')
+    .orderBy('id')
     .execute();
+}
+
+/** An open run whose act phase is due, and whether its lease is free for `owner` now. */
+export interface DueRun extends Run {
+  readonly claimable: boolean;
+}
+
+/** Open runs whose act phase is due, oldest first; leases compared on the database's clock. */
+export async function dueRuns(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  now: number,
+  owner: string,
+): Promise<DueRun[]> {
+  const dbNow = databaseNow(dialect);
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .select((eb) =>
+      eb
+        .case()
+        .when(
+          eb.or([
+            eb('lease_until', 'is', null),
+            eb('lease_until', '<', dbNow),
+            eb('lease_owner', '=', owner),
+          ]),
+        )
+        .then(1)
+        .else(0)
+        .end()
+        .as('free'),
+    )
+    .where('status', 'in', OPEN_STATUSES)
+    .where('act_at', '<=', now)
+    .orderBy('act_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(({ free, ...run }) => ({ ...run, claimable: free === 1 }));
 }
 
 /** The earliest act_at of an open run in the future (for the reconciler's timer). */
@@ -137,40 +179,76 @@ export async function nextActAt(db: Kysely<Database>, now: number): Promise<numb
   return row?.next ?? undefined;
 }
 
-/** Takes or renews the lease of an open run; false when another replica holds it. */
+/**
+ * Takes the lease of an open run that is free, expired, or `owner`'s from a
+ * previous life: a new epoch each time, so whoever held it before is fenced off.
+ * Returns the fence, or undefined when another replica holds it.
+ */
 export async function claimRun(
   db: Kysely<Database>,
+  dialect: Dialect,
   id: string,
   owner: string,
-  now: number,
   leaseMs: number,
-): Promise<boolean> {
-  const result = await db
+  now: number,
+): Promise<Fence | undefined> {
+  const dbNow = databaseNow(dialect);
+  const row = await db
     .updateTable('runs')
-    .set({ lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
+    .set((eb) => ({
+      lease_owner: owner,
+      lease_until: eb(dbNow, '+', leaseMs),
+      lease_epoch: eb('lease_epoch', '+', 1),
+      updated_at: now,
+    }))
     .where('id', '=', id)
     .where('status', 'in', OPEN_STATUSES)
     .where((eb) =>
       eb.or([
         eb('lease_until', 'is', null),
-        eb('lease_until', '<', now),
+        eb('lease_until', '<', dbNow),
         eb('lease_owner', '=', owner),
       ]),
     )
+    .returning('lease_epoch')
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return row === undefined ? undefined : { owner, epoch: row.lease_epoch };
 }
 
-/** Moves an open run on; false when it is no longer open (cancelled meanwhile). */
+/** Extends the lease this fence holds; throws LeaseLost when another replica took the run over. */
+export async function renewLease(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  id: string,
+  fence: Fence,
+  leaseMs: number,
+): Promise<void> {
+  const result = await db
+    .updateTable('runs')
+    .set((eb) => ({ lease_until: eb(databaseNow(dialect), '+', leaseMs) }))
+    .where('id', '=', id)
+    .where('status', 'in', OPEN_STATUSES)
+    .where('lease_owner', '=', fence.owner)
+    .where('lease_epoch', '=', fence.epoch)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0)
+    throw new LeaseLost(`run ${id} is held by another replica now`);
+}
+
+/**
+ * Moves an open run on under its lease; false when it is no longer open
+ * (cancelled or superseded meanwhile); LeaseLost when another replica took it.
+ */
 export async function advanceRun(
   db: Kysely<Database>,
   id: string,
+  fence: Fence | undefined,
   status: RunStatus,
   now: number,
   summary?: unknown,
 ): Promise<boolean> {
   const finished = !OPEN_STATUSES.includes(status);
-  const result = await db
+  let query = db
     .updateTable('runs')
     .set({
       status,
@@ -179,22 +257,36 @@ export async function advanceRun(
       ...(summary === undefined ? {} : { summary: JSON.stringify(summary) }),
     })
     .where('id', '=', id)
-    .where('status', 'in', OPEN_STATUSES)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+    .where('status', 'in', OPEN_STATUSES);
+  if (fence !== undefined)
+    query = query.where('lease_owner', '=', fence.owner).where('lease_epoch', '=', fence.epoch);
+  const result = await query.executeTakeFirst();
+  if (Number(result.numUpdatedRows) > 0) return true;
+  if (fence !== undefined) await checkFence(db, id, fence);
+  return false;
 }
 
-/** Cancels a run still in its grace period; false when it is past grace or finished. */
-export async function cancelRun(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
+/** Throws LeaseLost when the run is open and another replica holds it. */
+async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promise<void> {
+  const run = await getRun(db, id);
+  if (
+    run !== undefined &&
+    OPEN_STATUSES.includes(run.status) &&
+    (run.lease_owner !== fence.owner || run.lease_epoch !== fence.epoch)
+  )
+    throw new LeaseLost(`run ${id} is held by another replica now`);
+}
+
+/** Ends a run still in its grace period (cancelled, or superseded before acting); false when it is past grace. */
+export async function endInGrace(
+  db: Kysely<Database>,
+  id: string,
+  status: 'cancelled' | 'superseded',
+  now: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('runs')
-    .set({
-      status: 'cancelled',
-      updated_at: now,
-      finished_at: now,
-      lease_owner: null,
-      lease_until: null,
-    })
+    .set({ status, updated_at: now, finished_at: now, lease_owner: null, lease_until: null })
     .where('id', '=', id)
     .where('status', '=', 'grace')
     .executeTakeFirst();
@@ -211,8 +303,10 @@ export interface NewStep {
 export async function ensureSteps(
   db: Kysely<Database>,
   runId: string,
+  fence: Fence,
   steps: readonly NewStep[],
 ): Promise<void> {
+  await checkFence(db, runId, fence);
   for (const slice of slices(steps)) {
     await db
       .insertInto('run_steps')
@@ -247,27 +341,34 @@ export async function listSteps(db: Kysely<Database>, runId: string): Promise<Ru
 /** Persisted before the provider is called: the attempt is on record even if the process dies. */
 export async function startSteps(
   db: Kysely<Database>,
+  runId: string,
+  fence: Fence,
   ids: readonly number[],
   now: number,
 ): Promise<void> {
   for (const slice of slices(ids)) {
-    await db
+    const result = await db
       .updateTable('run_steps')
       .set((eb) => ({ attempts: eb('attempts', '+', 1), started_at: now }))
       .where('id', 'in', slice)
-      .execute();
+      .where('run_id', '=', runId)
+      .where((eb) => eb.exists(heldBy(db, runId, fence)))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) < slice.length) await fenced(db, runId, fence);
   }
 }
 
 export async function finishStep(
   db: Kysely<Database>,
+  runId: string,
+  fence: Fence,
   id: number | readonly number[],
   status: StepStatus,
   now: number,
   error?: string,
 ): Promise<void> {
   for (const slice of slices(typeof id === 'number' ? [id] : id)) {
-    await db
+    const result = await db
       .updateTable('run_steps')
       .set({
         status,
@@ -275,6 +376,27 @@ export async function finishStep(
         error: error ?? null,
       })
       .where('id', 'in', slice)
-      .execute();
+      .where('run_id', '=', runId)
+      .where((eb) => eb.exists(heldBy(db, runId, fence)))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) < slice.length) await fenced(db, runId, fence);
   }
+}
+
+/** The run row, only while `fence` holds its lease. */
+function heldBy(db: Kysely<Database>, runId: string, fence: Fence) {
+  return db
+    .selectFrom('runs')
+    .select('id')
+    .where('id', '=', runId)
+    .where('lease_owner', '=', fence.owner)
+    .where('lease_epoch', '=', fence.epoch);
+}
+
+/** A fenced write changed fewer rows than asked: LeaseLost if another replica holds the run. */
+async function fenced(db: Kysely<Database>, runId: string, fence: Fence): Promise<void> {
+  await checkFence(db, runId, fence);
+  const run = await getRun(db, runId);
+  if (run === undefined || run.lease_owner !== fence.owner)
+    throw new LeaseLost(`run ${runId} is no longer held by ${fence.owner}`);
 }

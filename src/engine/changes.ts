@@ -1,0 +1,245 @@
+/**
+ * Every change of applied state, in one transaction each: the compare-and-set on
+ * the target's sequence, the run keyed by it, the stop warning it owes, its
+ * events, and the announcement that wakes every replica. A writer that lost the
+ * compare-and-set changes nothing; its next pass sees the winner's change.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import type { Environment, Instant } from '../core/glossary.js';
+import { covers } from '../core/intervals.js';
+import type { Timeline } from '../core/planner.js';
+import type { Applied, AppliedChange } from '../store/queries/applied.js';
+import type { EventInput } from '../store/queries/events.js';
+import type { Run } from '../store/queries/runs.js';
+import type { Store } from '../store/store.js';
+import type { EngineContext } from './context.js';
+import { iso, stateOf } from './context.js';
+
+/** Another writer changed the row first; the transaction rolls back. */
+class LostRace extends Error {
+  override readonly name = 'LostRace';
+}
+
+export interface RunChange {
+  /** The run's id, when the caller names it in other writes of the change (default: a new UUIDv7). */
+  readonly id?: string;
+  readonly environment: Environment;
+  /** '' for the environment, or the resource reserved alone. */
+  readonly target: string;
+  readonly direction: 'start' | 'stop';
+  /** The target's applied row as the caller saw it. */
+  readonly expected: Applied | undefined;
+  readonly dueAt: Instant;
+  readonly actAt: Instant;
+  readonly trigger: Run['trigger'];
+  readonly actor: string;
+  readonly scope?: readonly string[];
+  /** Runs in a row that failed to reach this state (a retry carries the count on; a change starts at 0). */
+  readonly failures?: number;
+  /** Other targets' rows changed with it (resources reserved alone kept on, or following again). */
+  readonly alongside?: readonly AppliedChange[];
+  /** Open runs in grace this change makes unnecessary: they end as superseded in the same transaction. */
+  readonly supersedes?: readonly Run[];
+  readonly events?: readonly EventInput[];
+  /** Further writes of the same change (a hold, say), in the same transaction. */
+  readonly before?: (tx: Store) => Promise<void>;
+}
+
+/** Commits the change and its run; undefined when another writer changed the target first. */
+export async function commitRun(ctx: EngineContext, change: RunChange): Promise<Run | undefined> {
+  const now = ctx.clock.now();
+  const environment = change.environment;
+  try {
+    const run = await ctx.store.atomically(async (tx) => {
+      await change.before?.(tx);
+      for (const old of change.supersedes ?? [])
+        await endSuperseded(tx, old, now, 'a newer change');
+      const id = change.id ?? uuidv7();
+      const seq = await tx.advanceApplied(
+        {
+          environment: environment.name,
+          resource: change.target,
+          expectedSeq: change.expected?.seq,
+          state: stateOf(change.direction),
+          runId: id,
+          actor: change.actor,
+          failures: change.failures ?? 0,
+        },
+        now,
+      );
+      if (seq === undefined) throw new LostRace();
+      for (const other of change.alongside ?? [])
+        if ((await tx.advanceApplied(other, now)) === undefined) throw new LostRace();
+      const created = await tx.createRun(
+        {
+          id,
+          environment: environment.name,
+          direction: change.direction,
+          dueAt: change.dueAt,
+          actAt: change.actAt,
+          trigger: change.trigger,
+          actor: change.actor,
+          target: change.target,
+          seq,
+          ...(change.scope === undefined ? {} : { scope: change.scope }),
+        },
+        now,
+      );
+      if (change.direction === 'stop' && change.actAt > now)
+        await tx.addNotice(warningFor(environment, created), now);
+      await tx.appendEvents([
+        ...(change.events ?? []),
+        {
+          at: now,
+          actor: change.actor,
+          kind: 'run.created',
+          environment: environment.name,
+          runId: id,
+          payload: {
+            direction: change.direction,
+            trigger: change.trigger,
+            seq,
+            dueAt: iso(change.dueAt),
+            actAt: iso(change.actAt),
+            ...(change.target === '' ? {} : { target: change.target }),
+            ...(change.scope === undefined ? {} : { scope: change.scope }),
+          },
+        },
+      ]);
+      await tx.announceChange();
+      return created;
+    });
+    ctx.log.info(
+      {
+        environment: environment.name,
+        run: run.id,
+        direction: run.direction,
+        trigger: run.trigger,
+        actAt: iso(run.act_at),
+      },
+      'run created',
+    );
+    ctx.changed();
+    return run;
+  } catch (error) {
+    if (error instanceof LostRace) return undefined;
+    throw error;
+  }
+}
+
+/** A change of applied state that needs no run (adopting, following the environment again). */
+export async function commitApplied(
+  ctx: EngineContext,
+  change: AppliedChange,
+  events: readonly EventInput[] = [],
+): Promise<boolean> {
+  const now = ctx.clock.now();
+  return ctx.store.atomically(async (tx) => {
+    if ((await tx.advanceApplied(change, now)) === undefined) return false;
+    if (events.length > 0) await tx.appendEvents(events);
+    return true;
+  });
+}
+
+/**
+ * Ends a run still in its grace period as superseded and, when it was its
+ * target's latest change, puts the applied state back to what it was before it:
+ * the run never acted, so that is still what lightsout last brought about.
+ */
+export async function supersedeInGrace(
+  ctx: EngineContext,
+  run: Run,
+  current: Applied | undefined,
+  reason: string,
+): Promise<boolean> {
+  const now = ctx.clock.now();
+  const ended = await ctx.store.atomically(async (tx) => {
+    if (!(await endSuperseded(tx, run, now, reason))) return false;
+    if (current !== undefined && run.seq !== null && current.seq === run.seq) {
+      await tx.advanceApplied(
+        {
+          environment: run.environment,
+          resource: run.target,
+          expectedSeq: current.seq,
+          state: stateBefore(run),
+          runId: null,
+          actor: 'scheduler',
+        },
+        now,
+      );
+    }
+    await tx.announceChange();
+    return true;
+  });
+  if (ended) ctx.changed();
+  return ended;
+}
+
+async function endSuperseded(tx: Store, run: Run, now: Instant, reason: string): Promise<boolean> {
+  if (!(await tx.endInGrace(run.id, 'superseded', now))) return false;
+  await tx.appendEvents([
+    {
+      at: now,
+      actor: 'scheduler',
+      kind: 'run.superseded',
+      environment: run.environment,
+      runId: run.id,
+      payload: { reason },
+    },
+  ]);
+  return true;
+}
+
+/** The applied state before a run: a correction or retry kept it, a start or stop changed it. */
+export function stateBefore(run: Run): 'on' | 'off' {
+  const kept =
+    run.trigger === 'enforce' || run.trigger === 'auto-restart' || run.trigger === 'retry';
+  const after = stateOf(run.direction);
+  return kept ? after : after === 'on' ? 'off' : 'on';
+}
+
+/**
+ * Why a run is no longer wanted, or undefined: a newer change of its target took
+ * over (its sequence moved on), or the plan wants the other state at the instant
+ * it acts. A boost is always wanted.
+ */
+export function whyUnwanted(
+  run: Run,
+  applied: Applied | undefined,
+  timeline: Timeline,
+  now: Instant,
+): string | undefined {
+  if (run.direction === 'boost') return undefined;
+  if (run.seq !== null && applied !== undefined && applied.seq !== run.seq)
+    return `a newer change (${applied.seq}) of ${run.target === '' ? run.environment : run.target} took over`;
+  const at = run.status === 'grace' ? Math.max(run.act_at, now) : now;
+  const target = stateOf(run.direction);
+  if (run.target === '') {
+    const wanted = timeline.stateAt(at);
+    return wanted === target ? undefined : `the plan wants it ${wanted} now`;
+  }
+  // Resources reserved alone that change together: wanted while one of them wants it.
+  const scope = run.scope === null ? [run.target] : (JSON.parse(run.scope) as string[]);
+  const wants = scope.some((r) => covers(timeline.onOf(r), at) === (target === 'on'));
+  return wants
+    ? undefined
+    : `the plan wants ${scope.join(', ')} ${target === 'on' ? 'off' : 'on'} now`;
+}
+
+export function warningFor(environment: Environment, run: Run) {
+  const scope = run.scope === null ? undefined : (JSON.parse(run.scope) as string[]);
+  const what =
+    scope === undefined ? environment.name : `${scope.join(', ')} (in ${environment.name})`;
+  return {
+    runId: run.id,
+    kind: 'stop-warning' as const,
+    environment: environment.name,
+    team: environment.team ?? null,
+    body: {
+      text: `${what} stops at ${iso(run.act_at)}. To keep it running: lightsout cancel ${run.id}`,
+      actAt: iso(run.act_at),
+      trigger: run.trigger,
+      ...(scope === undefined ? {} : { resources: scope }),
+    },
+  };
+}

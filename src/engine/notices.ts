@@ -1,0 +1,79 @@
+/**
+ * Delivers the notices runs owe (stop warnings, summaries). Each was recorded in
+ * the transaction that made it due; whichever replica finds it due claims one
+ * attempt by compare-and-set, sends it, and marks it sent. A failed send is tried
+ * again with backoff, up to a limit; a warning whose stop already acted (or was
+ * called off) is no longer sent.
+ */
+import type { Instant } from '../core/glossary.js';
+import type { StoredNotice } from '../store/queries/notices.js';
+import type { EngineContext } from './context.js';
+import { messageOf } from './executor.js';
+
+export const NOTICE_ATTEMPTS = 5;
+
+/** Wait before attempt n+1: 10 s, doubling; also how long a claimed attempt may take before another replica retries it. */
+function backoffMs(attempts: number): number {
+  return 10_000 * 2 ** Math.max(0, attempts - 1);
+}
+
+export async function deliverNotices(ctx: EngineContext, now: Instant): Promise<void> {
+  for (const notice of await ctx.store.dueNotices(now)) {
+    if (ctx.signal.aborted) return;
+    await deliver(ctx, notice);
+  }
+}
+
+async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> {
+  const { store, clock } = ctx;
+  if (notice.kind === 'stop-warning') {
+    const run = await store.getRun(notice.run_id);
+    if (run?.status !== 'grace') {
+      await store.settleNotice(
+        notice.id,
+        'failed',
+        clock.now(),
+        'the run no longer waits in grace',
+      );
+      return;
+    }
+  }
+  const attempt = notice.attempts + 1;
+  if (!(await store.claimNotice(notice, clock.now() + backoffMs(attempt)))) return;
+  const body = JSON.parse(notice.body) as { text: string; details?: Record<string, unknown> };
+  const event = {
+    actor: 'lightsout',
+    environment: notice.environment,
+    runId: notice.run_id,
+  };
+  try {
+    await ctx.notifier.send({
+      kind: notice.kind,
+      environment: notice.environment,
+      team: notice.team ?? undefined,
+      runId: notice.run_id,
+      text: body.text,
+      at: clock.now(),
+      ...(body.details === undefined ? {} : { details: body.details }),
+    });
+    await store.settleNotice(notice.id, 'sent', clock.now());
+    await store.appendEvents([
+      { ...event, at: clock.now(), kind: 'notice.sent', payload: { notice: notice.kind, attempt } },
+    ]);
+  } catch (error) {
+    const last = attempt >= NOTICE_ATTEMPTS;
+    await store.settleNotice(notice.id, last ? 'failed' : 'pending', clock.now(), messageOf(error));
+    ctx.log.warn(
+      { environment: notice.environment, run: notice.run_id, attempt, error: messageOf(error) },
+      last ? 'a notice could not be sent; giving up' : 'a notice could not be sent; retrying',
+    );
+    await store.appendEvents([
+      {
+        ...event,
+        at: clock.now(),
+        kind: 'notice.failed',
+        payload: { notice: notice.kind, attempt, final: last, error: messageOf(error) },
+      },
+    ]);
+  }
+}

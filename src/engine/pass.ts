@@ -1,0 +1,452 @@
+/**
+ * The reconciler pass: desired versus applied state, per target.
+ *
+ * For each environment (and each resource of it reserved alone) the pass computes
+ * the desired state now (the planner) and compares it with the applied state the
+ * store records. When they differ and no run is open for the target, it commits
+ * the change with a compare-and-set on the target's sequence and creates the run
+ * keyed by it: every pass, restart and replica derives the same key, and a change
+ * of plan (a hold made or deleted, a late reservation, a command) always yields a
+ * new one. Runs in grace that are no longer wanted end as superseded first.
+ *
+ * A stop is committed `grace` before its instant, so its warning goes out and it
+ * still acts on time; a stop that was missed (lightsout was down, a hold was
+ * deleted) is warned and waits its grace like any other.
+ */
+import type { Environment, Instant } from '../core/glossary.js';
+import { covers } from '../core/intervals.js';
+import type { Timeline } from '../core/planner.js';
+import { planFleet } from '../core/planner.js';
+import type { Applied, AppliedChange } from '../store/queries/applied.js';
+import type { EventInput } from '../store/queries/events.js';
+import type { Run } from '../store/queries/runs.js';
+import { scopeOf } from '../store/queries/runs.js';
+import { v7 as uuidv7 } from 'uuid';
+import { commitApplied, commitRun, supersedeInGrace, whyUnwanted } from './changes.js';
+import type { EngineContext } from './context.js';
+import { directionOf, graceOf, iso } from './context.js';
+import { messageOf } from './executor.js';
+import { fleetFor } from './planning.js';
+import { watch } from './watches.js';
+
+/** The engine_state key of the instant of the last pass (any replica's). */
+const LAST_PASS = 'last_pass_at';
+/** How far back a pass names transitions missed while lightsout was down. */
+const MISSED_LOOKBACK_MS = 35 * 24 * 3_600_000;
+
+/** One pass over every environment; returns when the next one is due. */
+export async function reconcile(ctx: EngineContext, now: Instant): Promise<Instant> {
+  const environments = [...ctx.environments.values()];
+  const maxGrace = Math.max(0, ...environments.map(graceOf));
+  const lastPass = await ctx.store.readValue(LAST_PASS);
+  // A transition is on time when a pass sees it within this; later, it was missed.
+  const tolerance = 2 * ctx.safetyTickMs;
+  const since = Math.max(now - MISSED_LOOKBACK_MS, Math.min(lastPass ?? now, now - tolerance));
+  const window = { start: since, end: now + maxGrace + ctx.safetyTickMs + 1 };
+  const fleet = await fleetFor(ctx, window.start, window.end);
+  const timelines = planFleet(fleet, window);
+  const applied = byEnvironment(await ctx.store.listApplied(), (a) => a.environment);
+  const open = byEnvironment(await ctx.store.openRuns(), (r) => r.environment);
+  let wake = now + ctx.safetyTickMs;
+  for (const environment of environments) {
+    const timeline = timelines.get(environment.name);
+    if (timeline === undefined) continue;
+    try {
+      const target = new EnvironmentPass(
+        ctx,
+        environment,
+        timeline,
+        new Map((applied.get(environment.name) ?? []).map((a) => [a.resource, a])),
+        open.get(environment.name) ?? [],
+        now,
+        tolerance,
+      );
+      wake = Math.min(wake, await target.run());
+    } catch (error) {
+      // One environment's failure (a provider refusing discovery, say) never stops the others.
+      ctx.log.error(
+        { environment: environment.name, error: messageOf(error) },
+        'reconciling this environment failed',
+      );
+      await ctx.store
+        .appendEvents([
+          {
+            at: now,
+            actor: 'scheduler',
+            kind: 'reconcile.failed',
+            environment: environment.name,
+            payload: { error: messageOf(error) },
+          },
+        ])
+        .catch(() => undefined);
+    }
+  }
+  await recordMissed(ctx, timelines, lastPass, now, tolerance);
+  return wake;
+}
+
+/**
+ * Every transition that passed between the last pass and this one, when that gap
+ * is longer than a pass may be late: one `transition.missed` event each. The
+ * replica whose compare-and-set moves the last-pass instant records them, once.
+ */
+async function recordMissed(
+  ctx: EngineContext,
+  timelines: ReadonlyMap<string, Timeline>,
+  lastPass: Instant | undefined,
+  now: Instant,
+  tolerance: number,
+): Promise<void> {
+  if (lastPass !== undefined && lastPass >= now) return;
+  if (!(await ctx.store.swapValue(LAST_PASS, lastPass, now))) return;
+  if (lastPass === undefined) return;
+  const missed: EventInput[] = [];
+  for (const [name, timeline] of timelines)
+    for (const t of timeline.plan().transitions)
+      if (t.at > lastPass && t.at <= now - tolerance)
+        missed.push({
+          at: now,
+          actor: 'scheduler',
+          kind: 'transition.missed',
+          environment: name,
+          payload: { at: iso(t.at), state: t.state },
+        });
+  if (missed.length > 0) await ctx.store.appendEvents(missed);
+}
+
+/** One environment's targets in one pass. */
+class EnvironmentPass {
+  private readonly grace: number;
+  private readonly desired: 'on' | 'off';
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly environment: Environment,
+    private readonly timeline: Timeline,
+    /** Applied rows by target ('' for the environment). */
+    private readonly applied: Map<string, Applied>,
+    private open: readonly Run[],
+    private readonly now: Instant,
+    private readonly tolerance: number,
+  ) {
+    this.grace = graceOf(environment);
+    this.desired = timeline.stateAt(now);
+  }
+
+  async run(): Promise<Instant> {
+    const acted = await this.environmentTarget();
+    await this.reservedResources();
+    if (!acted && this.open.length === 0)
+      await watch(this.ctx, this.environment, this.timeline, this.applied.get(''), this.now);
+    return this.nextWake();
+  }
+
+  /** The whole environment; true when a run is open or was created for it. */
+  private async environmentTarget(): Promise<boolean> {
+    let applied = this.applied.get('');
+    if (applied === undefined) {
+      // Never acted on: adopt what the plan says now; the first run comes at the next change.
+      await this.adopt();
+      applied = await this.ctx.store.getApplied(this.environment.name);
+      if (applied === undefined) return false;
+      this.applied.set('', applied);
+    }
+    applied = await this.supersedeUnwanted('', applied);
+    if (applied === undefined) return true; // lost a race: the next pass sees the winner's change
+    if (this.openFor('').length > 0) return true;
+    if (this.desired !== applied.state) return this.change(applied, this.desired);
+    if (applied.failures > 0 && applied.retry_at !== null && applied.retry_at <= this.now)
+      return this.retry(applied);
+    if (applied.state === 'on') {
+      const stop = this.timeline
+        .plan()
+        .transitions.find((t) => t.at > this.now && t.state === 'off');
+      if (stop !== undefined && stop.at - this.grace <= this.now)
+        return (await this.commit('', applied, 'stop', stop.at, stop.at, 'schedule')) !== undefined;
+    }
+    return false;
+  }
+
+  private async adopt(): Promise<void> {
+    const adopted = await commitApplied(
+      this.ctx,
+      {
+        environment: this.environment.name,
+        resource: '',
+        expectedSeq: undefined,
+        state: this.desired,
+        runId: null,
+        actor: 'scheduler',
+      },
+      [
+        {
+          at: this.now,
+          actor: 'scheduler',
+          kind: 'environment.adopted',
+          environment: this.environment.name,
+          payload: {
+            state: this.desired,
+            mode: this.environment.mode ?? 'transitions',
+            note: 'first seen: left as it is until its next transition (enforce mode corrects it now)',
+          },
+        },
+      ],
+    );
+    if (adopted) this.ctx.changed();
+  }
+
+  /**
+   * The plan wants `state` and the target's applied state is the other one: a
+   * start now, or a stop warned `grace` ahead (never one that the plan would
+   * call off before it acts).
+   */
+  private async change(applied: Applied, state: 'on' | 'off'): Promise<boolean> {
+    const latest = this.timeline
+      .plan()
+      .transitions.filter((t) => t.at <= this.now)
+      .at(-1);
+    const onTime = latest !== undefined && this.now - latest.at <= this.tolerance;
+    const actAt = state === 'on' ? this.now : this.now + this.grace;
+    if (state === 'off' && this.timeline.stateAt(actAt) === 'on') return false;
+    const trigger = onTime ? 'schedule' : 'catch-up';
+    return (
+      (await this.commit(
+        '',
+        applied,
+        directionOf(state),
+        latest?.at ?? this.now,
+        actAt,
+        trigger,
+      )) !== undefined
+    );
+  }
+
+  /** The last run did not reach the applied state: try again, with backoff (set when it failed). */
+  private async retry(applied: Applied): Promise<boolean> {
+    const state = applied.state === 'on' ? 'on' : 'off';
+    const actAt = state === 'on' ? this.now : this.now + this.grace;
+    return (
+      (await this.commit(
+        '',
+        applied,
+        directionOf(state),
+        this.now,
+        actAt,
+        'retry',
+        applied.failures,
+      )) !== undefined
+    );
+  }
+
+  private async commit(
+    target: string,
+    applied: Applied | undefined,
+    direction: 'start' | 'stop',
+    dueAt: Instant,
+    actAt: Instant,
+    trigger: Run['trigger'],
+    failures = 0,
+  ): Promise<Run | undefined> {
+    const run = await commitRun(this.ctx, {
+      failures,
+      environment: this.environment,
+      target,
+      direction,
+      expected: applied,
+      dueAt,
+      actAt,
+      trigger,
+      actor: 'scheduler',
+      ...(target === '' ? this.withReservedResources(direction, actAt) : { scope: [target] }),
+    });
+    if (run !== undefined) this.open = [...this.open, run];
+    return run;
+  }
+
+  /**
+   * What a whole-environment run means for its resources reserved alone: those
+   * that want the other state when it acts keep it (a stop leaves them on), the
+   * rest follow the environment again; their own runs still in grace end.
+   */
+  private withReservedResources(
+    direction: 'start' | 'stop',
+    actAt: Instant,
+  ): { alongside: AppliedChange[]; supersedes: Run[] } {
+    const alongside: AppliedChange[] = [];
+    const supersedes: Run[] = [];
+    const state = direction === 'start' ? 'on' : 'off';
+    for (const resource of this.reservedTargets()) {
+      const row = this.applied.get(resource);
+      const own = covers(this.timeline.onOf(resource), actAt) ? 'on' : 'off';
+      const wanted = own === state ? 'follow' : own;
+      if (own === state)
+        supersedes.push(...this.openFor(resource).filter((r) => r.status === 'grace'));
+      if (row?.state === wanted || (row === undefined && wanted === 'follow')) continue;
+      alongside.push({
+        environment: this.environment.name,
+        resource,
+        expectedSeq: row?.seq,
+        state: wanted,
+        runId: null,
+        actor: 'scheduler',
+      });
+    }
+    return { alongside, supersedes };
+  }
+
+  /**
+   * Resources reserved alone: each is its own target while its plan differs from
+   * its environment's. It starts when its reservation begins while the environment
+   * is off, and stops, warned, when it ends; it follows its environment again once
+   * both want the same.
+   */
+  private async reservedResources(): Promise<void> {
+    const environment = this.applied.get('');
+    if (environment === undefined) return;
+    const environmentBusy = this.openFor('').length > 0;
+    /** Changes due now, grouped by direction and instant: resources that change together share a run. */
+    const due = new Map<
+      string,
+      { direction: 'start' | 'stop'; actAt: Instant; rows: [string, Applied | undefined][] }
+    >();
+    const add = (
+      resource: string,
+      row: Applied | undefined,
+      direction: 'start' | 'stop',
+      actAt: Instant,
+    ) => {
+      const key = `${direction}:${actAt}`;
+      const group = due.get(key) ?? { direction, actAt, rows: [] };
+      group.rows.push([resource, row]);
+      due.set(key, group);
+    };
+    for (const resource of this.reservedTargets()) {
+      let row = this.applied.get(resource);
+      if (row !== undefined) {
+        row = await this.supersedeUnwanted(resource, row);
+        if (row === undefined) continue;
+      }
+      if (this.openFor(resource).length > 0 || environmentBusy) continue;
+      const effective = row === undefined || row.state === 'follow' ? environment.state : row.state;
+      const own = covers(this.timeline.onOf(resource), this.now) ? 'on' : 'off';
+      if (own !== effective) {
+        const actAt = own === 'on' ? this.now : this.now + this.grace;
+        if (own === 'off' && covers(this.timeline.onOf(resource), actAt)) continue;
+        add(resource, row, directionOf(own), actAt);
+      } else if (row !== undefined && row.state !== 'follow' && row.state === environment.state) {
+        await commitApplied(this.ctx, {
+          environment: this.environment.name,
+          resource,
+          expectedSeq: row.seq,
+          state: 'follow',
+          runId: null,
+          actor: 'scheduler',
+        });
+      } else if (effective === 'on' && environment.state === 'off') {
+        const stop = this.ownStop(resource);
+        if (stop !== undefined && stop - this.grace <= this.now) add(resource, row, 'stop', stop);
+      }
+    }
+    for (const { direction, actAt, rows } of due.values())
+      await this.commitReserved(direction, actAt, rows);
+  }
+
+  /**
+   * One run for resources reserved alone that change the same way at the same
+   * instant (keyed by the first one's sequence; the others' rows move with it).
+   */
+  private async commitReserved(
+    direction: 'start' | 'stop',
+    actAt: Instant,
+    rows: readonly [string, Applied | undefined][],
+  ): Promise<void> {
+    const [[first, firstRow], ...others] = rows as [
+      [string, Applied | undefined],
+      ...[string, Applied | undefined][],
+    ];
+    const id = uuidv7();
+    const run = await commitRun(this.ctx, {
+      id,
+      environment: this.environment,
+      target: first,
+      direction,
+      expected: firstRow,
+      dueAt: direction === 'stop' ? actAt : this.now,
+      actAt,
+      trigger: 'reservation',
+      actor: 'scheduler',
+      scope: rows.map(([resource]) => resource),
+      alongside: others.map(([resource, row]) => ({
+        environment: this.environment.name,
+        resource,
+        expectedSeq: row?.seq,
+        state: direction === 'start' ? 'on' : 'off',
+        runId: id,
+        actor: 'scheduler',
+      })),
+    });
+    if (run !== undefined) this.open = [...this.open, run];
+  }
+
+  /** The next instant a resource reserved alone should go off. */
+  private ownStop(resource: string): Instant | undefined {
+    return this.timeline.onOf(resource).find((i) => i.end > this.now && i.start <= this.now)?.end;
+  }
+
+  /** Resources with reservations of their own in the window, or an applied state of their own. */
+  private reservedTargets(): string[] {
+    const targets = new Set(this.timeline.resourceOn.keys());
+    for (const [resource, row] of this.applied)
+      if (resource !== '' && (row.state !== 'follow' || targets.has(resource)))
+        targets.add(resource);
+    return [...targets].sort();
+  }
+
+  /** Ends the target's runs in grace that are no longer wanted; returns its applied row as it is now. */
+  private async supersedeUnwanted(target: string, applied: Applied): Promise<Applied | undefined> {
+    let current: Applied | undefined = applied;
+    for (const run of this.openFor(target)) {
+      if (run.status !== 'grace' || run.target !== target) continue;
+      const reason = whyUnwanted(run, current, this.timeline, this.now);
+      if (reason === undefined) continue;
+      if (!(await supersedeInGrace(this.ctx, run, current, reason))) continue;
+      this.open = this.open.filter((r) => r.id !== run.id);
+      current = await this.ctx.store.getApplied(this.environment.name, target);
+    }
+    return current;
+  }
+
+  /** Open runs acting for a target: the environment's own, or those whose scope holds the resource. */
+  private openFor(target: string): Run[] {
+    return this.open.filter(
+      (r) =>
+        r.direction !== 'boost' &&
+        (r.target === target ||
+          (target !== '' && r.trigger === 'reservation' && scopeOf(r)?.has(target) === true)),
+    );
+  }
+
+  /** The next instant this environment needs a pass: a start, a stop's warning, a retry. */
+  private nextWake(): Instant {
+    let wake = Number.POSITIVE_INFINITY;
+    const later = (t: Instant) => {
+      if (t > this.now) wake = Math.min(wake, t);
+    };
+    for (const t of this.timeline.plan().transitions)
+      later(t.state === 'off' ? t.at - this.grace : t.at);
+    for (const t of this.timeline.resourceTransitions())
+      later(t.state === 'off' ? t.at - this.grace : t.at);
+    for (const row of this.applied.values()) if (row.retry_at !== null) later(row.retry_at);
+    return wake;
+  }
+}
+
+function byEnvironment<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group === undefined) groups.set(key(item), [item]);
+    else group.push(item);
+  }
+  return groups;
+}

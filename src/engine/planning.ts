@@ -1,0 +1,69 @@
+/**
+ * Reading the plan: the fleet (config plus the store's reservations and holds
+ * touching a window) and the timelines the pure planner makes of it.
+ */
+import type { Environment, Instant } from '../core/glossary.js';
+import type { Fleet, Timeline } from '../core/planner.js';
+import { planFleet } from '../core/planner.js';
+import type { EngineContext } from './context.js';
+import { CommandError, HOUR } from './context.js';
+
+/**
+ * The fleet for planning `environments` (default: all) over [from, until): only
+ * the reservations and holds that touch that window.
+ */
+export async function fleetFor(
+  ctx: EngineContext,
+  from: Instant,
+  until: Instant,
+  environments?: readonly Environment[],
+): Promise<Fleet> {
+  const { reservations, holds } = await ctx.store.activePlans(from, {
+    until,
+    ...(environments === undefined ? {} : { environments: environments.map((e) => e.name) }),
+  });
+  return {
+    schedules: ctx.schedules,
+    environments: environments ?? [...ctx.environments.values()],
+    reservations,
+    holds,
+  };
+}
+
+/** One environment's timeline over [from, until). */
+export async function timelineOf(
+  ctx: EngineContext,
+  environment: Environment,
+  from: Instant,
+  until: Instant,
+): Promise<Timeline> {
+  const fleet = await fleetFor(ctx, from, until, [environment]);
+  return planFleet(fleet, { start: from, end: until }).get(environment.name)!;
+}
+
+/**
+ * The next transition of an environment after `from`, within 14 days: any change
+ * of its plan, or the next start its schedule alone makes.
+ */
+export async function nextTransition(
+  ctx: EngineContext,
+  environment: Environment,
+  from: Instant,
+  which: 'change' | 'scheduled start',
+): Promise<Instant | undefined> {
+  const window = { start: from, end: from + 14 * 24 * HOUR };
+  const fleet = await fleetFor(ctx, window.start, window.end, [environment]);
+  const planned: Fleet = which === 'change' ? fleet : { ...fleet, reservations: [], holds: [] };
+  const plan = planFleet(planned, window).get(environment.name)!.plan();
+  return plan.transitions.find((t) => which === 'change' || t.state === 'on')?.at;
+}
+
+export function environmentNamed(ctx: EngineContext, name: string): Environment {
+  const environment = ctx.environments.get(name);
+  if (environment === undefined) {
+    throw new CommandError(
+      `there is no environment "${name}"; known: ${[...ctx.environments.keys()].join(', ')}`,
+    );
+  }
+  return environment;
+}

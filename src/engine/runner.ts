@@ -1,0 +1,373 @@
+/**
+ * Run execution: claims due runs under a lease, one acting run per environment at
+ * a time (directions never overlap), many environments in parallel under a
+ * global bound. A run acts only while it is still wanted: before acting and
+ * before each tier (also when it resumes after a restart) it re-reads its target's
+ * applied state and the plan, and ends as `superseded` when either moved on.
+ * Its end (status, summary event, summary notice, the target's retry count) is
+ * one fenced transaction, so a run ends once however many replicas touch it.
+ */
+import type { Environment, Instant } from '../core/glossary.js';
+import { covers } from '../core/intervals.js';
+import type { Fence, Run } from '../store/queries/runs.js';
+import { LeaseLost, scopeOf } from '../store/queries/runs.js';
+import type { EngineContext } from './context.js';
+import { iso } from './context.js';
+import { stateBefore, whyUnwanted } from './changes.js';
+import type { ExecutorDeps, RunSummary } from './executor.js';
+import {
+  executeRun,
+  Interrupted,
+  messageOf,
+  summaryOf,
+  summaryText,
+  Superseded,
+} from './executor.js';
+import { timelineOf } from './planning.js';
+
+/** Backoff before retrying a target whose run did not reach its state: 30 s, doubling, at most 30 min. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(30 * 60_000, 30_000 * 2 ** Math.max(0, failures - 1));
+}
+
+export class Runner {
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly limit: <T>(work: () => Promise<T>) => Promise<T>,
+    /** Called after a run ended (its summary notice is due). */
+    private readonly ended: () => Promise<void>,
+  ) {}
+
+  /** Claims and starts every due run this process may take. */
+  async runDue(now: Instant): Promise<void> {
+    const { store, owner, leaseMs } = this.ctx;
+    const stopping = () => this.ctx.signal.aborted;
+    if (stopping()) return;
+    const due = await store.dueRuns(now, owner);
+    // One acting run per environment: a run in grace waits until the other stopped acting.
+    const busy = new Set(due.filter((r) => r.status === 'acting').map((r) => r.environment));
+    for (const run of due) {
+      if (stopping()) return;
+      if (this.inFlight.has(run.id) || !run.claimable) continue;
+      const exclusive = run.direction !== 'boost';
+      if (exclusive && run.status === 'grace' && busy.has(run.environment)) continue;
+      const fence = await store.claimRun(run.id, owner, leaseMs, now);
+      if (fence === undefined) continue;
+      if (exclusive) busy.add(run.environment);
+      const work = this.limit(async () => {
+        await this.execute(run, fence);
+        // The environment is free again: a run that waited for this one may start now.
+        if (!stopping()) await this.runDue(this.ctx.clock.now());
+      })
+        .catch((error: unknown) => {
+          this.ctx.log.error({ run: run.id, error: messageOf(error) }, 'executing a run failed');
+        })
+        .finally(() => this.inFlight.delete(run.id));
+      this.inFlight.set(run.id, work);
+    }
+  }
+
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  private async execute(run: Run, fence: Fence): Promise<void> {
+    const { ctx } = this;
+    if (ctx.signal.aborted) return; // queued when the process was asked to stop: resumes after restart
+    const environment = ctx.environments.get(run.environment);
+    const startedAt = ctx.clock.now();
+    try {
+      if (environment === undefined)
+        throw new Error(`environment "${run.environment}" is no longer in the config`);
+      const unwanted = () => this.whyUnwanted(run, environment);
+      if (run.status === 'grace') {
+        const reason = await unwanted();
+        if (reason !== undefined) {
+          await this.supersedeBeforeActing(run, fence, reason);
+          return;
+        }
+        if (!(await this.beginActing(run, fence))) return;
+      }
+      const leave = await this.leftAlone(environment, run);
+      const deps = this.deps(fence, unwanted);
+      const summary = await this.withLease(run, deps, (d) =>
+        executeRun(d, run, environment, leave),
+      );
+      await this.finish(run, fence, environment, summary, summary.outcome);
+    } catch (error) {
+      if (error instanceof Interrupted) return;
+      if (error instanceof LeaseLost) {
+        ctx.log.warn(
+          { environment: run.environment, run: run.id },
+          'another replica took this run over',
+        );
+        return;
+      }
+      if (error instanceof Superseded && environment !== undefined) {
+        const steps = await ctx.store.listSteps(run.id);
+        const summary = summaryOf(run, environment, steps, ctx.clock.now() - startedAt);
+        await this.finish(run, fence, environment, summary, 'superseded', error.message).catch(
+          (e: unknown) => {
+            this.logEndFailed(run, e);
+          },
+        );
+        return;
+      }
+      ctx.log.error(
+        { environment: run.environment, run: run.id, error: messageOf(error) },
+        'run failed',
+      );
+      const summary = { outcome: 'failed', error: messageOf(error) };
+      await this.finish(run, fence, environment, summary, 'failed').catch((e: unknown) => {
+        this.logEndFailed(run, e);
+      });
+    }
+  }
+
+  private logEndFailed(run: Run, error: unknown): void {
+    if (error instanceof LeaseLost) return;
+    this.ctx.log.error(
+      { run: run.id, error: messageOf(error) },
+      'could not record the end of a run',
+    );
+  }
+
+  private deps(fence: Fence, stillWanted: () => Promise<string | undefined>): ExecutorDeps {
+    const { ctx } = this;
+    return {
+      store: ctx.store,
+      providers: ctx.providers,
+      clock: ctx.clock,
+      retry: ctx.retry,
+      pollMs: ctx.pollMs,
+      leaseMs: ctx.leaseMs,
+      fence,
+      signal: ctx.signal,
+      stillWanted,
+    };
+  }
+
+  /** Why the run is no longer wanted now, from its target's applied row and the plan. */
+  private async whyUnwanted(run: Run, environment: Environment): Promise<string | undefined> {
+    if (run.direction === 'boost') return undefined;
+    const now = this.ctx.clock.now();
+    const current = await this.ctx.store.getRun(run.id);
+    const at = Math.max(run.act_at, now);
+    const timeline = await timelineOf(this.ctx, environment, now, at + 1);
+    const applied = await this.ctx.store.getApplied(run.environment, run.target);
+    return whyUnwanted(current ?? run, applied, timeline, now);
+  }
+
+  /** grace → acting, with its event, in one fenced transaction; false when it was cancelled meanwhile. */
+  private async beginActing(run: Run, fence: Fence): Promise<boolean> {
+    const now = this.ctx.clock.now();
+    return this.ctx.store.atomically(async (tx) => {
+      if (!(await tx.advanceRun(run.id, fence, 'acting', now))) return false;
+      await tx.appendEvents([
+        {
+          at: now,
+          actor: 'lightsout',
+          kind: 'run.acting',
+          environment: run.environment,
+          runId: run.id,
+        },
+      ]);
+      return true;
+    });
+  }
+
+  /** A run whose grace ended when the plan no longer wants it: it never acted, so the applied state goes back. */
+  private async supersedeBeforeActing(run: Run, fence: Fence, reason: string): Promise<void> {
+    const now = this.ctx.clock.now();
+    await this.ctx.store.atomically(async (tx) => {
+      if (!(await tx.advanceRun(run.id, fence, 'superseded', now))) return;
+      const applied = await tx.getApplied(run.environment, run.target);
+      if (applied !== undefined && run.seq !== null && applied.seq === run.seq)
+        await tx.advanceApplied(
+          {
+            environment: run.environment,
+            resource: run.target,
+            expectedSeq: applied.seq,
+            state: stateBefore(run),
+            runId: null,
+            actor: 'scheduler',
+          },
+          now,
+        );
+      await tx.appendEvents([
+        {
+          at: now,
+          actor: 'scheduler',
+          kind: 'run.superseded',
+          environment: run.environment,
+          runId: run.id,
+          payload: { reason },
+        },
+      ]);
+      await tx.announceChange();
+    });
+    this.ctx.changed();
+  }
+
+  /**
+   * The end of a run, once: its status and summary, the `run.finished` event, the
+   * summary notice, and its target's failure count (a retry is due after a backoff).
+   */
+  private async finish(
+    run: Run,
+    fence: Fence,
+    environment: Environment | undefined,
+    summary: RunSummary | { outcome: string; error: string },
+    status: 'succeeded' | 'failed' | 'superseded',
+    reason?: string,
+  ): Promise<void> {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const retry: { at: number | null } = { at: null };
+    const ended = await ctx.store.atomically(async (tx) => {
+      if (!(await tx.advanceRun(run.id, fence, status, now, summary))) return false;
+      const events = [
+        {
+          at: now,
+          actor: 'lightsout',
+          kind: 'run.finished',
+          environment: run.environment,
+          runId: run.id,
+          payload: { ...summary, outcome: status, ...(reason === undefined ? {} : { reason }) },
+        },
+      ];
+      const applied =
+        run.seq === null ? undefined : await tx.getApplied(run.environment, run.target);
+      if (applied !== undefined && applied.seq === run.seq) {
+        if (status === 'failed') {
+          retry.at = now + retryDelayMs(applied.failures + 1);
+          events.push({
+            at: now,
+            actor: 'scheduler',
+            kind: 'run.retry-scheduled',
+            environment: run.environment,
+            runId: run.id,
+            payload: {
+              outcome: status,
+              failures: applied.failures + 1,
+              retryAt: iso(retry.at),
+              state: applied.state,
+            } as never,
+          });
+        }
+        await tx.recordOutcome(
+          { environment: run.environment, target: run.target, seq: applied.seq },
+          { failures: status === 'failed' ? applied.failures + 1 : 'reset', retryAt: retry.at },
+          now,
+        );
+      }
+      await tx.appendEvents(events);
+      const text =
+        'resources' in summary
+          ? status === 'superseded'
+            ? `${run.environment}: ${run.direction} stopped part-way, superseded (${reason ?? 'the plan changed'})`
+            : summaryText(run, summary)
+          : `${run.environment}: ${run.direction} failed: ${summary.error}`;
+      await tx.addNotice(
+        {
+          runId: run.id,
+          kind: 'run-summary',
+          environment: run.environment,
+          team: environment?.team ?? null,
+          body: { text, details: { counts: 'counts' in summary ? summary.counts : {} } },
+        },
+        now,
+      );
+      await tx.announceChange();
+      return true;
+    });
+    if (!ended) return;
+    if (status === 'failed')
+      ctx.log.warn(
+        {
+          environment: run.environment,
+          run: run.id,
+          retryAt: retry.at === null ? null : iso(retry.at),
+        },
+        'run did not reach its state; it will be retried',
+      );
+    ctx.log.info({ environment: run.environment, run: run.id, outcome: status }, 'run finished');
+    ctx.changed();
+    await this.ended();
+  }
+
+  /**
+   * Runs `work` holding the run's lease: renewed on a timer while providers take
+   * their time, and the run stops at its next safe point if the lease is ever lost.
+   */
+  private async withLease<T>(
+    run: Run,
+    deps: ExecutorDeps,
+    work: (deps: ExecutorDeps) => Promise<T>,
+  ): Promise<T> {
+    const lost = new AbortController();
+    const renew = setInterval(
+      () => {
+        this.ctx.store.renewLease(run.id, deps.fence, deps.leaseMs).catch((error: unknown) => {
+          lost.abort(error instanceof LeaseLost ? error : new LeaseLost(messageOf(error)));
+        });
+      },
+      Math.max(1_000, deps.leaseMs / 3),
+    );
+    renew.unref();
+    try {
+      return await work({ ...deps, signal: AbortSignal.any([this.ctx.signal, lost.signal]) });
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /**
+   * Resources a run leaves as they are: a whole-environment stop leaves on the
+   * resources reserved alone now (and records that they keep their own state); a
+   * run for a reserved resource leaves it when it no longer wants its way.
+   */
+  private async leftAlone(environment: Environment, run: Run): Promise<Set<string>> {
+    const scope = scopeOf(run);
+    const mayLeave = scope === undefined ? run.direction === 'stop' : run.trigger === 'reservation';
+    if (!mayLeave) return new Set();
+    const now = this.ctx.clock.now();
+    const timeline = await timelineOf(this.ctx, environment, now, now + 1);
+    const left =
+      scope === undefined
+        ? timeline.keptOnAt(now)
+        : [...scope].filter((r) => covers(timeline.onOf(r), now) !== (run.direction === 'start'));
+    if (left.length === 0 || run.direction !== 'stop') return new Set(left);
+    await this.ctx.store.atomically(async (tx) => {
+      if (scope === undefined)
+        for (const resource of left) {
+          const row = await tx.getApplied(run.environment, resource);
+          if (row?.state !== 'on')
+            await tx.advanceApplied(
+              {
+                environment: run.environment,
+                resource,
+                expectedSeq: row?.seq,
+                state: 'on',
+                runId: null,
+                actor: 'scheduler',
+              },
+              now,
+            );
+        }
+      await tx.appendEvents([
+        {
+          at: now,
+          actor: 'scheduler',
+          kind: 'resource.kept-on',
+          environment: environment.name,
+          runId: run.id,
+          payload: { resources: left, reason: 'reserved' },
+        },
+      ]);
+    });
+    return new Set(left);
+  }
+}

@@ -1,0 +1,40 @@
+/** Small values the engine keeps between passes and processes (the instant of its last pass). */
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+export async function readValue(db: Kysely<Database>, key: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('engine_state')
+    .select('value')
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row?.value;
+}
+
+/**
+ * Moves a value from `expected` (undefined: absent) to `value`; true for the one
+ * writer that saw `expected`. Replicas use it to agree on who records what
+ * happened between two passes.
+ */
+export async function swapValue(
+  db: Kysely<Database>,
+  key: string,
+  expected: number | undefined,
+  value: number,
+): Promise<boolean> {
+  if (expected === undefined) {
+    const inserted = await db
+      .insertInto('engine_state')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+  const updated = await db
+    .updateTable('engine_state')
+    .set({ value })
+    .where('key', '=', key)
+    .where('value', '=', expected)
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) > 0;
+}
