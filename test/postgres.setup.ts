@@ -1,29 +1,36 @@
 /**
- * Each store test migrates its own PostgreSQL schema. They are dropped once the
- * whole suite is done, not one by one: dropping a schema while another test's
- * migrator lists the catalog makes that listing fail. The schemas of one run share
- * a prefix, so a suite running beside this one keeps its own.
+ * The suite gets a PostgreSQL database of its own: created here from template0
+ * before any test, named in LIGHTSOUT_TEST_POSTGRES for the workers (which inherit
+ * this environment; test/store/databases.ts reads it), and dropped WITH (FORCE) when
+ * the suite ends. Two suites on one server (two checkouts, two CI jobs) never see
+ * each other's schemas, and nothing is left behind. Within it, each store test
+ * still migrates a schema of its own. The role in the URL needs CREATEDB.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
-export default function setup(): (() => Promise<void>) | undefined {
-  const url = process.env.LIGHTSOUT_TEST_POSTGRES;
-  if (url === undefined || url === '') return undefined;
-  const prefix = `test_${randomUUID().slice(0, 8)}_`;
-  // Read by test/store/databases.ts in the workers, which inherit this environment.
-  process.env.LIGHTSOUT_TEST_SCHEMA_PREFIX = prefix;
+export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  const server = process.env.LIGHTSOUT_TEST_POSTGRES;
+  if (server === undefined || server === '') return undefined;
+  const name = `lightsout_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  await administer(server, `create database ${name} template template0`);
+  const own = new URL(server);
+  own.pathname = `/${name}`;
+  process.env.LIGHTSOUT_TEST_POSTGRES = own.toString();
   return async () => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ name: string }>(
-        'select nspname as name from pg_namespace where starts_with(nspname, $1)',
-        [prefix],
-      );
-      for (const { name } of rows) await client.query(`drop schema "${name}" cascade`);
-    } finally {
-      await client.end();
-    }
+    process.env.LIGHTSOUT_TEST_POSTGRES = server;
+    // FORCE ends the connections a crashed or hung test left open.
+    await administer(server, `drop database if exists ${name} with (force)`);
   };
+}
+
+/** Runs one statement on the database of `url` (not the one it creates or drops). */
+async function administer(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The same store suite runs on SQLite (always) and on PostgreSQL when
- * LIGHTSOUT_TEST_POSTGRES is set (`.ci/run` sets it). Each test gets its own
- * SQLite file or its own PostgreSQL schema.
+ * LIGHTSOUT_TEST_POSTGRES is set (`.ci/run` sets it; the global setup points it at a
+ * database of this run's own). Each test gets its own SQLite file or its own
+ * PostgreSQL schema.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -29,9 +30,8 @@ const sqlite = database(
 
 function postgres(url: string): TestDatabase {
   return database('postgres', () => {
-    // Dropped when the suite ends (test/postgres.setup.ts), by this run's prefix.
-    const prefix = process.env.LIGHTSOUT_TEST_SCHEMA_PREFIX ?? 'test_';
-    const schema = `${prefix}${randomUUID().replaceAll('-', '')}`;
+    // In this run's own database, dropped with it when the suite ends (test/postgres.setup.ts).
+    const schema = `test_${randomUUID().replaceAll('-', '')}`;
     return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
   });
 }
