@@ -141,6 +141,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     'lightsout is serving',
   );
 
+  await engine.resumeClock();
   await options.beforeFirstPass?.({ engine, store });
   const state = { stopping: false, changed: false };
   /** Read through a function: both flags change while the loop awaits. */

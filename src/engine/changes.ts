@@ -154,6 +154,9 @@ export async function supersedeInGrace(
 ): Promise<boolean> {
   const now = ctx.clock.now();
   const ended = await ctx.store.atomically(async (tx) => {
+    // Decided on what the caller saw: when the target changed since, it decides again.
+    const fresh = await tx.getApplied(run.environment, run.target);
+    if (fresh?.seq !== current?.seq) return false;
     if (!(await endSuperseded(tx, run, now, reason))) return false;
     if (current !== undefined && run.seq !== null && current.seq === run.seq) {
       await tx.advanceApplied(
@@ -210,7 +213,7 @@ export function whyUnwanted(
   now: Instant,
 ): string | undefined {
   if (run.direction === 'boost') return undefined;
-  if (run.seq !== null && applied !== undefined && applied.seq !== run.seq)
+  if (run.seq !== null && applied !== undefined && applied.seq > run.seq)
     return `a newer change (${applied.seq}) of ${run.target === '' ? run.environment : run.target} took over`;
   const at = run.status === 'grace' ? Math.max(run.act_at, now) : now;
   const target = stateOf(run.direction);

@@ -53,9 +53,15 @@ export class ScaledClock implements Clock {
 
   constructor(
     private readonly speed: number,
-    private readonly origin: number = Date.now(),
+    private origin: number = Date.now(),
   ) {
     if (!(speed >= 1)) throw new RangeError(`speed ${speed} must be 1 or more`);
+  }
+
+  /** A restarted demo goes on from where the last one got to, never back in time. */
+  resumeFrom(t: number): void {
+    const behind = t - this.now();
+    if (behind > 0) this.origin += behind;
   }
 
   now(): number {

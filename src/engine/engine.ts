@@ -19,7 +19,7 @@ import type { Store } from '../store/store.js';
 import { Commands } from './commands.js';
 import type { EngineContext, EngineLog } from './context.js';
 import { deliverNotices } from './notices.js';
-import { reconcile } from './pass.js';
+import { LAST_PASS, reconcile } from './pass.js';
 import { environmentNamed, fleetFor } from './planning.js';
 import type { Clock, Notifier, Provider } from './ports.js';
 import { RetryPolicy } from './retry.js';
@@ -104,6 +104,16 @@ export class Engine {
       this.delivers ? this.ctx.store.nextNoticeAt(now) : undefined,
     ]);
     return Math.min(wake, nextAct ?? Infinity, nextNotice ?? Infinity);
+  }
+
+  /**
+   * Before the first pass: a simulated clock that would start behind the last
+   * pass any replica made jumps forward to it (a demo restarted with --speed
+   * never rewinds time, which would make passed transitions happen again).
+   */
+  async resumeClock(): Promise<void> {
+    const last = await this.ctx.store.readValue(LAST_PASS);
+    if (last !== undefined) this.ctx.clock.resumeFrom?.(last);
   }
 
   /** Calls `listener` whenever this engine changed something (a command, a run created or ended). */

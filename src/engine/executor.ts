@@ -137,7 +137,14 @@ export async function executeRun(
       const reason = await deps.stillWanted?.();
       if (reason !== undefined) throw new Superseded(reason);
     }
-    await actOnTier(deps, run, steps, resources, (provider, batch) => provider.act(batch, target));
+    await settleInDoubt(deps, run, steps, resources, target);
+    await actOnTier(
+      deps,
+      run,
+      (await store.listSteps(run.id)).filter((s) => s.tier === index),
+      resources,
+      (provider, batch) => provider.act(batch, target),
+    );
     await verifyTier(deps, run, resources, target, index);
     await afterSettled(deps, run, resources, target, index);
     const failed = (await store.listSteps(run.id)).some(
@@ -216,6 +223,37 @@ async function discoverTier(deps: ExecutorDeps, tier: Tier): Promise<Resource[]>
     for (const r of await withRetry(deps, () => provider.discover(selector))) found.set(r.id, r);
   }
   return [...found.values()];
+}
+
+/**
+ * Steps tried before whose outcome was never recorded (the process died, or lost
+ * its lease, while the provider answered): a resource already in, or on its way
+ * to, the target state is not asked again; verification follows.
+ */
+async function settleInDoubt(
+  deps: ExecutorDeps,
+  run: Run,
+  steps: readonly RunStep[],
+  resources: ReadonlyMap<string, Resource>,
+  target: PowerState,
+): Promise<void> {
+  const inDoubt = steps.filter((s) => s.status === 'pending' && s.attempts > 0);
+  if (inDoubt.length === 0) return;
+  const onItsWay = target === 'on' ? ['on', 'starting'] : ['off', 'stopping'];
+  for (const [providerName, group] of groupByProvider(inDoubt, resources)) {
+    const provider = providerOf(deps, providerName);
+    const states = await withRetry(deps, () =>
+      provider.observe(group.map((s) => resources.get(s.resource)!)),
+    );
+    const there = group
+      .filter((s) => {
+        const state = states.get(s.resource);
+        return typeof state === 'string' && onItsWay.includes(state);
+      })
+      .map((s) => s.id);
+    if (there.length > 0)
+      await deps.store.finishStep(run.id, deps.fence, there, 'acted', deps.clock.now());
+  }
 }
 
 async function actOnTier(

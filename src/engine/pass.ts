@@ -30,7 +30,7 @@ import { fleetFor } from './planning.js';
 import { watch } from './watches.js';
 
 /** The engine_state key of the instant of the last pass (any replica's). */
-const LAST_PASS = 'last_pass_at';
+export const LAST_PASS = 'last_pass_at';
 /** How far back a pass names transitions missed while lightsout was down. */
 const MISSED_LOOKBACK_MS = 35 * 24 * 3_600_000;
 
@@ -43,10 +43,17 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
   const tolerance = 2 * ctx.safetyTickMs;
   const since = Math.max(now - MISSED_LOOKBACK_MS, Math.min(lastPass ?? now, now - tolerance));
   const window = { start: since, end: now + maxGrace + ctx.safetyTickMs + 1 };
-  const fleet = await fleetFor(ctx, window.start, window.end);
+  // One snapshot: a change committed meanwhile is seen whole (its plan, its applied state, its run) or not at all.
+  const [fleet, appliedRows, openRuns] = await ctx.store.snapshot((tx) =>
+    Promise.all([
+      fleetFor(ctx, window.start, window.end, undefined, tx),
+      tx.listApplied(),
+      tx.openRuns(),
+    ]),
+  );
   const timelines = planFleet(fleet, window);
-  const applied = byEnvironment(await ctx.store.listApplied(), (a) => a.environment);
-  const open = byEnvironment(await ctx.store.openRuns(), (r) => r.environment);
+  const applied = byEnvironment(appliedRows, (a) => a.environment);
+  const open = byEnvironment(openRuns, (r) => r.environment);
   let wake = now + ctx.safetyTickMs;
   for (const environment of environments) {
     const timeline = timelines.get(environment.name);
@@ -153,7 +160,7 @@ class EnvironmentPass {
     }
     applied = await this.supersedeUnwanted('', applied);
     if (applied === undefined) return true; // lost a race: the next pass sees the winner's change
-    if (this.openFor('').length > 0) return true;
+    if (!this.onlyUnwantedActing(applied)) return true;
     if (this.desired !== applied.state) return this.change(applied, this.desired);
     if (applied.failures > 0 && applied.retry_at !== null && applied.retry_at <= this.now)
       return this.retry(applied);
@@ -221,10 +228,13 @@ class EnvironmentPass {
     );
   }
 
-  /** The last run did not reach the applied state: try again, with backoff (set when it failed). */
+  /**
+   * The last run did not reach the applied state: try again, with backoff (set
+   * when it failed), at once: a stop was warned before its first try.
+   */
   private async retry(applied: Applied): Promise<boolean> {
     const state = applied.state === 'on' ? 'on' : 'off';
-    const actAt = state === 'on' ? this.now : this.now + this.grace;
+    const actAt = this.now;
     return (
       (await this.commit(
         '',
@@ -400,6 +410,20 @@ class EnvironmentPass {
       if (resource !== '' && (row.state !== 'follow' || targets.has(resource)))
         targets.add(resource);
     return [...targets].sort();
+  }
+
+  /**
+   * No open run for the environment, or only runs acting against the plan now (a
+   * stop resumed the morning after): those stop at their next tier, and the run
+   * committed now waits until they did (the runner lets one act per environment).
+   */
+  private onlyUnwantedActing(applied: Applied): boolean {
+    return this.openFor('').every(
+      (run) =>
+        run.status === 'acting' &&
+        run.seq === applied.seq &&
+        whyUnwanted(run, applied, this.timeline, this.now) !== undefined,
+    );
   }
 
   /** Ends the target's runs in grace that are no longer wanted; returns its applied row as it is now. */

@@ -5,6 +5,7 @@
 import type { Environment, Instant } from '../core/glossary.js';
 import type { Fleet, Timeline } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
+import type { Store } from '../store/store.js';
 import type { EngineContext } from './context.js';
 import { CommandError, HOUR } from './context.js';
 
@@ -17,8 +18,9 @@ export async function fleetFor(
   from: Instant,
   until: Instant,
   environments?: readonly Environment[],
+  store: Store = ctx.store,
 ): Promise<Fleet> {
-  const { reservations, holds } = await ctx.store.activePlans(from, {
+  const { reservations, holds } = await store.activePlans(from, {
     until,
     ...(environments === undefined ? {} : { environments: environments.map((e) => e.name) }),
   });

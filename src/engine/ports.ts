@@ -10,6 +10,11 @@ export interface Clock {
   now(): Instant;
   /** Resolves after `ms` of this clock's time (never much longer: timers are capped and re-armed). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * A simulated clock (`demo --speed`) jumps forward to `t` when it would start
+   * behind it (the instant of the last pass of a previous run): time never runs back.
+   */
+  resumeFrom?(t: number): void;
 }
 
 /** A controllable thing a provider found, with a stable id such as `sandbox:ec2:dev-web-1`. */

@@ -24,6 +24,8 @@ import {
   Superseded,
 } from './executor.js';
 import { timelineOf } from './planning.js';
+import { claimedElsewhere } from './claims.js';
+import type { Resource } from './ports.js';
 
 /** Backoff before retrying a target whose run did not reach its state: 30 s, doubling, at most 30 min. */
 export function retryDelayMs(failures: number): number {
@@ -91,7 +93,11 @@ export class Runner {
         if (!(await this.beginActing(run, fence))) return;
       }
       const leave = await this.leftAlone(environment, run);
-      const deps = this.deps(fence, unwanted);
+      const deps = {
+        ...this.deps(fence, unwanted),
+        claimedElsewhere: (found: readonly Resource[]) =>
+          claimedElsewhere(ctx, environment, found, run.id, ctx.clock.now()),
+      };
       const summary = await this.withLease(run, deps, (d) =>
         executeRun(d, run, environment, leave),
       );

@@ -39,6 +39,16 @@ export class Store {
     );
   }
 
+  /** Runs the reads of `work` on one consistent snapshot (a pass sees plans, applied states and runs of one instant). */
+  snapshot<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    return inTransaction(
+      this.db,
+      this.dialect,
+      (trx) => work(new Store({ ...this.connection, db: trx })),
+      'snapshot',
+    );
+  }
+
   /**
    * Tells every replica's reconciler that the plan changed: on PostgreSQL a NOTIFY,
    * delivered when the surrounding transaction commits; SQLite readers see their
@@ -165,6 +175,7 @@ export class Store {
   readonly countByState = (environments: readonly string[]) =>
     resources.countByState(this.db, environments);
   readonly getResource = (id: string) => resources.getResource(this.db, id);
+  readonly ownersOf = (ids: readonly string[]) => resources.ownersOf(this.db, ids);
   readonly findInstances = (instanceId: string) => resources.findInstances(this.db, instanceId);
   /** Restore data of resources, for providers (see RestoreData). */
   restoreData(now: () => number) {

@@ -2,8 +2,8 @@
 import type { Environment, Hold, Reservation, Schedule } from '../../src/core/glossary.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { Engine } from '../../src/engine/engine.js';
-import type { EngineLog } from '../../src/engine/engine.js';
-import type { Notice, Notifier, Provider } from '../../src/engine/ports.js';
+import type { EngineLog, EngineOptions } from '../../src/engine/engine.js';
+import type { Clock, Notice, Notifier, Provider } from '../../src/engine/ports.js';
 import { RetryPolicy } from '../../src/engine/retry.js';
 import { SandboxProvider } from '../../src/providers/sandbox/sandbox.js';
 import type { SandboxSeed } from '../../src/providers/sandbox/sandbox.js';
@@ -55,7 +55,11 @@ export async function harness(store: Store, options: HarnessOptions) {
   );
   const notifier = new RecordingNotifier();
   /** An engine as a (re)started process makes it; `providers` replaces the configured ones. */
-  const makeEngine = (owner = 'test', providers = options.providers) =>
+  const makeEngine = (
+    owner = 'test',
+    providers = options.providers,
+    extra: Partial<EngineOptions> & { clock?: Clock } = {},
+  ) =>
     new Engine({
       store,
       providers: new Map<string, Provider>([['sandbox', sandbox], ...(providers ?? [])]),
@@ -67,6 +71,7 @@ export async function harness(store: Store, options: HarnessOptions) {
       owner,
       pollMs: options.pollMs ?? 1_000,
       retry: new RetryPolicy(4, 100, 1_000, () => 0.5),
+      ...extra,
     });
   const engine = makeEngine();
   /** Moves time to `iso` and runs a pass, waiting for the runs it starts. */

@@ -106,6 +106,24 @@ export async function countByState(
   return rows.map((r) => ({ environment: r.environment!, state: r.state, count: r.count }));
 }
 
+/** Which environment the inventory last recorded for each of these resources (those that have one). */
+export async function ownersOf(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  for (const slice of slices(ids)) {
+    const rows = await db
+      .selectFrom('resources')
+      .select(['id', 'environment'])
+      .where('id', 'in', slice)
+      .where('environment', 'is not', null)
+      .execute();
+    for (const row of rows) owners.set(row.id, row.environment!);
+  }
+  return owners;
+}
+
 export async function getResource(
   db: Kysely<Database>,
   id: string,

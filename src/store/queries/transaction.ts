@@ -15,11 +15,17 @@ export async function inTransaction<T>(
   db: Kysely<Database>,
   dialect: Dialect,
   work: (trx: Kysely<Database>) => Promise<T>,
+  /** `snapshot`: reads only, all from one consistent snapshot of the database. */
+  mode: 'write' | 'snapshot' = 'write',
 ): Promise<T> {
   if (db.isTransaction) return work(db);
-  if (dialect === 'postgres') return db.transaction().execute(work);
+  if (dialect === 'postgres')
+    return mode === 'write'
+      ? db.transaction().execute(work)
+      : db.transaction().setIsolationLevel('repeatable read').execute(work);
   return db.connection().execute(async (connection) => {
-    await sql`begin immediate`.execute(connection);
+    // In WAL mode a deferred transaction reads one snapshot without blocking writers.
+    await sql.raw(mode === 'write' ? 'begin immediate' : 'begin').execute(connection);
     try {
       const result = await work(connection);
       await sql`commit`.execute(connection);
