@@ -34,6 +34,8 @@ export interface RunChange {
   readonly trigger: Run['trigger'];
   readonly actor: string;
   readonly scope?: readonly string[];
+  /** The target's effective state before the change (default: the expected row's, when on or off). */
+  readonly prior?: 'on' | 'off';
   /** Runs in a row that failed to reach this state (a retry carries the count on; a change starts at 0). */
   readonly failures?: number;
   /** Other targets' rows changed with it (resources reserved alone kept on, or following again). */
@@ -81,6 +83,7 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
           actor: change.actor,
           target: change.target,
           seq,
+          ...priorOf(change),
           ...(change.scope === undefined ? {} : { scope: change.scope }),
         },
         now,
@@ -193,8 +196,21 @@ async function endSuperseded(tx: Store, run: Run, now: Instant, reason: string):
   return true;
 }
 
-/** The applied state before a run: a correction or retry kept it, a start or stop changed it. */
+/**
+ * The state the target was last brought to: the caller's, the expected row's, or,
+ * when that row's change was a run this change supersedes before it acted, that
+ * run's own prior state.
+ */
+function priorOf(change: RunChange): { priorState?: 'on' | 'off' } {
+  const replaced = change.supersedes?.find((r) => r.id === change.expected?.run_id);
+  const state =
+    change.prior ?? (replaced === undefined ? change.expected?.state : stateBefore(replaced));
+  return state === 'on' || state === 'off' ? { priorState: state } : {};
+}
+
+/** The applied state before a run (recorded with it; for older runs, inferred from its kind). */
 export function stateBefore(run: Run): 'on' | 'off' {
+  if (run.prior_state !== null) return run.prior_state;
   const kept =
     run.trigger === 'enforce' || run.trigger === 'auto-restart' || run.trigger === 'retry';
   const after = stateOf(run.direction);
@@ -245,4 +261,15 @@ export function warningFor(environment: Environment, run: Run) {
       ...(scope === undefined ? {} : { resources: scope }),
     },
   };
+}
+
+/** Resources with reservations of their own in the window, or an applied state of their own. */
+export function reservedTargets(
+  timeline: Timeline,
+  applied: ReadonlyMap<string, Applied>,
+): string[] {
+  const targets = new Set(timeline.resourceOn.keys());
+  for (const [resource, row] of applied)
+    if (resource !== '' && (row.state !== 'follow' || targets.has(resource))) targets.add(resource);
+  return [...targets].sort();
 }

@@ -17,12 +17,18 @@ import type { Environment, Instant } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Timeline } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
-import type { Applied, AppliedChange } from '../store/queries/applied.js';
+import type { Applied } from '../store/queries/applied.js';
 import type { EventInput } from '../store/queries/events.js';
 import type { Run } from '../store/queries/runs.js';
 import { scopeOf } from '../store/queries/runs.js';
 import { v7 as uuidv7 } from 'uuid';
-import { commitApplied, commitRun, supersedeInGrace, whyUnwanted } from './changes.js';
+import {
+  commitApplied,
+  commitRun,
+  reservedTargets,
+  supersedeInGrace,
+  whyUnwanted,
+} from './changes.js';
 import type { EngineContext } from './context.js';
 import { directionOf, graceOf, iso } from './context.js';
 import { messageOf } from './executor.js';
@@ -267,41 +273,11 @@ class EnvironmentPass {
       actAt,
       trigger,
       actor: 'scheduler',
-      ...(target === '' ? this.withReservedResources(direction, actAt) : { scope: [target] }),
+      // A whole-environment run settles its resources reserved alone when it acts (runner.ts).
+      ...(target === '' ? {} : { scope: [target] }),
     });
     if (run !== undefined) this.open = [...this.open, run];
     return run;
-  }
-
-  /**
-   * What a whole-environment run means for its resources reserved alone: those
-   * that want the other state when it acts keep it (a stop leaves them on), the
-   * rest follow the environment again; their own runs still in grace end.
-   */
-  private withReservedResources(
-    direction: 'start' | 'stop',
-    actAt: Instant,
-  ): { alongside: AppliedChange[]; supersedes: Run[] } {
-    const alongside: AppliedChange[] = [];
-    const supersedes: Run[] = [];
-    const state = direction === 'start' ? 'on' : 'off';
-    for (const resource of this.reservedTargets()) {
-      const row = this.applied.get(resource);
-      const own = covers(this.timeline.onOf(resource), actAt) ? 'on' : 'off';
-      const wanted = own === state ? 'follow' : own;
-      if (own === state)
-        supersedes.push(...this.openFor(resource).filter((r) => r.status === 'grace'));
-      if (row?.state === wanted || (row === undefined && wanted === 'follow')) continue;
-      alongside.push({
-        environment: this.environment.name,
-        resource,
-        expectedSeq: row?.seq,
-        state: wanted,
-        runId: null,
-        actor: 'scheduler',
-      });
-    }
-    return { alongside, supersedes };
   }
 
   /**
@@ -375,10 +351,16 @@ class EnvironmentPass {
       ...[string, Applied | undefined][],
     ];
     const id = uuidv7();
+    const environmentState = this.applied.get('')?.state;
     const run = await commitRun(this.ctx, {
       id,
       environment: this.environment,
       target: first,
+      ...(firstRow === undefined || firstRow.state === 'follow'
+        ? environmentState === 'on' || environmentState === 'off'
+          ? { prior: environmentState }
+          : {}
+        : {}),
       direction,
       expected: firstRow,
       dueAt: direction === 'stop' ? actAt : this.now,
@@ -403,13 +385,8 @@ class EnvironmentPass {
     return this.timeline.onOf(resource).find((i) => i.end > this.now && i.start <= this.now)?.end;
   }
 
-  /** Resources with reservations of their own in the window, or an applied state of their own. */
   private reservedTargets(): string[] {
-    const targets = new Set(this.timeline.resourceOn.keys());
-    for (const [resource, row] of this.applied)
-      if (resource !== '' && (row.state !== 'follow' || targets.has(resource)))
-        targets.add(resource);
-    return [...targets].sort();
+    return reservedTargets(this.timeline, this.applied);
   }
 
   /**

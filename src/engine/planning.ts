@@ -38,9 +38,15 @@ export async function timelineOf(
   environment: Environment,
   from: Instant,
   until: Instant,
+  /** A hold not stored yet (a command's), planned as if it were. */
+  extraHold?: { state: 'on' | 'off'; from: Instant; until: Instant },
 ): Promise<Timeline> {
   const fleet = await fleetFor(ctx, from, until, [environment]);
-  return planFleet(fleet, { start: from, end: until }).get(environment.name)!;
+  const holds =
+    extraHold === undefined
+      ? fleet.holds
+      : [...fleet.holds, { environment: environment.name, ...extraHold }];
+  return planFleet({ ...fleet, holds }, { start: from, end: until }).get(environment.name)!;
 }
 
 /**

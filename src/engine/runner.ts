@@ -12,8 +12,8 @@ import { covers } from '../core/intervals.js';
 import type { Fence, Run } from '../store/queries/runs.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { EngineContext } from './context.js';
-import { iso } from './context.js';
-import { stateBefore, whyUnwanted } from './changes.js';
+import { iso, stateOf } from './context.js';
+import { reservedTargets, stateBefore, whyUnwanted } from './changes.js';
 import type { ExecutorDeps, RunSummary } from './executor.js';
 import {
   executeRun,
@@ -166,10 +166,19 @@ export class Runner {
     return whyUnwanted(current ?? run, applied, timeline, now);
   }
 
-  /** grace → acting, with its event, in one fenced transaction; false when it was cancelled meanwhile. */
+  /**
+   * grace → acting, with its event, in one fenced transaction; false when it was
+   * cancelled meanwhile, or another run of its environment is acting (it waits).
+   */
   private async beginActing(run: Run, fence: Fence): Promise<boolean> {
     const now = this.ctx.clock.now();
     return this.ctx.store.atomically(async (tx) => {
+      // One acting run per environment, also across replicas that claimed two runs at once.
+      await tx.lockEnvironment(run.environment);
+      if (await tx.isActing(run.environment)) {
+        await tx.releaseLease(run.id, fence);
+        return false;
+      }
       if (!(await tx.advanceRun(run.id, fence, 'acting', now))) return false;
       await tx.appendEvents([
         {
@@ -331,48 +340,51 @@ export class Runner {
   }
 
   /**
-   * Resources a run leaves as they are: a whole-environment stop leaves on the
-   * resources reserved alone now (and records that they keep their own state); a
-   * run for a reserved resource leaves it when it no longer wants its way.
+   * Resources a run leaves as they are. A whole-environment run settles its
+   * resources reserved alone as it acts: those that want the other state now keep
+   * it (a stop leaves them on, recorded as `resource.kept-on`) with an applied
+   * state of their own; the rest follow the environment again. A run for reserved
+   * resources leaves those that no longer want its way.
    */
   private async leftAlone(environment: Environment, run: Run): Promise<Set<string>> {
     const scope = scopeOf(run);
-    const mayLeave = scope === undefined ? run.direction === 'stop' : run.trigger === 'reservation';
-    if (!mayLeave) return new Set();
+    if (scope !== undefined && run.trigger !== 'reservation') return new Set();
     const now = this.ctx.clock.now();
     const timeline = await timelineOf(this.ctx, environment, now, now + 1);
-    const left =
-      scope === undefined
-        ? timeline.keptOnAt(now)
-        : [...scope].filter((r) => covers(timeline.onOf(r), now) !== (run.direction === 'start'));
-    if (left.length === 0 || run.direction !== 'stop') return new Set(left);
+    const target = stateOf(run.direction);
+    const own = (r: string) => (covers(timeline.onOf(r), now) ? 'on' : 'off');
+    if (scope !== undefined) return new Set([...scope].filter((r) => own(r) !== target));
+    const left: string[] = [];
     await this.ctx.store.atomically(async (tx) => {
-      if (scope === undefined)
-        for (const resource of left) {
-          const row = await tx.getApplied(run.environment, resource);
-          if (row?.state !== 'on')
-            await tx.advanceApplied(
-              {
-                environment: run.environment,
-                resource,
-                expectedSeq: row?.seq,
-                state: 'on',
-                runId: null,
-                actor: 'scheduler',
-              },
-              now,
-            );
-        }
-      await tx.appendEvents([
-        {
-          at: now,
-          actor: 'scheduler',
-          kind: 'resource.kept-on',
-          environment: environment.name,
-          runId: run.id,
-          payload: { resources: left, reason: 'reserved' },
-        },
-      ]);
+      const rows = new Map((await tx.listApplied(run.environment)).map((a) => [a.resource, a]));
+      for (const resource of reservedTargets(timeline, rows)) {
+        const state = own(resource) === target ? 'follow' : own(resource);
+        if (state !== 'follow') left.push(resource);
+        const row = rows.get(resource);
+        if (row?.state === state || (row === undefined && state === 'follow')) continue;
+        await tx.advanceApplied(
+          {
+            environment: run.environment,
+            resource,
+            expectedSeq: row?.seq,
+            state,
+            runId: null,
+            actor: 'scheduler',
+          },
+          now,
+        );
+      }
+      if (left.length > 0 && run.direction === 'stop')
+        await tx.appendEvents([
+          {
+            at: now,
+            actor: 'scheduler',
+            kind: 'resource.kept-on',
+            environment: environment.name,
+            runId: run.id,
+            payload: { resources: left, reason: 'reserved' },
+          },
+        ]);
     });
     return new Set(left);
   }

@@ -99,6 +99,8 @@ export interface RunTable {
   seq: number | null;
   /** Fencing token: bumped whenever a replica takes the lease; every write of the run checks it. */
   lease_epoch: number;
+  /** The target's applied state before this run: what it goes back to if the run never acts. */
+  prior_state: 'on' | 'off' | null;
 }
 
 /**

@@ -148,6 +148,19 @@ export class Store {
     now: number,
     summary?: unknown,
   ) => runs.advanceRun(this.db, id, fence, status, now, summary);
+  readonly isActing = (environment: string) => runs.isActing(this.db, environment);
+  readonly releaseLease = (id: string, fence: runs.Fence) => runs.releaseLease(this.db, id, fence);
+  /**
+   * Inside a transaction: serialises the transactions that lock the same
+   * environment (PostgreSQL advisory lock; SQLite's immediate transactions are
+   * serial already).
+   */
+  async lockEnvironment(environment: string): Promise<void> {
+    if (this.dialect === 'postgres')
+      await sql`select pg_advisory_xact_lock(hashtext(${`lightsout:${environment}`}))`.execute(
+        this.db,
+      );
+  }
   readonly endInGrace = (id: string, status: 'cancelled' | 'superseded', now: number) =>
     runs.endInGrace(this.db, id, status, now);
   readonly ensureSteps = (runId: string, fence: runs.Fence, steps: readonly runs.NewStep[]) =>

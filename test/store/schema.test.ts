@@ -74,6 +74,7 @@ const COLUMNS: Columns = {
     target: true,
     seq: true,
     lease_epoch: true,
+    prior_state: true,
   },
   applied_states: {
     environment: true,

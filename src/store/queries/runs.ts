@@ -53,6 +53,8 @@ export interface NewRun {
   readonly target?: string;
   /** The applied-state sequence; absent for a boost, which changes no applied state. */
   readonly seq?: number;
+  /** The target's applied state before this run. */
+  readonly priorState?: 'on' | 'off';
 }
 
 /** The resources a run is limited to, or undefined for all of its environment's. */
@@ -81,6 +83,7 @@ export async function createRun(db: Kysely<Database>, run: NewRun, now: number):
     target: run.target ?? '',
     seq: run.seq ?? null,
     lease_epoch: 0,
+    prior_state: run.priorState ?? null,
   };
   await db.insertInto('runs').values(row).execute();
   return row;
@@ -275,6 +278,30 @@ async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promi
     (run.lease_owner !== fence.owner || run.lease_epoch !== fence.epoch)
   )
     throw new LeaseLost(`run ${id} is held by another replica now`);
+}
+
+/** Whether a run of the environment is acting now. */
+export async function isActing(db: Kysely<Database>, environment: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('runs')
+    .select('id')
+    .where('status', '=', 'acting')
+    .where('environment', '=', environment)
+    .where('direction', '!=', 'boost')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Gives a lease back (a run that must wait), so any replica may take it at once. */
+export async function releaseLease(db: Kysely<Database>, id: string, fence: Fence): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ lease_owner: null, lease_until: null })
+    .where('id', '=', id)
+    .where('lease_owner', '=', fence.owner)
+    .where('lease_epoch', '=', fence.epoch)
+    .execute();
 }
 
 /** Ends a run still in its grace period (cancelled, or superseded before acting); false when it is past grace. */
