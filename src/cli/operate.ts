@@ -172,14 +172,25 @@ export async function statusCommand(
         start: context.now,
         end: context.now + 14 * 86_400_000,
       });
+      const applied = new Map(
+        (await context.store.listApplied())
+          .filter((a) => a.resource === '')
+          .map((a) => [a.environment, a]),
+      );
       const rows = [];
       for (const e of environments) {
         const plan = timelines.get(e.name)!.plan();
+        const committed = applied.get(e.name);
         const [last] = await context.store.listRuns({ environment: e.name, limit: 1 });
         const next = plan.transitions[0];
         rows.push({
           environment: e,
           desired: plan.initial,
+          // What lightsout last committed to bring about (none before its first pass).
+          applied:
+            committed === undefined
+              ? null
+              : { state: committed.state, seq: committed.seq, failures: committed.failures },
           next,
           lastRun:
             last === undefined
@@ -208,11 +219,14 @@ export async function statusCommand(
       }
       io.out(
         formatTable(
-          ['ENVIRONMENT', 'TEAM', 'DESIRED', 'NEXT', 'LAST RUN', 'HOLDS'],
+          ['ENVIRONMENT', 'TEAM', 'DESIRED', 'APPLIED', 'NEXT', 'LAST RUN', 'HOLDS'],
           rows.map((r) => [
             r.environment.name,
             r.environment.team ?? '',
             r.desired,
+            r.applied === null
+              ? ''
+              : `${r.applied.state}${r.applied.failures > 0 ? ` (retrying, ${r.applied.failures} failed)` : ''}`,
             r.next === undefined
               ? 'none in 14 days'
               : `${r.next.state} at ${local(r.next.at, r.environment.timezone)}`,

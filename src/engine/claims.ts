@@ -17,6 +17,7 @@ export async function claimedElsewhere(
   now: Instant,
 ): Promise<Set<string>> {
   if (found.length === 0) return new Set();
+  await ctx.store.claimUnowned(environment.name, found, now);
   const owners = await ctx.store.ownersOf(found.map((r) => r.id));
   const byOther = new Map<string, string[]>();
   for (const [id, owner] of owners)

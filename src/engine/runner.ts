@@ -256,8 +256,10 @@ export class Runner {
       const applied =
         run.seq === null ? undefined : await tx.getApplied(run.environment, run.target);
       if (applied !== undefined && applied.seq === run.seq) {
-        if (status === 'failed') {
-          retry.at = now + retryDelayMs(applied.failures + 1);
+        // A run stopped part-way while still the latest change (the plan moved, then
+        // back) did not reach its state either: the next pass that wants it tries again.
+        if (status !== 'succeeded') {
+          retry.at = status === 'failed' ? now + retryDelayMs(applied.failures + 1) : now;
           events.push({
             at: now,
             actor: 'scheduler',
@@ -274,7 +276,7 @@ export class Runner {
         }
         await tx.recordOutcome(
           { environment: run.environment, target: run.target, seq: applied.seq },
-          { failures: status === 'failed' ? applied.failures + 1 : 'reset', retryAt: retry.at },
+          { failures: status === 'succeeded' ? 'reset' : applied.failures + 1, retryAt: retry.at },
           now,
         );
       }

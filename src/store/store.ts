@@ -189,6 +189,11 @@ export class Store {
     resources.countByState(this.db, environments);
   readonly getResource = (id: string) => resources.getResource(this.db, id);
   readonly ownersOf = (ids: readonly string[]) => resources.ownersOf(this.db, ids);
+  readonly claimUnowned = (
+    environment: string,
+    list: readonly resources.InventoryResource[],
+    now: number,
+  ) => resources.claimUnowned(this.db, environment, list, now);
   readonly findInstances = (instanceId: string) => resources.findInstances(this.db, instanceId);
   /** Restore data of resources, for providers (see RestoreData). */
   restoreData(now: () => number) {

@@ -523,4 +523,104 @@ describe.each(DATABASES)('changes of plan on $name', (database) => {
     expect(await h.states()).toEqual(ALL_OFF);
     expect(await h.events('drift.detected')).toHaveLength(1);
   });
+
+  // Shrunk counter-examples of the model-based test (model.test.ts), kept by name.
+
+  it('model: an ad-hoc stop of an environment already off, left behind by a jump in time, never turns it on', async () => {
+    const h = await setup({ start: '2026-06-01T06:00Z' }, fleet('off'));
+    await h.tickAt('2026-06-01T06:00Z');
+    await h.asOf('2026-06-01T06:37Z', () => h.engine.command('dev', 'stop', 'model', 15 * 60_000));
+    // The clock jumps past the stop's instant and the hold it made: the plan now wants it on.
+    await h.tickAt('2026-06-01T08:00Z');
+    await h.tickAt('2026-06-01T08:00:01Z');
+    expect(await h.states()).toEqual(ALL_ON);
+    expect((await h.store.getApplied('dev'))?.state).toBe('on');
+  });
+
+  it('model: cancelling an ad-hoc stop that superseded a warned stop puts back the state before both', async () => {
+    const h = await setup({ start: '2026-06-01T06:00Z' }, fleet('off'));
+    await h.tickAt('2026-06-01T06:00Z');
+    await h.engine.command('dev', 'start', 'model');
+    await h.tickAt('2026-06-01T06:00:05Z');
+    await h.asOf('2026-06-01T06:00:10Z', () =>
+      h.engine.hold('dev', { state: 'off', until: at('2026-06-01T06:16Z') }, 'model'),
+    );
+    await h.tickAt('2026-06-01T06:00:10Z');
+    const stop = await h.asOf('2026-06-01T06:00:20Z', () =>
+      h.engine.command('dev', 'stop', 'model', 15 * 60_000),
+    );
+    await h.engine.cancel(stop.id, 'model');
+    expect((await h.store.getApplied('dev'))?.state).toBe('on');
+    await h.tickAt('2026-06-01T06:00:30Z');
+    // The hold-off made through the API still wants it off: a stop is warned again.
+    const [warned] = await h.store.listRuns({ environment: 'dev', status: 'grace' });
+    expect(warned).toMatchObject({ direction: 'stop', trigger: 'catch-up' });
+    expect(await h.states()).toEqual(ALL_ON);
+  });
+
+  it('model: a stop cancelled while a resource is reserved alone leaves every resource where its applied state says', async () => {
+    const h = await setup({ start: '2026-06-01T06:00Z' }, fleet('off'));
+    await h.tickAt('2026-06-01T06:00Z');
+    const db = await h.idOf('dev-db');
+    await h.engine.reserve(
+      'dev',
+      at('2026-06-01T06:00Z'),
+      at('2026-06-01T06:05Z'),
+      'model',
+      undefined,
+      db,
+    );
+    await h.tickAt('2026-06-01T06:00Z');
+    expect((await h.states())['dev-db']).toBe('on');
+    const stop = await h.asOf('2026-06-01T06:01Z', () =>
+      h.engine.command('dev', 'stop', 'model', 15 * 60_000),
+    );
+    // The stop never acted: the reserved database is still its own, and on.
+    expect((await h.store.getApplied('dev', db))?.state).toBe('on');
+    await h.engine.cancel(stop.id, 'model');
+    expect((await h.store.getApplied('dev', db))?.state).toBe('on');
+    // The cancel keeps the environment on until its next scheduled start; the database goes with it.
+    await h.tickAt('2026-06-01T06:01Z');
+    expect(await h.states()).toEqual(ALL_ON);
+    expect((await h.store.getApplied('dev', db))?.state).toBe('follow');
+  });
+
+  it('model: a start stopped part-way when its window ends is finished once the plan wants it again', async () => {
+    const h = await setup({ start: '2026-06-01T06:00Z' }, fleet('off'));
+    await h.tickAt('2026-06-01T06:00Z');
+    await h.engine.reserve('dev', at('2026-06-01T07:08Z'), at('2026-06-01T07:45Z'), 'model');
+    // A replica whose clock is a little behind starts it a moment before the window ends;
+    // by its apps tier the window is over, and the start stops part-way.
+    await h.tickAt('2026-06-01T07:44:59.999Z');
+    expect(await h.states()).toEqual({ ...ALL_OFF, 'dev-db': 'on' });
+    expect((await h.runs()).at(-1)?.status).toBe('superseded');
+    // Off for the quarter of an hour before 08:00 is not worth a warned stop; at 08:00 the start is finished.
+    await h.tickAt('2026-06-01T07:45Z');
+    await h.tickAt('2026-06-01T08:00Z');
+    expect(await h.states()).toEqual(ALL_ON);
+    expect((await h.runs()).at(-1)).toMatchObject({ trigger: 'retry', status: 'succeeded' });
+  });
+
+  it('a resource two environments select is left out by the one that did not have it, with an event naming both', async () => {
+    store = await database.open();
+    const qa: Environment = {
+      ...dev(),
+      name: 'qa',
+      tiers: [{ name: 'all', select: [{ provider: 'sandbox', kinds: ['ec2'] }] }],
+    };
+    const h = await harness(store, {
+      schedules: [officeHours],
+      environments: [dev(), qa],
+      seeds: fleet(),
+      start: '2026-06-01T17:00Z',
+    });
+    for (const time of ['17:00', '17:45', '18:00']) await h.tickAt(`2026-06-01T${time}Z`);
+    const [claimed] = (await store.queryEvents({ kind: 'resource.claimed-twice' })).events;
+    expect(claimed?.payload).toMatchObject({
+      resources: ['sandbox:ec2:dev-web'],
+      environments: expect.arrayContaining(['dev', 'qa']) as unknown,
+    });
+    const web = await store.getResource('sandbox:ec2:dev-web');
+    expect(web?.environment).toBe(claimed?.environment === 'dev' ? 'qa' : 'dev');
+  });
 });

@@ -106,6 +106,43 @@ export async function countByState(
   return rows.map((r) => ({ environment: r.environment!, state: r.state, count: r.count }));
 }
 
+/**
+ * Records `environment` as the owner of resources nobody owns yet, atomically
+ * (of two environments discovering one resource at once, one becomes its owner);
+ * resources owned already keep their owner.
+ */
+export async function claimUnowned(
+  db: Kysely<Database>,
+  environment: string,
+  resources: readonly InventoryResource[],
+  now: number,
+): Promise<void> {
+  for (const chunk of slices(resources)) {
+    await db
+      .insertInto('resources')
+      .values(
+        chunk.map((r) => ({
+          id: r.id,
+          environment,
+          provider: r.provider,
+          kind: r.kind,
+          name: r.name,
+          tags: JSON.stringify(r.tags),
+          last_state: null,
+          restore: null,
+          updated_at: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({ environment: eb.ref('excluded.environment') }))
+          .where('resources.environment', 'is', null),
+      )
+      .execute();
+  }
+}
+
 /** Which environment the inventory last recorded for each of these resources (those that have one). */
 export async function ownersOf(
   db: Kysely<Database>,
