@@ -141,6 +141,25 @@ describe('lightsout serve', { timeout: 60_000 }, () => {
     });
   }
 
+  it('acts on a stop typed beside it at once, not at the next safety tick (30 s)', async () => {
+    const { config, db } = workspace();
+    await serve(config, db);
+    const opened = await afterFirstPass(db);
+    const runId = stopWithCli(config, db, '0');
+    const started = Date.now();
+    // The database takes minutes to stop at speed 1: acting is what the wake-up decides.
+    const run = await waitFor(
+      'the stop to act',
+      async () => {
+        const found = await opened.getRun(runId);
+        return found?.status === 'grace' ? undefined : found;
+      },
+      10_000,
+    );
+    expect(run.status).toBe('acting');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 60_000);
+
   it('finishes a stop after kill -9 in its grace period, acting once', async () => {
     const { config, db } = workspace();
     const first = await serve(config, db);
