@@ -360,9 +360,16 @@ export class Runner {
     await this.ctx.store.atomically(async (tx) => {
       const rows = new Map((await tx.listApplied(run.environment)).map((a) => [a.resource, a]));
       for (const resource of reservedTargets(timeline, rows)) {
-        const state = own(resource) === target ? 'follow' : own(resource);
-        if (state !== 'follow') left.push(resource);
         const row = rows.get(resource);
+        const follows = own(resource) === target;
+        if (!follows) left.push(resource);
+        // Left alone, a resource keeps the state lightsout last brought it to: its own,
+        // or, while it followed the environment, the environment's before this run.
+        const state = follows
+          ? 'follow'
+          : row !== undefined && row.state !== 'follow'
+            ? row.state
+            : stateBefore(run);
         if (row?.state === state || (row === undefined && state === 'follow')) continue;
         await tx.advanceApplied(
           {

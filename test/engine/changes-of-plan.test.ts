@@ -601,6 +601,30 @@ describe.each(DATABASES)('changes of plan on $name', (database) => {
     expect((await h.runs()).at(-1)).toMatchObject({ trigger: 'retry', status: 'succeeded' });
   });
 
+  it('model: a resource reserved during a stop of its environment that was off is started after the stop, not taken for on', async () => {
+    const h = await setup({ start: '2026-06-01T06:00Z' }, fleet('off'));
+    await h.tickAt('2026-06-01T06:00Z');
+    await h.engine.command('dev', 'stop', 'model', 5 * 60_000);
+    // Its hold-off would win over any reservation: deleted, the stop stays warned.
+    const [hold] = await h.store.listHolds(['dev'], at('2026-06-01T06:00Z'));
+    await h.engine.deleteHold(hold!, 'model');
+    const db = await h.idOf('dev-db');
+    await h.engine.reserve(
+      'dev',
+      at('2026-06-01T06:00Z'),
+      at('2026-06-01T06:30Z'),
+      'model',
+      undefined,
+      db,
+    );
+    await h.tickAt('2026-06-01T06:00Z');
+    // The stop acts at 06:05 and leaves the reserved database as it was (off); the pass that follows starts it.
+    await h.tickAt('2026-06-01T06:05Z');
+    await h.tickAt('2026-06-01T06:05:01Z');
+    expect(await h.states()).toEqual({ ...ALL_OFF, 'dev-db': 'on' });
+    expect((await h.store.getApplied('dev', db))?.state).toBe('on');
+  });
+
   it('a resource two environments select is left out by the one that did not have it, with an event naming both', async () => {
     store = await database.open();
     const qa: Environment = {
