@@ -159,6 +159,13 @@ export async function serveMemory(): Promise<string[]> {
       (e) =>
         `  ${e.name}:\n    grace: 0\n    tiers:\n      - { name: data, select: { provider: sandbox, kinds: [rds], tags: { env: ${e.name} } } }\n      - { name: apps, select: { provider: sandbox, kinds: [ec2, asg, ecs], tags: { env: ${e.name} } } }`,
     ),
+    // On when lightsout first sees them (adopted as they are), held on for ten
+    // simulated minutes (six real seconds at --speed 100), then all stopped together.
+    'holds:',
+    ...environments.map(
+      (e) =>
+        `  - { environment: ${e.name}, state: on, until: "${new Date(Date.now() + 600_000).toISOString()}" }`,
+    ),
     'sandbox:',
     '  latency: 20ms',
     '  resources:',
@@ -168,7 +175,7 @@ export async function serveMemory(): Promise<string[]> {
   ].join('\n');
   writeFileSync(config, yaml);
   const db = `sqlite:${join(dir, 'serve.db')}`;
-  // No schedule: every environment's desired state is off, so the first pass stops all 10,000 resources.
+  // No schedule: once the holds end, every environment's desired state is off and all 10,000 resources stop.
   const child = spawn(
     process.execPath,
     ['dist/cli/main.js', 'serve', '--config', config, '--db', db, '--port', '0', '--speed', '100'],
