@@ -58,9 +58,13 @@ function migratorFor(connection: Connection): Migrator {
   });
 }
 
-export async function migrate(connection: Connection): Promise<MigrationResultSet> {
+/** Runs pending migrations, up to `target` (default: the latest; tests stop earlier to migrate old stores forward). */
+export async function migrate(
+  connection: Connection,
+  target: string = LATEST_MIGRATION,
+): Promise<MigrationResultSet> {
   if (connection.schema !== undefined) await ensureSchema(connection, connection.schema);
-  const result = await migratorFor(connection).migrateToLatest();
+  const result = await migratorFor(connection).migrateTo(target);
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     const reason =
