@@ -30,7 +30,7 @@ import {
   whyUnwanted,
 } from './changes.js';
 import type { EngineContext } from './context.js';
-import { directionOf, graceOf, iso } from './context.js';
+import { directionOf, graceOf, iso, stateOf } from './context.js';
 import { messageOf } from './executor.js';
 import { fleetFor } from './planning.js';
 import { watch } from './watches.js';
@@ -319,6 +319,15 @@ class EnvironmentPass {
         const actAt = own === 'on' ? this.now : this.now + this.grace;
         if (own === 'off' && covers(this.timeline.onOf(resource), actAt)) continue;
         add(resource, row, directionOf(own), actAt);
+      } else if (
+        row !== undefined &&
+        row.state !== 'follow' &&
+        row.failures > 0 &&
+        row.retry_at !== null &&
+        row.retry_at <= this.now
+      ) {
+        // Its last run did not reach its state: again, at once, with the backoff it set.
+        add(resource, row, directionOf(row.state), this.now);
       } else if (row !== undefined && row.state !== 'follow' && row.state === environment.state) {
         await commitApplied(this.ctx, {
           environment: this.environment.name,
@@ -352,8 +361,11 @@ class EnvironmentPass {
     ];
     const id = uuidv7();
     const environmentState = this.applied.get('')?.state;
+    // A retry carries its failures on, so its backoff keeps growing.
+    const failures = firstRow?.state === stateOf(direction) ? firstRow.failures : 0;
     const run = await commitRun(this.ctx, {
       id,
+      failures,
       environment: this.environment,
       target: first,
       ...(firstRow === undefined || firstRow.state === 'follow'

@@ -244,4 +244,21 @@ describe.each(DATABASES)('resources reserved alone, on $name', (database) => {
     expect((await store!.queryEvents({ kind: 'drift.detected' })).events).toEqual([]);
     expect((await h.states())['dev-web']).toBe('off');
   });
+
+  it('a resource reserved alone whose start failed is tried again, with backoff, until it is on', async () => {
+    const h = await setup();
+    for (const time of ['17:00', '17:45', '18:00']) await h.tickAt(`2026-06-01T${time}Z`);
+    h.sandbox.inject('dev-web', { kind: 'fail', reason: 'InsufficientInstanceCapacity' });
+    await h.reserveAlone('dev-web', '2026-06-01T19:00Z', '2026-06-01T21:00Z');
+    await h.tickAt('2026-06-01T19:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+    const [retry] = (await store!.queryEvents({ kind: 'run.retry-scheduled' })).events;
+    h.sandbox.inject('dev-web', undefined);
+    await h.tickAt(String(retry?.payload.retryAt));
+    expect((await h.states())['dev-web']).toBe('on');
+    expect((await h.runs()).slice(-2).map((r) => [r.direction, r.trigger, r.status])).toEqual([
+      ['start', 'reservation', 'failed'],
+      ['start', 'reservation', 'succeeded'],
+    ]);
+  });
 });
