@@ -41,7 +41,11 @@ export interface ServiceOptions {
   /** API requests per minute per caller (a token, an OIDC subject, or an address without a valid one). */
   readonly rateLimitPerMinute?: number;
   /** Runs after the store is ready and before the first reconciler pass. */
-  readonly beforeFirstPass?: (parts: { engine: Engine; store: Store }) => Promise<void>;
+  readonly beforeFirstPass?: (parts: {
+    engine: Engine;
+    store: Store;
+    sandbox: SandboxProvider;
+  }) => Promise<void>;
 }
 
 export interface Service {
@@ -142,7 +146,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   );
 
   await engine.resumeClock();
-  await options.beforeFirstPass?.({ engine, store });
+  await options.beforeFirstPass?.({ engine, store, sandbox });
   const state = { stopping: false, changed: false };
   /** Read through a function: both flags change while the loop awaits. */
   const isSet = (flag: keyof typeof state) => state[flag];

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Environment } from '../core/glossary.js';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { newToken } from '../api/tokens.js';
@@ -80,7 +81,7 @@ export async function demoCommand(
     log,
     port: parsePort(options.port),
     host: options.host,
-    beforeFirstPass: (parts) => seedDemoPlans(parts, clock.now()),
+    beforeFirstPass: (parts) => seedDemoPlans(parts, config.fleet.environments, clock.now()),
   });
   const token = await demoAdminToken(service.store, clock.now());
   const api = `http://${options.host}:${service.port}`;
@@ -111,7 +112,8 @@ async function demoAdminToken(store: Service['store'], now: number): Promise<str
 
 /** A reservation, an overlapping one and a hold, relative to now, made once per data directory. */
 async function seedDemoPlans(
-  service: Pick<Service, 'engine' | 'store'>,
+  service: Pick<Service, 'engine' | 'store' | 'sandbox'>,
+  environments: readonly Environment[],
   now: number,
 ): Promise<void> {
   const existing = await service.store.queryEvents({ kind: 'demo.seeded' });
@@ -130,7 +132,27 @@ async function seedDemoPlans(
     { state: 'off', until: now + 48 * hour, note: 'migration freeze' },
     'demo',
   );
+  await alignDemoFleet(service, environments, now);
   await service.store.appendEvents([{ at: now, actor: 'demo', kind: 'demo.seeded' }]);
+}
+
+/**
+ * A new demo's simulated fleet starts as its plan wants it now: lightsout adopts
+ * environments as it finds them and first acts at their next transition, so a
+ * fleet seeded all on would leave, say, the held-off environment running.
+ */
+async function alignDemoFleet(
+  service: Pick<Service, 'engine' | 'sandbox'>,
+  environments: readonly Environment[],
+  now: number,
+): Promise<void> {
+  for (const environment of environments) {
+    const on = (await service.engine.onWindows(environment.name, now, now + 1)).length > 0;
+    for (const tier of environment.tiers ?? [])
+      for (const selector of tier.select.filter((s) => s.provider === 'sandbox'))
+        for (const resource of await service.sandbox.discover(selector))
+          await service.sandbox.setStateByHand(resource.name, on ? 'on' : 'off');
+  }
 }
 
 /** Starts the service; a busy port is the command line's to fix (exit 2, one line, no stack). */

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/store.js';
 import { holdPort, runToExit, stopProcess, waitFor } from './serve.js';
 
 describe('lightsout demo', () => {
@@ -33,6 +34,18 @@ describe('lightsout demo', () => {
         ((await withToken.json()) as { environments: unknown[] }).environments.length,
       ).toBeGreaterThan(0);
       expect((await fetch(`${api}/api/v1/environments`)).status).toBe(401);
+      // A new demo's fleet starts as its plan wants it: the environment held off is off.
+      const store = await openStore(`sqlite:${join(data, 'lightsout.db')}`);
+      try {
+        const legacy = await store.db
+          .selectFrom('sandbox_resources')
+          .select('state')
+          .where('name', '=', 'legacy-box')
+          .executeTakeFirstOrThrow();
+        expect(legacy.state).toBe('off');
+      } finally {
+        await store.close();
+      }
     } finally {
       await stopProcess({ child, port: 0, output: () => output }, 'SIGTERM');
     }
