@@ -57,6 +57,7 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
       for (const old of change.supersedes ?? [])
         await endSuperseded(tx, old, now, 'a newer change');
       const id = change.id ?? uuidv7();
+      const prior = await priorOf(tx, change);
       const seq = await tx.advanceApplied(
         {
           environment: environment.name,
@@ -83,7 +84,7 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
           actor: change.actor,
           target: change.target,
           seq,
-          ...priorOf(change),
+          ...prior,
           ...(change.scope === undefined ? {} : { scope: change.scope }),
         },
         now,
@@ -161,19 +162,7 @@ export async function supersedeInGrace(
     const fresh = await tx.getApplied(run.environment, run.target);
     if (fresh?.seq !== current?.seq) return false;
     if (!(await endSuperseded(tx, run, now, reason))) return false;
-    if (current !== undefined && run.seq !== null && current.seq === run.seq) {
-      await tx.advanceApplied(
-        {
-          environment: run.environment,
-          resource: run.target,
-          expectedSeq: current.seq,
-          state: stateBefore(run),
-          runId: null,
-          actor: 'scheduler',
-        },
-        now,
-      );
-    }
+    await revertApplied(tx, run, now, 'scheduler');
     await tx.announceChange();
     return true;
   });
@@ -197,15 +186,56 @@ async function endSuperseded(tx: Store, run: Run, now: Instant, reason: string):
 }
 
 /**
- * The state the target was last brought to: the caller's, the expected row's, or,
- * when that row's change was a run this change supersedes before it acted, that
- * run's own prior state.
+ * The state the target was last brought to, and whether it got there: the
+ * expected row's (reached when its run succeeded, or it was adopted); or, when
+ * that row's change was a run this change supersedes before it acted, that run's
+ * own prior state. A run that never acts gives this back (see revertApplied).
  */
-function priorOf(change: RunChange): { priorState?: 'on' | 'off' } {
-  const replaced = change.supersedes?.find((r) => r.id === change.expected?.run_id);
-  const state =
-    change.prior ?? (replaced === undefined ? change.expected?.state : stateBefore(replaced));
-  return state === 'on' || state === 'off' ? { priorState: state } : {};
+async function priorOf(
+  tx: Store,
+  change: RunChange,
+): Promise<{ priorState?: 'on' | 'off'; priorReached?: boolean }> {
+  const { expected } = change;
+  const replaced = change.supersedes?.find((r) => r.id === expected?.run_id);
+  if (replaced !== undefined)
+    return { priorState: stateBefore(replaced), priorReached: replaced.prior_reached !== 0 };
+  const state = change.prior ?? expected?.state;
+  if (state !== 'on' && state !== 'off') return {};
+  if (expected === undefined || expected.run_id === null)
+    return { priorState: state, priorReached: (expected?.failures ?? 0) === 0 };
+  const run = await tx.getRun(expected.run_id);
+  return { priorState: state, priorReached: expected.failures === 0 && run?.status === 'succeeded' };
+}
+
+/**
+ * A run that never acted (cancelled, or superseded before acting) gives its target
+ * back the applied state it had before it, when it is still the target's latest
+ * change. When that state had not been reached (a run was on its way to it), a
+ * retry is due at once, so it is.
+ */
+export async function revertApplied(
+  tx: Store,
+  run: Run,
+  now: Instant,
+  actor: string,
+): Promise<void> {
+  if (run.seq === null) return;
+  const applied = await tx.getApplied(run.environment, run.target);
+  if (applied === undefined || applied.seq !== run.seq) return;
+  const reached = run.prior_reached !== 0;
+  await tx.advanceApplied(
+    {
+      environment: run.environment,
+      resource: run.target,
+      expectedSeq: applied.seq,
+      state: stateBefore(run),
+      runId: null,
+      failures: reached ? 0 : 1,
+      retryAt: reached ? null : now,
+      actor,
+    },
+    now,
+  );
 }
 
 /** The applied state before a run (recorded with it; for older runs, inferred from its kind). */

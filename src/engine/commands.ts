@@ -11,7 +11,7 @@ import type { StoredHold, StoredReservation } from '../store/queries/plans.js';
 import type { Run } from '../store/queries/runs.js';
 import { scopeOf } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
-import { commitRun, stateBefore } from './changes.js';
+import { commitRun, revertApplied } from './changes.js';
 import type { EngineContext } from './context.js';
 import { CommandError, graceOf, HOUR, iso } from './context.js';
 import { environmentNamed, fleetFor, nextTransition } from './planning.js';
@@ -346,24 +346,6 @@ export class Commands {
     this.ctx.changed();
     return result;
   }
-}
-
-/** A cancelled run never acted: its target's applied state goes back to what it was. */
-async function revertApplied(tx: Store, run: Run, now: Instant, actor: string): Promise<void> {
-  if (run.seq === null) return;
-  const applied = await tx.getApplied(run.environment, run.target);
-  if (applied === undefined || applied.seq !== run.seq) return;
-  await tx.advanceApplied(
-    {
-      environment: run.environment,
-      resource: run.target,
-      expectedSeq: applied.seq,
-      state: stateBefore(run),
-      runId: null,
-      actor,
-    },
-    now,
-  );
 }
 
 function holdCreated(now: Instant, actor: string, hold: StoredHold) {

@@ -13,7 +13,7 @@ import type { Fence, Run } from '../store/queries/runs.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { EngineContext } from './context.js';
 import { iso, stateOf } from './context.js';
-import { reservedTargets, stateBefore, whyUnwanted } from './changes.js';
+import { reservedTargets, revertApplied, stateBefore, whyUnwanted } from './changes.js';
 import type { ExecutorDeps, RunSummary } from './executor.js';
 import {
   executeRun,
@@ -198,19 +198,7 @@ export class Runner {
     const now = this.ctx.clock.now();
     await this.ctx.store.atomically(async (tx) => {
       if (!(await tx.advanceRun(run.id, fence, 'superseded', now))) return;
-      const applied = await tx.getApplied(run.environment, run.target);
-      if (applied !== undefined && run.seq !== null && applied.seq === run.seq)
-        await tx.advanceApplied(
-          {
-            environment: run.environment,
-            resource: run.target,
-            expectedSeq: applied.seq,
-            state: stateBefore(run),
-            runId: null,
-            actor: 'scheduler',
-          },
-          now,
-        );
+      await revertApplied(tx, run, now, 'scheduler');
       await tx.appendEvents([
         {
           at: now,

@@ -101,6 +101,8 @@ export interface RunTable {
   lease_epoch: number;
   /** The target's applied state before this run: what it goes back to if the run never acts. */
   prior_state: 'on' | 'off' | null;
+  /** 1 when that state had been reached (its run succeeded); 0 when a run was still on its way to it. */
+  prior_reached: number | null;
 }
 
 /**

@@ -625,6 +625,28 @@ describe.each(DATABASES)('changes of plan on $name', (database) => {
     expect((await h.store.getApplied('dev', db))?.state).toBe('on');
   });
 
+  it('chaos: a stop cancelled after it superseded a start still on its way brings the environment on', async () => {
+    const h = await setup();
+    await h.eveningStop();
+    const start = await h.asOf('2026-06-01T19:00Z', () => h.engine.command('dev', 'start', 'amy'));
+    // Another replica acts on the start, and dies before it finished.
+    const fence = await h.store.claimRun(start.id, 'replica-b', 60_000, h.clock.now());
+    await h.store.advanceRun(start.id, fence, 'acting', h.clock.now());
+    const stop = await h.engine.command('dev', 'stop', 'ben', 15 * 60_000);
+    expect(stop.prior_reached).toBe(0);
+    await h.engine.cancel(stop.id, 'ben');
+    expect(await h.store.getApplied('dev')).toMatchObject({ state: 'on', failures: 1 });
+    await h.store.db
+      .updateTable('runs')
+      .set({ lease_until: 0 })
+      .where('id', '=', start.id)
+      .execute();
+    await h.tickAt('2026-06-01T19:01Z');
+    await h.tickAt('2026-06-01T19:01:30Z');
+    expect(await h.states()).toEqual(ALL_ON);
+    expect(await h.store.getApplied('dev')).toMatchObject({ state: 'on', failures: 0 });
+  });
+
   it('a resource two environments select is left out by the one that did not have it, with an event naming both', async () => {
     store = await database.open();
     const qa: Environment = {

@@ -75,6 +75,7 @@ const COLUMNS: Columns = {
     seq: true,
     lease_epoch: true,
     prior_state: true,
+    prior_reached: true,
   },
   applied_states: {
     environment: true,

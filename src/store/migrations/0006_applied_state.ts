@@ -76,6 +76,7 @@ async function replaceRunKey(db: Kysely<unknown>, dialect: Dialect): Promise<voi
     await sql.raw('alter table runs add column seq bigint').execute(db);
     await sql.raw('alter table runs add column lease_epoch bigint not null default 0').execute(db);
     await sql.raw('alter table runs add column prior_state text').execute(db);
+    await sql.raw('alter table runs add column prior_reached integer').execute(db);
   } else {
     await sql
       .raw(
@@ -99,7 +100,8 @@ async function replaceRunKey(db: Kysely<unknown>, dialect: Dialect): Promise<voi
           target text not null default '',
           seq bigint,
           lease_epoch bigint not null default 0,
-          prior_state text
+          prior_state text,
+          prior_reached integer
         )`,
       )
       .execute(db);

@@ -53,8 +53,9 @@ export interface NewRun {
   readonly target?: string;
   /** The applied-state sequence; absent for a boost, which changes no applied state. */
   readonly seq?: number;
-  /** The target's applied state before this run. */
+  /** The target's applied state before this run, and whether it had been reached. */
   readonly priorState?: 'on' | 'off';
+  readonly priorReached?: boolean;
 }
 
 /** The resources a run is limited to, or undefined for all of its environment's. */
@@ -84,6 +85,7 @@ export async function createRun(db: Kysely<Database>, run: NewRun, now: number):
     seq: run.seq ?? null,
     lease_epoch: 0,
     prior_state: run.priorState ?? null,
+    prior_reached: run.priorReached === undefined ? null : run.priorReached ? 1 : 0,
   };
   await db.insertInto('runs').values(row).execute();
   return row;
