@@ -13,8 +13,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { parseDuration } from '../config/schema.js';
 import { SystemClock } from '../engine/clock.js';
+import { warningFor } from '../engine/changes.js';
 import { checkReservationWindow, CommandError, Engine } from '../engine/engine.js';
-import type { Notice, Notifier } from '../engine/ports.js';
 import { DatabaseUrlError } from '../store/db.js';
 import { CursorError } from '../store/queries/events.js';
 import { openStore } from '../store/store.js';
@@ -38,13 +38,6 @@ interface Context {
 }
 
 /** Prints notices where the person who ran the command sees them. */
-class PrintNotifier implements Notifier {
-  constructor(private readonly io: CliIo) {}
-  send(notice: Notice): Promise<void> {
-    this.io.out(notice.text);
-    return Promise.resolve();
-  }
-}
 
 /**
  * Loads the config, reads the command's input with `parse` (before the store is
@@ -76,7 +69,9 @@ export async function withContext<T>(
       store,
       providers: new Map(),
       clock,
-      notifier: new PrintNotifier(io),
+      notifier: { send: () => Promise.resolve() },
+      // Notices are the serving process's to deliver (to the team's channels), not this command's.
+      delivers: false,
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
       schedules: loaded.config.fleet.schedules,
       environments: loaded.config.fleet.environments,
@@ -336,6 +331,9 @@ export async function switchCommand(
     },
     async (context, { grace }) => {
       const run = await context.engine.command(name, direction, context.actor, grace);
+      // The warning is the serving process's to send to the team; the person who typed it sees it here.
+      if (run.direction === 'stop' && run.act_at > context.now && options.json !== true)
+        io.out(warningFor(environmentOf(context.config, name), run).body.text);
       io.out(
         options.json === true
           ? JSON.stringify({ run: run.id, actAt: iso(run.act_at) })

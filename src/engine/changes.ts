@@ -204,7 +204,10 @@ async function priorOf(
   if (expected === undefined || expected.run_id === null)
     return { priorState: state, priorReached: (expected?.failures ?? 0) === 0 };
   const run = await tx.getRun(expected.run_id);
-  return { priorState: state, priorReached: expected.failures === 0 && run?.status === 'succeeded' };
+  return {
+    priorState: state,
+    priorReached: expected.failures === 0 && run?.status === 'succeeded',
+  };
 }
 
 /**
@@ -223,19 +226,28 @@ export async function revertApplied(
   const applied = await tx.getApplied(run.environment, run.target);
   if (applied === undefined || applied.seq !== run.seq) return;
   const reached = run.prior_reached !== 0;
-  await tx.advanceApplied(
-    {
-      environment: run.environment,
-      resource: run.target,
-      expectedSeq: applied.seq,
-      state: stateBefore(run),
-      runId: null,
-      failures: reached ? 0 : 1,
-      retryAt: reached ? null : now,
-      actor,
-    },
-    now,
-  );
+  const back = (resource: string, expectedSeq: number) =>
+    tx.advanceApplied(
+      {
+        environment: run.environment,
+        resource,
+        expectedSeq,
+        state: stateBefore(run),
+        runId: null,
+        failures: reached ? 0 : 1,
+        retryAt: reached ? null : now,
+        actor,
+      },
+      now,
+    );
+  await back(run.target, applied.seq);
+  // Resources reserved alone that changed with it (one run for several) go back too.
+  if (run.target === '' || run.scope === null) return;
+  for (const resource of JSON.parse(run.scope) as string[]) {
+    if (resource === run.target) continue;
+    const row = await tx.getApplied(run.environment, resource);
+    if (row?.run_id === run.id) await back(resource, row.seq);
+  }
 }
 
 /** The applied state before a run (recorded with it; for older runs, inferred from its kind). */
@@ -261,7 +273,12 @@ export function whyUnwanted(
   if (run.direction === 'boost') return undefined;
   if (run.seq !== null && applied !== undefined && applied.seq > run.seq)
     return `a newer change (${applied.seq}) of ${run.target === '' ? run.environment : run.target} took over`;
-  const at = run.status === 'grace' ? Math.max(run.act_at, now) : now;
+  // A stop warned further ahead than the planned window (stop --grace 2h) is judged
+  // at the window's end; the runner checks it again at its own instant.
+  const at = Math.min(
+    run.status === 'grace' ? Math.max(run.act_at, now) : now,
+    timeline.window.end - 1,
+  );
   const target = stateOf(run.direction);
   if (run.target === '') {
     const wanted = timeline.stateAt(at);

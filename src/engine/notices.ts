@@ -11,10 +11,28 @@ import type { EngineContext } from './context.js';
 import { messageOf } from './executor.js';
 
 export const NOTICE_ATTEMPTS = 5;
+/** One send may take this long; a channel that hangs longer counts as a failed attempt. */
+const SEND_TIMEOUT_MS = 30_000;
 
-/** Wait before attempt n+1: 10 s, doubling; also how long a claimed attempt may take before another replica retries it. */
+/**
+ * Wait before attempt n+1: 10 s, doubling. A claimed attempt holds the notice at
+ * least as long as a send may take, so no other pass sends it meanwhile.
+ */
 function backoffMs(attempts: number): number {
-  return 10_000 * 2 ** Math.max(0, attempts - 1);
+  return Math.max(SEND_TIMEOUT_MS + 5_000, 10_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${ms / 1000} s`));
+    }, ms);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
 }
 
 export async function deliverNotices(ctx: EngineContext, now: Instant): Promise<void> {
@@ -31,6 +49,7 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
     if (run?.status !== 'grace') {
       await store.settleNotice(
         notice.id,
+        notice.attempts,
         'failed',
         clock.now(),
         'the run no longer waits in grace',
@@ -47,22 +66,31 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
     runId: notice.run_id,
   };
   try {
-    await ctx.notifier.send({
-      kind: notice.kind,
-      environment: notice.environment,
-      team: notice.team ?? undefined,
-      runId: notice.run_id,
-      text: body.text,
-      at: clock.now(),
-      ...(body.details === undefined ? {} : { details: body.details }),
-    });
-    await store.settleNotice(notice.id, 'sent', clock.now());
+    await withTimeout(
+      ctx.notifier.send({
+        kind: notice.kind,
+        environment: notice.environment,
+        team: notice.team ?? undefined,
+        runId: notice.run_id,
+        text: body.text,
+        at: clock.now(),
+        ...(body.details === undefined ? {} : { details: body.details }),
+      }),
+      SEND_TIMEOUT_MS,
+    );
+    await store.settleNotice(notice.id, attempt, 'sent', clock.now());
     await store.appendEvents([
       { ...event, at: clock.now(), kind: 'notice.sent', payload: { notice: notice.kind, attempt } },
     ]);
   } catch (error) {
     const last = attempt >= NOTICE_ATTEMPTS;
-    await store.settleNotice(notice.id, last ? 'failed' : 'pending', clock.now(), messageOf(error));
+    await store.settleNotice(
+      notice.id,
+      attempt,
+      last ? 'failed' : 'pending',
+      clock.now(),
+      messageOf(error),
+    );
     ctx.log.warn(
       { environment: notice.environment, run: notice.run_id, attempt, error: messageOf(error) },
       last ? 'a notice could not be sent; giving up' : 'a notice could not be sent; retrying',

@@ -240,18 +240,28 @@ class EnvironmentPass {
    */
   private async retry(applied: Applied): Promise<boolean> {
     const state = applied.state === 'on' ? 'on' : 'off';
-    const actAt = this.now;
-    return (
-      (await this.commit(
-        '',
-        applied,
-        directionOf(state),
-        this.now,
-        actAt,
-        'retry',
-        applied.failures,
-      )) !== undefined
-    );
+    // A failed run limited to some resources (a database that started by itself) is
+    // retried on them alone: a machine a person started stays as it is.
+    const failed =
+      applied.run_id === null ? undefined : await this.ctx.store.getRun(applied.run_id);
+    const scope =
+      failed === undefined || failed.scope === null
+        ? undefined
+        : (JSON.parse(failed.scope) as string[]);
+    const run = await commitRun(this.ctx, {
+      environment: this.environment,
+      target: '',
+      direction: directionOf(state),
+      expected: applied,
+      dueAt: this.now,
+      actAt: this.now,
+      trigger: 'retry',
+      actor: 'scheduler',
+      failures: applied.failures,
+      ...(scope === undefined ? {} : { scope }),
+    });
+    if (run !== undefined) this.open = [...this.open, run];
+    return run !== undefined;
   }
 
   private async commit(

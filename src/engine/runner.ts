@@ -49,16 +49,20 @@ export class Runner {
     if (stopping()) return;
     const due = await store.dueRuns(now, owner);
     // One acting run per environment: a run in grace waits until the other stopped acting.
-    const busy = new Set(due.filter((r) => r.status === 'acting').map((r) => r.environment));
+    const busy = new Set(
+      due.filter((r) => r.status === 'acting' && r.direction !== 'boost').map((r) => r.environment),
+    );
     for (const run of due) {
       if (stopping()) return;
       if (this.inFlight.has(run.id) || !run.claimable) continue;
       const exclusive = run.direction !== 'boost';
       if (exclusive && run.status === 'grace' && busy.has(run.environment)) continue;
-      const fence = await store.claimRun(run.id, owner, leaseMs, now);
-      if (fence === undefined) continue;
       if (exclusive) busy.add(run.environment);
+      // Claimed when a slot is free, so a run queued behind the bound never holds a lease it does not renew.
       const work = this.limit(async () => {
+        if (stopping()) return;
+        const fence = await store.claimRun(run.id, owner, leaseMs, this.ctx.clock.now());
+        if (fence === undefined) return;
         await this.execute(run, fence);
         // The environment is free again: a run that waited for this one may start now.
         if (!stopping()) await this.runDue(this.ctx.clock.now());
@@ -91,8 +95,12 @@ export class Runner {
           return;
         }
         if (!(await this.beginActing(run, fence))) return;
+      } else {
+        // Resumed after a restart or by another replica: still wanted?
+        const reason = await unwanted();
+        if (reason !== undefined) throw new Superseded(reason);
       }
-      const leave = await this.leftAlone(environment, run);
+      const leave = await this.leftAlone(environment, run, fence);
       const deps = {
         ...this.deps(fence, unwanted),
         claimedElsewhere: (found: readonly Resource[]) =>
@@ -114,11 +122,19 @@ export class Runner {
       if (error instanceof Superseded && environment !== undefined) {
         const steps = await ctx.store.listSteps(run.id);
         const summary = summaryOf(run, environment, steps, ctx.clock.now() - startedAt);
-        await this.finish(run, fence, environment, summary, 'superseded', error.message).catch(
-          (e: unknown) => {
-            this.logEndFailed(run, e);
-          },
-        );
+        // Nothing was asked of a provider yet: the run never acted, its target goes back.
+        const acted = steps.some((s) => s.attempts > 0);
+        await this.finish(
+          run,
+          fence,
+          environment,
+          summary,
+          'superseded',
+          error.message,
+          !acted,
+        ).catch((e: unknown) => {
+          this.logEndFailed(run, e);
+        });
         return;
       }
       ctx.log.error(
@@ -225,6 +241,8 @@ export class Runner {
     summary: RunSummary | { outcome: string; error: string },
     status: 'succeeded' | 'failed' | 'superseded',
     reason?: string,
+    /** The run never acted: give its target back its prior state instead of counting a failure. */
+    giveBack = false,
   ): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.now();
@@ -242,7 +260,8 @@ export class Runner {
         },
       ];
       const applied =
-        run.seq === null ? undefined : await tx.getApplied(run.environment, run.target);
+        run.seq === null || giveBack ? undefined : await tx.getApplied(run.environment, run.target);
+      if (giveBack) await revertApplied(tx, run, now, 'scheduler');
       if (applied !== undefined && applied.seq === run.seq) {
         // A run stopped part-way while still the latest change (the plan moved, then
         // back) did not reach its state either: the next pass that wants it tries again.
@@ -336,7 +355,7 @@ export class Runner {
    * state of their own; the rest follow the environment again. A run for reserved
    * resources leaves those that no longer want its way.
    */
-  private async leftAlone(environment: Environment, run: Run): Promise<Set<string>> {
+  private async leftAlone(environment: Environment, run: Run, fence: Fence): Promise<Set<string>> {
     const scope = scopeOf(run);
     if (scope !== undefined && run.trigger !== 'reservation') return new Set();
     const now = this.ctx.clock.now();
@@ -346,6 +365,10 @@ export class Runner {
     if (scope !== undefined) return new Set([...scope].filter((r) => own(r) !== target));
     const left: string[] = [];
     await this.ctx.store.atomically(async (tx) => {
+      // Only under this process's lease: a replica that lost it changes nothing.
+      const current = await tx.getRun(run.id);
+      if (current?.lease_owner !== fence.owner || current.lease_epoch !== fence.epoch)
+        throw new LeaseLost(`run ${run.id} is held by another replica now`);
       const rows = new Map((await tx.listApplied(run.environment)).map((a) => [a.resource, a]));
       for (const resource of reservedTargets(timeline, rows)) {
         const row = rows.get(resource);

@@ -84,10 +84,11 @@ export class Store {
     notices.claimNotice(this.db, notice, retryAt);
   readonly settleNotice = (
     id: number,
+    attempt: number | undefined,
     status: 'sent' | 'failed' | 'pending',
     now: number,
     error?: string,
-  ) => notices.settleNotice(this.db, id, status, now, error);
+  ) => notices.settleNotice(this.db, id, attempt, status, now, error);
   readonly listNotices = (runId: string) => notices.listNotices(this.db, runId);
 
   readonly readValue = (key: string) => engineState.readValue(this.db, key);

@@ -94,6 +94,12 @@ describe('commands against the store', () => {
       'dev stops at 2026-06-01T12:05:00.000Z. To keep it running: lightsout cancel ',
     );
     const runId = /run (\S+): stop dev/.exec(stop.out)?.[1];
+    // The person sees the warning; sending it to the team is the serving process's job.
+    const opened = await openStore(db[3]!);
+    expect((await opened.listNotices(runId!)).map((n) => [n.kind, n.status])).toEqual([
+      ['stop-warning', 'pending'],
+    ]);
+    await opened.close();
     const runs = await run(['runs', ...db]);
     expect(runs.out).toMatch(new RegExp(`${runId!}\\s+dev\\s+stop\\s+adhoc\\s+grace`));
     const cancel = await run(['cancel', runId!, ...db]);

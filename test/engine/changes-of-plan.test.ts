@@ -294,7 +294,7 @@ describe.each(DATABASES)('changes of plan on $name', (database) => {
     await h.tickAt('2026-06-01T17:45Z', dying);
     expect(h.notifier.notices).toEqual([]);
     const other = h.makeEngine('replica-b');
-    await h.tickAt('2026-06-01T17:45:10Z', other);
+    await h.tickAt('2026-06-01T17:45:40Z', other);
     await h.tickAt('2026-06-01T17:50Z', other);
     const warnings = h.notifier.notices.filter((n: Notice) => n.kind === 'stop-warning');
     expect(warnings.map((n) => n.text)).toEqual([

@@ -75,8 +75,6 @@ async function replaceRunKey(db: Kysely<unknown>, dialect: Dialect): Promise<voi
     await sql.raw(`alter table runs add column target text not null default ''`).execute(db);
     await sql.raw('alter table runs add column seq bigint').execute(db);
     await sql.raw('alter table runs add column lease_epoch bigint not null default 0').execute(db);
-    await sql.raw('alter table runs add column prior_state text').execute(db);
-    await sql.raw('alter table runs add column prior_reached integer').execute(db);
   } else {
     await sql
       .raw(
@@ -99,9 +97,7 @@ async function replaceRunKey(db: Kysely<unknown>, dialect: Dialect): Promise<voi
           until_at bigint,
           target text not null default '',
           seq bigint,
-          lease_epoch bigint not null default 0,
-          prior_state text,
-          prior_reached integer
+          lease_epoch bigint not null default 0
         )`,
       )
       .execute(db);

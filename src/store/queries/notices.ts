@@ -87,18 +87,25 @@ export async function claimNotice(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/**
+ * Records how an attempt ended, only while it is still the latest attempt of a
+ * pending notice: a slow attempt that ends after another was made changes nothing.
+ */
 export async function settleNotice(
   db: Kysely<Database>,
   id: number,
+  attempt: number | undefined,
   status: 'sent' | 'failed' | 'pending',
   now: number,
   error?: string,
 ): Promise<void> {
-  await db
+  let query = db
     .updateTable('run_notices')
     .set({ status, error: error ?? null, ...(status === 'sent' ? { sent_at: now } : {}) })
     .where('id', '=', id)
-    .execute();
+    .where('status', '=', 'pending');
+  if (attempt !== undefined) query = query.where('attempts', '=', attempt);
+  await query.execute();
 }
 
 export async function listNotices(db: Kysely<Database>, runId: string): Promise<StoredNotice[]> {
