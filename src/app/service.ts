@@ -19,6 +19,9 @@ import { SandboxProvider } from '../providers/sandbox/sandbox.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 
+/** Changes that come within this of each other share one reconciler pass. */
+const COALESCE_MS = 100;
+
 /** What the service reads from a loaded config. */
 export type ServiceConfig = Pick<LoadedConfig, 'fleet' | 'document'>;
 
@@ -171,8 +174,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         );
       }
       if (isSet('stopping')) break;
-      // A change during the pass means another pass at once.
-      if (isSet('changed')) continue;
+      // A change during the pass means another pass soon: after a moment, so a wave of
+      // changes (runs ending together, every replica's NOTIFY) makes a few passes, not one each.
+      if (isSet('changed')) {
+        await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
+        continue;
+      }
       wake = new AbortController();
       await clock.sleep(Math.max(0, next - clock.now()), wake.signal);
     }
