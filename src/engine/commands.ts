@@ -175,7 +175,7 @@ export class Commands {
     environmentNamed(this.ctx, environmentName);
     if (until <= now)
       throw new CommandError(`--until ${iso(until)} is in the past; give a later time`);
-    await this.change(async (tx) => {
+    await this.change(now, async (tx) => {
       await tx.endHoldsOff(environmentName, now);
       const hold = await tx.addHold(
         { environment: environmentName, state: 'on', from: now, until, actor },
@@ -202,7 +202,7 @@ export class Commands {
       throw new CommandError(
         `the hold ends (${iso(hold.until)}) before it starts or in the past; give a later until`,
       );
-    return this.change(async (tx) => {
+    return this.change(hold.from ?? now, async (tx) => {
       const stored = await tx.addHold({ environment: environmentName, ...hold, actor }, now);
       await tx.appendEvents([holdCreated(now, actor, stored)]);
       return stored;
@@ -221,7 +221,7 @@ export class Commands {
     const now = this.ctx.clock.now();
     environmentNamed(this.ctx, environmentName);
     checkReservationWindow(from, to, now);
-    return this.change(async (tx) => {
+    return this.change(from, async (tx) => {
       const reservation = await tx.addReservation(
         { environment: environmentName, from, to, actor, note, resource },
         now,
@@ -247,7 +247,7 @@ export class Commands {
   /** Deletes a hold made through the API or CLI; false when there is none. */
   async deleteHold(hold: StoredHold, actor: string): Promise<boolean> {
     const now = this.ctx.clock.now();
-    return this.change(async (tx) => {
+    return this.change(hold.from ?? now, async (tx) => {
       if (!(await tx.deleteHold(hold.id))) return false;
       await tx.appendEvents([
         {
@@ -265,7 +265,7 @@ export class Commands {
   /** Deletes a reservation made through the API or CLI; false when there is none. */
   async deleteReservation(reservation: StoredReservation, actor: string): Promise<boolean> {
     const now = this.ctx.clock.now();
-    return this.change(async (tx) => {
+    return this.change(reservation.from, async (tx) => {
       if (!(await tx.deleteReservation(reservation.id))) return false;
       await tx.appendEvents([
         {
@@ -308,7 +308,7 @@ export class Commands {
       throw new CommandError(
         `${environmentName} stops at ${iso(stop.at)}, before the boost would end at ${iso(until)}; boost for less, or extend it first`,
       );
-    return this.change(async (tx) => {
+    return this.change(now, async (tx) => {
       const run = await tx.createRun(
         {
           id: uuidv7(),
@@ -337,14 +337,27 @@ export class Commands {
   }
 
   /** One change of plan: its writes in one transaction, announced to every replica. */
-  private async change<T>(writes: (tx: Store) => Promise<T>): Promise<T> {
+  /**
+   * One change of plan: its writes in one transaction. One that begins within the
+   * pass's horizon (the largest grace and a safety tick ahead) is announced, so
+   * this process's reconciler and every replica's wake at once; a later one is
+   * planned by the passes as it comes into their window, with no pass of its own
+   * (a burst of reservations for next week costs no reconciler work now).
+   */
+  private async change<T>(begins: Instant, writes: (tx: Store) => Promise<T>): Promise<T> {
+    const soon = begins <= this.ctx.clock.now() + this.horizonMs();
     const result = await this.ctx.store.atomically(async (tx) => {
       const value = await writes(tx);
-      await tx.announceChange();
+      if (soon) await tx.announceChange();
       return value;
     });
-    this.ctx.changed();
+    if (soon) this.ctx.changed();
     return result;
+  }
+
+  private horizonMs(): number {
+    const graces = [...this.ctx.environments.values()].map(graceOf);
+    return Math.max(0, ...graces) + this.ctx.safetyTickMs;
   }
 }
 

@@ -647,6 +647,17 @@ describe.each(DATABASES)('changes of plan on $name', (database) => {
     expect(await h.store.getApplied('dev')).toMatchObject({ state: 'on', failures: 0 });
   });
 
+  it('a change of plan wakes the reconciler when it begins within its horizon, not when it begins next week', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T17:00Z');
+    let wakes = 0;
+    h.engine.onChange(() => (wakes += 1));
+    await h.engine.reserve('dev', at('2026-06-08T09:00Z'), at('2026-06-08T12:00Z'), 'alice');
+    expect(wakes).toBe(0);
+    await h.engine.reserve('dev', at('2026-06-01T17:10Z'), at('2026-06-01T19:00Z'), 'alice');
+    expect(wakes).toBe(1);
+  });
+
   it('a resource two environments select is left out by the one that did not have it, with an event naming both', async () => {
     store = await database.open();
     const qa: Environment = {
