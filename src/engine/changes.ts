@@ -172,16 +172,7 @@ export async function supersedeInGrace(
 
 async function endSuperseded(tx: Store, run: Run, now: Instant, reason: string): Promise<boolean> {
   if (!(await tx.endInGrace(run.id, 'superseded', now))) return false;
-  await tx.appendEvents([
-    {
-      at: now,
-      actor: 'scheduler',
-      kind: 'run.superseded',
-      environment: run.environment,
-      runId: run.id,
-      payload: { reason },
-    },
-  ]);
+  await tx.appendEvents([supersededEvent(run, now, reason)]);
   return true;
 }
 
@@ -248,6 +239,18 @@ export async function revertApplied(
     const row = await tx.getApplied(run.environment, resource);
     if (row?.run_id === run.id) await back(resource, row.seq);
   }
+}
+
+/** A run that ended because the plan or a newer change no longer wants it. */
+export function supersededEvent(run: Run, now: Instant, reason: string): EventInput {
+  return {
+    at: now,
+    actor: 'scheduler',
+    kind: 'run.superseded',
+    environment: run.environment,
+    runId: run.id,
+    payload: { reason },
+  };
 }
 
 /** The applied state before a run (recorded with it; for older runs, inferred from its kind). */

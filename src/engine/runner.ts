@@ -13,7 +13,13 @@ import type { Fence, Run } from '../store/queries/runs.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { EngineContext } from './context.js';
 import { iso, stateOf } from './context.js';
-import { reservedTargets, revertApplied, stateBefore, whyUnwanted } from './changes.js';
+import {
+  reservedTargets,
+  revertApplied,
+  stateBefore,
+  supersededEvent,
+  whyUnwanted,
+} from './changes.js';
 import type { ExecutorDeps, RunSummary } from './executor.js';
 import {
   executeRun,
@@ -215,16 +221,7 @@ export class Runner {
     await this.ctx.store.atomically(async (tx) => {
       if (!(await tx.advanceRun(run.id, fence, 'superseded', now))) return;
       await revertApplied(tx, run, now, 'scheduler');
-      await tx.appendEvents([
-        {
-          at: now,
-          actor: 'scheduler',
-          kind: 'run.superseded',
-          environment: run.environment,
-          runId: run.id,
-          payload: { reason },
-        },
-      ]);
+      await tx.appendEvents([supersededEvent(run, now, reason)]);
       await tx.announceChange();
     });
     this.ctx.changed();

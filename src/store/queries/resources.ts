@@ -18,6 +18,21 @@ export interface StoredResource extends InventoryResource {
   readonly updatedAt: number;
 }
 
+/** A new inventory row: what discovery found, owned by `environment`. */
+function inventoryRow(environment: string, r: InventoryResource, now: number) {
+  return {
+    id: r.id,
+    environment,
+    provider: r.provider,
+    kind: r.kind,
+    name: r.name,
+    tags: JSON.stringify(r.tags),
+    last_state: null,
+    restore: null,
+    updated_at: now,
+  };
+}
+
 /** Records what discovery found for an environment; last states are kept. */
 export async function upsertResources(
   db: Kysely<Database>,
@@ -28,19 +43,7 @@ export async function upsertResources(
   for (const chunk of slices(resources)) {
     await db
       .insertInto('resources')
-      .values(
-        chunk.map((r) => ({
-          id: r.id,
-          environment,
-          provider: r.provider,
-          kind: r.kind,
-          name: r.name,
-          tags: JSON.stringify(r.tags),
-          last_state: null,
-          restore: null,
-          updated_at: now,
-        })),
-      )
+      .values(chunk.map((r) => inventoryRow(environment, r, now)))
       .onConflict((oc) =>
         oc.column('id').doUpdateSet((eb) => ({
           environment: eb.ref('excluded.environment'),
@@ -120,19 +123,7 @@ export async function claimUnowned(
   for (const chunk of slices(resources)) {
     await db
       .insertInto('resources')
-      .values(
-        chunk.map((r) => ({
-          id: r.id,
-          environment,
-          provider: r.provider,
-          kind: r.kind,
-          name: r.name,
-          tags: JSON.stringify(r.tags),
-          last_state: null,
-          restore: null,
-          updated_at: now,
-        })),
-      )
+      .values(chunk.map((r) => inventoryRow(environment, r, now)))
       .onConflict((oc) =>
         oc
           .column('id')
