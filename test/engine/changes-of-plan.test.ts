@@ -13,12 +13,9 @@ import type { Store } from '../../src/store/store.js';
 import { at } from '../helpers.js';
 import { periodSchedule } from '../core/build.js';
 import { DATABASES } from '../store/databases.js';
+import { officeHours } from './fixtures.js';
 import { harness } from './harness.js';
 
-const officeHours = {
-  ...periodSchedule('UTC', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]),
-  name: 'office-hours',
-};
 const firstMonday = {
   ...periodSchedule('UTC', [{ days: 'mon#1', start: '08:00', stop: '18:00' }]),
   name: 'first-monday',

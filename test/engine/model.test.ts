@@ -33,18 +33,13 @@ import { RetryPolicy } from '../../src/engine/retry.js';
 import { SandboxProvider } from '../../src/providers/sandbox/sandbox.js';
 import type { Store } from '../../src/store/store.js';
 import { at } from '../helpers.js';
-import { periodSchedule } from '../core/build.js';
 import { DATABASES } from '../store/databases.js';
+import { officeHours } from './fixtures.js';
 import { RecordingNotifier, silentLog } from './harness.js';
 
 const MINUTE = 60_000;
 const GRACE = 15 * MINUTE;
 const START = at('2026-06-01T06:00Z');
-
-const officeHours = {
-  ...periodSchedule('UTC', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]),
-  name: 'office-hours',
-};
 
 const dev: Environment = {
   name: 'dev',
