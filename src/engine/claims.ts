@@ -8,7 +8,10 @@ import type { Environment, Instant } from '../core/glossary.js';
 import type { EngineContext } from './context.js';
 import type { Resource } from './ports.js';
 
-/** Ids among `found` that another configured environment holds and still discovers. */
+/**
+ * Records what a run discovered in the inventory, and returns the ids among
+ * `found` that another configured environment holds and still discovers.
+ */
 export async function claimedElsewhere(
   ctx: EngineContext,
   environment: Environment,
@@ -17,16 +20,18 @@ export async function claimedElsewhere(
   now: Instant,
 ): Promise<Set<string>> {
   if (found.length === 0) return new Set();
-  await ctx.store.claimUnowned(environment.name, found, now);
+  await ctx.store.recordDiscovered(environment.name, found, now);
   const owners = await ctx.store.ownersOf(found.map((r) => r.id));
   const byOther = new Map<string, string[]>();
   for (const [id, owner] of owners)
-    if (owner !== environment.name && ctx.environments.has(owner))
-      byOther.set(owner, [...(byOther.get(owner) ?? []), id]);
+    if (owner !== environment.name) byOther.set(owner, [...(byOther.get(owner) ?? []), id]);
   const refused = new Set<string>();
+  const moved: string[] = [];
   for (const [owner, ids] of byOther) {
-    const stillThere = await discovered(ctx, ctx.environments.get(owner)!);
+    const other = ctx.environments.get(owner);
+    const stillThere = other === undefined ? new Set<string>() : await discovered(ctx, other);
     const both = ids.filter((id) => stillThere.has(id));
+    moved.push(...ids.filter((id) => !stillThere.has(id)));
     if (both.length === 0) continue;
     for (const id of both) refused.add(id);
     ctx.log.warn(
@@ -48,6 +53,7 @@ export async function claimedElsewhere(
       },
     ]);
   }
+  if (moved.length > 0) await ctx.store.moveResources(environment.name, moved, now);
   return refused;
 }
 

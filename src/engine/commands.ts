@@ -21,6 +21,14 @@ const BOOST_KINDS = ['ecs'];
 /** A command retries this many times when a pass or replica changed the environment at that very moment. */
 const RACE_RETRIES = 5;
 
+/** A hold asked for: keep on, or keep off, from `from` (default: now) until `until`. */
+export interface HoldRequest {
+  readonly state: 'on' | 'off';
+  readonly from?: Instant | undefined;
+  readonly until: Instant;
+  readonly note?: string | undefined;
+}
+
 export class Commands {
   constructor(private readonly ctx: EngineContext) {}
 
@@ -186,16 +194,7 @@ export class Commands {
   }
 
   /** A hold (keep on, or keep off) from `from` (default: now) until `until`. */
-  async hold(
-    environmentName: string,
-    hold: {
-      state: 'on' | 'off';
-      from?: Instant | undefined;
-      until: Instant;
-      note?: string | undefined;
-    },
-    actor: string,
-  ): Promise<StoredHold> {
+  async hold(environmentName: string, hold: HoldRequest, actor: string): Promise<StoredHold> {
     const now = this.ctx.clock.now();
     environmentNamed(this.ctx, environmentName);
     if (hold.until <= Math.max(now, hold.from ?? now))

@@ -17,6 +17,7 @@ import type { StoredHold, StoredReservation } from '../store/queries/plans.js';
 import type { Run } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import { Commands } from './commands.js';
+import type { HoldRequest } from './commands.js';
 import type { EngineContext, EngineLog } from './context.js';
 import { deliverNotices } from './notices.js';
 import { LAST_PASS, reconcile } from './pass.js';
@@ -168,16 +169,7 @@ export class Engine {
     return this.commands.extend(environmentName, until, actor);
   }
 
-  hold(
-    environmentName: string,
-    hold: {
-      state: 'on' | 'off';
-      from?: Instant | undefined;
-      until: Instant;
-      note?: string | undefined;
-    },
-    actor: string,
-  ): Promise<StoredHold> {
+  hold(environmentName: string, hold: HoldRequest, actor: string): Promise<StoredHold> {
     return this.commands.hold(environmentName, hold, actor);
   }
 

@@ -44,7 +44,10 @@ export interface ExecutorDeps {
    * no longer wanted (the plan changed, a newer run took over), or undefined.
    */
   readonly stillWanted?: () => Promise<string | undefined>;
-  /** Resources another environment claims too: left out of the run (one event names both). */
+  /**
+   * Records the resources a tier discovered in the inventory and returns those
+   * another environment claims too: left out of the run (one event names both).
+   */
   readonly claimedElsewhere?: (resources: readonly Resource[]) => Promise<Set<string>>;
 }
 
@@ -108,7 +111,9 @@ export async function executeRun(
     const elsewhere = (await deps.claimedElsewhere?.(discovered)) ?? new Set<string>();
     const found = discovered.filter((r) => !elsewhere.has(r.id));
     for (const r of found) resources.set(r.id, r);
-    await store.upsertResources(run.environment, found, clock.now());
+    // Claiming records the inventory itself: one write per resource, not two.
+    if (deps.claimedElsewhere === undefined)
+      await store.upsertResources(run.environment, found, clock.now());
     await store.ensureSteps(
       run.id,
       fence,

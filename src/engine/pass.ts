@@ -13,7 +13,7 @@
  * still acts on time; a stop that was missed (lightsout was down, a hold was
  * deleted) is warned and waits its grace like any other.
  */
-import type { Environment, Instant } from '../core/glossary.js';
+import type { Environment, Instant, Transition } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Timeline } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
@@ -112,7 +112,8 @@ async function recordMissed(
 ): Promise<void> {
   if (lastPass !== undefined && lastPass >= now) return;
   if (!(await ctx.store.swapValue(LAST_PASS, lastPass, now))) return;
-  if (lastPass === undefined) return;
+  // A pass on time (the usual case) has nothing to record: no plan is read.
+  if (lastPass === undefined || now - lastPass <= tolerance) return;
   const missed: EventInput[] = [];
   for (const [name, timeline] of timelines)
     for (const t of timeline.plan().transitions)
@@ -131,6 +132,8 @@ async function recordMissed(
 class EnvironmentPass {
   private readonly grace: number;
   private readonly desired: 'on' | 'off';
+  /** The environment's transitions in the window, computed once per pass. */
+  private readonly transitions: readonly Transition[];
 
   constructor(
     private readonly ctx: EngineContext,
@@ -144,6 +147,7 @@ class EnvironmentPass {
   ) {
     this.grace = graceOf(environment);
     this.desired = timeline.stateAt(now);
+    this.transitions = timeline.plan().transitions;
   }
 
   async run(): Promise<Instant> {
@@ -171,9 +175,7 @@ class EnvironmentPass {
     if (applied.failures > 0 && applied.retry_at !== null && applied.retry_at <= this.now)
       return this.retry(applied);
     if (applied.state === 'on') {
-      const stop = this.timeline
-        .plan()
-        .transitions.find((t) => t.at > this.now && t.state === 'off');
+      const stop = this.transitions.find((t) => t.at > this.now && t.state === 'off');
       if (stop !== undefined && stop.at - this.grace <= this.now)
         return (await this.commit('', applied, 'stop', stop.at, stop.at, 'schedule')) !== undefined;
     }
@@ -214,10 +216,7 @@ class EnvironmentPass {
    * call off before it acts).
    */
   private async change(applied: Applied, state: 'on' | 'off'): Promise<boolean> {
-    const latest = this.timeline
-      .plan()
-      .transitions.filter((t) => t.at <= this.now)
-      .at(-1);
+    const latest = this.transitions.filter((t) => t.at <= this.now).at(-1);
     const onTime = latest !== undefined && this.now - latest.at <= this.tolerance;
     const actAt = state === 'on' ? this.now : this.now + this.grace;
     if (state === 'off' && this.timeline.stateAt(actAt) === 'on') return false;
@@ -455,8 +454,7 @@ class EnvironmentPass {
     const later = (t: Instant) => {
       if (t > this.now) wake = Math.min(wake, t);
     };
-    for (const t of this.timeline.plan().transitions)
-      later(t.state === 'off' ? t.at - this.grace : t.at);
+    for (const t of this.transitions) later(t.state === 'off' ? t.at - this.grace : t.at);
     for (const t of this.timeline.resourceTransitions())
       later(t.state === 'off' ? t.at - this.grace : t.at);
     for (const row of this.applied.values()) if (row.retry_at !== null) later(row.retry_at);

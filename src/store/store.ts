@@ -190,11 +190,13 @@ export class Store {
     resources.countByState(this.db, environments);
   readonly getResource = (id: string) => resources.getResource(this.db, id);
   readonly ownersOf = (ids: readonly string[]) => resources.ownersOf(this.db, ids);
-  readonly claimUnowned = (
+  readonly recordDiscovered = (
     environment: string,
     list: readonly resources.InventoryResource[],
     now: number,
-  ) => resources.claimUnowned(this.db, environment, list, now);
+  ) => resources.recordDiscovered(this.db, environment, list, now);
+  readonly moveResources = (environment: string, ids: readonly string[], now: number) =>
+    resources.moveResources(this.db, environment, ids, now);
   readonly findInstances = (instanceId: string) => resources.findInstances(this.db, instanceId);
   /** Restore data of resources, for providers (see RestoreData). */
   restoreData(now: () => number) {

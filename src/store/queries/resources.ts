@@ -110,11 +110,12 @@ export async function countByState(
 }
 
 /**
- * Records `environment` as the owner of resources nobody owns yet, atomically
- * (of two environments discovering one resource at once, one becomes its owner);
- * resources owned already keep their owner.
+ * Records what discovery found for an environment, which becomes the owner of the
+ * resources nobody owns yet, atomically (of two environments discovering one
+ * resource at once, one becomes its owner); resources owned already keep their
+ * owner (see moveResources).
  */
-export async function claimUnowned(
+export async function recordDiscovered(
   db: Kysely<Database>,
   environment: string,
   resources: readonly InventoryResource[],
@@ -125,13 +126,29 @@ export async function claimUnowned(
       .insertInto('resources')
       .values(chunk.map((r) => inventoryRow(environment, r, now)))
       .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet((eb) => ({ environment: eb.ref('excluded.environment') }))
-          .where('resources.environment', 'is', null),
+        oc.column('id').doUpdateSet((eb) => ({
+          environment: sql<string>`coalesce(resources.environment, excluded.environment)`,
+          tags: eb.ref('excluded.tags'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
       )
       .execute();
   }
+}
+
+/** Gives resources to `environment` (their former owner no longer selects them). */
+export async function moveResources(
+  db: Kysely<Database>,
+  environment: string,
+  ids: readonly string[],
+  now: number,
+): Promise<void> {
+  for (const slice of slices(ids))
+    await db
+      .updateTable('resources')
+      .set({ environment, updated_at: now })
+      .where('id', 'in', slice)
+      .execute();
 }
 
 /** Which environment the inventory last recorded for each of these resources (those that have one). */

@@ -98,8 +98,6 @@ export async function getRun(db: Kysely<Database>, id: string): Promise<Run | un
 export interface RunFilter {
   readonly environment?: string | undefined;
   readonly status?: RunStatus | undefined;
-  /** Only starts and stops of a whole environment's plan (no boost, no run for resources reserved alone). */
-  readonly power?: boolean | undefined;
   /** Only runs for resources reserved alone. */
   readonly reservation?: boolean | undefined;
   readonly limit?: number | undefined;
@@ -110,8 +108,6 @@ export async function listRuns(db: Kysely<Database>, filter: RunFilter = {}): Pr
   let query = db.selectFrom('runs').selectAll();
   if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-  if (filter.power === true)
-    query = query.where('direction', '!=', 'boost').where('trigger', '!=', 'reservation');
   if (filter.reservation === true) query = query.where('trigger', '=', 'reservation');
   return (
     query
