@@ -477,41 +477,45 @@ describe.each(DATABASES)('the engine as a model, on $name', (database) => {
     for (const s of stores.splice(0)) await s.close();
   });
 
-  it('keeps its invariants through random plans, crashes and a skewed replica', async () => {
-    const numRuns = RUNS > 0 ? RUNS : database.name === 'sqlite' ? 300 : 100;
-    /** What the sequences exercised, so the test cannot pass by doing nothing. */
-    const seen = { acted: 0, crashes: 0, superseded: 0, reserved: 0, warned: 0 };
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(step, { minLength: 5, maxLength: 40 }),
-        fc.integer({ min: -30_000, max: 30_000 }),
-        async (steps, skewMs) => {
-          const store = await database.open();
-          stores.push(store);
-          const world = await newWorld(store, skewMs);
-          await settle(world);
-          const done: Step[] = [];
-          for (const s of steps) {
-            done.push(s);
-            await perform(world, s);
+  it(
+    'keeps its invariants through random plans, crashes and a skewed replica',
+    async () => {
+      const numRuns = RUNS > 0 ? RUNS : database.name === 'sqlite' ? 300 : 100;
+      /** What the sequences exercised, so the test cannot pass by doing nothing. */
+      const seen = { acted: 0, crashes: 0, superseded: 0, reserved: 0, warned: 0 };
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(step, { minLength: 5, maxLength: 40 }),
+          fc.integer({ min: -30_000, max: 30_000 }),
+          async (steps, skewMs) => {
+            const store = await database.open();
+            stores.push(store);
+            const world = await newWorld(store, skewMs);
             await settle(world);
-            await check(world, `skew ${skewMs} ms, steps ${JSON.stringify(done)}`);
-          }
-          const runs = await store.listRuns({ limit: 10_000 });
-          seen.acted += runs.filter((r) => r.status === 'succeeded').length;
-          seen.superseded += runs.filter((r) => r.status === 'superseded').length;
-          seen.reserved += runs.filter((r) => r.trigger === 'reservation').length;
-          seen.warned += (await store.queryEvents({ kind: 'notice.sent' })).events.length;
-          seen.crashes += world.crashes.length;
-          await store.close();
-          stores.splice(stores.indexOf(store), 1);
-        },
-      ),
-      { numRuns, ...(RUNS > 0 ? {} : { interruptAfterTimeLimit: 240_000 }) },
-    );
-    expect(
-      Object.values(seen).every((n) => n > 0),
-      JSON.stringify(seen),
-    ).toBe(true);
-  }, 600_000);
+            const done: Step[] = [];
+            for (const s of steps) {
+              done.push(s);
+              await perform(world, s);
+              await settle(world);
+              await check(world, `skew ${skewMs} ms, steps ${JSON.stringify(done)}`);
+            }
+            const runs = await store.listRuns({ limit: 10_000 });
+            seen.acted += runs.filter((r) => r.status === 'succeeded').length;
+            seen.superseded += runs.filter((r) => r.status === 'superseded').length;
+            seen.reserved += runs.filter((r) => r.trigger === 'reservation').length;
+            seen.warned += (await store.queryEvents({ kind: 'notice.sent' })).events.length;
+            seen.crashes += world.crashes.length;
+            await store.close();
+            stores.splice(stores.indexOf(store), 1);
+          },
+        ),
+        { numRuns, ...(RUNS > 0 ? {} : { interruptAfterTimeLimit: 240_000 }) },
+      );
+      expect(
+        Object.values(seen).every((n) => n > 0),
+        JSON.stringify(seen),
+      ).toBe(true);
+    },
+    (RUNS > 0 ? 60 : 10) * 60_000,
+  );
 });
