@@ -4,6 +4,10 @@
  * leaves the server: no stack trace, no internal message.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { storeFaultOf } from '../store/faults.js';
+
+/** Seconds a client is told to wait before retrying a request the store could not take. */
+export const STORE_RETRY_AFTER_S = 5;
 
 export const PROBLEM_BASE = 'https://lightsout.dev/problems/';
 
@@ -64,6 +68,19 @@ export function problemErrors(http: FastifyInstance, log: (error: unknown) => vo
           'bad-request',
           'Bad request',
           `the request is malformed: ${error.message}`,
+        ),
+      );
+    // The store is away, frozen, full or read-only: the request changed nothing (its
+    // transaction rolled back) and may be sent again.
+    const fault = storeFaultOf(error);
+    if (fault !== undefined)
+      return sendProblem(
+        reply.header('retry-after', String(STORE_RETRY_AFTER_S)),
+        new Problem(
+          503,
+          'store-unavailable',
+          'Store unavailable',
+          `${fault.reason}; nothing was changed, retry later`,
         ),
       );
     log(error);

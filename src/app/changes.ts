@@ -7,8 +7,10 @@
  * https://www.sqlite.org/pragma.html#pragma_data_version) is read twice a second.
  */
 import type { Logger } from 'pino';
+import { storeFaultOf } from '../store/faults.js';
 import type { Store } from '../store/store.js';
 import { CHANGES_CHANNEL } from '../store/store.js';
+import type { StoreFaultLog } from './store-faults.js';
 
 const SQLITE_POLL_MS = 500;
 
@@ -16,11 +18,18 @@ export async function watchChanges(
   store: Store,
   log: Logger,
   changed: () => void,
+  /** Where store faults go (one line when one begins, rate-limited after); without it, a warning once a minute. */
+  faults?: StoreFaultLog,
 ): Promise<() => Promise<void>> {
   const { connection } = store;
   if (connection.listen !== undefined) {
     let warned = 0;
     return connection.listen(CHANGES_CHANNEL, changed, (error) => {
+      const fault = storeFaultOf(error);
+      if (faults !== undefined && fault !== undefined) {
+        faults.failed(fault, 'change watcher');
+        return;
+      }
       // Once a minute at most: a database that is away says so without flooding the log.
       if (Date.now() - warned < 60_000) return;
       warned = Date.now();

@@ -11,13 +11,15 @@ import { serveApi } from '../api/api.js';
 import { oidcVerifier } from '../api/oidc.js';
 import { Engine } from '../engine/engine.js';
 import { watchChanges } from './changes.js';
+import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { LogNotifier } from '../notify/log-notifier.js';
 import { AwsProvider } from '../providers/aws/aws.js';
 import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
+import { storeFaultOf } from '../store/faults.js';
 import type { Store } from '../store/store.js';
-import { openStore } from '../store/store.js';
+import { openStore, READINESS_TIMEOUT_MS } from '../store/store.js';
 
 /** Changes that come within this of each other share one reconciler pass. */
 const COALESCE_MS = 100;
@@ -80,6 +82,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, clock, log } = options;
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
+  const faults = new StoreFaultLog(log);
   await syncConfig(store, config, clock.now());
   const sandbox = new SandboxProvider(store.db, clock, {
     latencyMs: config.document.sandbox?.latency ?? 0,
@@ -127,9 +130,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
   );
   http.get('/healthz', () => ({ status: 'ok' }));
+  // Answers within READINESS_TIMEOUT_MS, with the reason when not ready (never the URL).
   http.get('/readyz', async (_, reply) => {
-    const ready = await store.isReady();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
+    const readiness = await store.readiness(READINESS_TIMEOUT_MS);
+    if (readiness.ready) {
+      faults.recovered('readiness');
+      return reply.code(200).send({ status: 'ready' });
+    }
+    const fault = store.writeFault ?? { kind: 'unreachable' as const, reason: readiness.reason };
+    faults.failed({ ...fault, reason: readiness.reason }, 'readiness');
+    return reply.code(503).send({ status: 'not ready', reason: readiness.reason });
   });
   try {
     await http.listen({ port: options.port, host: options.host });
@@ -160,18 +170,33 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     wake.abort();
   };
   const unsubscribe = engine.onChange(poke);
-  const stopWatching = await watchChanges(store, log, poke);
+  const stopWatching = await watchChanges(store, log, poke, faults);
   const loop = (async () => {
+    /** Passes failed in a row: the next retry waits backoffMs(failures) of real time. */
+    let failures = 0;
     while (!state.stopping) {
       state.changed = false;
-      let next = clock.now() + 5_000;
+      let next: number;
       try {
+        // A write fault is over only when a write commits: probed before a pass relies on it.
+        if (store.writeFault !== undefined) await store.probeWrite();
         next = await engine.tick();
+        failures = 0;
+        faults.recovered('reconciler');
       } catch (error) {
-        log.error(
-          { error: error instanceof Error ? error.message : String(error) },
-          'reconciler pass failed; retrying',
-        );
+        failures += 1;
+        const fault = storeFaultOf(error);
+        if (fault !== undefined) faults.failed(fault, 'reconciler');
+        else
+          log.error(
+            { error: error instanceof Error ? error.message : String(error) },
+            'reconciler pass failed; retrying',
+          );
+        if (isSet('stopping')) break;
+        // Woken early by a change (the change watcher reconnected) or a stop.
+        wake = new AbortController();
+        await pause(backoffMs(failures), wake.signal);
+        continue;
       }
       if (isSet('stopping')) break;
       // A change during the pass means another pass soon: after a moment, so a wave of

@@ -7,8 +7,12 @@ export interface CliIo {
   readonly now: () => Instant;
 }
 
-/** Exit codes: 0 success, 1 the config (or its plan) has errors, 2 the command line is wrong. */
-export const EXIT = { ok: 0, invalidConfig: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 success, 1 the config (or its plan) has errors, 2 the command line
+ * is wrong, 3 the database cannot be opened (a missing or read-only directory, a
+ * full disk, PostgreSQL unreachable).
+ */
+export const EXIT = { ok: 0, invalidConfig: 1, usage: 2, storeUnavailable: 3 } as const;
 
 /** A mistake on the command line: printed as `error: ...` with exit code 2. */
 export class UsageError extends Error {

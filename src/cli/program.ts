@@ -20,6 +20,7 @@ import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './toke
 import type { TokenCreateOptions } from './tokens.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
+import { StoreOpenError } from '../store/db.js';
 
 // src/cli and dist/cli both sit two levels below package.json.
 const { version: VERSION } = createRequire(import.meta.url)('../../package.json') as {
@@ -259,6 +260,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     if (error instanceof UsageError) {
       io.err(`error: ${error.message}`);
       return EXIT.usage;
+    }
+    if (error instanceof StoreOpenError) {
+      io.err(`error: ${error.message}`);
+      return EXIT.storeUnavailable;
     }
     throw error;
   }

@@ -18,6 +18,7 @@ import { covers } from '../core/intervals.js';
 import type { Timeline } from '../core/planner.js';
 import { planFleet } from '../core/planner.js';
 import type { Applied } from '../store/queries/applied.js';
+import { storeFaultOf } from '../store/faults.js';
 import type { EventInput } from '../store/queries/events.js';
 import type { Run } from '../store/queries/runs.js';
 import { scopeOf } from '../store/queries/runs.js';
@@ -76,6 +77,8 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
       );
       wake = Math.min(wake, await target.run());
     } catch (error) {
+      // The store failing is no environment's failure: the pass stops, and the service backs off.
+      if (storeFaultOf(error) !== undefined) throw error;
       // One environment's failure (a provider refusing discovery, say) never stops the others.
       ctx.log.error(
         { environment: environment.name, error: messageOf(error) },

@@ -10,6 +10,7 @@
 import type { Environment, Instant } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Fence, Run } from '../store/queries/runs.js';
+import { storeFaultOf } from '../store/faults.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { EngineContext } from './context.js';
 import { iso, stateOf } from './context.js';
@@ -141,6 +142,16 @@ export class Runner {
         ).catch((e: unknown) => {
           this.logEndFailed(run, e);
         });
+        return;
+      }
+      if (storeFaultOf(error) !== undefined) {
+        // The store failed, not the run: nothing is recorded as failed. The run keeps its
+        // lease, so this process (or another replica once it expires) resumes it when the
+        // store is back, re-checking it is still wanted and not repeating a recorded step.
+        ctx.log.warn(
+          { environment: run.environment, run: run.id, error: messageOf(error) },
+          'run paused: the store is unavailable; it resumes when the store is back',
+        );
         return;
       }
       ctx.log.error(

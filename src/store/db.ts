@@ -3,14 +3,31 @@
  * `postgres://...` (several replicas on one database). One Kysely query layer
  * over both.
  */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
+import { storeFaultOf } from './faults.js';
+import { StoreHealth, watchedBy } from './health.js';
 import { schemaScoped } from './introspector.js';
 import type { Database } from './schema.js';
 import { reusingStatements } from './statements.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * PostgreSQL time limits, so a database that is away or frozen (a stopped VM, a
+ * network partition) fails a request instead of hanging it. A new connection
+ * waits this long (node-postgres `connectionTimeoutMillis`)...
+ */
+export const POSTGRES_CONNECT_TIMEOUT_MS = 5_000;
+/** ...a statement runs this long on the server (`statement_timeout`)... */
+export const POSTGRES_STATEMENT_TIMEOUT_MS = 30_000;
+/** ...and the client waits this long for any answer (`query_timeout`: a frozen server cancels nothing). */
+export const POSTGRES_QUERY_TIMEOUT_MS = 35_000;
+/** A session idle inside a transaction this long (its client frozen) is ended, freeing its locks. */
+export const POSTGRES_IDLE_IN_TRANSACTION_MS = 60_000;
 
 export interface Connection {
   readonly db: Kysely<Database>;
@@ -19,6 +36,8 @@ export interface Connection {
   readonly description: string;
   /** PostgreSQL schema holding lightsout's tables (`?schema=` in the URL); default: the search path. */
   readonly schema?: string;
+  /** Write faults seen by any query, until a write succeeds again (health.ts). */
+  readonly health: StoreHealth;
   /**
    * PostgreSQL only: a connection of its own that LISTENs on `channel` and calls
    * `notified` for each NOTIFY; it reconnects with backoff when the database goes
@@ -30,6 +49,11 @@ export interface Connection {
     failed: (error: Error) => void,
   ): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** A database that cannot be opened: the message names it (without a password) and the fix. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
 }
 
 /** A `--db` value that is not one lightsout can open; the message says how to write it. */
@@ -79,19 +103,13 @@ export function redact(url: string): string {
 
 export async function connect(url: string): Promise<Connection> {
   const { dialect, location } = parseDatabaseUrl(url);
+  const health = new StoreHealth();
   if (dialect === 'sqlite') {
-    const database = new SqliteDatabase(location);
-    database.pragma('journal_mode = WAL');
-    // With WAL, NORMAL never corrupts and survives a killed process; only an OS crash
-    // or power loss may drop the last commits. FULL would fsync every step.
-    database.pragma('synchronous = NORMAL');
-    // Writers from several processes (serve and the CLI) wait for each other rather than fail.
-    database.pragma('busy_timeout = 5000');
-    database.pragma('foreign_keys = ON');
+    const database = openSqlite(location);
     const db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: reusingStatements(database) }),
+      dialect: watchedBy(new SqliteDialect({ database: reusingStatements(database) }), health),
     });
-    return { db, dialect, description: `sqlite:${location}`, close: () => db.destroy() };
+    return { db, dialect, description: `sqlite:${location}`, health, close: () => db.destroy() };
   }
   const { connectionString, schema } = splitSchema(location);
   // Loaded only for PostgreSQL: an embedded SQLite process does not pay for it.
@@ -105,21 +123,90 @@ export async function connect(url: string): Promise<Connection> {
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     max: 10,
     types: { getTypeParser: bigintAsNumber },
+    ...TIME_LIMITS,
   });
-  // An idle client's error (the server restarting) must not crash the process; the
-  // pool drops that client and the next query opens a new one.
+  // A client's error (the server restarting) must not crash the process: an idle
+  // client's reaches the pool, which drops it; a checked-out client (inside a
+  // transaction) has no listener of the pool's, and without this one its 'error'
+  // would be unhandled. Its query fails instead, and the pool drops the client on release.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   // Its introspection (the migrator's) sees this schema only, not others' (introspector.ts).
-  const db = new Kysely<Database>({ dialect: schemaScoped(new PostgresDialect({ pool }), schema) });
+  const db = new Kysely<Database>({
+    dialect: watchedBy(schemaScoped(new PostgresDialect({ pool }), schema), health),
+  });
   return {
     db,
     dialect,
     description: redact(location),
     ...(schema === undefined ? {} : { schema }),
+    health,
     listen: (channel, notified, failed) =>
-      listenOn(() => new postgres.Client({ connectionString }), channel, notified, failed),
+      listenOn(
+        () => new postgres.Client({ connectionString, ...TIME_LIMITS }),
+        channel,
+        notified,
+        failed,
+      ),
     close: () => db.destroy(),
   };
+}
+
+/** node-postgres options (https://node-postgres.com/apis/client) bounding every wait on the server. */
+const TIME_LIMITS = {
+  connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
+  statement_timeout: POSTGRES_STATEMENT_TIMEOUT_MS,
+  query_timeout: POSTGRES_QUERY_TIMEOUT_MS,
+  idle_in_transaction_session_timeout: POSTGRES_IDLE_IN_TRANSACTION_MS,
+  // A server whose host vanished (not one that refuses) is noticed by TCP keepalive.
+  keepAlive: true,
+} as const;
+
+/** Opens the SQLite file in WAL mode; a directory missing, read-only or full is one clear error. */
+function openSqlite(location: string): SqliteDatabase.Database {
+  let database: SqliteDatabase.Database | undefined;
+  try {
+    database = new SqliteDatabase(location);
+    database.pragma('journal_mode = WAL');
+    // With WAL, NORMAL never corrupts and survives a killed process; only an OS crash
+    // or power loss may drop the last commits. FULL would fsync every step.
+    database.pragma('synchronous = NORMAL');
+    // Writers from several processes (serve and the CLI) wait for each other rather than fail.
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+    return database;
+  } catch (error) {
+    database?.close();
+    throw sqliteOpenError(location, error);
+  }
+}
+
+/** Why `location` cannot be opened, and what to do about it. */
+export function sqliteOpenError(location: string, error: unknown): StoreOpenError {
+  const directory = dirname(resolve(location));
+  const where = `--db sqlite:${location}`;
+  const options = { cause: error };
+  if (!existsSync(directory))
+    return new StoreOpenError(
+      `${where}: the directory ${directory} does not exist; create it (mkdir -p ${directory}) or choose another --db`,
+      options,
+    );
+  const fault = storeFaultOf(error);
+  if (fault?.kind === 'full')
+    return new StoreOpenError(
+      `${where}: the disk holding ${directory} is full; free some space or choose another --db`,
+      options,
+    );
+  if (fault !== undefined)
+    // SQLite creates the -wal and -shm files beside the database: the directory must be writable too.
+    return new StoreOpenError(
+      `${where}: cannot write the database or its directory ${directory} (read-only or not permitted); make both writable by this user or choose another --db`,
+      options,
+    );
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreOpenError(`${where}: cannot open it: ${message}`, options);
 }
 
 /** LISTEN on a client of its own, reconnecting with backoff (1 s doubling to 30 s) when it drops. */

@@ -4,8 +4,10 @@
  * transaction can call them too.
  */
 import { sql } from 'kysely';
-import { connect } from './db.js';
+import { connect, sqliteOpenError, StoreOpenError } from './db.js';
 import type { Connection } from './db.js';
+import { storeFaultOf, StoreUnavailableError } from './faults.js';
+import type { StoreFault } from './faults.js';
 import { isMigrated, migrate } from './migrate.js';
 import * as applied from './queries/applied.js';
 import * as engineState from './queries/engine-state.js';
@@ -20,6 +22,14 @@ import { inTransaction } from './queries/transaction.js';
 
 /** The PostgreSQL channel a change of plan is announced on, so every replica's reconciler wakes. */
 export const CHANGES_CHANNEL = 'lightsout_changes';
+
+/** /readyz answers within this, whatever the database does (a frozen server answers nothing). */
+export const READINESS_TIMEOUT_MS = 2_000;
+
+/** The engine_state key a readiness probe writes while a write fault is remembered. */
+const PROBE_KEY = 'readiness_probe';
+
+export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export class Store {
   constructor(readonly connection: Connection) {}
@@ -212,12 +222,58 @@ export class Store {
 
   /** Store reachable and every migration applied (for /readyz). */
   async isReady(): Promise<boolean> {
+    return (await this.readiness()).ready;
+  }
+
+  /**
+   * Whether this store can serve, within `timeoutMs`: reachable, every migration
+   * applied, and, when a write failed for want of space or permission, a probe
+   * write committed since. The reason says what is wrong, never the URL.
+   */
+  async readiness(timeoutMs = READINESS_TIMEOUT_MS): Promise<Readiness> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Readiness>((resolve) => {
+      timer = setTimeout(() => {
+        resolve({ ready: false, reason: StoreUnavailableError.of('timeout').message });
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.checkReadiness(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async checkReadiness(): Promise<Readiness> {
     try {
       await sql`select 1`.execute(this.db);
-      return await isMigrated(this.connection);
-    } catch {
-      return false;
+      if (!(await isMigrated(this.connection)))
+        return { ready: false, reason: 'the database schema is not migrated' };
+      if (this.connection.health.writeFault !== undefined) await this.probeWrite();
+      return { ready: true };
+    } catch (error) {
+      return { ready: false, reason: faultOf(error).reason };
     }
+  }
+
+  /**
+   * Commits one small write (only while a write fault is remembered): a success
+   * clears the fault; a failure is the fault again. Throws what the write threw.
+   */
+  async probeWrite(): Promise<void> {
+    await this.db
+      .insertInto('engine_state')
+      .values({ key: PROBE_KEY, value: Date.now() })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+      )
+      .execute();
+    this.connection.health.recovered();
+  }
+
+  /** The write fault remembered since the last successful write probe, if any. */
+  get writeFault(): StoreFault | undefined {
+    return this.connection.health.writeFault;
   }
 
   close(): Promise<void> {
@@ -225,14 +281,37 @@ export class Store {
   }
 }
 
-/** Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations. */
+/** A store error as a fault, the unclassified kind said plainly. */
+function faultOf(error: unknown): StoreFault {
+  return storeFaultOf(error) ?? { kind: 'io', reason: 'the database refused a query' };
+}
+
+/**
+ * Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations. A
+ * database that cannot be reached, read or written is a StoreOpenError naming it
+ * (without a password) and the fix.
+ */
 export async function openStore(url: string): Promise<Store> {
   const connection = await connect(url);
   try {
     await migrate(connection);
   } catch (error) {
-    await connection.close();
-    throw error;
+    await connection.close().catch(() => undefined);
+    throw openError(connection, error);
   }
   return new Store(connection);
+}
+
+function openError(connection: Connection, error: unknown): unknown {
+  const fault = storeFaultOf(error);
+  if (fault === undefined) return error;
+  if (connection.dialect === 'sqlite')
+    return sqliteOpenError(connection.description.slice('sqlite:'.length), error);
+  let root = error;
+  while (root instanceof Error && root.cause instanceof Error) root = root.cause;
+  const detail = root instanceof Error && root.message !== '' ? ` (${root.message})` : '';
+  return new StoreOpenError(
+    `--db ${connection.description}: ${fault.reason}${detail}; check that it runs and that the URL is right, then start again`,
+    { cause: error },
+  );
 }
