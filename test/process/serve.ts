@@ -96,3 +96,10 @@ export async function holdPort(): Promise<{ port: number; close: () => Promise<v
       }),
   };
 }
+
+/** A port of 127.0.0.1 free a moment ago (for a server that cannot be told to pick its own). */
+export async function freePort(): Promise<number> {
+  const held = await holdPort();
+  await held.close();
+  return held.port;
+}
