@@ -83,6 +83,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
   const faults = new StoreFaultLog(log);
+  /** Set once the reconciler loop runs: ends its wait (a backoff after a store fault, say). */
+  let wakeLoop: () => void = () => undefined;
   await syncConfig(store, config, clock.now());
   const sandbox = new SandboxProvider(store.db, clock, {
     latencyMs: config.document.sandbox?.latency ?? 0,
@@ -134,11 +136,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   http.get('/readyz', async (_, reply) => {
     const readiness = await store.readiness(READINESS_TIMEOUT_MS);
     if (readiness.ready) {
-      faults.recovered('readiness');
+      if (faults.faulty) {
+        faults.recovered('readiness');
+        wakeLoop(); // it may be waiting out a backoff of up to 30 s
+      }
       return reply.code(200).send({ status: 'ready' });
     }
-    const fault = store.writeFault ?? { kind: 'unreachable' as const, reason: readiness.reason };
-    faults.failed({ ...fault, reason: readiness.reason }, 'readiness');
+    if (readiness.fault !== undefined) faults.failed(readiness.fault, 'readiness');
     return reply.code(503).send({ status: 'not ready', reason: readiness.reason });
   });
   try {
@@ -169,6 +173,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     state.changed = true;
     wake.abort();
   };
+  wakeLoop = poke;
   const unsubscribe = engine.onChange(poke);
   const stopWatching = await watchChanges(store, log, poke, faults);
   const loop = (async () => {

@@ -10,7 +10,8 @@ import { PortInUseError, startService } from '../app/service.js';
 import type { Service, ServiceConfig, ServiceOptions } from '../app/service.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { ScaledClock, SystemClock } from '../engine/clock.js';
-import { DatabaseUrlError, parseDatabaseUrl } from '../store/db.js';
+import { DatabaseUrlError, parseDatabaseUrl, redact, StoreOpenError } from '../store/db.js';
+import { storeFaultOf } from '../store/faults.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 
@@ -162,6 +163,13 @@ async function start(options: ServiceOptions): Promise<Service> {
   } catch (error) {
     if (error instanceof PortInUseError)
       throw new UsageError(`${error.message}; choose another with --port`, { cause: error });
+    // The store opened, then failed before the first pass (it went away, or its disk filled).
+    const fault = storeFaultOf(error);
+    if (fault !== undefined && !(error instanceof StoreOpenError))
+      throw new StoreOpenError(
+        `--db ${redact(options.db)}: ${fault.reason} while starting; fix it, then start again`,
+        { cause: error },
+      );
     throw error;
   }
 }

@@ -75,6 +75,8 @@ export class Runner {
         if (!stopping()) await this.runDue(this.ctx.clock.now());
       })
         .catch((error: unknown) => {
+          // A store fault (claiming, or looking for the next run) is the service's to tell, once.
+          if (storeFaultOf(error) !== undefined) return;
           this.ctx.log.error({ run: run.id, error: messageOf(error) }, 'executing a run failed');
         })
         .finally(() => this.inFlight.delete(run.id));

@@ -29,7 +29,8 @@ export const READINESS_TIMEOUT_MS = 2_000;
 /** The engine_state key a readiness probe writes while a write fault is remembered. */
 const PROBE_KEY = 'readiness_probe';
 
-export type Readiness = { ready: true } | { ready: false; reason: string };
+/** Ready, or why not: the reason always; the fault when the store itself is in trouble. */
+export type Readiness = { ready: true } | { ready: false; reason: string; fault?: StoreFault };
 
 export class Store {
   constructor(readonly connection: Connection) {}
@@ -231,18 +232,25 @@ export class Store {
    * write committed since. The reason says what is wrong, never the URL.
    */
   async readiness(timeoutMs = READINESS_TIMEOUT_MS): Promise<Readiness> {
+    // Checks asked for while one runs share it: a frozen server does not collect one stuck query per probe.
+    const check = (this.checking ??= this.checkReadiness().finally(() => {
+      this.checking = undefined;
+    }));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Readiness>((resolve) => {
       timer = setTimeout(() => {
-        resolve({ ready: false, reason: StoreUnavailableError.of('timeout').message });
+        const { fault } = StoreUnavailableError.of('timeout');
+        resolve({ ready: false, reason: fault.reason, fault });
       }, timeoutMs);
     });
     try {
-      return await Promise.race([this.checkReadiness(), late]);
+      return await Promise.race([check, late]);
     } finally {
       clearTimeout(timer);
     }
   }
+
+  private checking: Promise<Readiness> | undefined;
 
   private async checkReadiness(): Promise<Readiness> {
     try {
@@ -252,7 +260,8 @@ export class Store {
       if (this.connection.health.writeFault !== undefined) await this.probeWrite();
       return { ready: true };
     } catch (error) {
-      return { ready: false, reason: faultOf(error).reason };
+      const fault = faultOf(error);
+      return { ready: false, reason: fault.reason, fault };
     }
   }
 
