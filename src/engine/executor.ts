@@ -5,6 +5,7 @@
  * the run stopped and never repeats an action recorded as done.
  */
 import type { Environment, PowerState, Tier } from '../core/glossary.js';
+import { storeFaultOf } from '../store/faults.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { Fence, Run, RunStep } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
@@ -570,6 +571,8 @@ export async function renewLease(deps: ExecutorDeps, run: Run): Promise<void> {
 
 function checkpoint(deps: ExecutorDeps): void {
   if (deps.signal?.reason instanceof LeaseLost) throw deps.signal.reason;
+  // The lease could not be renewed because the store failed: the runner pauses the run.
+  if (storeFaultOf(deps.signal?.reason) !== undefined) throw deps.signal?.reason;
   if (deps.signal?.aborted === true)
     throw new Interrupted('shutting down; the run resumes after restart');
 }

@@ -345,7 +345,12 @@ export class Runner {
     const renew = setInterval(
       () => {
         this.ctx.store.renewLease(run.id, deps.fence, deps.leaseMs).catch((error: unknown) => {
-          lost.abort(error instanceof LeaseLost ? error : new LeaseLost(messageOf(error)));
+          // The store failing is not another replica taking over: the run pauses, and resumes.
+          lost.abort(
+            error instanceof LeaseLost || storeFaultOf(error) !== undefined
+              ? error
+              : new LeaseLost(messageOf(error)),
+          );
         });
       },
       Math.max(1_000, deps.leaseMs / 3),
