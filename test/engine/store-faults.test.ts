@@ -1,8 +1,7 @@
 /**
  * A store that fails in the middle of a run is not the run's failure: the run
  * pauses with its lease, nothing is recorded as failed, and once the store is back
- * the next pass resumes it without asking a provider twice. A pass stops at the
- * first store fault instead of failing every environment one by one.
+ * the next pass resumes it without asking a provider twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment } from '../../src/core/glossary.js';
@@ -26,16 +25,17 @@ const dev: Environment = {
   ],
 };
 
-/** `store`, whose every method fails as node-postgres does when the server goes away, while `down()`. */
-function failingWhile(store: Store, down: () => boolean): Store {
+/** `store`, whose next `blip.calls` method calls fail as node-postgres does when the server goes away. */
+function withBlips(store: Store, blip: { calls: number }): Store {
   return new Proxy(store, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) =>
-        down()
-          ? Promise.reject(new Error('Connection terminated unexpectedly'))
-          : (value as (...a: unknown[]) => unknown).apply(target, args);
+      return (...args: unknown[]) => {
+        if (blip.calls === 0) return (value as (...a: unknown[]) => unknown).apply(target, args);
+        blip.calls -= 1;
+        return Promise.reject(new Error('Connection terminated unexpectedly'));
+      };
     },
   });
 }
@@ -49,29 +49,27 @@ describe.each(DATABASES)('a store fault in the middle of a run, on $name', (data
 
   it('pauses the run, then resumes it once the store is back, acting once per resource', async () => {
     store = await database.open();
-    let down = false;
-    const h = await harness(
-      failingWhile(store, () => down),
-      {
-        schedules: [officeHours],
-        environments: [dev],
-        seeds: [
-          { kind: 'ec2' as const, name: 'dev-web', tags: { env: 'dev' } },
-          { kind: 'ecs' as const, name: 'dev-api', tags: { env: 'dev' } },
-        ],
-        start: '2026-06-02T10:00Z',
-      },
-    );
+    const blip = { calls: 0 };
+    const h = await harness(withBlips(store, blip), {
+      schedules: [officeHours],
+      environments: [dev],
+      seeds: [
+        { kind: 'ec2' as const, name: 'dev-web', tags: { env: 'dev' } },
+        { kind: 'ecs' as const, name: 'dev-api', tags: { env: 'dev' } },
+      ],
+      start: '2026-06-02T10:00Z',
+    });
     await h.tickAt('2026-06-02T10:00Z');
     const acted: string[] = [];
-    // The provider acts, then the store goes away before the outcome is recorded.
+    // The provider acts, then the store fails once: the outcome is not recorded, and the
+    // store is back at once (a run that took the blip for its failure would record that).
     const sandbox = new Proxy(h.sandbox, {
       get(target, property) {
         if (property === 'act')
           return async (resources: readonly Resource[], state: PowerState) => {
             const outcomes = await target.act(resources, state);
             acted.push(...resources.map((r) => r.name));
-            down = true;
+            blip.calls = 1;
             return outcomes;
           };
         const value = Reflect.get(target, property, target) as unknown;
@@ -84,10 +82,7 @@ describe.each(DATABASES)('a store fault in the middle of a run, on $name', (data
     const run = await engine.command('dev', 'stop', 'cli:bob', 0);
     await engine.tick();
     await engine.idle();
-    expect(down).toBe(true);
-    await expect(engine.tick()).rejects.toThrow('Connection terminated unexpectedly');
-
-    down = false;
+    expect(acted.sort()).toEqual(['dev-api', 'dev-web']);
     expect((await store.getRun(run.id))?.status).toBe('acting');
     expect((await store.queryEvents({ kind: 'run.finished' })).events).toEqual([]);
     for (let i = 0; i < 20 && (await store.getRun(run.id))?.status === 'acting'; i++) {
@@ -96,7 +91,7 @@ describe.each(DATABASES)('a store fault in the middle of a run, on $name', (data
       await engine.idle();
     }
     expect((await store.getRun(run.id))?.status).toBe('succeeded');
-    expect(acted.sort()).toEqual(['dev-api', 'dev-web']);
+    expect(acted).toEqual(['dev-api', 'dev-web']);
     expect((await store.listSteps(run.id)).map((s) => [s.status, s.attempts])).toEqual([
       ['done', 1],
       ['done', 1],
