@@ -3,7 +3,7 @@
  * `postgres://...` (several replicas on one database). One Kysely query layer
  * over both.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -168,6 +168,10 @@ const TIME_LIMITS = {
 function openSqlite(location: string): SqliteDatabase.Database {
   let database: SqliteDatabase.Database | undefined;
   try {
+    // SQLite would open a file it may not write read-only, and fail every write later.
+    if (location !== ':memory:')
+      for (const path of [dirname(resolve(location)), location])
+        if (existsSync(path)) accessSync(path, constants.W_OK);
     database = new SqliteDatabase(location);
     database.pragma('journal_mode = WAL');
     // With WAL, NORMAL never corrupts and survives a killed process; only an OS crash
@@ -193,7 +197,11 @@ export function sqliteOpenError(location: string, error: unknown): StoreOpenErro
       `${where}: the directory ${directory} does not exist; create it (mkdir -p ${directory}) or choose another --db`,
       options,
     );
-  const fault = storeFaultOf(error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const fault =
+    code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
+      ? { kind: 'read-only' }
+      : storeFaultOf(error);
   if (fault?.kind === 'full')
     return new StoreOpenError(
       `${where}: the disk holding ${directory} is full; free some space or choose another --db`,
