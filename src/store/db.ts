@@ -101,7 +101,11 @@ export function redact(url: string): string {
   }
 }
 
-export async function connect(url: string): Promise<Connection> {
+export async function connect(
+  url: string,
+  /** `migrations`: no statement or query time limit (an index on a large table takes its time). */
+  purpose: 'serve' | 'migrations' = 'serve',
+): Promise<Connection> {
   const { dialect, location } = parseDatabaseUrl(url);
   const health = new StoreHealth();
   if (dialect === 'sqlite') {
@@ -123,7 +127,9 @@ export async function connect(url: string): Promise<Connection> {
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     max: 10,
     types: { getTypeParser: bigintAsNumber },
-    ...TIME_LIMITS,
+    ...(purpose === 'serve'
+      ? TIME_LIMITS
+      : { connectionTimeoutMillis: TIME_LIMITS.connectionTimeoutMillis }),
   });
   // A client's error (the server restarting) must not crash the process: an idle
   // client's reaches the pool, which drops it; a checked-out client (inside a

@@ -4,7 +4,7 @@
  * transaction can call them too.
  */
 import { sql } from 'kysely';
-import { connect, sqliteOpenError, StoreOpenError } from './db.js';
+import { connect, parseDatabaseUrl, sqliteOpenError, StoreOpenError } from './db.js';
 import type { Connection } from './db.js';
 import { storeFaultOf, StoreUnavailableError } from './faults.js';
 import type { StoreFault } from './faults.js';
@@ -301,6 +301,18 @@ function faultOf(error: unknown): StoreFault {
  * (without a password) and the fix.
  */
 export async function openStore(url: string): Promise<Store> {
+  if (parseDatabaseUrl(url).dialect === 'postgres') {
+    // Migrations run on a pool of their own, without the time limits requests have.
+    const migrating = await connect(url, 'migrations');
+    try {
+      await migrate(migrating);
+    } catch (error) {
+      throw openError(migrating, error);
+    } finally {
+      await migrating.close().catch(() => undefined);
+    }
+    return new Store(await connect(url));
+  }
   const connection = await connect(url);
   try {
     await migrate(connection);

@@ -3,8 +3,11 @@
  * store remembers a write fault until a probe write commits.
  */
 import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeFaultOf, StoreUnavailableError } from '../../src/store/faults.js';
+import { connect } from '../../src/store/db.js';
+import { openStore } from '../../src/store/store.js';
 import type { Store } from '../../src/store/store.js';
 import { DATABASES } from './databases.js';
 
@@ -143,3 +146,24 @@ describe.each(DATABASES)('readiness on $name', (database) => {
     expect(s.writeFault).toBeUndefined();
   });
 });
+
+describe.each(DATABASES.filter((d) => d.name === 'postgres'))(
+  'time limits on $name',
+  (database) => {
+    it('bound every request, but not the migrations run at start', async () => {
+      const url = database.url();
+      const store = await openStore(url);
+      const migrating = await connect(url, 'migrations');
+      try {
+        const limit = async (db: Kysely<unknown>) =>
+          (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(db)).rows[0]
+            ?.statement_timeout;
+        expect(await limit(store.db as Kysely<unknown>)).toBe('30s');
+        expect(await limit(migrating.db as Kysely<unknown>)).toBe('0');
+      } finally {
+        await migrating.close();
+        await store.close();
+      }
+    });
+  },
+);
