@@ -162,8 +162,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     'lightsout is serving',
   );
 
-  await engine.resumeClock();
-  await options.beforeFirstPass?.({ engine, store, sandbox });
+  try {
+    await engine.resumeClock();
+    await options.beforeFirstPass?.({ engine, store, sandbox });
+  } catch (error) {
+    // The store failed before the loop began: close what runs, so the process can exit and say why.
+    await http.close();
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   const state = { stopping: false, changed: false };
   /** Read through a function: both flags change while the loop awaits. */
   const isSet = (flag: keyof typeof state) => state[flag];
