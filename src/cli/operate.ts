@@ -13,7 +13,6 @@ import type { LoadedConfig } from '../config/load.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { parseDuration } from '../config/schema.js';
 import { SystemClock } from '../engine/clock.js';
-import { warningFor } from '../engine/changes.js';
 import { checkReservationWindow, CommandError, Engine } from '../engine/engine.js';
 import { DatabaseUrlError } from '../store/db.js';
 import { CursorError } from '../store/queries/events.js';
@@ -332,8 +331,10 @@ export async function switchCommand(
     async (context, { grace }) => {
       const run = await context.engine.command(name, direction, context.actor, grace);
       // The warning is the serving process's to send to the team; the person who typed it sees it here.
-      if (run.direction === 'stop' && run.act_at > context.now && options.json !== true)
-        io.out(warningFor(environmentOf(context.config, name), run).body.text);
+      if (options.json !== true)
+        for (const notice of await context.store.listNotices(run.id))
+          if (notice.kind === 'stop-warning')
+            io.out((JSON.parse(notice.body) as { text: string }).text);
       io.out(
         options.json === true
           ? JSON.stringify({ run: run.id, actAt: iso(run.act_at) })

@@ -219,7 +219,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   )
     .option(
       '--until <iso>',
-      'keep it on until then (default: its next scheduled start, or one hour)',
+      "keep it on until then (default: the schedule's next stop after the cancelled one, or one hour past it)",
     )
     .action(async (run: string, options: StoreOptions & { until?: string }) => {
       code = await cancelCommand(run, options, io);

@@ -91,7 +91,7 @@ describe('commands against the store', () => {
     const stop = await run(['stop', 'dev', '--grace', '5m', ...db]);
     expect(stop.code).toBe(0);
     expect(stop.out).toContain(
-      'dev stops at 2026-06-01T12:05:00.000Z. To keep it running: lightsout cancel ',
+      'dev stops at 2026-06-01T12:05:00.000Z. To keep it running until 2026-06-01T16:00:00.000Z: lightsout cancel ',
     );
     const runId = /run (\S+): stop dev/.exec(stop.out)?.[1];
     // The person sees the warning; sending it to the team is the serving process's job.
@@ -103,7 +103,8 @@ describe('commands against the store', () => {
     const runs = await run(['runs', ...db]);
     expect(runs.out).toMatch(new RegExp(`${runId!}\\s+dev\\s+stop\\s+adhoc\\s+grace`));
     const cancel = await run(['cancel', runId!, ...db]);
-    expect(cancel.out).toBe(`cancelled run ${runId!}; dev stays on until 2026-06-02T06:00:00.000Z`);
+    // A daytime stop called off: on until the evening's scheduled stop, not the next morning.
+    expect(cancel.out).toBe(`cancelled run ${runId!}; dev stays on until 2026-06-01T16:00:00.000Z`);
     const status = JSON.parse((await run(['status', '--json', ...db])).out) as {
       environments: unknown[];
     };
@@ -111,7 +112,7 @@ describe('commands against the store', () => {
       environment: 'dev',
       desired: 'on',
       lastRun: { direction: 'stop', status: 'cancelled' },
-      holds: [{ state: 'on', until: '2026-06-02T06:00:00.000Z' }],
+      holds: [{ state: 'on', until: '2026-06-01T16:00:00.000Z' }],
     });
   });
 
