@@ -78,6 +78,8 @@ interface ParsedField {
   readonly extras: readonly string[];
   /** Vixie's DOM_STAR / DOW_STAR: the field's text starts with `*`. */
   readonly star: boolean;
+  /** The field is `*` alone (or `?`): croner reads it as fast as it can. */
+  readonly every: boolean;
 }
 
 export function parseVixieCron(source: string): Parsed<VixieCron> {
@@ -98,13 +100,15 @@ export function parseVixieCron(source: string): Parsed<VixieCron> {
     ParsedField,
   ];
   const dayRule = dayOfMonth.star || dayOfWeek.star ? 'and' : 'or';
-  const part = (f: ParsedField) => [...f.values, ...f.extras].join(',');
+  // A field that is "*" alone stays "*": croner skips its check, which is the same
+  // as Vixie's AND with every value. The others are written out as values.
+  const part = (f: ParsedField) => (f.every ? '*' : [...f.values, ...f.extras].join(','));
   const pattern = [
     part(minute),
     part(hour),
     part(dayOfMonth),
     part(month),
-    `${dayRule === 'and' ? '+' : ''}${part(dayOfWeek)}`,
+    `${dayRule === 'and' && !dayOfWeek.every ? '+' : ''}${part(dayOfWeek)}`,
   ].join(' ');
   return {
     ok: true,
@@ -174,6 +178,7 @@ function parseField(text: string, field: Field): Parsed<ParsedField> {
       values: [...values].sort((a, b) => a - b),
       extras,
       star: source.startsWith('*'),
+      every: source === '*',
     },
   };
 }
