@@ -348,19 +348,26 @@ describe.each(DATABASES)('the API on $name', (database) => {
       const port = (jwks.address() as AddressInfo).port;
       const sign = (
         claims: Record<string, unknown>,
-        options: { audience?: string; expires?: number; key?: Parameters<SignJWT['sign']>[0] } = {},
-      ) =>
-        new SignJWT(claims)
+        options: {
+          audience?: string;
+          expires?: number | null;
+          key?: Parameters<SignJWT['sign']>[0];
+        } = {},
+      ) => {
+        const jwt = new SignJWT(claims)
           .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
           .setIssuer('https://login.example.com')
           .setAudience(options.audience ?? 'lightsout')
-          .setIssuedAt(at('2026-06-01T11:00Z') / 1000)
-          .setExpirationTime(options.expires ?? at('2026-06-01T13:00Z') / 1000)
-          .sign(options.key ?? privateKey);
+          .setIssuedAt(at('2026-06-01T11:00Z') / 1000);
+        if (options.expires !== null)
+          jwt.setExpirationTime(options.expires ?? at('2026-06-01T13:00Z') / 1000);
+        return jwt.sign(options.key ?? privateKey);
+      };
       const verifier = oidcVerifier({
         issuer: 'https://login.example.com',
         audience: 'lightsout',
         jwks_url: `http://127.0.0.1:${port}/jwks.json`,
+        clock_skew: 60_000,
         rules: [
           { claim: 'groups', value: 'platform', role: 'admin' },
           { claim: 'groups', value: 'payments-devs', role: 'operator', team: 'payments' },
@@ -417,6 +424,17 @@ describe.each(DATABASES)('the API on $name', (database) => {
             `https://lightsout.dev/problems/${type}`,
           ]);
         }
+        const forever = await call(
+          await idp.sign({ sub: 'u5', groups: ['platform'] }, { expires: null }),
+          'GET',
+          '/api/v1/environments',
+        );
+        expect(forever.status).toBe(401);
+        expect(forever.type).toContain('application/problem+json');
+        expect(forever.body).toMatchObject({
+          type: 'https://lightsout.dev/problems/invalid-token',
+          detail: expect.stringContaining('"exp" claim') as unknown,
+        });
         expect((await call('admin', 'GET', '/api/v1/environments')).status).toBe(200);
       } finally {
         await idp.close();
