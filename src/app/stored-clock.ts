@@ -57,7 +57,7 @@ export function storedScaledClock(speed: number, wall: () => number = Date.now):
       const stored = await readClockAnchor(store);
       const lastPass = await store.readValue(LAST_PASS);
       const from = Math.max(stored === undefined ? now : timeAt(stored, now), lastPass ?? 0);
-      clock = new ScaledClock(speed, from, now);
+      clock = new ScaledClock(speed, from, now, wall);
       await writeClockAnchor(store, clock.anchor());
       return clock;
     },

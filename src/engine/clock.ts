@@ -65,12 +65,13 @@ export function timeAt(anchor: ClockAnchor, wall: number): number {
   return anchor.running ? anchor.at + Math.round((wall - anchor.wall) * anchor.speed) : anchor.at;
 }
 
-/** Time that starts at `origin` (at wall-clock instant `startedAt`) and runs `speed` times faster than the wall clock. */
+/** Time that starts at `origin` (at instant `startedAt` of the `wall` clock) and runs `speed` times faster. */
 export class ScaledClock implements Clock {
   constructor(
     private readonly speed: number,
     private origin: number = Date.now(),
     private readonly startedAt: number = Date.now(),
+    private readonly wall: () => number = Date.now,
   ) {
     if (!(speed >= 1)) throw new RangeError(`speed ${speed} must be 1 or more`);
   }
@@ -87,7 +88,7 @@ export class ScaledClock implements Clock {
   }
 
   now(): number {
-    return this.origin + Math.round((Date.now() - this.startedAt) * this.speed);
+    return this.origin + Math.round((this.wall() - this.startedAt) * this.speed);
   }
 
   realMs(ms: number): number {
