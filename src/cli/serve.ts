@@ -11,7 +11,7 @@ import { PortInUseError, startService } from '../app/service.js';
 import type { Service, ServiceConfig, ServiceOptions } from '../app/service.js';
 import { storedScaledClock, wallClock } from '../app/stored-clock.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
-import { DatabaseUrlError } from '../store/db.js';
+import { DatabaseUrlError, StoreNotFoundError } from '../store/db.js';
 import { absoluteDatabaseUrl, commandLine } from './invocation.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
@@ -181,6 +181,7 @@ async function start(options: ServiceOptions): Promise<Service> {
   } catch (error) {
     if (error instanceof PortInUseError)
       throw new UsageError(`${error.message}; choose another with --port`, { cause: error });
+    if (error instanceof StoreNotFoundError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
 }

@@ -4,6 +4,7 @@
  * over both.
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
@@ -38,11 +39,14 @@ export class DatabaseUrlError extends Error {
   override readonly name = 'DatabaseUrlError';
 }
 
-/** A SQLite file that is not there, opened by a command that must not create it. */
+/** A SQLite file that is not there, opened by a command that must not create it, or in a directory that is not there. */
 export class StoreNotFoundError extends Error {
   override readonly name = 'StoreNotFoundError';
-  constructor(readonly file: string) {
-    super(`no store at ${file}`);
+  constructor(
+    readonly file: string,
+    message = `no store at ${file}`,
+  ) {
+    super(message);
   }
 }
 
@@ -95,8 +99,14 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const { dialect, location } = parseDatabaseUrl(url);
   if (dialect === 'sqlite') {
     // A mistyped path must not silently become a new, empty store.
-    if (options.create === false && location !== ':memory:' && !existsSync(location))
-      throw new StoreNotFoundError(location);
+    if (location !== ':memory:') {
+      if (options.create === false && !existsSync(location)) throw new StoreNotFoundError(location);
+      if (!existsSync(dirname(location)))
+        throw new StoreNotFoundError(
+          location,
+          `no directory ${dirname(location)} for the store ${location}; create it, or pass another --db`,
+        );
+    }
     const database = new SqliteDatabase(location);
     database.pragma('journal_mode = WAL');
     // With WAL, NORMAL never corrupts and survives a killed process; only an OS crash

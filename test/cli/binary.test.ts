@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const run = (...args: string[]) =>
@@ -68,5 +68,26 @@ describe('the lightsout binary', () => {
     );
     expect(result.status).toBe(2);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('serve in a directory that is not there says so in one line, exit 2', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'lightsout-')), 'nowhere', 'lightsout.db');
+    const result = run('serve', '--config', 'examples/demo.yaml', '--db', `sqlite:${missing}`);
+    expect(result.stderr).toBe(
+      `error: no directory ${dirname(missing)} for the store ${missing}; create it, or pass another --db\n`,
+    );
+    expect(result.status).toBe(2);
+  });
+
+  it('a log format it does not know is refused in one line, exit 2', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['dist/cli/main.js', 'serve', '--config', 'examples/demo.yaml'],
+      { encoding: 'utf8', env: { ...process.env, LIGHTSOUT_LOG_FORMAT: 'yaml' } },
+    );
+    expect(result.stderr).toBe(
+      'error: LIGHTSOUT_LOG_FORMAT="yaml" is not a log format; set it to json or pretty, or unset it\n',
+    );
+    expect(result.status).toBe(2);
   });
 });
