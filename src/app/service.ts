@@ -18,6 +18,7 @@ import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
+import type { ClockSource } from './stored-clock.js';
 
 /** Changes that come within this of each other share one reconciler pass. */
 const COALESCE_MS = 100;
@@ -28,7 +29,8 @@ export type ServiceConfig = Pick<LoadedConfig, 'fleet' | 'document'>;
 export interface ServiceOptions {
   readonly config: ServiceConfig;
   readonly db: string;
-  readonly clock: Clock;
+  /** A clock, or where to get one from the store and leave it at the stop (a demo's scaled clock). */
+  readonly clock: Clock | ClockSource;
   readonly log: Logger;
   readonly port: number;
   readonly host: string;
@@ -48,10 +50,13 @@ export interface ServiceOptions {
     engine: Engine;
     store: Store;
     sandbox: SandboxProvider;
+    clock: Clock;
   }) => Promise<void>;
 }
 
 export interface Service {
+  /** The service's clock (a demo's runs faster, and goes on from the one stored with its data). */
+  readonly clock: Clock;
   readonly engine: Engine;
   readonly store: Store;
   readonly sandbox: SandboxProvider;
@@ -77,9 +82,11 @@ export class PortInUseError extends Error {
 }
 
 export async function startService(options: ServiceOptions): Promise<Service> {
-  const { config, clock, log } = options;
+  const { config, log } = options;
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
+  const source = 'open' in options.clock ? options.clock : undefined;
+  const clock = 'open' in options.clock ? await options.clock.open(store) : options.clock;
   await syncConfig(store, config, clock.now());
   const sandbox = new SandboxProvider(store.db, clock, {
     latencyMs: config.document.sandbox?.latency ?? 0,
@@ -149,7 +156,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   );
 
   await engine.resumeClock();
-  await options.beforeFirstPass?.({ engine, store, sandbox });
+  await options.beforeFirstPass?.({ engine, store, sandbox, clock });
   const state = { stopping: false, changed: false };
   /** Read through a function: both flags change while the loop awaits. */
   const isSet = (flag: keyof typeof state) => state[flag];
@@ -197,12 +204,20 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await shutdown;
       await stopWatching();
       await http.close();
+      // Not stored, the clock just keeps running while the process is down (as after a crash).
+      await source?.close(store).catch((error: unknown) => {
+        log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'clock not stored',
+        );
+      });
       await store.close();
       log.info('lightsout stopped');
     })();
     return stopped;
   };
   return {
+    clock,
     engine,
     store,
     sandbox,

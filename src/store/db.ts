@@ -3,6 +3,8 @@
  * `postgres://...` (several replicas on one database). One Kysely query layer
  * over both.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
@@ -35,6 +37,22 @@ export interface Connection {
 /** A `--db` value that is not one lightsout can open; the message says how to write it. */
 export class DatabaseUrlError extends Error {
   override readonly name = 'DatabaseUrlError';
+}
+
+/** A SQLite file that is not there, opened by a command that must not create it, or in a directory that is not there. */
+export class StoreNotFoundError extends Error {
+  override readonly name = 'StoreNotFoundError';
+  constructor(
+    readonly file: string,
+    message = `no store at ${file}`,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectOptions {
+  /** Create a SQLite file that does not exist (default); false refuses with StoreNotFoundError. */
+  readonly create?: boolean;
 }
 
 export function parseDatabaseUrl(url: string): { dialect: Dialect; location: string } {
@@ -77,9 +95,18 @@ export function redact(url: string): string {
   }
 }
 
-export async function connect(url: string): Promise<Connection> {
+export async function connect(url: string, options: ConnectOptions = {}): Promise<Connection> {
   const { dialect, location } = parseDatabaseUrl(url);
   if (dialect === 'sqlite') {
+    // A mistyped path must not silently become a new, empty store.
+    if (location !== ':memory:') {
+      if (options.create === false && !existsSync(location)) throw new StoreNotFoundError(location);
+      if (!existsSync(dirname(location)))
+        throw new StoreNotFoundError(
+          location,
+          `no directory ${dirname(location)} for the store ${location}; create it, or pass another --db`,
+        );
+    }
     const database = new SqliteDatabase(location);
     database.pragma('journal_mode = WAL');
     // With WAL, NORMAL never corrupts and survives a killed process; only an OS crash

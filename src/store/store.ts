@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { connect } from './db.js';
-import type { Connection } from './db.js';
+import type { Connection, ConnectOptions } from './db.js';
 import { isMigrated, migrate } from './migrate.js';
 import * as applied from './queries/applied.js';
 import * as engineState from './queries/engine-state.js';
@@ -94,6 +94,8 @@ export class Store {
   readonly readValue = (key: string) => engineState.readValue(this.db, key);
   readonly swapValue = (key: string, expected: number | undefined, value: number) =>
     engineState.swapValue(this.db, key, expected, value);
+  readonly writeValue = (key: string, value: number) => engineState.writeValue(this.db, key, value);
+  readonly deleteValues = (prefix: string) => engineState.deleteValues(this.db, prefix);
 
   readonly appendEvents = (inputs: readonly events.EventInput[]) =>
     events.appendEvents(this.db, inputs);
@@ -225,9 +227,12 @@ export class Store {
   }
 }
 
-/** Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations. */
-export async function openStore(url: string): Promise<Store> {
-  const connection = await connect(url);
+/**
+ * Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations;
+ * `{ create: false }` refuses a SQLite file that does not exist (StoreNotFoundError).
+ */
+export async function openStore(url: string, options: ConnectOptions = {}): Promise<Store> {
+  const connection = await connect(url, options);
   try {
     await migrate(connection);
   } catch (error) {
