@@ -13,7 +13,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { serveApi } from '../../src/api/api.js';
+import { API_SERVER_OPTIONS, serveApi } from '../../src/api/api.js';
 import { oidcVerifier } from '../../src/api/oidc.js';
 import type { OidcVerifier } from '../../src/api/oidc.js';
 import { newToken } from '../../src/api/tokens.js';
@@ -74,7 +74,7 @@ describe.each(DATABASES)('the API on $name', (database) => {
       ],
       clock.now(),
     );
-    http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+    http = Fastify(API_SERVER_OPTIONS);
     await serveApi(
       http,
       {
