@@ -37,6 +37,16 @@ export const eventsQuery = z.strictObject({
   actor: text('only events by this actor, e.g. api:ci'),
   since: time('events at or after this'),
   until: time('events before this'),
-  after: text('the cursor `next` of the previous page'),
+  // A cursor this API gives is base64url of an event id, at most 26 characters for
+  // ids up to 18 digits; longer text is none of ours, and would reach the database
+  // as a number over its 64-bit integers.
+  after: z
+    .string()
+    .regex(
+      /^[\w-]{1,26}$/,
+      'not a cursor from a previous page; leave it out to start from the first event',
+    )
+    .describe('the cursor `next` of the previous page')
+    .optional(),
   limit: limit(1000, 100),
 });

@@ -185,10 +185,21 @@ describe.each(DATABASES)('bad input on $name', (database) => {
 
     it('answers a cursor that is not one with invalid-cursor, and nothing from the database', async () => {
       const { call } = await serve();
-      const cursor = Buffer.from('e1; drop table events').toString('base64url');
+      const cursor = Buffer.from('e1; drop x').toString('base64url');
       const answer = await call('admin', 'GET', `/api/v1/events?after=${cursor}`);
       expectProblem(answer, 400, 'invalid-cursor', 'after');
       expect(answer.body?.detail).not.toMatch(/sqlite|postgres|syntax|SQL/i);
+    });
+
+    it('answers a cursor past any event id: an empty page, or 400 beyond 64-bit ids', async () => {
+      const { call, logged } = await serve();
+      const cursor = (digits: number) =>
+        Buffer.from(`e${'9'.repeat(digits)}`).toString('base64url');
+      const far = await call('admin', 'GET', `/api/v1/events?after=${cursor(18)}`);
+      expect([far.status, far.body]).toEqual([200, { events: [] }]);
+      const beyond = await call('admin', 'GET', `/api/v1/events?after=${cursor(30)}`);
+      expectProblem(beyond, 400, 'invalid-query', 'after');
+      expect(logged).toEqual([]);
     });
 
     it('takes the parameters it declares', async () => {

@@ -14,7 +14,7 @@ import { VirtualClock } from '../../src/engine/clock.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Role } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
-import { periodSchedule } from '../core/build.js';
+import { expressionSchedule, periodSchedule } from '../core/build.js';
 import { at } from '../helpers.js';
 import type { TestDatabase } from '../store/databases.js';
 
@@ -22,11 +22,22 @@ const officeHours = {
   ...periodSchedule('Europe/Paris', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]),
   name: 'office-hours',
 };
+/** Cron and public holidays: the costliest schedule to plan, per day planned. */
+const businessDays = {
+  ...expressionSchedule('Europe/Paris', 'cron(0 6 ? * MON-FRI *)', 'cron(0 20 ? * MON-FRI *)', {
+    holidays: ['FR'],
+  }),
+  name: 'business-days',
+};
+const schedules = new Map([
+  ['office-hours', officeHours],
+  ['business-days', businessDays],
+]);
 export const environments: Environment[] = [
   { name: 'dev', timezone: 'Europe/Paris', schedule: 'office-hours', team: 'payments' },
   { name: 'lab', timezone: 'Europe/Paris', team: 'payments', maxReservationMs: 2 * 86_400_000 },
   // A config may allow long reservations: answers still plan a bounded window.
-  { name: 'long', timezone: 'UTC', schedule: 'office-hours', maxReservationMs: 400 * 86_400_000 },
+  { name: 'long', timezone: 'UTC', schedule: 'business-days', maxReservationMs: 400 * 86_400_000 },
 ];
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -69,7 +80,7 @@ export async function serveOn(database: TestDatabase): Promise<ServedApi> {
     clock,
     notifier: { send: () => Promise.resolve() },
     log: quiet,
-    schedules: new Map([['office-hours', officeHours]]),
+    schedules,
     environments,
   });
   await store.upsertResources(
@@ -85,7 +96,7 @@ export async function serveOn(database: TestDatabase): Promise<ServedApi> {
       store,
       engine,
       environments,
-      schedules: new Map([['office-hours', officeHours]]),
+      schedules,
       now: () => clock.now(),
     },
     { rateLimitPerMinute: 1_000_000, logError: (error) => logged.push(error) },
