@@ -4,6 +4,7 @@
  * server plan an unbounded window (a reservation from 1970 once blocked the event
  * loop for seconds).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DATABASES } from '../store/databases.js';
 import { at } from '../helpers.js';
@@ -261,4 +262,19 @@ describe.each(DATABASES)('bad input on $name', (database) => {
       expectProblem(await call('admin', 'GET', '/api/v2/nothing'), 404, 'not-found');
     });
   });
+});
+
+it('docs/api.md names every problem type the API answers', () => {
+  const directory = new URL('../../src/api/', import.meta.url);
+  const source = readdirSync(directory)
+    .map((file) => readFileSync(new URL(file, directory), 'utf8'))
+    .join('\n');
+  const types = new Set(
+    [...source.matchAll(/new Problem\(\s*\d+,\s*'([a-z-]+)'|type: '([a-z-]+)',\s*title:/g)].map(
+      ([, thrown, named]) => thrown ?? named,
+    ),
+  );
+  expect(types.size).toBeGreaterThan(20);
+  const docs = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+  expect([...types].filter((type) => !docs.includes(`\`${type ?? ''}\``))).toEqual([]);
 });
