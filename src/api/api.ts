@@ -322,7 +322,7 @@ async function reserve(
     );
   } catch (error) {
     if (error instanceof CommandError)
-      throw new Problem(422, 'invalid-window', 'Invalid window', error.message, 'to');
+      throw new Problem(422, 'invalid-window', 'Invalid window', error.message, fields.to);
     throw error;
   }
   // The on-time around the reservation: a day either side (not before it began, if it
