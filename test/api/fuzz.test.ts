@@ -232,6 +232,19 @@ function request(operations: readonly Operation[]) {
       query: queryString(operation),
       body: operation.method === 'GET' ? fc.constant(undefined) : body(operation),
       ndjson: fc.boolean(),
+      contentType: fc.oneof(
+        { weight: 8, arbitrary: fc.constant('application/json') },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'text/plain',
+            'application/json; charset=latin1',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            '',
+          ),
+        },
+      ),
     }),
   );
 }
@@ -258,7 +271,7 @@ describe.each(DATABASES)('fuzzing the API on $name', (database) => {
           method: r.operation.method,
           headers: {
             ...(r.who === undefined ? {} : { authorization: `Bearer ${api.tokenOf(r.who)}` }),
-            ...(r.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(r.body === undefined ? {} : { 'content-type': r.contentType }),
             ...(r.ndjson ? { accept: 'application/x-ndjson' } : {}),
           },
           ...(r.body === undefined ? {} : { body: r.body }),
