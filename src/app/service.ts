@@ -7,7 +7,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { serveApi } from '../api/api.js';
+import { API_SERVER_OPTIONS, serveApi } from '../api/api.js';
 import { oidcVerifier } from '../api/oidc.js';
 import { Engine } from '../engine/engine.js';
 import { watchChanges } from './changes.js';
@@ -111,7 +111,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
 
-  const http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const http = Fastify(API_SERVER_OPTIONS);
   await serveApi(
     http,
     {
