@@ -3,7 +3,7 @@
  * use. Routes are thin: they check the caller and the input, then call the engine
  * and the store. Everything but health answers only with a token.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Environment, Instant } from '../core/glossary.js';
 import { describeSchedule } from '../core/describe.js';
 import { planFleet } from '../core/planner.js';
@@ -12,12 +12,14 @@ import type { StoredReservation } from '../store/queries/plans.js';
 import type { Principal } from './auth.js';
 import { canSee, requireRole } from './auth.js';
 import type { ApiDeps } from './context.js';
-import { ApiContext, DAY, iso, parse, timeOf, zoneOf } from './context.js';
+import { ApiContext, DAY, iso, parse, parseQuery, timeOf, zoneOf } from './context.js';
 import { provisionBody, reservationBody } from './bodies.js';
+import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from './limits.js';
+import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
-import { problemErrors } from './problems.js';
+import { frameworkProblems, problemErrors } from './problems.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { Problem } from './problems.js';
@@ -30,6 +32,17 @@ export interface ApiOptions {
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+
+/**
+ * Options of the fastify instance the API is served on: bodies up to 64 KiB, and
+ * problem+json for the errors the framework answers before any route (see
+ * `frameworkProblems`).
+ */
+export const API_SERVER_OPTIONS = {
+  logger: false,
+  bodyLimit: 64 * 1024,
+  ...frameworkProblems,
+} satisfies FastifyServerOptions;
 
 /** Routes that answer without a token, and without a limit. */
 const OPEN_ROUTES = ['/healthz', '/readyz', '/openapi.json', '/docs'];
@@ -163,8 +176,7 @@ export function registerApi(
     const reservation = await reserve(
       deps,
       environment,
-      from,
-      to,
+      { from, to },
       principal,
       body.note,
       body.resource,
@@ -172,11 +184,11 @@ export function registerApi(
     return reply.code(201).send(reservation);
   });
 
-  http.get<{ Querystring: Record<string, string | undefined> }>(
+  http.get<{ Querystring: Record<string, string | string[] | undefined> }>(
     '/api/v1/reservations',
     async (request) => {
       const principal = await caller(request);
-      const { environment, team, from, to } = request.query;
+      const { environment, team, from, to } = parseQuery(reservationsQuery, request.query);
       // An environment named in the filter must exist for the caller, as on every other route.
       if (environment !== undefined) visible(principal, environment);
       const names = deps.environments
@@ -238,8 +250,7 @@ export function registerApi(
     const reservation = await reserve(
       deps,
       environment,
-      from,
-      to,
+      { from, to, fields: { from: 'start_time', to: 'end_time' } },
       principal,
       undefined,
       resource.id,
@@ -248,11 +259,17 @@ export function registerApi(
   });
 }
 
+/** A window asked for, and the names its ends have in the request. */
+interface Window {
+  readonly from: Instant;
+  readonly to: Instant;
+  readonly fields?: { readonly from: string; readonly to: string };
+}
+
 async function reserve(
   deps: ApiDeps,
   environment: Environment,
-  from: Instant,
-  to: Instant,
+  { from, to, fields = { from: 'from', to: 'to' } }: Window,
   principal: Principal,
   note?: string,
   resource?: string,
@@ -264,7 +281,7 @@ async function reserve(
       'end-before-start',
       'End before start',
       'the end must be after the start',
-      'to',
+      fields.to,
     );
   if (to <= now)
     throw new Problem(
@@ -272,7 +289,17 @@ async function reserve(
       'window-in-the-past',
       'Window in the past',
       'the window is over already; give one that is not',
-      'to',
+      fields.to,
+    );
+  // What it would bring about starts now anyway; a start further back only made the
+  // answer plan every window since (from 1970: seconds of a blocked event loop).
+  if (from < now - RESERVATION_START_IN_PAST.ms)
+    throw new Problem(
+      422,
+      'start-too-far-back',
+      'Start too far in the past',
+      `${fields.from}: ${iso(from)} is more than ${RESERVATION_START_IN_PAST.text} ago; start it now or later`,
+      fields.from,
     );
   const longest = environment.maxReservationMs ?? 14 * DAY;
   if (to - Math.max(from, now) > longest)
@@ -281,7 +308,7 @@ async function reserve(
       'reservation-too-long',
       'Reservation too long',
       `${environment.name} takes reservations of at most ${Math.round(longest / DAY)} days`,
-      'to',
+      fields.to,
     );
   let reservation: StoredReservation;
   try {
@@ -295,13 +322,15 @@ async function reserve(
     );
   } catch (error) {
     if (error instanceof CommandError)
-      throw new Problem(422, 'invalid-window', 'Invalid window', error.message, 'to');
+      throw new Problem(422, 'invalid-window', 'Invalid window', error.message, fields.to);
     throw error;
   }
   // The on-time around the reservation: a day either side (not before it began, if it
-  // has), so the answer shows what it merged with without planning months ahead.
+  // has), so the answer shows what it merged with without planning months ahead; at
+  // most MAX_ANSWER_WINDOW, whatever `max_reservation` the config allows.
   const around = Math.max(Math.min(from, now), from - DAY);
-  const windows = await deps.engine.onWindows(environment.name, around, to + DAY, resource);
+  const until = Math.min(to + DAY, around + MAX_ANSWER_WINDOW.ms);
+  const windows = await deps.engine.onWindows(environment.name, around, until, resource);
   return {
     ...reservationJson(reservation),
     onWindows: windows.map((w) => ({ from: iso(w.start), to: iso(w.end) })),

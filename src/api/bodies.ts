@@ -1,6 +1,9 @@
 /** The bodies the API takes, as zod schemas: they validate requests and make the OpenAPI document. */
 import { z } from 'zod';
 import { parseDuration } from '../config/schema.js';
+import type { IssueProblem } from './context.js';
+import type { Limit } from './limits.js';
+import { MAX_BOOST, MAX_GRACE } from './limits.js';
 
 export const reservationBody = z.strictObject({
   environment: z.string().min(1),
@@ -19,17 +22,36 @@ export const provisionBody = z.strictObject({
   timezone: z.string().optional(),
 });
 
-const duration = (field: string) =>
-  z.string().transform((text, ctx) => {
-    const parsed = parseDuration(text);
-    if (parsed.ok) return parsed.value;
-    ctx.addIssue({ code: 'custom', message: `${field}: ${parsed.error}` });
-    return z.NEVER;
-  });
+/** A duration such as 15m, at most `max`: over it is 422 `duration-too-long`, naming the field and the bound. */
+const duration = (max: Limit) =>
+  z
+    .string()
+    .describe(`a duration such as 15m, 90s or 1h; at most ${max.text}`)
+    .transform((text, ctx) => {
+      const parsed = parseDuration(text);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      if (parsed.value > max.ms) {
+        const problem: IssueProblem = {
+          status: 422,
+          type: 'duration-too-long',
+          title: 'Duration too long',
+        };
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${text}" is over the maximum of ${max.text}; give at most ${max.text}`,
+          params: problem,
+        });
+        return z.NEVER;
+      }
+      return parsed.value;
+    });
 
-export const stopBody = z.strictObject({ grace: duration('grace').optional() });
+export const stopBody = z.strictObject({ grace: duration(MAX_GRACE).optional() });
 export const extendBody = z.strictObject({ until: z.string().min(1) });
-export const boostBody = z.strictObject({ for: duration('for') });
+export const boostBody = z.strictObject({ for: duration(MAX_BOOST) });
 export const cancelBody = z.strictObject({ until: z.string().min(1).optional() });
 export const holdBody = z.strictObject({
   environment: z.string().min(1),

@@ -7,6 +7,8 @@ import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
 import type { OidcVerifier } from './oidc.js';
+import type { Limit } from './limits.js';
+import { YEARS } from './limits.js';
 import { authenticate, canSee } from './auth.js';
 import { Problem } from './problems.js';
 
@@ -89,6 +91,16 @@ export class ApiContext {
   }
 }
 
+/**
+ * A problem a schema's own check names (a custom issue's `params`), such as a
+ * duration over its maximum: well-formed input the API will not take (422).
+ */
+export interface IssueProblem {
+  readonly status: number;
+  readonly type: string;
+  readonly title: string;
+}
+
 export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
@@ -98,7 +110,59 @@ export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
     issue.code === 'unrecognized_keys'
       ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove it`
       : `${field === '' ? 'the body' : field}: ${issue.message}`;
+  const own = issue.code === 'custom' ? (issue.params as IssueProblem | undefined) : undefined;
+  if (own !== undefined) throw new Problem(own.status, own.type, own.title, detail, field);
   throw new Problem(400, 'invalid-body', 'Invalid body', detail, field === '' ? undefined : field);
+}
+
+/**
+ * A route's query string, read by its schema (the one /openapi.json declares): a
+ * parameter given twice (`?limit=1&limit=2`, which arrives as an array) or one the
+ * route does not know is refused, naming it, before anything reaches the store.
+ */
+export function parseQuery<T>(schema: z.ZodType<T>, query: unknown): T {
+  const given = (query ?? {}) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(given))
+    if (Array.isArray(value))
+      throw new Problem(
+        400,
+        'invalid-query',
+        'Invalid query parameter',
+        `${name}: given ${value.length} times; give it once`,
+        name,
+      );
+  const result = schema.safeParse(given);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys')
+    throw new Problem(
+      400,
+      'invalid-query',
+      'Invalid query parameter',
+      `unknown parameter ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove it (/openapi.json lists the route's parameters)`,
+      issue.keys[0],
+    );
+  const name = issue.path.join('.');
+  throw new Problem(
+    400,
+    'invalid-query',
+    'Invalid query parameter',
+    `${name}: ${issue.message}`,
+    name,
+  );
+}
+
+/** `until` at most `limit` after now: 422 naming the field and the limit otherwise. */
+export function notFurtherThan(until: Instant, now: Instant, limit: Limit, field: string): Instant {
+  if (until - now > limit.ms)
+    throw new Problem(
+      422,
+      'too-far-ahead',
+      'Too far ahead',
+      `${field}: ${iso(until)} is more than ${limit.text} ahead; give an earlier time`,
+      field,
+    );
+  return until;
 }
 
 export function zoneOf(requested: string | undefined, fallback: string): string {
@@ -126,6 +190,16 @@ export function timeOf(text: string, zone: string, field: string): Instant {
       'invalid-time',
       'Invalid time',
       `${field}: "${text}" is not an ISO 8601 time such as 2026-04-01T05:00:30`,
+      field,
+    );
+  // Years beyond four digits (+275760-09-13) are ISO 8601 by agreement only, and
+  // a day after them is no longer a date.
+  if (time.toUTC().year < YEARS.first || time.toUTC().year > YEARS.last)
+    throw new Problem(
+      400,
+      'invalid-time',
+      'Invalid time',
+      `${field}: "${text}" is outside the years ${YEARS.first} to ${YEARS.last}`,
       field,
     );
   return time.toMillis();

@@ -5,13 +5,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { CommandError } from '../engine/engine.js';
+import { CursorError } from '../store/queries/events.js';
 import type { StoredHold } from '../store/queries/plans.js';
 import type { Run } from '../store/queries/runs.js';
 import { canSee, requireRole } from './auth.js';
 import { boostBody, cancelBody, extendBody, holdBody, stopBody } from './bodies.js';
 import type { ApiContext } from './context.js';
-import { iso, parse, timeOf } from './context.js';
+import { iso, notFurtherThan, parse, parseQuery, timeOf } from './context.js';
+import { MAX_HOLD_AHEAD } from './limits.js';
 import { Problem } from './problems.js';
+import { eventsQuery, holdsQuery, runsQuery } from './queries.js';
 
 type Params = { Params: { name: string } };
 type IdParams = { Params: { id: string } };
@@ -19,6 +22,8 @@ type IdParams = { Params: { id: string } };
 export function registerControl(http: FastifyInstance, context: ApiContext): void {
   const { deps } = context;
   const actor = (name: string) => `api:${name}`;
+  /** A hold's end (also an extend's and a cancel's) within the documented reach. */
+  const ahead = (until: number) => notFurtherThan(until, deps.now(), MAX_HOLD_AHEAD, 'until');
   /** Engine refusals (an environment that is off, a stop already cancelled...) are 409s. */
   const engine = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -48,7 +53,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     requireRole(principal, 'operator');
     const environment = context.visible(principal, request.params.name, 'name');
     const body = parse(extendBody, request.body);
-    const until = timeOf(body.until, environment.timezone, 'until');
+    const until = ahead(timeOf(body.until, environment.timezone, 'until'));
     await engine(() => deps.engine.extend(environment.name, until, actor(principal.name)));
     return reply.code(202).send({ environment: environment.name, onUntil: iso(until) });
   });
@@ -64,12 +69,11 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     return reply.code(202).send(runJson(run));
   });
 
-  http.get<{ Querystring: { environment?: string; limit?: string } }>(
+  http.get<{ Querystring: Record<string, string | string[] | undefined> }>(
     '/api/v1/runs',
     async (request) => {
       const principal = await context.caller(request);
-      const limit = Math.min(Math.max(Number(request.query.limit ?? 50) || 50, 1), 500);
-      const { environment } = request.query;
+      const { environment, limit } = parseQuery(runsQuery, request.query);
       if (environment !== undefined) context.visible(principal, environment);
       const runs = await deps.store.listRuns({
         ...(environment === undefined ? {} : { environment }),
@@ -113,7 +117,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     const run = await visibleRun(principal, request.params.id);
     const body = parse(cancelBody, request.body ?? {});
     const zone = context.byName.get(run.environment)?.timezone ?? 'UTC';
-    const until = body.until === undefined ? undefined : timeOf(body.until, zone, 'until');
+    const until = body.until === undefined ? undefined : ahead(timeOf(body.until, zone, 'until'));
     const result = await engine(() => deps.engine.cancel(run.id, actor(principal.name), until));
     return { ...runJson(result.run), onUntil: iso(result.holdUntil) };
   });
@@ -126,7 +130,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     const now = deps.now();
     const from =
       body.from === undefined ? undefined : timeOf(body.from, environment.timezone, 'from');
-    const until = timeOf(body.until, environment.timezone, 'until');
+    const until = ahead(timeOf(body.until, environment.timezone, 'until'));
     if (until <= Math.max(now, from ?? now))
       throw new Problem(
         422,
@@ -145,9 +149,9 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     return reply.code(201).send(holdJson(hold));
   });
 
-  http.get<{ Querystring: { environment?: string } }>('/api/v1/holds', async (request) => {
+  http.get('/api/v1/holds', async (request) => {
     const principal = await context.caller(request);
-    const { environment } = request.query;
+    const { environment } = parseQuery(holdsQuery, request.query);
     const names =
       environment === undefined
         ? context.visibleNames(principal)
@@ -173,11 +177,11 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     return reply.code(204).send();
   });
 
-  http.get<{ Querystring: Record<string, string | undefined> }>(
+  http.get<{ Querystring: Record<string, string | string[] | undefined> }>(
     '/api/v1/events',
     async (request, reply) => {
       const principal = await context.caller(request);
-      const q = request.query;
+      const q = parseQuery(eventsQuery, request.query);
       const filter = {
         ...(q.environment === undefined
           ? { environments: context.visibleNames(principal) }
@@ -188,16 +192,12 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
         from: q.since === undefined ? undefined : timeOf(q.since, 'UTC', 'since'),
         to: q.until === undefined ? undefined : timeOf(q.until, 'UTC', 'until'),
       };
-      const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
+      const { limit } = q;
       const read = (after: string | undefined) =>
         deps.store.queryEvents(filter, { after, limit }).catch((error: unknown) => {
-          throw new Problem(
-            400,
-            'invalid-cursor',
-            'Invalid cursor',
-            error instanceof Error ? error.message : 'bad cursor',
-            'after',
-          );
+          // Only the store's word on the cursor is the caller's fault; anything else is ours (500, logged).
+          if (!(error instanceof CursorError)) throw error;
+          throw new Problem(400, 'invalid-cursor', 'Invalid cursor', error.message, 'after');
         });
       if (!(request.headers.accept ?? '').includes('application/x-ndjson')) return read(q.after);
       // Every page, one event per line, so a reader can follow without holding it all.

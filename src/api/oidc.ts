@@ -2,7 +2,8 @@
  * OpenID Connect bearer tokens (jose): the signature against the issuer's JWKS
  * (fetched from a URL and cached by jose, or read from a file), the issuer, the
  * audience and the expiry are verified; then the first rule whose claim matches
- * gives the role and maybe a team.
+ * gives the role and maybe a team. A token must carry `exp`: jose accepts a
+ * token without one for ever, and a leaked token would never stop working.
  */
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
@@ -25,22 +26,11 @@ export function oidcVerifier(config: OidcDocument): OidcVerifier {
         issuer: config.issuer,
         audience: config.audience,
         currentDate: new Date(now),
+        requiredClaims: ['exp'],
+        clockTolerance: config.clock_skew / 1000,
       }));
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      throw code === 'ERR_JWT_EXPIRED'
-        ? new Problem(
-            401,
-            'expired-token',
-            'Expired token',
-            'this token has expired; sign in again',
-          )
-        : new Problem(
-            401,
-            'invalid-token',
-            'Invalid token',
-            `this token is not valid here (${code ?? 'unreadable'})`,
-          );
+      throw refusal(error as { code?: string; claim?: string; reason?: string });
     }
     const rule = config.rules.find((r) => claimValues(payload[r.claim]).includes(r.value));
     const name = [payload.email, payload.sub].find((v) => typeof v === 'string') ?? 'oidc';
@@ -49,6 +39,32 @@ export function oidcVerifier(config: OidcDocument): OidcVerifier {
     const subject = typeof payload.sub === 'string' ? payload.sub : name;
     return { id: `oidc:${subject}`, name, role: rule.role, team: rule.team ?? null };
   };
+}
+
+/** Why jose refused a token, as a problem; names the claim at fault, never its value. */
+function refusal(error: { code?: string; claim?: string; reason?: string }): Problem {
+  if (error.code === 'ERR_JWT_EXPIRED')
+    return new Problem(
+      401,
+      'expired-token',
+      'Expired token',
+      'this token has expired; sign in again',
+    );
+  if (error.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && error.claim !== undefined)
+    return new Problem(
+      401,
+      'invalid-token',
+      'Invalid token',
+      error.reason === 'missing'
+        ? `this token has no "${error.claim}" claim, which lightsout requires${error.claim === 'exp' ? ': tokens must expire; set an expiry at the issuer' : ''}`
+        : `this token's "${error.claim}" claim is not valid here`,
+    );
+  return new Problem(
+    401,
+    'invalid-token',
+    'Invalid token',
+    `this token is not valid here (${error.code ?? 'unreadable'})`,
+  );
 }
 
 /** A claim's values as text: a list (groups) or a single value. */

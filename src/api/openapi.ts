@@ -16,6 +16,7 @@ import {
   reservationBody,
   stopBody,
 } from './bodies.js';
+import { eventsQuery, holdsQuery, reservationsQuery, runsQuery } from './queries.js';
 
 interface Route {
   readonly method: 'get' | 'post' | 'delete';
@@ -25,6 +26,8 @@ interface Route {
   /** The least role that may call it. */
   readonly role: 'viewer' | 'operator';
   readonly body?: z.ZodType;
+  /** The query string it reads (the schema `parseQuery` validates it with). */
+  readonly query?: z.ZodObject;
   readonly success: number;
 }
 
@@ -87,6 +90,7 @@ export const ROUTES: readonly Route[] = [
     path: '/api/v1/reservations',
     summary: 'Reservations by environment, team and window',
     role: 'viewer',
+    query: reservationsQuery,
     success: 200,
   },
   {
@@ -109,6 +113,7 @@ export const ROUTES: readonly Route[] = [
     path: '/api/v1/holds',
     summary: 'Holds in force or to come',
     role: 'viewer',
+    query: holdsQuery,
     success: 200,
   },
   {
@@ -123,6 +128,7 @@ export const ROUTES: readonly Route[] = [
     path: '/api/v1/runs',
     summary: 'Recent runs, newest first',
     role: 'viewer',
+    query: runsQuery,
     success: 200,
   },
   {
@@ -145,6 +151,7 @@ export const ROUTES: readonly Route[] = [
     path: '/api/v1/events',
     summary: 'The event log: cursor pages, or NDJSON with Accept: application/x-ndjson',
     role: 'viewer',
+    query: eventsQuery,
     success: 200,
   },
   {
@@ -173,16 +180,22 @@ const problem = {
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
-    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    }));
+    const parameters = [
+      ...[...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+      ...(route.query === undefined ? [] : queryParameters(route.query)),
+    ];
     paths[route.path] ??= {};
     paths[route.path]![route.method] = {
       summary: route.summary,
-      description: `Needs the ${route.role} role.`,
+      description:
+        route.query === undefined
+          ? `Needs the ${route.role} role.`
+          : `Needs the ${route.role} role. Each query parameter at most once; others are refused (400 invalid-query).`,
       security: [{ bearer: [] }],
       ...(parameters.length === 0 ? {} : { parameters }),
       ...(route.body === undefined
@@ -213,6 +226,21 @@ export function openApiDocument(version: string): Record<string, unknown> {
       schemas: { Problem: problem },
     },
   };
+}
+
+/** One OpenAPI parameter per field of a route's query schema, each given at most once. */
+function queryParameters(schema: z.ZodObject): Record<string, unknown>[] {
+  const json = bodySchema(schema) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, { description, ...property }]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    ...(description === undefined ? {} : { description }),
+    schema: property,
+  }));
 }
 
 function bodySchema(schema: z.ZodType): Record<string, unknown> {

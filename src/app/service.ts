@@ -7,7 +7,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { serveApi } from '../api/api.js';
+import { API_SERVER_OPTIONS, serveApi } from '../api/api.js';
 import { oidcVerifier } from '../api/oidc.js';
 import { Engine } from '../engine/engine.js';
 import { watchChanges } from './changes.js';
@@ -20,6 +20,7 @@ import { SandboxProvider } from '../providers/sandbox/sandbox.js';
 import { storeFaultOf } from '../store/faults.js';
 import type { Store } from '../store/store.js';
 import { openStore, READINESS_TIMEOUT_MS } from '../store/store.js';
+import type { ClockSource } from './stored-clock.js';
 
 /** Changes that come within this of each other share one reconciler pass. */
 const COALESCE_MS = 100;
@@ -30,7 +31,8 @@ export type ServiceConfig = Pick<LoadedConfig, 'fleet' | 'document'>;
 export interface ServiceOptions {
   readonly config: ServiceConfig;
   readonly db: string;
-  readonly clock: Clock;
+  /** A clock, or where to get one from the store and leave it at the stop (a demo's scaled clock). */
+  readonly clock: Clock | ClockSource;
   readonly log: Logger;
   readonly port: number;
   readonly host: string;
@@ -50,10 +52,13 @@ export interface ServiceOptions {
     engine: Engine;
     store: Store;
     sandbox: SandboxProvider;
+    clock: Clock;
   }) => Promise<void>;
 }
 
 export interface Service {
+  /** The service's clock (a demo's runs faster, and goes on from the one stored with its data). */
+  readonly clock: Clock;
   readonly engine: Engine;
   readonly store: Store;
   readonly sandbox: SandboxProvider;
@@ -79,12 +84,14 @@ export class PortInUseError extends Error {
 }
 
 export async function startService(options: ServiceOptions): Promise<Service> {
-  const { config, clock, log } = options;
+  const { config, log } = options;
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
   const faults = new StoreFaultLog(log);
   /** Set once the reconciler loop runs: ends its wait (a backoff after a store fault, say). */
   let wakeLoop: () => void = () => undefined;
+  const source = 'open' in options.clock ? options.clock : undefined;
+  const clock = 'open' in options.clock ? await options.clock.open(store) : options.clock;
   await syncConfig(store, config, clock.now());
   const sandbox = new SandboxProvider(store.db, clock, {
     latencyMs: config.document.sandbox?.latency ?? 0,
@@ -109,7 +116,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
 
-  const http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const http = Fastify(API_SERVER_OPTIONS);
   await serveApi(
     http,
     {
@@ -164,7 +171,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   try {
     await engine.resumeClock();
-    await options.beforeFirstPass?.({ engine, store, sandbox });
+    await options.beforeFirstPass?.({ engine, store, sandbox, clock });
   } catch (error) {
     // The store failed before the loop began: close what runs, so the process can exit and say why.
     await http.close();
@@ -234,12 +241,20 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await shutdown;
       await stopWatching();
       await http.close();
+      // Not stored, the clock just keeps running while the process is down (as after a crash).
+      await source?.close(store).catch((error: unknown) => {
+        log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'clock not stored',
+        );
+      });
       await store.close();
       log.info('lightsout stopped');
     })();
     return stopped;
   };
   return {
+    clock,
     engine,
     store,
     sandbox,

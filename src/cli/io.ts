@@ -9,8 +9,8 @@ export interface CliIo {
 
 /**
  * Exit codes: 0 success, 1 the config (or its plan) has errors, 2 the command line
- * is wrong, 3 the database cannot be opened (a missing or read-only directory, a
- * full disk, PostgreSQL unreachable).
+ * is wrong, 3 the database cannot be opened (a read-only directory, a full disk,
+ * PostgreSQL unreachable).
  */
 export const EXIT = { ok: 0, invalidConfig: 1, usage: 2, storeUnavailable: 3 } as const;
 

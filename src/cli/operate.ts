@@ -5,6 +5,7 @@
  * actor; the server carries out the runs they create at its next pass.
  */
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import type { Environment, Instant } from '../core/glossary.js';
 import { planFleet } from '../core/planner.js';
@@ -12,13 +13,14 @@ import { INSTANT_HINT, parseInstant } from '../core/time-text.js';
 import type { LoadedConfig } from '../config/load.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { parseDuration } from '../config/schema.js';
+import { clockOfStore } from '../app/stored-clock.js';
 import { SystemClock } from '../engine/clock.js';
-import { warningFor } from '../engine/changes.js';
 import { checkReservationWindow, CommandError, Engine } from '../engine/engine.js';
-import { DatabaseUrlError } from '../store/db.js';
+import { DatabaseUrlError, StoreNotFoundError } from '../store/db.js';
 import { CursorError } from '../store/queries/events.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
+import { absoluteDatabaseUrl, commandLine } from './invocation.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 import { formatTable } from './table.js';
@@ -33,21 +35,22 @@ interface Context {
   readonly config: LoadedConfig;
   readonly store: Store;
   readonly engine: Engine;
+  /** Now on the store's clock: a demo's scaled clock if the store keeps one, else the wall clock. */
   readonly now: Instant;
   readonly actor: string;
+  /** `node /abs/dist/cli/main.js ARGS --config ABS --db URL`: a command on this store, to paste. */
+  readonly commandLine: (args: readonly string[]) => string;
 }
 
-/** Prints notices where the person who ran the command sees them. */
-
 /**
- * Loads the config, reads the command's input with `parse` (before the store is
- * opened, so a refused command creates nothing), then opens the store and runs
- * `work` with what was read. Config errors exit 1, usage errors 2.
+ * Loads the config, opens the store (which must exist: a mistyped path is not a
+ * new, empty store), reads the command's input with `parse` at the store's now,
+ * then runs `work` with what was read. Config errors exit 1, usage errors 2.
  */
 export async function withContext<T>(
   options: StoreOptions,
   io: CliIo,
-  parse: (config: LoadedConfig) => T,
+  parse: (config: LoadedConfig, now: Instant) => T,
   work: (context: Context, input: T) => Promise<number>,
 ): Promise<number> {
   const loaded = await loadConfigFile(options.config);
@@ -55,16 +58,25 @@ export async function withContext<T>(
     for (const d of loaded.diagnostics) io.err(formatDiagnostic(d));
     return EXIT.invalidConfig;
   }
-  const input = asUsage(() => parse(loaded.config));
+  const db = asUsage(() => absoluteDatabaseUrl(options.db));
+  const onThisStore = (args: readonly string[]) =>
+    commandLine([...args, '--config', resolve(options.config), '--db', db]);
   let store: Store;
   try {
-    store = await openStore(options.db);
+    store = await openStore(db, { create: false });
   } catch (error) {
     if (error instanceof DatabaseUrlError) throw new UsageError(error.message);
+    if (error instanceof StoreNotFoundError)
+      throw new UsageError(
+        `${error.message}; start one with: ${onThisStore(['serve'])} (or pass --db)`,
+      );
     throw error;
   }
   try {
-    const clock = { now: () => io.now(), sleep: (ms: number) => new SystemClock().sleep(ms) };
+    const now = await clockOfStore(store, io.now);
+    const at = now();
+    const input = asUsage(() => parse(loaded.config, at));
+    const clock = { now, sleep: (ms: number) => new SystemClock().sleep(ms) };
     const engine = new Engine({
       store,
       providers: new Map(),
@@ -76,7 +88,14 @@ export async function withContext<T>(
       schedules: loaded.config.fleet.schedules,
       environments: loaded.config.fleet.environments,
     });
-    const context = { config: loaded.config, store, engine, now: io.now(), actor: actorName() };
+    const context = {
+      config: loaded.config,
+      store,
+      engine,
+      now: at,
+      actor: actorName(),
+      commandLine: onThisStore,
+    };
     return await work(context, input);
   } catch (error) {
     if (error instanceof CommandError || error instanceof CursorError)
@@ -87,12 +106,13 @@ export async function withContext<T>(
   }
 }
 
-/** Engine refusals read as command-line mistakes. */
+/** Engine refusals and unreadable URLs read as command-line mistakes. */
 function asUsage<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof CommandError) throw new UsageError(error.message);
+    if (error instanceof CommandError || error instanceof DatabaseUrlError)
+      throw new UsageError(error.message);
     throw error;
   }
 }
@@ -114,16 +134,28 @@ function environmentOf(config: LoadedConfig, name: string): Environment {
   return environment;
 }
 
-/** A time from the command line; without an offset it is read in `zone`, or refused when there is none. */
-function readTime(flag: string, text: string, zone: string | undefined): Instant {
-  if (zone === undefined && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) {
+/**
+ * A time from the command line: ISO 8601 (without an offset it is read in
+ * `zone`, or refused when there is none), or `+DURATION` from now (e.g. `+2h`).
+ */
+function readTime(flag: string, text: string, zone: string | undefined, now: Instant): Instant {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('+')) {
+    const parsed = parseDuration(trimmed.slice(1));
+    if (!parsed.ok || parsed.value <= 0)
+      throw new UsageError(`--${flag} "${text}" is not a time from now; write e.g. +2h or +30m`);
+    return now + parsed.value;
+  }
+  if (zone === undefined && !/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed)) {
     throw new UsageError(
       `--${flag} "${text}" has no time zone; add Z or an offset (e.g. ${text}Z), or pass --env so it is read in that environment's zone`,
     );
   }
   const parsed = parseInstant(text, zone ?? 'UTC');
   if (!parsed.ok)
-    throw new UsageError(`--${flag} "${text}" is not a date and time; ${INSTANT_HINT}`);
+    throw new UsageError(
+      `--${flag} "${text}" is not a date and time; ${INSTANT_HINT}, or a time from now such as +2h`,
+    );
   return parsed.value;
 }
 
@@ -145,6 +177,18 @@ function parseGrace(text: string | undefined): number | undefined {
 
 function local(t: Instant, zone: string): string {
   return DateTime.fromMillis(t, { zone }).toFormat('ccc yyyy-LL-dd HH:mm ZZ');
+}
+
+/** `2026-12-01 08:00 Europe/Paris (07:00 UTC)`: the zone's wall clock, and UTC (with its date when that differs). */
+function zoned(t: Instant, zone: string): string {
+  const there = DateTime.fromMillis(t, { zone });
+  const utc = there.toUTC();
+  const utcText =
+    utc.toISODate() === there.toISODate()
+      ? utc.toFormat('HH:mm')
+      : utc.toFormat('yyyy-LL-dd HH:mm');
+  const local = `${there.toFormat('yyyy-LL-dd HH:mm')} ${zone}`;
+  return there.offset === 0 ? local : `${local} (${utcText} UTC)`;
 }
 
 function iso(t: Instant | null | undefined): string {
@@ -286,12 +330,12 @@ export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<
   return withContext(
     options,
     io,
-    (config) => {
+    (config, now) => {
       const zone =
         options.env === undefined ? undefined : environmentOf(config, options.env).timezone;
       return {
-        from: options.since === undefined ? undefined : readTime('since', options.since, zone),
-        to: options.until === undefined ? undefined : readTime('until', options.until, zone),
+        from: options.since === undefined ? undefined : readTime('since', options.since, zone, now),
+        to: options.until === undefined ? undefined : readTime('until', options.until, zone, now),
         limit: parseLimit(options.limit, 100),
       };
     },
@@ -319,26 +363,124 @@ export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<
 export async function switchCommand(
   direction: 'start' | 'stop',
   name: string,
-  options: StoreOptions & { grace?: string },
+  options: StoreOptions & { grace?: string; until?: string },
   io: CliIo,
 ): Promise<number> {
   return withContext(
     options,
     io,
-    (config) => {
-      environmentOf(config, name);
-      return { grace: parseGrace(options.grace) };
+    (config, now) => {
+      const { timezone } = environmentOf(config, name);
+      return {
+        grace: parseGrace(options.grace),
+        until:
+          options.until === undefined ? undefined : readTime('until', options.until, timezone, now),
+      };
     },
-    async (context, { grace }) => {
-      const run = await context.engine.command(name, direction, context.actor, grace);
-      // The warning is the serving process's to send to the team; the person who typed it sees it here.
-      if (run.direction === 'stop' && run.act_at > context.now && options.json !== true)
-        io.out(warningFor(environmentOf(context.config, name), run).body.text);
-      io.out(
-        options.json === true
-          ? JSON.stringify({ run: run.id, actAt: iso(run.act_at) })
-          : `run ${run.id}: ${direction} ${name} at ${iso(run.act_at)}`,
+    async (context, { grace, until }) => {
+      const environment = environmentOf(context.config, name);
+      const run = await context.engine.command(name, direction, context.actor, grace, until);
+      // The command holds the environment in its state; the hold names its run.
+      const hold = (await context.store.listHolds([name], context.now)).find(
+        (h) => h.note === `run ${run.id}`,
       );
+      if (options.json === true) {
+        io.out(
+          JSON.stringify({
+            run: run.id,
+            actAt: iso(run.act_at),
+            hold: hold === undefined ? null : { id: hold.id, until: iso(hold.until) },
+          }),
+        );
+        return EXIT.ok;
+      }
+      // The warning is the serving process's to send to the team; the person who typed it sees it here.
+      for (const notice of await context.store.listNotices(run.id))
+        if (notice.kind === 'stop-warning')
+          io.out((JSON.parse(notice.body) as { text: string }).text);
+      io.out(`run ${run.id}: ${direction} ${name} at ${iso(run.act_at)}`);
+      if (run.direction === 'stop' && run.act_at > context.now)
+        io.out(`cancel with: ${context.commandLine(['cancel', run.id])}`);
+      if (hold !== undefined)
+        io.out(
+          `${name} held ${hold.state} until ${zoned(hold.until, environment.timezone)}; lift with: ${context.commandLine(['hold', 'delete', hold.id])}`,
+        );
+      return EXIT.ok;
+    },
+  );
+}
+
+/** `lightsout hold list`: the holds in force or to come, config-made ones included. */
+export async function holdListCommand(
+  options: StoreOptions & { env?: string },
+  io: CliIo,
+): Promise<number> {
+  return withContext(
+    options,
+    io,
+    (config) =>
+      (options.env === undefined
+        ? config.fleet.environments
+        : [environmentOf(config, options.env)]
+      ).map((e) => e.name),
+    async (context, names) => {
+      const holds = await context.store.listHolds(names, context.now);
+      if (options.json === true) {
+        io.out(
+          JSON.stringify({
+            holds: holds.map((h) => ({
+              id: h.id,
+              environment: h.environment,
+              state: h.state,
+              from: h.from === undefined ? null : iso(h.from),
+              until: iso(h.until),
+              source: h.source,
+              actor: h.actor,
+              note: h.note,
+            })),
+          }),
+        );
+        return EXIT.ok;
+      }
+      io.out(
+        formatTable(
+          ['HOLD', 'ENVIRONMENT', 'STATE', 'UNTIL', 'BY', 'NOTE'],
+          holds.map((h) => [
+            h.id,
+            h.environment,
+            h.state,
+            iso(h.until),
+            h.source === 'config' ? 'config' : h.actor,
+            h.note ?? '',
+          ]),
+        ),
+      );
+      return EXIT.ok;
+    },
+  );
+}
+
+/** `lightsout hold delete ID`: lifts a hold made by a command or the API. */
+export async function holdDeleteCommand(
+  id: string,
+  options: StoreOptions,
+  io: CliIo,
+): Promise<number> {
+  return withContext(
+    options,
+    io,
+    () => undefined,
+    async (context) => {
+      const hold = await context.store.getHold(id);
+      if (hold === undefined)
+        throw new UsageError(
+          `there is no hold "${id}"; list them with: ${context.commandLine(['hold', 'list'])}`,
+        );
+      if (!(await context.engine.deleteHold(hold, context.actor)))
+        throw new UsageError(
+          `hold ${id} comes from the config file; remove it there (holds:) and restart the server`,
+        );
+      io.out(`deleted hold ${id}: ${hold.environment} is no longer held ${hold.state}`);
       return EXIT.ok;
     },
   );
@@ -388,7 +530,9 @@ export async function cancelCommand(
         throw new UsageError(`there is no run "${runId}"; list runs with lightsout runs`);
       const zone = environmentOf(context.config, run.environment).timezone;
       const until =
-        options.until === undefined ? undefined : readTime('until', options.until, zone);
+        options.until === undefined
+          ? undefined
+          : readTime('until', options.until, zone, context.now);
       if (until !== undefined && until <= context.now)
         throw new UsageError(`--until ${iso(until)} is in the past; give a later time`);
       const result = await context.engine.cancel(runId, context.actor, until);
@@ -406,7 +550,7 @@ export async function extendCommand(
   return withContext(
     options,
     io,
-    (config) => readTime('until', options.until, environmentOf(config, name).timezone),
+    (config, now) => readTime('until', options.until, environmentOf(config, name).timezone, now),
     async (context, until) => {
       await context.engine.extend(name, until, context.actor);
       io.out(`${name} stays on until ${iso(until)}`);
@@ -423,13 +567,13 @@ export async function reserveCommand(
   return withContext(
     options,
     io,
-    (config) => {
+    (config, now) => {
       const zone = environmentOf(config, name).timezone;
       const window = {
-        from: readTime('from', options.from, zone),
-        to: readTime('to', options.to, zone),
+        from: readTime('from', options.from, zone, now),
+        to: readTime('to', options.to, zone, now),
       };
-      checkReservationWindow(window.from, window.to, io.now());
+      checkReservationWindow(window.from, window.to, now);
       return window;
     },
     async (context, { from, to }) => {

@@ -8,6 +8,8 @@ import {
   eventsCommand,
   boostCommand,
   extendCommand,
+  holdDeleteCommand,
+  holdListCommand,
   reserveCommand,
   runsCommand,
   statusCommand,
@@ -168,7 +170,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       program
         .command(`${direction} <environment>`)
         .description(
-          `${direction} an environment now${direction === 'stop' ? ', after a warned grace period' : ''}`,
+          `${direction} an environment now${direction === 'stop' ? ', after a warned grace period' : ''}, and hold it ${direction === 'stop' ? 'off' : 'on'} until --until`,
         ),
     );
     if (direction === 'stop')
@@ -176,10 +178,33 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         '--grace <duration>',
         "warning before the stop (default: the environment's grace)",
       );
-    command.action(async (environment: string, options: StoreOptions & { grace?: string }) => {
-      code = await switchCommand(direction, environment, options, io);
-    });
+    command
+      .option(
+        '--until <time>',
+        `hold it ${direction === 'stop' ? 'off' : 'on'} until then: ISO 8601 (without an offset, in the environment's zone) or +DURATION, e.g. +2h (default: its next scheduled change, or one hour)`,
+      )
+      .action(
+        async (environment: string, options: StoreOptions & { grace?: string; until?: string }) => {
+          code = await switchCommand(direction, environment, options, io);
+        },
+      );
   }
+
+  const hold = program
+    .command('hold')
+    .description('holds: keep an environment on or off until a time (start and stop make one)');
+  withStore(hold.command('list').description('holds in force or to come'))
+    .option('--env <name>', 'only this environment')
+    .action(async (options: StoreOptions & { env?: string }) => {
+      code = await holdListCommand(options, io);
+    });
+  withStore(
+    hold
+      .command('delete <id>')
+      .description('lift a hold made by a command or the API (the plan applies again)'),
+  ).action(async (id: string, options: StoreOptions) => {
+    code = await holdDeleteCommand(id, options, io);
+  });
 
   const token = program.command('token').description('API tokens (shown once, stored as a hash)');
   withStore(token.command('create').description('create an API token and print it once'))
@@ -219,8 +244,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       .description('cancel a stop during its grace period and keep the environment on'),
   )
     .option(
-      '--until <iso>',
-      'keep it on until then (default: its next scheduled start, or one hour)',
+      '--until <time>',
+      "keep it on until then: ISO 8601 or +DURATION (default: the schedule's next stop after the cancelled one, or one hour past it)",
     )
     .action(async (run: string, options: StoreOptions & { until?: string }) => {
       code = await cancelCommand(run, options, io);
@@ -229,7 +254,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   withStore(
     program.command('extend <environment>').description('keep an environment on until a time'),
   )
-    .requiredOption('--until <iso>', "until when (without an offset: the environment's zone)")
+    .requiredOption(
+      '--until <time>',
+      "until when: ISO 8601 (without an offset: the environment's zone) or +DURATION, e.g. +2h",
+    )
     .action(async (environment: string, options: StoreOptions & { until: string }) => {
       code = await extendCommand(environment, options, io);
     });

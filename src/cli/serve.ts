@@ -1,17 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DateTime } from 'luxon';
 import type { Environment } from '../core/glossary.js';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { newToken } from '../api/tokens.js';
-import { createLogger } from '../app/logger.js';
+import { createLogger, LogFormatError } from '../app/logger.js';
 import { PortInUseError, startService } from '../app/service.js';
 import type { Service, ServiceConfig, ServiceOptions } from '../app/service.js';
+import { storedScaledClock, wallClock } from '../app/stored-clock.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
-import { ScaledClock, SystemClock } from '../engine/clock.js';
-import { DatabaseUrlError, parseDatabaseUrl, redact, StoreOpenError } from '../store/db.js';
+import { DatabaseUrlError, redact, StoreNotFoundError, StoreOpenError } from '../store/db.js';
 import { storeFaultOf } from '../store/faults.js';
+import { absoluteDatabaseUrl, commandLine } from './invocation.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 
@@ -31,16 +33,17 @@ export const DEFAULT_DB = 'sqlite:lightsout.db';
 export async function serveCommand(
   options: ServeOptions,
   io: CliIo,
-  log: Logger = createLogger(),
+  log: Logger = newLogger(),
 ): Promise<number> {
   const config = await loadForService(options.config, io);
   if (config === undefined) return EXIT.invalidConfig;
-  checkDatabaseUrl(options.db);
+  const db = checkDatabaseUrl(options.db);
   const speed = parseSpeed(options.speed);
   const service = await start({
     config,
-    db: options.db,
-    clock: speed === 1 ? new SystemClock() : new ScaledClock(speed),
+    db,
+    // A scaled clock is kept with the store, so commands on it read the same time.
+    clock: options.speed === undefined ? wallClock() : storedScaledClock(speed),
     log,
     port: parsePort(options.port),
     host: options.host,
@@ -51,6 +54,16 @@ export async function serveCommand(
   });
   await untilSignal(service, log);
   return EXIT.ok;
+}
+
+/** The process's logger; a wrong LIGHTSOUT_LOG_FORMAT is the command line's to fix. */
+function newLogger(): Logger {
+  try {
+    return createLogger();
+  } catch (error) {
+    if (error instanceof LogFormatError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 export interface DemoOptions {
@@ -67,33 +80,39 @@ export const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo.yaml', imp
 export async function demoCommand(
   options: DemoOptions,
   io: CliIo,
-  log: Logger = createLogger(),
+  log: Logger = newLogger(),
 ): Promise<number> {
   const config = await loadForService(DEMO_CONFIG, io);
   if (config === undefined) return EXIT.invalidConfig;
   const speed = parseSpeed(options.speed);
-  mkdirSync(options.data, { recursive: true });
-  const db = `sqlite:${join(options.data, 'lightsout.db')}`;
-  const clock = new ScaledClock(speed);
+  const data = resolve(options.data);
+  mkdirSync(data, { recursive: true });
+  const db = `sqlite:${join(data, 'lightsout.db')}`;
   const service = await start({
     config,
     db,
-    clock,
+    // Kept with the demo's data: commands on it and a restart read the demo's time.
+    clock: storedScaledClock(speed),
     log,
     port: parsePort(options.port),
     host: options.host,
-    beforeFirstPass: (parts) => seedDemoPlans(parts, config.fleet.environments, clock.now()),
+    beforeFirstPass: (parts) => seedDemoPlans(parts, config.fleet.environments, parts.clock.now()),
   });
-  const token = await demoAdminToken(service.store, clock.now());
+  const now = service.clock.now();
+  const token = await demoAdminToken(service.store, now);
   const api = `http://${options.host}:${service.port}`;
+  const onStore = (command: string) => commandLine([command, '--config', DEMO_CONFIG, '--db', db]);
+  // Printed after the startup log lines, so it is what the terminal shows.
   io.out(
     [
-      `lightsout demo: ${config.fleet.environments.length} environments on a simulated fleet, time running ${speed}x.`,
+      '',
+      `lightsout demo: ${config.fleet.environments.length} environments on a simulated fleet, time running ${speed}x (demo time now: ${DateTime.fromMillis(now, { zone: 'UTC' }).toFormat('ccc yyyy-LL-dd HH:mm')} UTC).`,
       `  health:  ${api}/healthz`,
       `  API:     curl -H "Authorization: Bearer ${token}" ${api}/api/v1/environments`,
-      `  status:  lightsout status --config ${DEMO_CONFIG} --db ${db}`,
-      `  events:  lightsout events --config ${DEMO_CONFIG} --db ${db}`,
-      'Stop with Ctrl-C.',
+      `  status:  ${onStore('status')}`,
+      `  events:  ${onStore('events')}`,
+      `  Commands on this store read the demo's clock. Data in ${data}; stop with Ctrl-C.`,
+      '',
     ].join('\n'),
   );
   await untilSignal(service, log);
@@ -163,6 +182,7 @@ async function start(options: ServiceOptions): Promise<Service> {
   } catch (error) {
     if (error instanceof PortInUseError)
       throw new UsageError(`${error.message}; choose another with --port`, { cause: error });
+    if (error instanceof StoreNotFoundError) throw new UsageError(error.message, { cause: error });
     // The store opened, then failed before the first pass (it went away, or its disk filled).
     const fault = storeFaultOf(error);
     if (fault !== undefined && !(error instanceof StoreOpenError))
@@ -201,9 +221,10 @@ function untilSignal(service: Service, log: Logger): Promise<void> {
   });
 }
 
-function checkDatabaseUrl(url: string): void {
+/** The `--db` URL, with a relative SQLite path made absolute; a wrong one is a usage error. */
+function checkDatabaseUrl(url: string): string {
   try {
-    parseDatabaseUrl(url);
+    return absoluteDatabaseUrl(url);
   } catch (error) {
     if (error instanceof DatabaseUrlError) throw new UsageError(error.message);
     throw error;

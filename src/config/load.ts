@@ -98,7 +98,7 @@ export function parseConfig(text: string, file: string): LoadResult {
   }
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    return fail(...parsed.error.issues.flatMap((issue) => zodDiagnostics(issue, locate)));
+    return fail(...parsed.error.issues.flatMap((issue) => zodDiagnostics(issue, locate, raw)));
   }
   const { fleet, issues } = buildFleet(parsed.data);
   if (issues.length > 0) return fail(...issues.map((i) => locate(i.path, 'error', i.message)));
@@ -124,11 +124,12 @@ type Locate = (
   key?: string,
 ) => Diagnostic;
 
-function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
+/** `document` is the whole parsed YAML, for the keys allowed where a key is unknown. */
+function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate, document: unknown): Diagnostic[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = allowedKeys(path);
+      const allowed = allowedKeys(path, document);
       return issue.keys.map((key) => {
         const guess = allowed.length > 0 ? closest(key, allowed) : undefined;
         const hint =
@@ -164,7 +165,7 @@ function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
       if (relevant.length > 0) {
         return relevant
           .flat()
-          .flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate));
+          .flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate, document));
       }
       if (nested.length > 0 && nested.every((i) => i.code === 'invalid_type')) {
         return [
@@ -177,7 +178,7 @@ function zodDiagnostics(issue: z.core.$ZodIssue, locate: Locate): Diagnostic[] {
       }
       return nested
         .filter((i) => i.code !== 'invalid_type')
-        .flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate));
+        .flatMap((i) => zodDiagnostics({ ...i, path: [...path, ...i.path] }, locate, document));
     }
     case 'invalid_key':
       return issue.issues.map((i) => locate(path, 'error', i.message));
@@ -204,19 +205,27 @@ function describeValue(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-/** Keys the schema allows for the object at `path` (for "did you mean"). */
-function allowedKeys(path: Path): string[] {
+/**
+ * Keys the schema allows for the object at `path` (for "did you mean"). The
+ * input is walked alongside the schema: a union of mappings (a selector, told
+ * apart by its provider) lists the keys of the option the input chose.
+ */
+function allowedKeys(path: Path, input: unknown): string[] {
   let schema: unknown = configSchema;
+  let value = input;
   const segments = [...path, undefined];
   for (let i = 0; i < segments.length;) {
     const segment = segments[i];
     schema = unwrap(schema);
     const def = defOf(schema);
     if (def?.type === 'union') {
-      // Take the option this segment can walk into: a list for an index, else a mapping.
-      const wanted = typeof segment === 'number' ? 'array' : 'object';
       const options = (def.options as unknown[]).map(unwrap);
-      schema = options.find((o) => defOf(o)?.type === wanted);
+      schema = chooseOption(
+        options,
+        typeof def.discriminator === 'string' ? def.discriminator : undefined,
+        segment,
+        value,
+      );
       if (schema === undefined) return [];
       continue;
     }
@@ -232,8 +241,44 @@ function allowedKeys(path: Path): string[] {
     } else {
       return [];
     }
+    value = segment === undefined ? undefined : childOf(value, segment);
   }
   return [];
+}
+
+/**
+ * The option of a union that `value` walks into: by the discriminator's value
+ * when the union has one (a selector's provider), else a list for an index and a
+ * mapping for a key.
+ */
+function chooseOption(
+  options: readonly unknown[],
+  discriminator: string | undefined,
+  segment: string | number | undefined,
+  value: unknown,
+): unknown {
+  if (discriminator !== undefined) {
+    const chosen = childOf(value, discriminator);
+    return options.find((option) => {
+      const field = unwrap(
+        (defOf(option)?.shape as Record<string, unknown> | undefined)?.[discriminator],
+      );
+      const values = defOf(field)?.values;
+      return Array.isArray(values) && values.includes(chosen);
+    });
+  }
+  const wanted = typeof segment === 'number' || Array.isArray(value) ? 'array' : 'object';
+  // A mapping may also lead into a union of mappings (one selector among several kinds).
+  return (
+    options.find((o) => defOf(o)?.type === wanted) ??
+    (wanted === 'object' ? options.find((o) => defOf(o)?.type === 'union') : undefined)
+  );
+}
+
+function childOf(value: unknown, segment: string | number): unknown {
+  return typeof value === 'object' && value !== null
+    ? (value as Record<string, unknown>)[segment]
+    : undefined;
 }
 
 interface SchemaDef {
@@ -255,7 +300,9 @@ function unwrap(schema: unknown): unknown {
     if (def === undefined) return current;
     if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable')
       current = def.innerType;
-    else if (def.type === 'pipe') current = defOf(def.in)?.type === 'transform' ? def.out : def.in;
+    // A transform's shape is its input's; a pipe into a schema (a selector checked by
+    // its provider, then as that provider's) has the shape of where it leads.
+    else if (def.type === 'pipe') current = defOf(def.out)?.type === 'transform' ? def.in : def.out;
     else return current;
   }
 }

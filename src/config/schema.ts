@@ -402,12 +402,21 @@ const oidcRule = z.strictObject({
   team: z.string().optional(),
 });
 
+/** Default and largest clock skew allowed when an OpenID Connect token's times are checked. */
+export const OIDC_DEFAULT_CLOCK_SKEW = 60_000;
+export const OIDC_MAX_CLOCK_SKEW = 5 * 60_000;
+
 const oidc = z
   .strictObject({
     issuer: z.url({ message: 'write the issuer as a URL, e.g. https://login.example.com' }),
     audience: z.string().min(1),
     jwks_url: z.url().optional(),
     jwks_file: z.string().min(1).optional(),
+    // How far the issuer's clock and ours may disagree when `exp` and `nbf` are
+    // checked. Bounded: a large skew would keep an expired token alive.
+    clock_skew: duration.default(OIDC_DEFAULT_CLOCK_SKEW).refine((d) => d <= OIDC_MAX_CLOCK_SKEW, {
+      message: `clock_skew is at most ${OIDC_MAX_CLOCK_SKEW / 1000}s; fix the clocks (NTP) rather than widen it, e.g. clock_skew: 60s`,
+    }),
     rules: z
       .array(oidcRule)
       .min(1, { message: 'give at least one rule mapping a claim to a role' }),

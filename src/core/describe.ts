@@ -40,7 +40,8 @@ export function describeExpression(expression: Expression): string {
   try {
     const text =
       expression.syntax === 'cron'
-        ? cronstrue.toString(expression.pattern, WORDS)
+        ? // The pattern is croner's expansion (explicit lists); the source reads better.
+          cronstrue.toString(expression.source, WORDS)
         : cronstrue.toString(eventBridgeForCronstrue(expression.pattern), {
             ...WORDS,
             dayOfWeekStartIndexZero: false,

@@ -9,6 +9,7 @@
 import { Cron } from 'croner';
 import type { Expression, Parsed } from './glossary.js';
 import { isRealDate } from './time-text.js';
+import { parseVixieCron } from './vixie-cron.js';
 import type { WallTime } from './zone.js';
 
 const EXAMPLE_EVENTBRIDGE = 'cron(0 7 ? * MON-FRI *)';
@@ -106,6 +107,7 @@ function eventBridgeDayOfWeek(field: string): string {
   return field.replace(/^(\w+)L$/i, '$1#L');
 }
 
+/** 5-field cron, read as Vixie cron reads it (vixie-cron.ts), evaluated by croner. */
 function parseUnixCron(source: string): Parsed<Expression> {
   const fields = source.split(/\s+/);
   if (fields.length !== 5) {
@@ -113,9 +115,13 @@ function parseUnixCron(source: string): Parsed<Expression> {
       `"${source}" is not an expression lightsout knows; write 5-field cron (minute hour day-of-month month day-of-week, e.g. "0 7 * * 1-5"), EventBridge ${EXAMPLE_EVENTBRIDGE}, or at(2026-12-24T18:00:00)`,
     );
   }
-  const error = croneError(source, 'cron');
-  if (error !== undefined) return fail(`"${source}": ${error}`);
-  return { ok: true, value: { source, syntax: 'cron', pattern: source } };
+  const vixie = parseVixieCron(source);
+  if (!vixie.ok) return fail(`"${source}": ${vixie.error}`);
+  const { pattern } = vixie.value;
+  // Vixie's grammar is checked above; croner refusing what it produced is a bug of ours.
+  const error = croneError(pattern, 'cron');
+  if (error !== undefined) return fail(`"${source}" cannot be evaluated (${error})`);
+  return { ok: true, value: { source, syntax: 'cron', pattern } };
 }
 
 function croneError(pattern: string, syntax: 'cron' | 'eventbridge-cron'): string | undefined {
@@ -138,7 +144,8 @@ export function cronFor(pattern: string, syntax: CronSyntax): Cron {
     mode: syntax === 'cron' ? '5-part' : syntax === 'eventbridge-cron' ? '7-part' : '6-part',
     // EventBridge counts day-of-week 1-7 = SUN-SAT (Quartz style).
     alternativeWeekdays: syntax === 'eventbridge-cron',
-    // Periods combine their day filters with AND; plain cron keeps Vixie's OR.
+    // Periods combine their day filters with AND. A 5-field cron pattern carries
+    // Vixie's rule itself: "+" before day-of-week asks for AND, else OR (vixie-cron.ts).
     domAndDow: syntax === 'period',
     // EventBridge writes steps as "0/15" (start/step), which croner calls sloppy.
     sloppyRanges: syntax === 'eventbridge-cron',

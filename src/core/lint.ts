@@ -33,6 +33,8 @@ export function lintFleet(fleet: Fleet, now: Instant): LintWarning[] {
       ] as const) {
         const numeric = numericEventBridgeWeekdays(expression);
         if (numeric !== undefined) warnings.push({ path: [...at, field], message: numeric });
+        const starred = starredDayField(expression);
+        if (starred !== undefined) warnings.push({ path: [...at, field], message: starred });
       }
       const clash = firstCommonFiring(schedule.timezone, rule.start, rule.stop, horizon);
       if (clash !== undefined) {
@@ -129,6 +131,26 @@ function numericEventBridgeWeekdays(expression: Expression): string | undefined 
   const asEventBridge = rename((n) => WEEKDAYS[(n - 1 + 7) % 7] ?? String(n));
   const asUnix = rename((n) => WEEKDAYS[n % 7] ?? String(n));
   return `day-of-week "${field}" counts from Sunday in EventBridge, so it means ${asEventBridge}; if you meant ${asUnix}, write ${asUnix}`;
+}
+
+/**
+ * Vixie cron reads a day field that starts with "*" as unrestricted for its
+ * either-day rule, even when it is a step: `0 8 1-7 * *\/7` is the days 1-7 that
+ * are Sundays, where people often expect the days 1-7 and every Sunday
+ * (docs/schedules.md). Said when the other day field is restricted.
+ */
+function starredDayField(expression: Expression): string | undefined {
+  if (expression.syntax !== 'cron') return undefined;
+  const [, , dayOfMonth = '', , dayOfWeek = ''] = expression.source.trim().split(/\s+/);
+  const starred = (f: string) => f.startsWith('*') && f !== '*';
+  const [name, field, range, other] = starred(dayOfWeek)
+    ? ['day-of-week', dayOfWeek, '0-7', dayOfMonth]
+    : starred(dayOfMonth)
+      ? ['day-of-month', dayOfMonth, '1-31', dayOfWeek]
+      : [];
+  if (field === undefined || other === undefined || other.startsWith('*') || other === '?')
+    return undefined;
+  return `${name} "${field}" starts with "*", so (as in Vixie cron) a day must match both day fields, not either; to fire on either, write it without the star: "${range}${field.slice(1)}"`;
 }
 
 function firstCommonFiring(

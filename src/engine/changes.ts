@@ -14,6 +14,7 @@ import type { Run } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import type { EngineContext } from './context.js';
 import { iso, stateOf } from './context.js';
+import { cancelKeepsOnUntil } from './planning.js';
 
 /** Another writer changed the row first; the transaction rolls back. */
 class LostRace extends Error {
@@ -90,7 +91,10 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
         now,
       );
       if (change.direction === 'stop' && change.actAt > now)
-        await tx.addNotice(warningFor(environment, created), now);
+        await tx.addNotice(
+          warningFor(environment, created, cancelKeepsOnUntil(ctx, environment, created.act_at)),
+          now,
+        );
       await tx.appendEvents([
         ...(change.events ?? []),
         {
@@ -295,7 +299,8 @@ export function whyUnwanted(
     : `the plan wants ${scope.join(', ')} ${target === 'on' ? 'off' : 'on'} now`;
 }
 
-export function warningFor(environment: Environment, run: Run) {
+/** The warning a stop owes; `keepsOnUntil` is what cancelling it does by default. */
+export function warningFor(environment: Environment, run: Run, keepsOnUntil: Instant) {
   const scope = run.scope === null ? undefined : (JSON.parse(run.scope) as string[]);
   const what =
     scope === undefined ? environment.name : `${scope.join(', ')} (in ${environment.name})`;
@@ -305,8 +310,11 @@ export function warningFor(environment: Environment, run: Run) {
     environment: environment.name,
     team: environment.team ?? null,
     body: {
-      text: `${what} stops at ${iso(run.act_at)}. To keep it running: lightsout cancel ${run.id}`,
+      text:
+        `${what} stops at ${iso(run.act_at)}. To keep it running until ${iso(keepsOnUntil)}: ` +
+        `lightsout cancel ${run.id} (or POST /api/v1/runs/${run.id}/cancel); give until to choose another time`,
       actAt: iso(run.act_at),
+      keepsOnUntil: iso(keepsOnUntil),
       trigger: run.trigger,
       ...(scope === undefined ? {} : { resources: scope }),
     },

@@ -47,15 +47,38 @@ export class SystemClock implements Clock {
   }
 }
 
-/** Time that starts at `origin` and runs `speed` times faster than the wall clock. */
-export class ScaledClock implements Clock {
-  private readonly startedAt = Date.now();
+/**
+ * Where a scaled clock stands: at wall-clock instant `wall` it read `at`, and it
+ * runs `speed` times faster from there (or stands still at `at` when not
+ * `running`, while its process is stopped). Stored with a demo's data, so every
+ * command on that store reads the same time.
+ */
+export interface ClockAnchor {
+  readonly at: number;
+  readonly wall: number;
+  readonly speed: number;
+  readonly running: boolean;
+}
 
+/** The time a clock anchored at `anchor` reads at wall-clock instant `wall`. */
+export function timeAt(anchor: ClockAnchor, wall: number): number {
+  return anchor.running ? anchor.at + Math.round((wall - anchor.wall) * anchor.speed) : anchor.at;
+}
+
+/** Time that starts at `origin` (at instant `startedAt` of the `wall` clock) and runs `speed` times faster. */
+export class ScaledClock implements Clock {
   constructor(
     private readonly speed: number,
     private origin: number = Date.now(),
+    private readonly startedAt: number = Date.now(),
+    private readonly wall: () => number = Date.now,
   ) {
     if (!(speed >= 1)) throw new RangeError(`speed ${speed} must be 1 or more`);
+  }
+
+  /** Where this clock stands now, to store and resume from. */
+  anchor(): ClockAnchor {
+    return { at: this.origin, wall: this.startedAt, speed: this.speed, running: true };
   }
 
   /** A restarted demo goes on from where the last one got to, never back in time. */
@@ -65,7 +88,7 @@ export class ScaledClock implements Clock {
   }
 
   now(): number {
-    return this.origin + Math.round((Date.now() - this.startedAt) * this.speed);
+    return this.origin + Math.round((this.wall() - this.startedAt) * this.speed);
   }
 
   realMs(ms: number): number {

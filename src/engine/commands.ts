@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 import { commitRun, revertApplied } from './changes.js';
 import type { EngineContext } from './context.js';
 import { CommandError, graceOf, HOUR, iso } from './context.js';
-import { environmentNamed, fleetFor, nextTransition } from './planning.js';
+import { cancelKeepsOnUntil, environmentNamed, fleetFor, nextTransition } from './planning.js';
 
 /** What both providers can boost, for an engine without provider instances (the CLI). */
 const BOOST_KINDS = ['ecs'];
@@ -54,8 +54,7 @@ export class Commands {
       throw new CommandError(
         `--until ${iso(until)} is not after the action at ${iso(actAt)}; give a later time`,
       );
-    const holdUntil =
-      until ?? (await nextTransition(this.ctx, environment, actAt, 'change')) ?? actAt + HOUR;
+    const holdUntil = until ?? (await nextTransition(this.ctx, environment, actAt)) ?? actAt + HOUR;
     const state = direction === 'start' ? 'on' : 'off';
     for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
       const applied = await this.ctx.store.getApplied(environment.name);
@@ -100,8 +99,9 @@ export class Commands {
 
   /**
    * Cancels a stop in its grace period and keeps the environment on until `until`
-   * (default: its next scheduled start, or one hour when it has none); for a run
-   * of resources reserved alone, keeps those resources on.
+   * (default: the schedule's next stop after the cancelled one, see
+   * cancelKeepsOnUntil); for a run of resources reserved alone, keeps those
+   * resources on.
    */
   async cancel(
     runId: string,
@@ -119,9 +119,9 @@ export class Commands {
       );
     }
     const holdUntil =
-      until ??
-      (await nextTransition(ctx, environmentNamed(ctx, run.environment), now, 'scheduled start')) ??
-      now + HOUR;
+      until ?? cancelKeepsOnUntil(ctx, environmentNamed(ctx, run.environment), run.act_at);
+    if (holdUntil <= now)
+      throw new CommandError(`until ${iso(holdUntil)} is not in the future; give a later time`);
     const reserved = run.trigger === 'reservation' ? scopeOf(run) : undefined;
     await ctx.store.atomically(async (tx) => {
       if (!(await tx.endInGrace(runId, 'cancelled', now))) {

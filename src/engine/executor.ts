@@ -526,7 +526,8 @@ export function summaryOf(
 
 /** The one line a run's summary notice says. */
 export function summaryText(run: Run, summary: RunSummary): string {
-  const n = summary.resources.length;
+  // Resources, not steps: a boost has two steps per service (boost, then unboost).
+  const n = new Set(summary.resources.map((r) => r.resource)).size;
   return summary.outcome === 'succeeded'
     ? `${run.environment}: ${run.direction} succeeded (${n} ${n === 1 ? 'resource' : 'resources'})`
     : `${run.environment}: ${run.direction} failed for ${summary.failures.map((f) => `${f.resource} (${f.error ?? f.status})`).join(', ')}`;

@@ -49,21 +49,39 @@ export async function timelineOf(
   return planFleet({ ...fleet, holds }, { start: from, end: until }).get(environment.name)!;
 }
 
-/**
- * The next transition of an environment after `from`, within 14 days: any change
- * of its plan, or the next start its schedule alone makes.
- */
+/** The next change of an environment's plan after `from`, within 14 days. */
 export async function nextTransition(
   ctx: EngineContext,
   environment: Environment,
   from: Instant,
-  which: 'change' | 'scheduled start',
 ): Promise<Instant | undefined> {
   const window = { start: from, end: from + 14 * 24 * HOUR };
   const fleet = await fleetFor(ctx, window.start, window.end, [environment]);
-  const planned: Fleet = which === 'change' ? fleet : { ...fleet, reservations: [], holds: [] };
-  const plan = planFleet(planned, window).get(environment.name)!.plan();
-  return plan.transitions.find((t) => which === 'change' || t.state === 'on')?.at;
+  return planFleet(fleet, window).get(environment.name)!.plan().transitions[0]?.at;
+}
+
+/**
+ * Until when cancelling a stop keeps its environment on, unless the canceller
+ * says: the schedule's next stop after the cancelled one, so a daytime stop
+ * called off still ends the day as the schedule says, and a cancelled evening
+ * stop keeps it on until tomorrow evening's (the schedule wants it on in between
+ * anyway); an hour past the cancelled stop when the schedule has none within
+ * 14 days. The schedule alone: pure, so a stop warning can say it too.
+ */
+export function cancelKeepsOnUntil(
+  ctx: Pick<EngineContext, 'schedules'>,
+  environment: Environment,
+  stopAt: Instant,
+): Instant {
+  const window = { start: stopAt, end: stopAt + 14 * 24 * HOUR };
+  const schedule = {
+    schedules: ctx.schedules,
+    environments: [environment],
+    reservations: [],
+    holds: [],
+  };
+  const plan = planFleet(schedule, window).get(environment.name)!.plan();
+  return plan.transitions.find((t) => t.state === 'off' && t.at > stopAt)?.at ?? stopAt + HOUR;
 }
 
 export function environmentNamed(ctx: EngineContext, name: string): Environment {

@@ -61,6 +61,24 @@ export class DatabaseUrlError extends Error {
   override readonly name = 'DatabaseUrlError';
 }
 
+/** A SQLite file that is not there, opened by a command that must not create it, or in a directory that is not there. */
+export class StoreNotFoundError extends Error {
+  override readonly name = 'StoreNotFoundError';
+  constructor(
+    readonly file: string,
+    message = `no store at ${file}`,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectOptions {
+  /** Create a SQLite file that does not exist (default); false refuses with StoreNotFoundError. */
+  readonly create?: boolean;
+  /** `migrations`: no statement or query time limit on PostgreSQL (an index on a large table takes its time). */
+  readonly purpose?: 'serve' | 'migrations';
+}
+
 export function parseDatabaseUrl(url: string): { dialect: Dialect; location: string } {
   if (url.startsWith('sqlite:')) {
     const location = url.slice('sqlite:'.length).replace(/^\/\//, '');
@@ -101,14 +119,19 @@ export function redact(url: string): string {
   }
 }
 
-export async function connect(
-  url: string,
-  /** `migrations`: no statement or query time limit (an index on a large table takes its time). */
-  purpose: 'serve' | 'migrations' = 'serve',
-): Promise<Connection> {
+export async function connect(url: string, options: ConnectOptions = {}): Promise<Connection> {
   const { dialect, location } = parseDatabaseUrl(url);
   const health = new StoreHealth();
   if (dialect === 'sqlite') {
+    // A mistyped path must not silently become a new, empty store.
+    if (location !== ':memory:') {
+      if (options.create === false && !existsSync(location)) throw new StoreNotFoundError(location);
+      if (!existsSync(dirname(location)))
+        throw new StoreNotFoundError(
+          location,
+          `no directory ${dirname(location)} for the store ${location}; create it, or pass another --db`,
+        );
+    }
     const database = openSqlite(location);
     const db = new Kysely<Database>({
       dialect: watchedBy(new SqliteDialect({ database: reusingStatements(database) }), health),
@@ -127,7 +150,7 @@ export async function connect(
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     max: 10,
     types: { getTypeParser: bigintAsNumber },
-    ...(purpose === 'serve'
+    ...(options.purpose !== 'migrations'
       ? TIME_LIMITS
       : { connectionTimeoutMillis: TIME_LIMITS.connectionTimeoutMillis }),
   });

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { connect, parseDatabaseUrl, sqliteOpenError, StoreOpenError } from './db.js';
-import type { Connection } from './db.js';
+import type { Connection, ConnectOptions } from './db.js';
 import { storeFaultOf, StoreUnavailableError } from './faults.js';
 import type { StoreFault } from './faults.js';
 import { isMigrated, migrate } from './migrate.js';
@@ -105,6 +105,8 @@ export class Store {
   readonly readValue = (key: string) => engineState.readValue(this.db, key);
   readonly swapValue = (key: string, expected: number | undefined, value: number) =>
     engineState.swapValue(this.db, key, expected, value);
+  readonly writeValue = (key: string, value: number) => engineState.writeValue(this.db, key, value);
+  readonly deleteValues = (prefix: string) => engineState.deleteValues(this.db, prefix);
 
   readonly appendEvents = (inputs: readonly events.EventInput[]) =>
     events.appendEvents(this.db, inputs);
@@ -296,14 +298,15 @@ function faultOf(error: unknown): StoreFault {
 }
 
 /**
- * Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations. A
- * database that cannot be reached, read or written is a StoreOpenError naming it
- * (without a password) and the fix.
+ * Opens `url` (`sqlite:PATH` or `postgres://...`) and runs pending migrations;
+ * `{ create: false }` refuses a SQLite file that does not exist (StoreNotFoundError).
+ * A database that cannot be reached, read or written is a StoreOpenError naming
+ * it (without a password) and the fix.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, options: ConnectOptions = {}): Promise<Store> {
   if (parseDatabaseUrl(url).dialect === 'postgres') {
     // Migrations run on a pool of their own, without the time limits requests have.
-    const migrating = await connect(url, 'migrations');
+    const migrating = await connect(url, { ...options, purpose: 'migrations' });
     try {
       await migrate(migrating);
     } catch (error) {
@@ -311,9 +314,9 @@ export async function openStore(url: string): Promise<Store> {
     } finally {
       await migrating.close().catch(() => undefined);
     }
-    return new Store(await connect(url));
+    return new Store(await connect(url, options));
   }
-  const connection = await connect(url);
+  const connection = await connect(url, options);
   try {
     await migrate(connection);
   } catch (error) {

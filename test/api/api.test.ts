@@ -13,7 +13,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { serveApi } from '../../src/api/api.js';
+import { API_SERVER_OPTIONS, serveApi } from '../../src/api/api.js';
 import { oidcVerifier } from '../../src/api/oidc.js';
 import type { OidcVerifier } from '../../src/api/oidc.js';
 import { newToken } from '../../src/api/tokens.js';
@@ -49,7 +49,12 @@ describe.each(DATABASES)('the API on $name', (database) => {
   });
 
   // Monday 1 June 2026, 14:00 in Paris.
-  async function setup(rateLimitPerMinute = 100_000, oidc?: OidcVerifier) {
+  async function setup(
+    rateLimitPerMinute = 100_000,
+    oidc?: OidcVerifier,
+    /** Runs on the server before the API's routes are added (hooks that see every route). */
+    prepare?: (http: FastifyInstance) => void,
+  ) {
     store = await database.open();
     const clock = new VirtualClock(at('2026-06-01T12:00Z'));
     const engine = new Engine({
@@ -74,7 +79,8 @@ describe.each(DATABASES)('the API on $name', (database) => {
       ],
       clock.now(),
     );
-    http = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+    http = Fastify(API_SERVER_OPTIONS);
+    prepare?.(http);
     await serveApi(
       http,
       {
@@ -336,6 +342,76 @@ describe.each(DATABASES)('the API on $name', (database) => {
     expect(page.body).toContain('/api/v1/reservations');
   });
 
+  it('declares in /openapi.json every query parameter a route reads', async () => {
+    // Every query a route touches, recorded by route: a handler reading a parameter
+    // that its schema (and so the document) lacks shows here.
+    const reads = new Map<string, Set<string>>();
+    const { call } = await setup(undefined, undefined, (server) =>
+      server.addHook('preHandler', (request, _reply, done) => {
+        const route = `${request.method.toLowerCase()} ${(request.routeOptions.url ?? '').replace(/:(\w+)/g, '{$1}')}`;
+        const read = reads.get(route) ?? new Set<string>();
+        reads.set(route, read);
+        request.query = new Proxy(request.query as object, {
+          get(target, key, receiver) {
+            if (typeof key === 'string') read.add(key);
+            return Reflect.get(target, key, receiver) as unknown;
+          },
+        });
+        done();
+      }),
+    );
+    const document = (await call(undefined, 'GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+    };
+    reads.clear();
+    // Bodies that get past validation, so each handler runs as far as it goes.
+    const bodies: Record<string, unknown> = {
+      'post /api/v1/reservations': {
+        environment: 'dev',
+        from: '2026-06-06T09:00',
+        to: '2026-06-06T12:00',
+      },
+      'post /api/v1/holds': { environment: 'dev', state: 'on', until: '2026-06-01T20:00' },
+      'post /api/v1/environments/{name}/extend': { until: '2026-06-01T20:00' },
+      'post /api/v1/environments/{name}/boost': { for: '30m' },
+      'post /provision': {
+        ec2_instances_id: 'i-0abc',
+        start_time: '2026-06-02T15:00:00',
+        end_time: '2026-06-02T18:00:00',
+      },
+    };
+    const declared = new Map<string, string[]>();
+    for (const [path, methods] of Object.entries(document.paths))
+      for (const [method, operation] of Object.entries(methods)) {
+        const route = `${method} ${path}`;
+        declared.set(
+          route,
+          (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+        );
+        const url = path.replace('{name}', 'dev').replace('{id}', randomUUID());
+        const body = bodies[route] ?? (method === 'post' ? {} : undefined);
+        await fetch(`${await baseOf()}${url}`, {
+          method: method.toUpperCase(),
+          headers: {
+            authorization: `Bearer ${tokenOf('admin')}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        }).then((response) => response.arrayBuffer());
+      }
+    expect(new Set(reads.keys())).toEqual(new Set(declared.keys()));
+    for (const [route, names] of reads)
+      expect([route, [...names].sort()]).toEqual([
+        route,
+        [...names].filter((n) => declared.get(route)?.includes(n)).sort(),
+      ]);
+    // The schemas the routes validate with read what the document declares, and the
+    // events route (the one with the most) reads them all.
+    expect([...(reads.get('get /api/v1/events') ?? [])].sort()).toEqual(
+      [...(declared.get('get /api/v1/events') ?? [])].sort(),
+    );
+  });
+
   describe('OpenID Connect', () => {
     async function identityProvider() {
       const { publicKey, privateKey } = await generateKeyPair('RS256');
@@ -348,19 +424,26 @@ describe.each(DATABASES)('the API on $name', (database) => {
       const port = (jwks.address() as AddressInfo).port;
       const sign = (
         claims: Record<string, unknown>,
-        options: { audience?: string; expires?: number; key?: Parameters<SignJWT['sign']>[0] } = {},
-      ) =>
-        new SignJWT(claims)
+        options: {
+          audience?: string;
+          expires?: number | null;
+          key?: Parameters<SignJWT['sign']>[0];
+        } = {},
+      ) => {
+        const jwt = new SignJWT(claims)
           .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
           .setIssuer('https://login.example.com')
           .setAudience(options.audience ?? 'lightsout')
-          .setIssuedAt(at('2026-06-01T11:00Z') / 1000)
-          .setExpirationTime(options.expires ?? at('2026-06-01T13:00Z') / 1000)
-          .sign(options.key ?? privateKey);
+          .setIssuedAt(at('2026-06-01T11:00Z') / 1000);
+        if (options.expires !== null)
+          jwt.setExpirationTime(options.expires ?? at('2026-06-01T13:00Z') / 1000);
+        return jwt.sign(options.key ?? privateKey);
+      };
       const verifier = oidcVerifier({
         issuer: 'https://login.example.com',
         audience: 'lightsout',
         jwks_url: `http://127.0.0.1:${port}/jwks.json`,
+        clock_skew: 60_000,
         rules: [
           { claim: 'groups', value: 'platform', role: 'admin' },
           { claim: 'groups', value: 'payments-devs', role: 'operator', team: 'payments' },
@@ -417,6 +500,17 @@ describe.each(DATABASES)('the API on $name', (database) => {
             `https://lightsout.dev/problems/${type}`,
           ]);
         }
+        const forever = await call(
+          await idp.sign({ sub: 'u5', groups: ['platform'] }, { expires: null }),
+          'GET',
+          '/api/v1/environments',
+        );
+        expect(forever.status).toBe(401);
+        expect(forever.type).toContain('application/problem+json');
+        expect(forever.body).toMatchObject({
+          type: 'https://lightsout.dev/problems/invalid-token',
+          detail: expect.stringContaining('"exp" claim') as unknown,
+        });
         expect((await call('admin', 'GET', '/api/v1/environments')).status).toBe(200);
       } finally {
         await idp.close();

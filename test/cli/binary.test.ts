@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const run = (...args: string[]) =>
@@ -42,5 +45,49 @@ describe('the lightsout binary', () => {
   it('prints its version and help', () => {
     expect(run('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(run('--help').stdout).toContain('plan [options]');
+  });
+
+  it('from another directory, a relative --db that names no store is refused in one line with its absolute path', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'lightsout-elsewhere-'));
+    const config = resolve('examples/demo.yaml');
+    const result = spawnSync(
+      process.execPath,
+      [
+        resolve('dist/cli/main.js'),
+        'status',
+        '--config',
+        config,
+        '--db',
+        'sqlite:lightsout-demo/lightsotu.db',
+      ],
+      { encoding: 'utf8', cwd: elsewhere },
+    );
+    const file = join(elsewhere, 'lightsout-demo/lightsotu.db');
+    expect(result.stderr).toBe(
+      `error: no store at ${file}; start one with: node ${resolve('dist/cli/main.js')} serve --config ${config} --db sqlite:${file} (or pass --db)\n`,
+    );
+    expect(result.status).toBe(2);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('serve in a directory that is not there says so in one line, exit 2', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'lightsout-')), 'nowhere', 'lightsout.db');
+    const result = run('serve', '--config', 'examples/demo.yaml', '--db', `sqlite:${missing}`);
+    expect(result.stderr).toBe(
+      `error: no directory ${dirname(missing)} for the store ${missing}; create it, or pass another --db\n`,
+    );
+    expect(result.status).toBe(2);
+  });
+
+  it('a log format it does not know is refused in one line, exit 2', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['dist/cli/main.js', 'serve', '--config', 'examples/demo.yaml'],
+      { encoding: 'utf8', env: { ...process.env, LIGHTSOUT_LOG_FORMAT: 'yaml' } },
+    );
+    expect(result.stderr).toBe(
+      'error: LIGHTSOUT_LOG_FORMAT="yaml" is not a log format; set it to json or pretty, or unset it\n',
+    );
+    expect(result.status).toBe(2);
   });
 });

@@ -35,7 +35,13 @@ describe('lightsout iam-policy', () => {
         {
           Sid: 'ScaleAutoScalingGroups1',
           Effect: 'Allow',
-          Action: ['autoscaling:UpdateAutoScalingGroup', 'autoscaling:CreateOrUpdateTags'],
+          Action: [
+            'autoscaling:UpdateAutoScalingGroup',
+            'autoscaling:CreateOrUpdateTags',
+            'autoscaling:DeleteTags',
+            'autoscaling:SuspendProcesses',
+            'autoscaling:ResumeProcesses',
+          ],
           Resource: '*',
           Condition: { StringEquals: { 'autoscaling:ResourceTag/Scheduled': 'OfficeHours' } },
         },

@@ -15,6 +15,11 @@ describe('lightsout lint warns about likely mistakes, with the fix, and exits 0'
       ':3:12: warning: schedules.s.start: day-of-week "1-5" counts from Sunday in EventBridge, so it means SUN-THU; if you meant MON-FRI, write MON-FRI',
     ],
     [
+      'a 5-field day field that starts with * beside a restricted one',
+      `schedules:\n  s:\n    start: "0 8 1-7 * */7"\n    stop: "0 19 * * *"\n${USED('s')}`,
+      ':3:12: warning: schedules.s.start: day-of-week "*/7" starts with "*", so (as in Vixie cron) a day must match both day fields, not either; to fire on either, write it without the star: "0-7/7"',
+    ],
+    [
       'a schedule that is never on',
       `schedules:\n  s:\n    periods: [{ monthdays: 31, months: feb, start: "07:00", stop: "19:00" }]\n${USED('s')}`,
       'warning: schedules.s: this schedule is never on in the next 12 months',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { formatDiagnostic, parseConfig } from '../../src/config/load.js';
 import { at } from '../helpers.js';
 
@@ -337,5 +338,67 @@ describe('an invalid config is refused with file, line, column, path and the fix
         'timezone: Mars/Olympus\nschedules:\n  s:\n    periods: [{ start: "25:00", stop: "19:00" }]\n',
       ),
     ).toHaveLength(2);
+  });
+});
+
+describe('an unknown key names the keys allowed in its own mapping', () => {
+  const withSelector = (selector: string) =>
+    `timezone: UTC\nschedules:\n  s:\n    periods: [{ start: "07:00", stop: "19:00" }]\nenvironments:\n  dev:\n    schedule: s\n    select: ${selector}\n`;
+
+  it.each([
+    [
+      'an AWS selector',
+      '{ provider: aws, region: [eu-west-3], tags: { a: b } }',
+      'environments.dev.select.region: unknown key "region"; did you mean "regions"? Keys allowed here: provider, regions, kinds, tags, account, role, external_id, endpoint, hibernate, alarms, last_action_tags',
+    ],
+    [
+      'an AWS selector in a list',
+      '[{ provider: aws, regions: [eu-west-3], tags: { a: b }, endpiont: "http://x" }]',
+      'environments.dev.select[0].endpiont: unknown key "endpiont"; did you mean "endpoint"? Keys allowed here: provider, regions, kinds, tags, account, role, external_id, endpoint, hibernate, alarms, last_action_tags',
+    ],
+    [
+      'a sandbox selector',
+      '{ provider: sandbox, kind: [ec2] }',
+      'environments.dev.select.kind: unknown key "kind"; did you mean "kinds"? Keys allowed here: provider, kinds, tags',
+    ],
+    [
+      'a command selector',
+      '{ provider: command, target: {} }',
+      'environments.dev.select.target: unknown key "target"; did you mean "targets"? Keys allowed here: provider, targets',
+    ],
+  ])('%s', (_, selector, expected) => {
+    expect(errors(withSelector(selector))).toContainEqual(expect.stringContaining(expected));
+  });
+
+  it('in every mapping of the worked example, the hint lists at least the keys the mapping has', () => {
+    const text = readFileSync('examples/lightsout.yaml', 'utf8');
+    const document = parseDocument(text);
+    const mappings: { path: (string | number)[]; keys: string[] }[] = [];
+    visit(document, {
+      Map(_, node, ancestors) {
+        const path: (string | number)[] = [];
+        for (const [index, ancestor] of ancestors.entries()) {
+          const child = ancestors[index + 1] ?? node;
+          if (isPair(ancestor) && isScalar(ancestor.key)) path.push(String(ancestor.key.value));
+          if (isSeq(ancestor)) path.push(ancestor.items.indexOf(child));
+        }
+        mappings.push({
+          path,
+          keys: node.items.map((p) => String((p.key as { value: unknown }).value)),
+        });
+      },
+    });
+    let checked = 0;
+    for (const { path, keys } of mappings) {
+      const edited = parseDocument(text);
+      edited.setIn([...path, 'zz_unknown'], 1);
+      const message = errors(edited.toString()).find((e) => e.includes('"zz_unknown"'));
+      // Mappings of names (schedules, tags, targets) take any key: no hint to check.
+      if (message === undefined) continue;
+      const allowed = /Keys allowed here: (.*)$/.exec(message)?.[1]?.split(', ');
+      expect(allowed, message).toEqual(expect.arrayContaining(keys));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
   });
 });

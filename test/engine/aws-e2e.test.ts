@@ -151,8 +151,9 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
       'RegisterScalableTarget service/apps/dev-api suspended=in,out,scheduled',
       'UpdateService apps/dev-api desiredCount=0',
       'DisableAlarmActions dev-api-cpu',
-      // compute: the capacity saved on the group before it goes to 0
-      'CreateOrUpdateTags dev-workers lightsout:capacity=2,6,3',
+      // compute: the capacity saved on the group, and its scheduled actions paused, before it goes to 0
+      'CreateOrUpdateTags dev-workers lightsout:capacity=2,6,3; dev-workers lightsout:suspended=ScheduledActions',
+      'SuspendProcesses dev-workers ScheduledActions',
       'UpdateAutoScalingGroup dev-workers 0/0/0',
       'StopInstances dev-web',
       'DisableAlarmActions dev-workers-cpu',
@@ -216,8 +217,11 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
       'EnableAlarmActions dev-db-cpu',
       'EnableAlarmActions dev-aurora-cpu',
       'UpdateAutoScalingGroup dev-workers 2/6/3',
+      'ResumeProcesses dev-workers ScheduledActions',
       'StartInstances dev-web',
       'EnableAlarmActions dev-workers-cpu',
+      // verified on: what the stop saved is forgotten
+      'DeleteTags dev-workers lightsout:capacity; dev-workers lightsout:suspended',
       'EnableAlarmActions dev-web-cpu',
       // the count first, then scaling exactly as it was (scheduled scaling still suspended)
       'UpdateService apps/dev-api desiredCount=4',
@@ -243,6 +247,12 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
     expect(double.alarms.get('dev-db-storage')?.actionsEnabled).toBe(false);
     expect(await restore.load(id('ecs', 'apps/dev-api'), 'scalingSuspended')).toBeUndefined();
     expect(await restore.load(id('rds', 'dev-db'), 'alarms')).toBeUndefined();
+    // Nothing saved outlives the start: not in the store, not on the group.
+    expect(await restore.load(id('asg', 'dev-workers'), 'capacity')).toBeUndefined();
+    expect(await restore.load(id('asg', 'dev-workers'), 'suspendedProcesses')).toBeUndefined();
+    expect(await restore.load(id('ecs', 'apps/dev-api'), 'desiredCount')).toBeUndefined();
+    expect([...double.group('dev-workers').tags.keys()]).toEqual(['env']);
+    expect(double.group('dev-workers').suspended.size).toBe(0);
     const [start] = await store.listRuns({ environment: 'dev' });
     expect(start).toMatchObject({ direction: 'start', status: 'succeeded' });
     expect(h.notifier.notices.at(-1)?.text).toBe('dev: start succeeded (5 resources)');
@@ -282,7 +292,8 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
         applied
           ? ['DisableAlarmActions dev-workers-cpu']
           : [
-              'CreateOrUpdateTags dev-workers lightsout:capacity=2,6,3',
+              // ScheduledActions was suspended before the crash, by this stop: still to resume on start
+              'CreateOrUpdateTags dev-workers lightsout:capacity=2,6,3; dev-workers lightsout:suspended=ScheduledActions',
               'UpdateAutoScalingGroup dev-workers 0/0/0',
               'DisableAlarmActions dev-workers-cpu',
             ],
@@ -306,6 +317,8 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
         DesiredCapacity: 3,
       });
       expect(double.capacity('dev-workers')).toBe('2/6/3');
+      // Scheduled actions run again, whichever attempt of the stop suspended them.
+      expect(double.group('dev-workers').suspended.size).toBe(0);
       expect(await store.listRuns({ environment: 'dev' }).then((r) => r[0])).toMatchObject({
         direction: 'start',
         status: 'succeeded',

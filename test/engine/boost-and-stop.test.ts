@@ -71,4 +71,27 @@ describe.each(DATABASES)('a boost and a stop, on $name', (database) => {
     await engine.idle();
     expect(status).not.toBe('grace');
   });
+
+  it("a boost's summary counts the services it boosted, not its steps", async () => {
+    store = await database.open();
+    const h = await harness(store, {
+      schedules: [officeHours],
+      environments: [dev],
+      seeds: [
+        { kind: 'ec2' as const, name: 'dev-web', tags: { env: 'dev' } },
+        { kind: 'ecs' as const, name: 'dev-api', tags: { env: 'dev' } },
+      ],
+      start: '2026-06-02T10:00Z',
+    });
+    await h.tickAt('2026-06-02T10:00Z');
+    const boost = await h.engine.boost('dev', 30 * 60_000, 'gus');
+    await h.tickAt('2026-06-02T10:00Z');
+    await h.engine.tick(); // the boost's end, after its half hour on the virtual clock
+    await h.engine.idle();
+    // One service, boosted then let scale in: two steps, one resource.
+    expect((await store.listSteps(boost.id)).map((s) => s.action)).toEqual(['boost', 'unboost']);
+    expect(h.notifier.notices.filter((n) => n.kind === 'run-summary').map((n) => n.text)).toEqual([
+      'dev: boost succeeded (1 resource)',
+    ]);
+  });
 });

@@ -491,6 +491,8 @@ describe.each(DATABASES)('changes of plan on $name', (database) => {
     expect(await h.states()).toEqual(ALL_ON);
     expect(await h.runs()).toEqual([]);
     expect((await h.events('environment.adopted')).map((e) => e.payload.state)).toEqual(['off']);
+    // Nothing is missed or due from before lightsout was there (the day's 08:00 and 18:00).
+    expect(await h.events('transition.missed')).toEqual([]);
     for (const time of ['08:00', '17:45', '18:00']) await h.tickAt(`2026-06-02T${time}Z`);
     expect(await h.states()).toEqual(ALL_OFF);
     // The morning's start finds it on already; the evening's stop is warned and acts.
@@ -498,6 +500,7 @@ describe.each(DATABASES)('changes of plan on $name', (database) => {
       ['start', 'schedule'],
       ['stop', 'schedule'],
     ]);
+    expect(Math.min(...(await h.runs()).map((r) => r.due_at))).toBe(at('2026-06-02T08:00Z'));
   });
 
   it('17b. deployed on-hours, instances stopped by hand are left alone until the next transition', async () => {

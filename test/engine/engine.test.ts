@@ -43,6 +43,12 @@ describe.each(DATABASES)('the engine on $name', (database) => {
   });
 
   // Monday 1 June 2026, everything on at 17:00.
+  /** The stop warning recorded with a run, as it will be sent. */
+  const warningOf = async (runId: string) => {
+    const [warning] = (await store!.listNotices(runId)).filter((n) => n.kind === 'stop-warning');
+    return JSON.parse(warning!.body) as Record<string, unknown>;
+  };
+
   const setup = async (environments = [tiered('dev')], seeds = fleetOf('dev')) =>
     harness(await open(), {
       schedules: [officeHours],
@@ -240,13 +246,16 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     expect(workers?.error).toBe('did not reach off in time (last seen stopping)');
   });
 
-  it('cancels a stop during its grace and keeps the environment on until the next scheduled start', async () => {
+  it('cancelling the evening stop keeps the environment on until the next evening stop', async () => {
     const h = await setup();
     await h.tickAt('2026-06-01T17:00Z');
     await h.tickAt('2026-06-01T17:50Z');
     const [pending] = await store!.listRuns({ environment: 'dev', status: 'grace' });
+    expect(await warningOf(pending!.id)).toMatchObject({
+      keepsOnUntil: '2026-06-02T18:00:00.000Z',
+    });
     const { holdUntil } = await h.engine.cancel(pending!.id, 'alice');
-    expect(new Date(holdUntil).toISOString()).toBe('2026-06-02T08:00:00.000Z');
+    expect(new Date(holdUntil).toISOString()).toBe('2026-06-02T18:00:00.000Z');
     await h.tickAt('2026-06-01T18:00Z');
     await h.tickAt('2026-06-01T23:00Z');
     expect((await h.states())['dev-web']).toBe('on');
@@ -257,6 +266,50 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     await expect(h.engine.cancel(pending!.id, 'bob')).rejects.toThrow(
       /is cancelled, not in its grace period/,
     );
+    await h.tickAt('2026-06-02T17:45Z');
+    await h.tickAt('2026-06-02T18:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+  });
+
+  it('cancelling a daytime stop keeps the environment on until the evening stop, not the next morning', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T11:00Z');
+    const run = await h.engine.command('dev', 'stop', 'bob', 10 * 60_000);
+    const warning = await warningOf(run.id);
+    expect(warning['keepsOnUntil']).toBe('2026-06-01T18:00:00.000Z');
+    expect(warning['text']).toContain('To keep it running until 2026-06-01T18:00:00.000Z');
+    const { holdUntil } = await h.engine.cancel(run.id, 'alice');
+    expect(new Date(holdUntil).toISOString()).toBe('2026-06-01T18:00:00.000Z');
+    await h.tickAt('2026-06-01T11:10Z');
+    expect((await h.states())['dev-web']).toBe('on');
+    await h.tickAt('2026-06-01T17:45Z');
+    await h.tickAt('2026-06-01T18:00Z');
+    expect((await h.states())['dev-web']).toBe('off');
+  });
+
+  it('the canceller chooses until when; a time already past is refused', async () => {
+    const h = await setup();
+    await h.tickAt('2026-06-01T11:00Z');
+    const first = await h.engine.command('dev', 'stop', 'bob', 10 * 60_000);
+    await expect(h.engine.cancel(first.id, 'alice', at('2026-06-01T10:00Z'))).rejects.toThrow(
+      /until 2026-06-01T10:00:00.000Z is not in the future/,
+    );
+    const { holdUntil } = await h.engine.cancel(first.id, 'alice', at('2026-06-01T13:00Z'));
+    expect(holdUntil).toBe(at('2026-06-01T13:00Z'));
+    expect((await store!.listHolds(['dev'], at('2026-06-01T11:01Z'))).map((x) => x.until)).toEqual([
+      at('2026-06-01T13:00Z'),
+    ]);
+  });
+
+  it('without a scheduled stop ahead, cancelling keeps the environment on an hour past the stop', async () => {
+    const unscheduled = tiered('dev');
+    delete (unscheduled as { schedule?: string }).schedule;
+    const h = await setup([unscheduled]);
+    await h.engine.extend('dev', at('2026-06-01T20:00Z'), 'carol');
+    await h.tickAt('2026-06-01T17:10Z');
+    const run = await h.engine.command('dev', 'stop', 'bob', 10 * 60_000);
+    const { holdUntil } = await h.engine.cancel(run.id, 'alice');
+    expect(holdUntil).toBe(at('2026-06-01T18:20Z'));
   });
 
   it('ad-hoc stop warns now and acts after the grace; extend brings it back on until then', async () => {

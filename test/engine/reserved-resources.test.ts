@@ -139,14 +139,14 @@ describe.each(DATABASES)('resources reserved alone, on $name', (database) => {
     expect((await h.runs()).filter((r) => r.trigger === 'reservation')).toHaveLength(1);
   });
 
-  it('cancelling their stop keeps only them on, until the next scheduled start', async () => {
+  it("cancelling their stop keeps only them on, until the schedule's next stop", async () => {
     const h = await setup();
     await h.reserveAlone('dev-web', '2026-06-01T19:00Z', '2026-06-01T21:00Z');
     for (const time of ['17:00', '17:45', '18:00', '19:00', '20:45'])
       await h.tickAt(`2026-06-01T${time}Z`);
     const [warned] = await store!.listRuns({ environment: 'dev', status: 'grace' });
     const { holdUntil } = await h.engine.cancel(warned!.id, 'bob');
-    expect(new Date(holdUntil).toISOString()).toBe('2026-06-02T08:00:00.000Z');
+    expect(new Date(holdUntil).toISOString()).toBe('2026-06-02T18:00:00.000Z');
     for (const time of ['21:00', '23:00']) await h.tickAt(`2026-06-01T${time}Z`);
     expect(await h.states()).toEqual({ 'dev-db': 'off', 'dev-web': 'on', 'dev-batch': 'off' });
     expect(await store!.listHolds(['dev'], at('2026-06-01T21:00Z'))).toEqual([]);

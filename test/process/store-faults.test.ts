@@ -319,21 +319,22 @@ describe.skipIf(!canMount)(
       expect(result.code).toBe(3);
     });
 
-    it('refuses to start in a missing directory: one line naming it and the fix, exit 3', async () => {
+    it('refuses to start in a missing directory: one line naming it and the fix, exit 2', async () => {
       const dir = join(mkdtempSync(join(tmpdir(), 'lightsout-missing-')), 'nowhere');
+      const db = join(dir, 'lightsout.db');
       const result = await runToExit([
         'serve',
         '--config',
         configFile(),
         '--db',
-        `sqlite:${dir}/lightsout.db`,
+        `sqlite:${db}`,
         '--port',
         '0',
       ]);
       expect(result.stderr).toBe(
-        `error: --db sqlite:${dir}/lightsout.db: the directory ${dir} does not exist; create it (mkdir -p ${dir}) or choose another --db\n`,
+        `error: no directory ${dir} for the store ${db}; create it, or pass another --db\n`,
       );
-      expect(result.code).toBe(3);
+      expect(result.code).toBe(2);
     });
   },
 );

@@ -1,12 +1,16 @@
 /**
  * The AWS `asg` kind at the SDK boundary: capacity saved (store and tag) before it
- * goes to 0, restored on start, never overwritten by a repeated stop, a change
- * made by hand reported, and a crash between saving and scaling down.
+ * goes to 0, restored on start, never overwritten by a repeated stop, forgotten
+ * after a verified start, and a crash between saving and scaling down. The whole
+ * story against a stateful double: aws-asg-restore.test.ts.
  */
 import {
   AutoScalingClient,
   CreateOrUpdateTagsCommand,
+  DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
+  ResumeProcessesCommand,
+  SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
@@ -47,7 +51,10 @@ async function setup(initial: AutoScalingGroup) {
   asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [initial] });
   const restore = memoryRestoreData();
   const provider = new AwsProvider({ restore });
-  const resources = await provider.discover(selector);
+  const resources = await provider.discover({
+    ...selector,
+    settings: { regions: ['eu-west-3'], alarms: false },
+  });
   return { provider, restore, resources };
 }
 
@@ -71,9 +78,10 @@ describe('Auto Scaling groups', () => {
     });
   });
 
-  it('stop saves min/max/desired in the store and as a tag, then sets them to 0', async () => {
+  it('stop saves min/max/desired in the store and as a tag, suspends ScheduledActions, then sets them to 0', async () => {
     const { provider, restore, resources } = await setup(group(1, 4, 2));
     asg.on(CreateOrUpdateTagsCommand).resolves({});
+    asg.on(SuspendProcessesCommand).resolves({});
     asg.on(UpdateAutoScalingGroupCommand).resolves({});
     expect(await provider.act(resources, 'off')).toEqual([
       { id: resources[0]!.id, result: 'accepted' },
@@ -86,6 +94,15 @@ describe('Auto Scaling groups', () => {
     expect(asg.commandCalls(CreateOrUpdateTagsCommand)[0]!.args[0].input.Tags?.[0]).toMatchObject({
       Key: 'lightsout:capacity',
       Value: '1,4,2',
+    });
+    expect(asg.commandCalls(CreateOrUpdateTagsCommand)[0]!.args[0].input.Tags?.[1]).toMatchObject({
+      Key: 'lightsout:suspended',
+      Value: 'ScheduledActions',
+    });
+    // Named: SuspendProcesses without ScalingProcesses would suspend every process.
+    expect(asg.commandCalls(SuspendProcessesCommand)[0]!.args[0].input).toEqual({
+      AutoScalingGroupName: 'workers',
+      ScalingProcesses: ['ScheduledActions'],
     });
     expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toEqual({
       AutoScalingGroupName: 'workers',
@@ -154,16 +171,63 @@ describe('Auto Scaling groups', () => {
     });
   });
 
-  it('a capacity changed by hand while stopped is reported, not overwritten', async () => {
-    const { provider, restore, resources } = await setup(group(1, 2, 1));
-    await restore.save(resources[0]!.id, 'capacity', { min: 1, max: 4, desired: 2 });
-    const [outcome] = await provider.act(resources, 'on');
-    expect(outcome).toMatchObject({
-      result: 'failed',
-      reason:
-        'the capacity of workers was changed by hand while stopped (now 1/2/1, saved 1/4/2 min/max/desired); left as it is',
-    });
+  it('a start of a group that is on answers already and changes nothing, whatever its capacity', async () => {
+    const { provider, restore, resources } = await setup(group(2, 6, 4));
+    expect(await provider.act(resources, 'on')).toEqual([
+      { id: resources[0]!.id, result: 'already' },
+    ]);
+    // Saved data that no verified start forgot yet (a start by hand while off) is told, not fought.
+    await restore.save(resources[0]!.id, 'capacity', { min: 1, max: 3, desired: 2 });
+    expect(await provider.act(resources, 'on')).toEqual([
+      {
+        id: resources[0]!.id,
+        result: 'already',
+        output:
+          'workers is on already at 2/6/4 min/max/desired (lightsout had saved 1/3/2); left as it is',
+      },
+    ]);
     expect(asg.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+    expect(asg.commandCalls(ResumeProcessesCommand)).toHaveLength(0);
+  });
+
+  it('a verified start deletes the tags it finds and the store rows; a verified stop keeps them', async () => {
+    // alarms: false, so the follow-ups call Auto Scaling only.
+    const { provider, restore, resources } = await setup(
+      group(1, 3, 2, {
+        Tags: [
+          { Key: 'env', Value: 'dev' },
+          { Key: 'lightsout:capacity', Value: '1,3,2' },
+          { Key: 'lightsout:suspended', Value: 'ScheduledActions' },
+        ],
+      }),
+    );
+    await restore.save(resources[0]!.id, 'capacity', { min: 1, max: 3, desired: 2 });
+    await restore.save(resources[0]!.id, 'suspendedProcesses', ['ScheduledActions']);
+    asg.on(DeleteTagsCommand).resolves({});
+    const run = { id: 'run', direction: 'stop', at: 0 };
+    await provider.settled(resources, 'off', run);
+    expect(asg.commandCalls(DeleteTagsCommand)).toHaveLength(0);
+    expect(await restore.load(resources[0]!.id, 'capacity')).toBeDefined();
+
+    await provider.settled(resources, 'on', { ...run, direction: 'start' });
+    expect(asg.commandCalls(DeleteTagsCommand)[0]!.args[0].input).toEqual({
+      Tags: [
+        {
+          ResourceId: 'workers',
+          ResourceType: 'auto-scaling-group',
+          Key: 'lightsout:capacity',
+          Value: '1,3,2',
+        },
+        {
+          ResourceId: 'workers',
+          ResourceType: 'auto-scaling-group',
+          Key: 'lightsout:suspended',
+          Value: 'ScheduledActions',
+        },
+      ],
+    });
+    expect(await restore.load(resources[0]!.id, 'capacity')).toBeUndefined();
+    expect(await restore.load(resources[0]!.id, 'suspendedProcesses')).toBeUndefined();
   });
 
   it('reads off when no instance is left, and on when as many are in service as desired', async () => {

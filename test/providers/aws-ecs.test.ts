@@ -240,6 +240,27 @@ describe('stop and start', () => {
     expect(updates()).toEqual([0, 3]);
   });
 
+  it('a verified start forgets the saved desired count; a verified stop keeps it', async () => {
+    world([service('web')]);
+    const restore = memoryRestoreData();
+    const provider = new AwsProvider({ restore });
+    // alarms: false, so the follow-ups call no CloudWatch.
+    const resources = await provider.discover({
+      ...selector,
+      settings: { regions: [REGION], alarms: false },
+    });
+    const id = resources[0]!.id;
+    await provider.act(resources, 'off');
+    const run = { id: 'run', direction: 'stop', at: 0 };
+    expect(await provider.settled(resources, 'off', run)).toEqual([]);
+    expect(await restore.load(id, 'desiredCount')).toBe(3);
+    await provider.act(resources, 'on');
+    expect(await provider.settled(resources, 'on', { ...run, direction: 'start' })).toEqual([
+      { id, kind: 'restore.forgotten', detail: { desiredCount: 3 } },
+    ]);
+    expect(await restore.load(id, 'desiredCount')).toBeUndefined();
+  });
+
   it('scaling is suspended before the stop and restored exactly after the start, keeping a suspension a person set', async () => {
     const personal = { ScheduledScalingSuspended: true };
     const { provider, restore, resources, id } = await setup(

@@ -235,6 +235,17 @@ describe('CloudFormation stacks', () => {
       ...SAVED_WEB,
       recreatedAt: '2026-11-25T18:00:00.000Z',
     });
+    // Verified on: forgotten (stacks have no alarm follow-up, so no CloudWatch call).
+    expect(
+      await provider.settled(resources, 'on', { id: 'run', direction: 'start', at: NOW }),
+    ).toEqual([
+      {
+        id: idOf('web'),
+        kind: 'restore.forgotten',
+        detail: { stack: { savedAt: '2026-11-25T18:00:00.000Z' } },
+      },
+    ]);
+    expect(await restore.load(idOf('web'), 'stack')).toBeUndefined();
   });
 
   it('a stack lightsout deleted is still discovered from the store, by its saved tags, and can be started', async () => {

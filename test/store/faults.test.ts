@@ -153,7 +153,7 @@ describe.each(DATABASES.filter((d) => d.name === 'postgres'))(
     it('bound every request, but not the migrations run at start', async () => {
       const url = database.url();
       const store = await openStore(url);
-      const migrating = await connect(url, 'migrations');
+      const migrating = await connect(url, { purpose: 'migrations' });
       try {
         const limit = async (db: Kysely<unknown>) =>
           (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(db)).rows[0]

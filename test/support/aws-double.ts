@@ -36,13 +36,19 @@ import type {
 import {
   AutoScalingClient,
   CreateOrUpdateTagsCommand,
+  DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
+  ResumeProcessesCommand,
+  SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type {
   AutoScalingGroup,
   CreateOrUpdateTagsCommandInput,
+  DeleteTagsCommandInput,
   DescribeAutoScalingGroupsCommandInput,
+  ResumeProcessesCommandInput,
+  SuspendProcessesCommandInput,
   UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -282,8 +288,23 @@ export interface GroupState {
   readonly tags: Map<string, { value: string; propagate: boolean }>;
   /** Instance ids and their lifecycle state (Pending, InService, Terminating). */
   readonly instances: Map<string, 'Pending' | 'InService' | 'Terminating'>;
+  /** Suspended processes (SuspendProcesses), e.g. ScheduledActions. */
+  readonly suspended: Set<string>;
   progress?: Progress;
 }
+
+/** Every process SuspendProcesses and ResumeProcesses take (their API references). */
+const SCALING_PROCESSES = [
+  'Launch',
+  'Terminate',
+  'AddToLoadBalancer',
+  'AlarmNotification',
+  'AZRebalance',
+  'HealthCheck',
+  'InstanceRefresh',
+  'ReplaceUnhealthy',
+  'ScheduledActions',
+];
 
 export interface DatabaseState {
   readonly name: string;
@@ -783,6 +804,7 @@ export class AwsDouble {
     max: number;
     desired: number;
     tags?: Tags;
+    suspended?: readonly string[];
   }): GroupState {
     const group: GroupState = {
       name: spec.name,
@@ -794,6 +816,7 @@ export class AwsDouble {
         Object.entries(spec.tags ?? {}).map(([k, value]) => [k, { value, propagate: true }]),
       ),
       instances: new Map(),
+      suspended: new Set(spec.suspended ?? []),
     };
     this.groups.set(spec.name, group);
     for (let n = 0; n < spec.desired; n++) group.instances.set(this.launch(group), 'InService');
@@ -810,6 +833,21 @@ export class AwsDouble {
   capacity(name: string): string {
     const g = this.group(name);
     return `${g.min}/${g.max}/${g.desired}`;
+  }
+
+  /**
+   * A scheduled action of the group comes due "by AWS": it sets the capacity,
+   * unless the group's ScheduledActions process is suspended. True if it ran.
+   */
+  runScheduledAction(
+    name: string,
+    capacity: { min: number; max: number; desired: number },
+  ): boolean {
+    const g = this.group(name);
+    if (g.suspended.has('ScheduledActions')) return false;
+    Object.assign(g, capacity);
+    g.progress = { left: this.settleAfter };
+    return true;
   }
 
   private launch(group: GroupState): string {
@@ -854,7 +892,50 @@ export class AwsDouble {
         (input) =>
           `CreateOrUpdateTags ${(input.Tags ?? []).map((t) => `${t.ResourceId ?? ''} ${t.Key ?? ''}=${t.Value ?? ''}`).join('; ')}`,
       ),
+      spec(
+        'DeleteTags',
+        DeleteTagsCommand,
+        (input: DeleteTagsCommandInput) => {
+          const tags = input.Tags ?? [];
+          const groups = tags.map((t) => this.existingGroup(t.ResourceId ?? ''));
+          // Deleting a tag the group does not carry changes nothing.
+          tags.forEach((t, n) => groups[n]!.tags.delete(t.Key ?? ''));
+          return {};
+        },
+        (input) =>
+          `DeleteTags ${(input.Tags ?? []).map((t) => `${t.ResourceId ?? ''} ${t.Key ?? ''}`).join('; ')}`,
+      ),
+      spec(
+        'SuspendProcesses',
+        SuspendProcessesCommand,
+        (input: SuspendProcessesCommandInput) => {
+          const g = this.existingGroup(input.AutoScalingGroupName ?? '');
+          for (const p of this.processes(input.ScalingProcesses)) g.suspended.add(p);
+          return {};
+        },
+        (input) =>
+          `SuspendProcesses ${input.AutoScalingGroupName ?? ''} ${(input.ScalingProcesses ?? ['(all)']).join(',')}`,
+      ),
+      spec(
+        'ResumeProcesses',
+        ResumeProcessesCommand,
+        (input: ResumeProcessesCommandInput) => {
+          const g = this.existingGroup(input.AutoScalingGroupName ?? '');
+          for (const p of this.processes(input.ScalingProcesses)) g.suspended.delete(p);
+          return {};
+        },
+        (input) =>
+          `ResumeProcesses ${input.AutoScalingGroupName ?? ''} ${(input.ScalingProcesses ?? ['(all)']).join(',')}`,
+      ),
     ];
+  }
+
+  /** The processes named, or all of them when none is: "If you omit this property, all processes are specified". */
+  private processes(names: readonly string[] | undefined): readonly string[] {
+    for (const name of names ?? [])
+      if (!SCALING_PROCESSES.includes(name))
+        throw awsError('ValidationError', `Invalid processes: ${name}`);
+    return names === undefined || names.length === 0 ? SCALING_PROCESSES : names;
   }
 
   private existingGroup(name: string): GroupState {
@@ -920,6 +1001,10 @@ export class AwsDouble {
         Key,
         Value: t.value,
         PropagateAtLaunch: t.propagate,
+      })),
+      SuspendedProcesses: [...g.suspended].map((ProcessName) => ({
+        ProcessName,
+        SuspensionReason: 'User suspended at 2026-01-01T00:00:00Z',
       })),
     } as AutoScalingGroup;
   }

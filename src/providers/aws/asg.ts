@@ -5,29 +5,65 @@
  * Nothing is lost: before a stop the group's min/max/desired are saved in the
  * store and as a tag on the group (`lightsout:capacity`), so a lost store loses
  * nothing either. A stop that finds the group already at 0/0/0 never overwrites
- * what was saved (a crash between saving and scaling down is safe to repeat). A
- * start that finds the capacity changed by a person while stopped reports it and
- * leaves it alone.
+ * what was saved (a crash between saving and scaling down is safe to repeat).
+ *
+ * Saved data lives only while the group is off: once a start is verified, the
+ * store rows and the tags are deleted (`forgetRestore`), so a capacity a person
+ * sets during the day (1/3/2 resized to 2/6/4) is simply what the next stop
+ * saves. A start of a group that is on already answers `already`, whatever its
+ * capacity.
+ *
+ * While a group is off its `ScheduledActions` process is suspended, so a scheduled
+ * action (e.g. "scale to 2/6/4 at 08:00") cannot bring a stopped group back behind
+ * lightsout's back: SuspendProcesses suspends "the specified auto scaling
+ * processes" and ResumeProcesses resumes them
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html,
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SuspendProcesses.html).
+ * Only that process is touched, and only when it was running: what lightsout
+ * suspended is saved (store, and the tag `lightsout:suspended`), and a start resumes
+ * exactly that, so a suspension a person had set stays. Both calls always name the
+ * process: "If you omit this property, all processes are specified" (same pages).
  *
  * AWS semantics (Amazon EC2 Auto Scaling API Reference): DescribeAutoScalingGroups
- * filters by `tag:KEY` and pages with NextToken (up to 100 groups a page);
- * UpdateAutoScalingGroup sets MinSize/MaxSize/DesiredCapacity; CreateOrUpdateTags
- * tags a group.
+ * filters by `tag:KEY` and pages with NextToken (up to 100 groups a page), and
+ * gives each group's SuspendedProcesses; UpdateAutoScalingGroup sets
+ * MinSize/MaxSize/DesiredCapacity; CreateOrUpdateTags and DeleteTags tag a group.
  */
 import {
   CreateOrUpdateTagsCommand,
+  DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
   paginateDescribeAutoScalingGroups,
+  ResumeProcessesCommand,
+  SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import type { AutoScalingClient, AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingClient, AutoScalingGroup, Tag } from '@aws-sdk/client-auto-scaling';
 import type { PowerState } from '../../core/glossary.js';
-import type { ActOutcome, Observation, Resource, RestoreData } from '../../engine/ports.js';
+import type {
+  ActOutcome,
+  Observation,
+  Resource,
+  RestoreData,
+  SettledNote,
+} from '../../engine/ports.js';
 import type { Connection } from './clients.js';
 import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
-import { awsId, eachResource, LAST_ACTION_TAG, nameOf, outcomeOfError, tagRecord } from './kind.js';
+import {
+  awsId,
+  eachResource,
+  LAST_ACTION_TAG,
+  messageOf,
+  nameOf,
+  outcomeOfError,
+  tagRecord,
+} from './kind.js';
 
 export const CAPACITY_TAG = 'lightsout:capacity';
+/** The processes lightsout suspended while the group is off, comma-separated. */
+export const SUSPENDED_TAG = 'lightsout:suspended';
+/** The one process a stop suspends. */
+export const SCHEDULED_ACTIONS = 'ScheduledActions';
 
 export interface Capacity {
   readonly min: number;
@@ -35,8 +71,10 @@ export interface Capacity {
   readonly desired: number;
 }
 
-/** The key of the saved capacity in the store's restore data. */
+/** Keys of what a stop saved in the store's restore data. */
 const RESTORE_KEY = 'capacity';
+/** The processes lightsout suspended (a list, empty when it suspended none). */
+const SUSPENDED_KEY = 'suspendedProcesses';
 
 export const asgKind: AwsKind = {
   kind: 'asg',
@@ -55,6 +93,10 @@ export const asgKind: AwsKind = {
   ) {
     const client = await context.clients.get('autoscaling', connection);
     return changeGroups(client, resources, target, context.restore);
+  },
+  async forgetRestore(context, connection, resources) {
+    const client = await context.clients.get('autoscaling', connection);
+    return forgetGroups(client, resources, context.restore);
   },
   alarmDimensions: (resource) => [{ Name: 'AutoScalingGroupName', Value: nameOf(resource) }],
   async tagLastAction(context, connection, resources, value) {
@@ -135,7 +177,7 @@ function isZero(c: Capacity): boolean {
 }
 
 function fromTag(group: AutoScalingGroup): Capacity | undefined {
-  const value = group.Tags?.find((t) => t.Key === CAPACITY_TAG)?.Value;
+  const value = tagValue(group, CAPACITY_TAG);
   const [min, max, desired] = (value ?? '').split(',').map(Number);
   return min === undefined ||
     max === undefined ||
@@ -143,6 +185,36 @@ function fromTag(group: AutoScalingGroup): Capacity | undefined {
     [min, max, desired].some(Number.isNaN)
     ? undefined
     : { min, max, desired };
+}
+
+function tagValue(group: AutoScalingGroup, key: string): string | undefined {
+  return group.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+function suspendedNow(group: AutoScalingGroup): Set<string> {
+  return new Set((group.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? ''));
+}
+
+/** What lightsout's stop suspended: from the store, else from the group's tag. */
+async function savedSuspension(
+  restore: RestoreData,
+  resource: Resource,
+  group: AutoScalingGroup,
+): Promise<string[] | undefined> {
+  const stored = await restore.load(resource.id, SUSPENDED_KEY);
+  if (Array.isArray(stored)) return stored.filter((p): p is string => typeof p === 'string');
+  const tagged = tagValue(group, SUSPENDED_TAG);
+  return tagged === undefined ? undefined : tagged.split(',').filter((p) => p !== '');
+}
+
+function groupTag(name: string, key: string, value: string): Tag {
+  return {
+    ResourceId: name,
+    ResourceType: 'auto-scaling-group',
+    Key: key,
+    Value: value,
+    PropagateAtLaunch: false,
+  };
 }
 
 async function changeGroups(
@@ -180,21 +252,32 @@ async function stopGroup(
   const capacity = capacityOf(group);
   if (isZero(capacity)) return { id: resource.id, result: 'already' };
   const name = nameOf(resource);
+  const running = !suspendedNow(group).has(SCHEDULED_ACTIONS);
+  // Suspended already: by this stop before a crash (what it saved stays), or by a person (nothing to resume).
+  const suspension = running
+    ? [SCHEDULED_ACTIONS]
+    : ((await savedSuspension(restore, resource, group)) ?? []);
   // Saved twice before anything changes: in the store, and on the group itself.
-  await restore.save(resource.id, RESTORE_KEY, capacity);
+  await restore.saveMany([
+    { id: resource.id, key: RESTORE_KEY, data: capacity },
+    { id: resource.id, key: SUSPENDED_KEY, data: suspension },
+  ]);
   await client.send(
     new CreateOrUpdateTagsCommand({
       Tags: [
-        {
-          ResourceId: name,
-          ResourceType: 'auto-scaling-group',
-          Key: CAPACITY_TAG,
-          Value: `${capacity.min},${capacity.max},${capacity.desired}`,
-          PropagateAtLaunch: false,
-        },
+        groupTag(name, CAPACITY_TAG, `${capacity.min},${capacity.max},${capacity.desired}`),
+        ...(suspension.length > 0 ? [groupTag(name, SUSPENDED_TAG, suspension.join(','))] : []),
       ],
     }),
   );
+  // Before the capacity goes to 0, so no scheduled action can undo it in between.
+  if (running)
+    await client.send(
+      new SuspendProcessesCommand({
+        AutoScalingGroupName: name,
+        ScalingProcesses: [SCHEDULED_ACTIONS],
+      }),
+    );
   await client.send(
     new UpdateAutoScalingGroupCommand({
       AutoScalingGroupName: name,
@@ -216,19 +299,19 @@ async function startGroup(
   const saved =
     ((await restore.load(resource.id, RESTORE_KEY)) as Capacity | undefined) ?? fromTag(group);
   if (!isZero(capacity)) {
-    if (
-      saved === undefined ||
-      (saved.min === capacity.min &&
-        saved.max === capacity.max &&
-        saved.desired === capacity.desired)
-    ) {
-      return { id: resource.id, result: 'already' };
-    }
-    return {
-      id: resource.id,
-      result: 'failed',
-      reason: `the capacity of ${resource.name} was changed by hand while stopped (now ${capacity.min}/${capacity.max}/${capacity.desired}, saved ${saved.min}/${saved.max}/${saved.desired} min/max/desired); left as it is`,
-    };
+    // On already (started by hand, or a start that stopped halfway): left as it is.
+    const resumed = await resumeSuspended(client, resource, group, restore);
+    const notes = [
+      ...(saved !== undefined && !sameCapacity(saved, capacity)
+        ? [
+            `${resource.name} is on already at ${capacity.min}/${capacity.max}/${capacity.desired} min/max/desired (lightsout had saved ${saved.min}/${saved.max}/${saved.desired}); left as it is`,
+          ]
+        : []),
+      ...(resumed.length > 0 ? [`resumed ${resumed.join(', ')}`] : []),
+    ];
+    return notes.length === 0
+      ? { id: resource.id, result: 'already' }
+      : { id: resource.id, result: 'already', output: notes.join('; ') };
   }
   if (saved === undefined) {
     return {
@@ -245,7 +328,94 @@ async function startGroup(
       DesiredCapacity: saved.desired,
     }),
   );
+  // After the capacity, as for ECS: a scheduled action that runs now finds the group back.
+  await resumeSuspended(client, resource, group, restore);
   return { id: resource.id, result: 'accepted' };
+}
+
+function sameCapacity(a: Capacity, b: Capacity): boolean {
+  return a.min === b.min && a.max === b.max && a.desired === b.desired;
+}
+
+/**
+ * Resumes what lightsout's stop suspended and is still suspended, naming it (never
+ * an empty list: that would resume every process). Returns what it resumed.
+ */
+async function resumeSuspended(
+  client: AutoScalingClient,
+  resource: Resource,
+  group: AutoScalingGroup,
+  restore: RestoreData,
+): Promise<string[]> {
+  const now = suspendedNow(group);
+  const ours = ((await savedSuspension(restore, resource, group)) ?? []).filter((p) => now.has(p));
+  if (ours.length > 0)
+    await client.send(
+      new ResumeProcessesCommand({
+        AutoScalingGroupName: nameOf(resource),
+        ScalingProcesses: ours,
+      }),
+    );
+  return ours;
+}
+
+/**
+ * After a verified start: the tags, then the store rows (so a tag that could not be
+ * deleted keeps its row, and the next start tries again). A group found at 0
+ * meanwhile keeps what was saved.
+ */
+async function forgetGroups(
+  client: AutoScalingClient,
+  resources: readonly Resource[],
+  restore: RestoreData,
+): Promise<SettledNote[]> {
+  const current = await describe(client, resources.map(nameOf));
+  const notes: SettledNote[] = [];
+  const forgotten: Resource[] = [];
+  for (const resource of resources) {
+    const group = current.get(nameOf(resource));
+    if (group === undefined || isZero(capacityOf(group))) continue;
+    const stored = await restore.load(resource.id, RESTORE_KEY);
+    const storedSuspension = await restore.load(resource.id, SUSPENDED_KEY);
+    const tags = (group.Tags ?? []).filter(
+      (t) => t.Key === CAPACITY_TAG || t.Key === SUSPENDED_TAG,
+    );
+    if (stored === undefined && storedSuspension === undefined && tags.length === 0) continue;
+    if (tags.length > 0)
+      try {
+        await client.send(
+          new DeleteTagsCommand({
+            Tags: tags.map((t) => ({
+              ResourceId: nameOf(resource),
+              ResourceType: 'auto-scaling-group',
+              Key: t.Key,
+              Value: t.Value,
+            })),
+          }),
+        );
+      } catch (error) {
+        notes.push({
+          id: resource.id,
+          kind: 'restore.forget-failed',
+          detail: { error: messageOf(error) },
+        });
+        continue;
+      }
+    forgotten.push(resource);
+    const capacity = (stored as Capacity | undefined) ?? fromTag(group);
+    notes.push({
+      id: resource.id,
+      kind: 'restore.forgotten',
+      detail: capacity === undefined ? {} : { capacity },
+    });
+  }
+  await restore.saveMany(
+    forgotten.flatMap((r) => [
+      { id: r.id, key: RESTORE_KEY, data: undefined },
+      { id: r.id, key: SUSPENDED_KEY, data: undefined },
+    ]),
+  );
+  return notes;
 }
 
 /** Off when no instance is left; on when as many instances are InService as desired. */

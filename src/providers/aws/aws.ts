@@ -164,7 +164,8 @@ export class AwsProvider implements Provider {
 
   /**
    * Once resources are verified: alarms of stopped resources disabled (and the
-   * same ones enabled again after a start), and the optional last-action tags.
+   * same ones enabled again after a start), what a stop saved forgotten after a
+   * start, and the optional last-action tags.
    */
   async settled(
     resources: readonly Resource[],
@@ -177,6 +178,16 @@ export class AwsProvider implements Provider {
       const withAlarms = group.filter((r) => this.followUps.get(r.id)?.alarms !== false);
       if (kind.alarmDimensions !== undefined && withAlarms.length > 0)
         notes.push(...(await this.followAlarms(kind, connection, withAlarms, state)));
+      if (state === 'on' && kind.forgetRestore !== undefined)
+        notes.push(
+          ...(await kind.forgetRestore(this.context, connection, group).catch((error: unknown) =>
+            group.map((r) => ({
+              id: r.id,
+              kind: 'restore.forget-failed',
+              detail: { error: messageOf(error) },
+            })),
+          )),
+        );
       const tagged = group.filter((r) => this.followUps.get(r.id)?.lastActionTags === true);
       if (kind.tagLastAction !== undefined && tagged.length > 0) {
         const value = `${run.direction} ${new Date(run.at).toISOString()} run ${run.id}`;

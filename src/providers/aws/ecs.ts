@@ -5,7 +5,8 @@
  *
  * Nothing is lost: before a stop the desired count is saved in the store; a stop
  * that finds the service already at 0 changes nothing and keeps what was saved
- * (a crash between saving and scaling down is safe to repeat).
+ * (a crash between saving and scaling down is safe to repeat). Once a start is
+ * verified, the saved count is forgotten (`forgetRestore`).
  *
  * Service Auto Scaling would undo a stop: "as long as you have active scaling
  * policies and alarms on a service, Service Auto Scaling could change a desired
@@ -62,7 +63,13 @@ import type {
   SuspendedState,
 } from '@aws-sdk/client-application-auto-scaling';
 import type { PowerState } from '../../core/glossary.js';
-import type { ActOutcome, Observation, Resource, RestoreData } from '../../engine/ports.js';
+import type {
+  ActOutcome,
+  Observation,
+  Resource,
+  RestoreData,
+  SettledNote,
+} from '../../engine/ports.js';
 import { TransientError } from '../../engine/ports.js';
 import type { Connection } from './clients.js';
 import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
@@ -142,6 +149,28 @@ export class EcsKind implements AwsKind {
     return this.eachService(context, connection, resources, (service, scaling) =>
       phase === 'begin' ? beginBurst(service, scaling) : endBurst(service, scaling),
     );
+  }
+
+  /**
+   * After a verified start the saved desired count says nothing more: a count a
+   * person sets during the day is what the next stop saves. The saved scaling
+   * state went already, when the start resumed it.
+   */
+  async forgetRestore(
+    context: KindContext,
+    _connection: Connection,
+    resources: readonly Resource[],
+  ): Promise<SettledNote[]> {
+    const notes: SettledNote[] = [];
+    for (const resource of resources) {
+      const desiredCount = await context.restore.load(resource.id, DESIRED_KEY);
+      if (desiredCount !== undefined)
+        notes.push({ id: resource.id, kind: 'restore.forgotten', detail: { desiredCount } });
+    }
+    await context.restore.saveMany(
+      notes.map((n) => ({ id: n.id, key: DESIRED_KEY, data: undefined })),
+    );
+    return notes;
   }
 
   alarmDimensions(resource: Resource) {

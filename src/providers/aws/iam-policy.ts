@@ -63,8 +63,15 @@ const POLICIES: Readonly<Record<string, KindPolicy>> = {
     },
     change: {
       sid: 'ScaleAutoScalingGroups',
-      // CreateOrUpdateTags keeps the saved capacity on the group itself.
-      actions: ['autoscaling:UpdateAutoScalingGroup', 'autoscaling:CreateOrUpdateTags'],
+      // CreateOrUpdateTags keeps the saved capacity on the group itself, DeleteTags
+      // forgets it after a start; Suspend/ResumeProcesses pause ScheduledActions while off.
+      actions: [
+        'autoscaling:UpdateAutoScalingGroup',
+        'autoscaling:CreateOrUpdateTags',
+        'autoscaling:DeleteTags',
+        'autoscaling:SuspendProcesses',
+        'autoscaling:ResumeProcesses',
+      ],
       resource: '*',
       tagKey: 'autoscaling:ResourceTag',
     },

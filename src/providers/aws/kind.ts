@@ -4,7 +4,13 @@
  * each for the resources reached through one connection.
  */
 import type { PowerState } from '../../core/glossary.js';
-import type { ActOutcome, Observation, Resource, RestoreData } from '../../engine/ports.js';
+import type {
+  ActOutcome,
+  Observation,
+  Resource,
+  RestoreData,
+  SettledNote,
+} from '../../engine/ports.js';
 import { isTransient } from '../../engine/retry.js';
 import type { AwsClients, Connection } from './clients.js';
 
@@ -43,6 +49,16 @@ export interface AwsKind {
     resources: readonly Resource[],
     target: PowerState,
   ): Promise<ActOutcome[]>;
+  /**
+   * Once resources are verified on: forgets what their stop saved to bring them
+   * back (store rows and tags), which no longer says anything once they run. Safe
+   * to repeat; what it did, or could not do, comes back as notes.
+   */
+  forgetRestore?(
+    context: KindContext,
+    connection: Connection,
+    resources: readonly Resource[],
+  ): Promise<SettledNote[]>;
   /** The alarm dimensions that name a resource, for disabling its alarms while it is off. */
   alarmDimensions?(resource: Resource): Dimension[];
   /**

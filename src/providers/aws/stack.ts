@@ -4,7 +4,8 @@
  * A stop saves what CreateStack needs to build the stack again (its original
  * template, parameters, tags, capabilities, service role, notifications, timeout,
  * rollback settings and stack policy) in the store under `stack`, then deletes it.
- * A start creates it again from what was saved. The id holds the stack's name,
+ * A start creates it again from what was saved; once the start is verified, what
+ * was saved is forgotten. The id holds the stack's name,
  * not its stack id: a recreated stack gets a new stack id. A stack lightsout
  * deleted no longer appears in DescribeStacks ("Deleted stacks don't show up in the
  * DescribeStacks operation if the deletion has been completed successfully",
@@ -54,6 +55,7 @@ import type {
   Observed,
   Resource,
   RestoreData,
+  SettledNote,
 } from '../../engine/ports.js';
 import { connectionKey } from './clients.js';
 import type { Connection } from './clients.js';
@@ -144,6 +146,31 @@ export class StackKind implements AwsKind {
       );
     }
     return states;
+  }
+
+  /**
+   * A stack verified on again (recreated, or found existing) needs its saved
+   * definition no more: the stack itself is what the next teardown saves.
+   */
+  async forgetRestore(
+    context: KindContext,
+    _connection: Connection,
+    resources: readonly Resource[],
+  ): Promise<SettledNote[]> {
+    const notes: SettledNote[] = [];
+    for (const resource of resources) {
+      const saved = await loadSaved(context.restore, resource.id);
+      if (saved !== undefined)
+        notes.push({
+          id: resource.id,
+          kind: 'restore.forgotten',
+          detail: { stack: { savedAt: saved.savedAt } },
+        });
+    }
+    await context.restore.saveMany(
+      notes.map((n) => ({ id: n.id, key: RESTORE_KEY, data: undefined })),
+    );
+    return notes;
   }
 
   async act(

@@ -38,3 +38,17 @@ export async function swapValue(
     .executeTakeFirst();
   return Number(updated.numUpdatedRows) > 0;
 }
+
+/** Sets `key` to `value`, whatever it was. */
+export async function writeValue(db: Kysely<Database>, key: string, value: number): Promise<void> {
+  await db
+    .insertInto('engine_state')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+}
+
+/** Removes the values whose key starts with `prefix`. */
+export async function deleteValues(db: Kysely<Database>, prefix: string): Promise<void> {
+  await db.deleteFrom('engine_state').where('key', 'like', `${prefix}%`).execute();
+}

@@ -1,0 +1,77 @@
+/** A demo's scaled clock kept with its store: resumed, never rewound, still while stopped. */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  clockOfStore,
+  readClockAnchor,
+  storedScaledClock,
+  wallClock,
+  writeClockAnchor,
+} from '../../src/app/stored-clock.js';
+import { LAST_PASS } from '../../src/engine/pass.js';
+import type { Store } from '../../src/store/store.js';
+import { DATABASES } from '../store/databases.js';
+import { at } from '../helpers.js';
+
+const WALL = at('2026-06-01T12:00Z');
+const HOUR = 3_600_000;
+
+describe.each(DATABASES)('a stored scaled clock, on $name', (database) => {
+  let store: Store | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+
+  it('a new store starts at the wall clock and stores where it stands', async () => {
+    store = await database.open();
+    await storedScaledClock(60, () => WALL).open(store);
+    expect(await readClockAnchor(store)).toEqual({
+      at: WALL,
+      wall: WALL,
+      speed: 60,
+      running: true,
+    });
+    // A command a wall-clock minute later reads an hour later.
+    expect((await clockOfStore(store, () => WALL + 60_000))()).toBe(WALL + HOUR);
+  });
+
+  it('stops still, and a restart goes on from where it stopped, whatever the wall clock says', async () => {
+    store = await database.open();
+    await writeClockAnchor(store, { at: WALL + 48 * HOUR, wall: WALL, speed: 60, running: true });
+    // Restarted two wall-clock minutes in: two demo hours on.
+    let wall = WALL + 120_000;
+    const stopped = storedScaledClock(60, () => wall);
+    const clock = await stopped.open(store);
+    expect(clock.now()).toBe(WALL + 50 * HOUR);
+    wall += 60_000;
+    await stopped.close(store);
+    const anchor = await readClockAnchor(store);
+    expect(anchor).toEqual({ at: WALL + 51 * HOUR, wall, speed: 60, running: false });
+    // A command a day later reads the instant the demo stopped at.
+    expect((await clockOfStore(store, () => WALL + 24 * HOUR))()).toBe(anchor!.at);
+    // A restart a day later, at another speed, goes on from there.
+    const restarted = storedScaledClock(120, () => WALL + 24 * HOUR);
+    await restarted.open(store);
+    expect(await readClockAnchor(store)).toEqual({
+      at: anchor!.at,
+      wall: WALL + 24 * HOUR,
+      speed: 120,
+      running: true,
+    });
+  });
+
+  it('a store from before clocks were stored resumes from its last pass, not back in time', async () => {
+    store = await database.open();
+    await store.writeValue(LAST_PASS, WALL + 10 * HOUR);
+    await storedScaledClock(60, () => WALL).open(store);
+    expect(await readClockAnchor(store)).toMatchObject({ at: WALL + 10 * HOUR });
+  });
+
+  it('serving at real speed forgets a stored scaled clock, so commands read the wall clock', async () => {
+    store = await database.open();
+    await writeClockAnchor(store, { at: WALL + 48 * HOUR, wall: WALL, speed: 60, running: true });
+    await wallClock().open(store);
+    expect(await readClockAnchor(store)).toBeUndefined();
+    expect((await clockOfStore(store, () => WALL))()).toBe(WALL);
+  });
+});
