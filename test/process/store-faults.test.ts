@@ -72,7 +72,10 @@ async function readyz(port: number): Promise<{ status: number; body: string }> {
   return { status: response.status, body: await response.text() };
 }
 
+/** An admin token for the API, in the store at `db` (created and migrated if new). */
 async function adminToken(config: string, db: string): Promise<string> {
+  // The CLI opens only a store that exists (a mistyped --db must not become a new one).
+  await (await openStore(db)).close();
   const created = await runToExit([
     'token',
     'create',
@@ -95,7 +98,11 @@ async function holdOn(port: number, token: string) {
   const response = await fetch(`http://127.0.0.1:${port}/api/v1/holds`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ environment: 'dev', state: 'on', until: '2999-06-01T00:00Z' }),
+    body: JSON.stringify({
+      environment: 'dev',
+      state: 'on',
+      until: new Date(Date.now() + 86_400_000).toISOString(),
+    }),
     signal: AbortSignal.timeout(60_000),
   });
   return {
