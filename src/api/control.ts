@@ -74,15 +74,17 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     async (request) => {
       const principal = await context.caller(request);
       const { environment, limit } = parseQuery(runsQuery, request.query);
-      if (environment !== undefined) context.visible(principal, environment);
+      // A team-scoped caller's environments are filtered in the query, before the limit,
+      // so other teams' newer runs never push its own out of the page.
       const runs = await deps.store.listRuns({
-        ...(environment === undefined ? {} : { environment }),
-        limit: environment === undefined ? 1000 : limit,
+        ...(environment !== undefined
+          ? { environment: context.visible(principal, environment).name }
+          : principal.team === null
+            ? {}
+            : { environments: context.visibleNames(principal) }),
+        limit,
       });
-      const visible = runs.filter((r) =>
-        canSee(principal, context.byName.get(r.environment)?.team),
-      );
-      return { runs: visible.slice(0, limit).map(runJson) };
+      return { runs: runs.map(runJson) };
     },
   );
 

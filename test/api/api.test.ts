@@ -724,6 +724,35 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect((runs.body.runs as { id: string }[]).map((r) => r.id)).toContain(stop.body.id);
     });
 
+    it("a team's runs are listed when another team has more than 1,000 newer ones", async () => {
+      const { call, clock } = await setup();
+      const start = clock.now() - 86_400_000;
+      const run = (id: string, environment: string, createdAt: number) => ({
+        id,
+        environment,
+        direction: 'stop' as const,
+        dueAt: createdAt,
+        actAt: createdAt,
+        trigger: 'schedule' as const,
+        actor: 'engine',
+      });
+      await store!.atomically(async (tx) => {
+        await tx.createRun(run('payments-run', 'dev', start), start);
+        for (let i = 1; i <= 1_001; i++)
+          await tx.createRun(
+            run(`search-run-${String(i).padStart(4, '0')}`, 'qa', start + i),
+            start + i,
+          );
+      });
+      const mine = await call('payments-op', 'GET', '/api/v1/runs?limit=5');
+      expect((mine.body.runs as { id: string }[]).map((r) => r.id)).toEqual(['payments-run']);
+      const all = await call('admin', 'GET', '/api/v1/runs?limit=2');
+      expect((all.body.runs as { id: string }[]).map((r) => r.id)).toEqual([
+        'search-run-1001',
+        'search-run-1000',
+      ]);
+    });
+
     it.each([
       ['viewer', 'POST', '/api/v1/environments/dev/start', undefined, 403],
       ['payments-op', 'POST', '/api/v1/environments/qa/start', undefined, 404],
