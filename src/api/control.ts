@@ -4,8 +4,11 @@
  * stream with `Accept: application/x-ndjson`).
  */
 import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { CommandError } from '../engine/engine.js';
-import { CursorError } from '../store/queries/events.js';
+import type { EventPage } from '../store/queries/events.js';
+import { CursorError, eventJson } from '../store/queries/events.js';
 import type { StoredHold } from '../store/queries/plans.js';
 import type { Run } from '../store/queries/runs.js';
 import { canSee, requireRole } from './auth.js';
@@ -17,6 +20,9 @@ import { Problem } from './problems.js';
 import { eventsQuery, holdsQuery, runsQuery } from './queries.js';
 
 type Params = { Params: { name: string } };
+
+/** Events read from the store per query of an NDJSON stream. */
+const STREAM_PAGE = 500;
 type IdParams = { Params: { id: string } };
 
 export function registerControl(http: FastifyInstance, context: ApiContext): void {
@@ -195,25 +201,50 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
         to: q.until === undefined ? undefined : timeOf(q.until, 'UTC', 'until'),
       };
       const { limit } = q;
-      const read = (after: string | undefined) =>
-        deps.store.queryEvents(filter, { after, limit }).catch((error: unknown) => {
+      const read = (after: string | undefined, size: number) =>
+        deps.store.queryEvents(filter, { after, limit: size }).catch((error: unknown) => {
           // Only the store's word on the cursor is the caller's fault; anything else is ours (500, logged).
           if (!(error instanceof CursorError)) throw error;
           throw new Problem(400, 'invalid-cursor', 'Invalid cursor', error.message, 'after');
         });
-      if (!(request.headers.accept ?? '').includes('application/x-ndjson')) return read(q.after);
-      // Every page, one event per line, so a reader can follow without holding it all.
+      if (!(request.headers.accept ?? '').includes('application/x-ndjson')) {
+        const page = await read(q.after, limit);
+        return { ...page, events: page.events.map(eventJson) };
+      }
+      // The first page is read before answering, so a bad cursor is still a 400.
+      const first = await read(q.after, STREAM_PAGE);
       reply.type('application/x-ndjson');
-      const lines: string[] = [];
-      let after = q.after;
-      do {
-        const page = await read(after);
-        for (const event of page.events) lines.push(JSON.stringify(event));
-        after = page.next;
-      } while (after !== undefined);
-      return reply.send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+      return reply.send(
+        Readable.from(
+          eventLines(first, (after) => read(after, STREAM_PAGE)),
+          {
+            highWaterMark: 1,
+          },
+        ),
+      );
     },
   );
+}
+
+/**
+ * Every event from `first` on, one JSON line each, a page at a time: the next page is
+ * read only when the reply has taken this one (Readable.from pulls the generator as
+ * the socket drains, and fastify destroys it when the client goes away, which ends
+ * the generator), so memory stays flat whatever the log's size. Between pages the
+ * event loop gets its turn, so /healthz and the reconciler run during a long stream.
+ */
+async function* eventLines(
+  first: EventPage,
+  next: (after: string) => Promise<EventPage>,
+): AsyncGenerator<string> {
+  let page = first;
+  for (;;) {
+    if (page.events.length > 0)
+      yield `${page.events.map((e) => JSON.stringify(eventJson(e))).join('\n')}\n`;
+    if (page.next === undefined) return;
+    await setImmediate();
+    page = await next(page.next);
+  }
 }
 
 function runJson(run: Run) {

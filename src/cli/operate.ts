@@ -17,7 +17,7 @@ import { clockOfStore } from '../app/stored-clock.js';
 import { SystemClock } from '../engine/clock.js';
 import { checkReservationWindow, CommandError, Engine } from '../engine/engine.js';
 import { DatabaseUrlError, StoreNotFoundError } from '../store/db.js';
-import { CursorError } from '../store/queries/events.js';
+import { CursorError, eventJson } from '../store/queries/events.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { absoluteDatabaseUrl, commandLine } from './invocation.js';
@@ -345,7 +345,7 @@ export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<
         { after: options.after, limit },
       );
       if (options.json === true) {
-        io.out(JSON.stringify(page));
+        io.out(JSON.stringify({ ...page, events: page.events.map(eventJson) }));
         return EXIT.ok;
       }
       io.out(

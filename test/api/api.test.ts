@@ -831,8 +831,16 @@ describe.each(DATABASES)('the API on $name', (database) => {
       const lines = (await stream.text())
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as { environment: string });
+        .map((l) => JSON.parse(l) as { environment: string; at: string });
       expect(lines.map((e) => e.environment)).toEqual(['dev', 'qa', 'dev']);
+      // Schema 2: the time is ISO 8601, as everywhere else in the API.
+      expect(lines[0]).toMatchObject({
+        schema: 2,
+        at: '2026-06-01T12:00:00.000Z',
+        kind: 'reservation.created',
+        actor: 'api:admin',
+      });
+      expect(first.body.events).toEqual([expect.objectContaining({ schema: 2, at: lines[0]!.at })]);
       expect((await call('admin', 'GET', '/api/v1/events?after=garbage')).status).toBe(400);
     });
   });

@@ -61,6 +61,8 @@ describe('commands against the store', () => {
     };
     expect(events.events).toEqual([
       expect.objectContaining({
+        schema: 2,
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
         environment: 'dev',
         actor: expect.stringMatching(/^cli/) as unknown,
       }),
