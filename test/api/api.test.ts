@@ -7,7 +7,9 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -843,6 +845,44 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect(first.body.events).toEqual([expect.objectContaining({ schema: 2, at: lines[0]!.at })]);
       expect((await call('admin', 'GET', '/api/v1/events?after=garbage')).status).toBe(400);
     });
+  });
+
+  it('stops reading the event log when the client of a stream goes away', async () => {
+    await setup();
+    await store!.appendEvents(
+      Array.from({ length: 1_200 }, (_, i) => ({
+        at: at('2026-06-01T00:00Z') + i,
+        actor: 'engine',
+        kind: 'resource.state',
+        environment: 'dev',
+      })),
+    );
+    // Pages after the first are read only once the server has seen the client leave.
+    const gone = new Promise<void>((resolve) => {
+      http!.server.on('request', (request: { url?: string }, response: NodeJS.EventEmitter) => {
+        if (request.url?.startsWith('/api/v1/events') === true) response.on('close', resolve);
+      });
+    });
+    const read = store!.queryEvents;
+    const pages = vi.spyOn(store!, 'queryEvents').mockImplementation(async (filter, page) => {
+      if (pages.mock.calls.length > 1) await gone;
+      return read(filter, page);
+    });
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      request(`${currentBase}/api/v1/events`, {
+        headers: { authorization: `Bearer ${tokenOf('admin')}`, accept: 'application/x-ndjson' },
+      })
+        .on('response', resolve)
+        .on('error', reject)
+        .end();
+    });
+    const [first] = (await once(response, 'data')) as [Buffer];
+    expect(first.toString().split('\n')[0]).toContain('"resource.state"');
+    response.destroy();
+    await gone;
+    // A few turns of the event loop: a stream still reading would have asked for page 3.
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(pages).toHaveBeenCalledTimes(2);
   });
 
   it('never answers 5xx to any JSON body on any write route (property-based)', async () => {
