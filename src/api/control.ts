@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
-import { CommandError } from '../engine/engine.js';
+import { CommandError, HeldOff } from '../engine/engine.js';
 import type { EventPage } from '../store/queries/events.js';
 import { CursorError, eventJson } from '../store/queries/events.js';
 import type { StoredHold } from '../store/queries/plans.js';
@@ -35,6 +35,8 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     try {
       return await work();
     } catch (error) {
+      if (error instanceof HeldOff)
+        throw new Problem(409, 'held-off', 'Held off', heldOffDetail(error.hold));
       if (error instanceof CommandError)
         throw new Problem(409, 'conflict', 'Not possible now', error.message);
       throw error;
@@ -60,6 +62,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     const environment = context.visible(principal, request.params.name, 'name');
     const body = parse(extendBody, request.body);
     const until = ahead(timeOf(body.until, environment.timezone, 'until'));
+    endsAfter(until, deps.now());
     await engine(() => deps.engine.extend(environment.name, until, actor(principal.name)));
     return reply.code(202).send({ environment: environment.name, onUntil: iso(until) });
   });
@@ -139,14 +142,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     const from =
       body.from === undefined ? undefined : timeOf(body.from, environment.timezone, 'from');
     const until = ahead(timeOf(body.until, environment.timezone, 'until'));
-    if (until <= Math.max(now, from ?? now))
-      throw new Problem(
-        422,
-        'hold-ends-too-soon',
-        'Hold ends too soon',
-        'until must be after now and after from',
-        'until',
-      );
+    endsAfter(until, now, from);
     const hold = await engine(() =>
       deps.engine.hold(
         environment.name,
@@ -245,6 +241,28 @@ async function* eventLines(
     await setImmediate();
     page = await next(page.next);
   }
+}
+
+/** A hold (or an extend, which is one) must end after now, and after its start. */
+function endsAfter(until: number, now: number, from?: number): void {
+  if (until <= Math.max(now, from ?? now))
+    throw new Problem(
+      422,
+      'hold-ends-too-soon',
+      'Hold ends too soon',
+      `until ${iso(until)} is not after ${from === undefined ? '' : `from (${iso(from)}) and `}now (${iso(now)}); give a later until`,
+      'until',
+    );
+}
+
+/** Why a keep-on was refused, and how to lift the hold-off that wins, in the API's terms. */
+function heldOffDetail(hold: StoredHold): string {
+  const span = `${hold.from === undefined ? '' : `from ${iso(hold.from)} `}until ${iso(hold.until)}`;
+  const lift =
+    hold.source === 'config'
+      ? 'it comes from the config file, so remove it there'
+      : `lift it with DELETE /api/v1/holds/${hold.id}`;
+  return `${hold.environment} is held off ${span} by ${hold.actor} (hold ${hold.id}), and a hold-off wins over keeping it on: ${lift}, or hold it on from ${iso(hold.until)} (POST /api/v1/holds with "from")`;
 }
 
 function runJson(run: Run) {

@@ -798,6 +798,64 @@ describe.each(DATABASES)('the API on $name', (database) => {
       );
     });
 
+    it('refuses an extend that ends in the past with 422, naming the field until', async () => {
+      const { call } = await setup();
+      const answer = await call('payments-op', 'POST', '/api/v1/environments/dev/extend', {
+        until: '2026-06-01T10:00',
+      });
+      expect(answer.status).toBe(422);
+      expect(answer.body).toMatchObject({
+        type: 'https://lightsout.dev/problems/hold-ends-too-soon',
+        field: 'until',
+        detail:
+          'until 2026-06-01T08:00:00.000Z is not after now (2026-06-01T12:00:00.000Z); give a later until',
+      });
+    });
+
+    it('refuses a hold-on while a hold-off is in force with 409, saying which wins and how to lift it', async () => {
+      const { call } = await setup();
+      const off = await call('payments-op', 'POST', '/api/v1/holds', {
+        environment: 'dev',
+        state: 'off',
+        until: '2026-06-03T08:00',
+        note: 'freeze',
+      });
+      const on = await call('payments-op', 'POST', '/api/v1/holds', {
+        environment: 'dev',
+        state: 'on',
+        from: '2026-06-02T20:00',
+        until: '2026-06-03T10:00',
+      });
+      expect(on.status).toBe(409);
+      expect(on.type).toContain('application/problem+json');
+      expect(on.body).toMatchObject({
+        type: 'https://lightsout.dev/problems/held-off',
+        detail: `dev is held off until 2026-06-03T06:00:00.000Z by api:payments-op (hold ${String(off.body.id)}), and a hold-off wins over keeping it on: lift it with DELETE /api/v1/holds/${String(off.body.id)}, or hold it on from 2026-06-03T06:00:00.000Z (POST /api/v1/holds with "from")`,
+      });
+      expect((await call('viewer', 'GET', '/api/v1/holds')).body.holds).toEqual([
+        expect.objectContaining({ id: off.body.id }),
+      ]);
+      // Once the hold-off ends, the hold-on is what the environment does.
+      const after = await call('payments-op', 'POST', '/api/v1/holds', {
+        environment: 'dev',
+        state: 'on',
+        from: '2026-06-03T08:00',
+        until: '2026-06-03T10:00',
+      });
+      expect(after.status).toBe(201);
+      // And lifted, the hold-off no longer stands in the way.
+      await call('payments-op', 'DELETE', `/api/v1/holds/${String(off.body.id)}`);
+      expect(
+        (
+          await call('payments-op', 'POST', '/api/v1/holds', {
+            environment: 'dev',
+            state: 'on',
+            until: '2026-06-03T10:00',
+          })
+        ).status,
+      ).toBe(201);
+    });
+
     it("events are paged with a cursor, streamed as NDJSON, and another team's stay hidden", async () => {
       const { call } = await setup();
       for (const env of ['dev', 'qa', 'dev'])
