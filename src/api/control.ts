@@ -20,10 +20,10 @@ import { Problem } from './problems.js';
 import { eventsQuery, holdsQuery, runsQuery } from './queries.js';
 
 type Params = { Params: { name: string } };
+type IdParams = { Params: { id: string } };
 
 /** Events read from the store per query of an NDJSON stream. */
 const STREAM_PAGE = 500;
-type IdParams = { Params: { id: string } };
 
 export function registerControl(http: FastifyInstance, context: ApiContext): void {
   const { deps } = context;
@@ -210,14 +210,9 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
       // The first page is read before answering, so a bad cursor is still a 400.
       const first = await read(q.after, STREAM_PAGE);
       reply.type('application/x-ndjson');
-      return reply.send(
-        Readable.from(
-          eventLines(first, (after) => read(after, STREAM_PAGE)),
-          {
-            highWaterMark: 1,
-          },
-        ),
-      );
+      const lines = eventLines(first, (after) => read(after, STREAM_PAGE));
+      // One page buffered at most: the next is read when the socket has taken this one.
+      return reply.send(Readable.from(lines, { highWaterMark: 1 }));
     },
   );
 }
