@@ -295,7 +295,21 @@ export async function runsCommand(
       if (options.json === true) {
         const summary = (text: string | null) =>
           text === null ? null : (JSON.parse(text) as unknown);
-        io.out(JSON.stringify({ runs: runs.map((r) => ({ ...r, summary: summary(r.summary) })) }));
+        // Times in ISO 8601, as everywhere else lightsout shows them.
+        const times = (r: (typeof runs)[number]) => ({
+          due_at: iso(r.due_at),
+          act_at: iso(r.act_at),
+          created_at: iso(r.created_at),
+          updated_at: iso(r.updated_at),
+          finished_at: r.finished_at === null ? null : iso(r.finished_at),
+          lease_until: r.lease_until === null ? null : iso(r.lease_until),
+          until_at: r.until_at === null ? null : iso(r.until_at),
+        });
+        io.out(
+          JSON.stringify({
+            runs: runs.map((r) => ({ ...r, ...times(r), summary: summary(r.summary) })),
+          }),
+        );
         return EXIT.ok;
       }
       io.out(

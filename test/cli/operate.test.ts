@@ -268,10 +268,10 @@ describe('commands against the store', () => {
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^run \S+: boost dev until 2026-06-01T12:30:00.000Z$/);
     const { runs } = JSON.parse((await run(['runs', '--json', ...db])).out) as {
-      runs: { direction: string; until_at: number }[];
+      runs: { direction: string; until_at: string }[];
     };
     expect(runs).toMatchObject([
-      { direction: 'boost', until_at: Date.parse('2026-06-01T12:30:00Z') },
+      { direction: 'boost', until_at: '2026-06-01T12:30:00.000Z', finished_at: null },
     ]);
   });
 
