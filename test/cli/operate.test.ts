@@ -301,9 +301,9 @@ describe('commands against the store', () => {
       ...db,
     ]);
     expect(created.code).toBe(0);
-    const { token, expiresAt } = JSON.parse(created.out) as { token: string; expiresAt: number };
+    const { token, expiresAt } = JSON.parse(created.out) as { token: string; expiresAt: string };
     expect(token).toMatch(/^lo_[\w-]{43}$/);
-    expect(expiresAt).toBe(NOW + 90 * 86_400_000);
+    expect(expiresAt).toBe(new Date(NOW + 90 * 86_400_000).toISOString());
     const listed = await run(['token', 'list', ...db]);
     expect(listed.out).toBe('ci\toperator\tpayments\tactive');
     const everything =
