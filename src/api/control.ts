@@ -4,8 +4,11 @@
  * stream with `Accept: application/x-ndjson`).
  */
 import type { FastifyInstance } from 'fastify';
-import { CommandError } from '../engine/engine.js';
-import { CursorError } from '../store/queries/events.js';
+import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
+import { CommandError, HeldOff } from '../engine/engine.js';
+import type { EventPage } from '../store/queries/events.js';
+import { CursorError, eventJson } from '../store/queries/events.js';
 import type { StoredHold } from '../store/queries/plans.js';
 import type { Run } from '../store/queries/runs.js';
 import { canSee, requireRole } from './auth.js';
@@ -19,6 +22,9 @@ import { eventsQuery, holdsQuery, runsQuery } from './queries.js';
 type Params = { Params: { name: string } };
 type IdParams = { Params: { id: string } };
 
+/** Events read from the store per query of an NDJSON stream. */
+const STREAM_PAGE = 500;
+
 export function registerControl(http: FastifyInstance, context: ApiContext): void {
   const { deps } = context;
   const actor = (name: string) => `api:${name}`;
@@ -29,6 +35,8 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     try {
       return await work();
     } catch (error) {
+      if (error instanceof HeldOff)
+        throw new Problem(409, 'held-off', 'Held off', heldOffDetail(error.hold));
       if (error instanceof CommandError)
         throw new Problem(409, 'conflict', 'Not possible now', error.message);
       throw error;
@@ -54,6 +62,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     const environment = context.visible(principal, request.params.name, 'name');
     const body = parse(extendBody, request.body);
     const until = ahead(timeOf(body.until, environment.timezone, 'until'));
+    endsAfter(until, deps.now());
     await engine(() => deps.engine.extend(environment.name, until, actor(principal.name)));
     return reply.code(202).send({ environment: environment.name, onUntil: iso(until) });
   });
@@ -74,15 +83,17 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     async (request) => {
       const principal = await context.caller(request);
       const { environment, limit } = parseQuery(runsQuery, request.query);
-      if (environment !== undefined) context.visible(principal, environment);
+      // A team-scoped caller's environments are filtered in the query, before the limit,
+      // so other teams' newer runs never push its own out of the page.
       const runs = await deps.store.listRuns({
-        ...(environment === undefined ? {} : { environment }),
-        limit: environment === undefined ? 1000 : limit,
+        ...(environment !== undefined
+          ? { environment: context.visible(principal, environment).name }
+          : principal.team === null
+            ? {}
+            : { environments: context.visibleNames(principal) }),
+        limit,
       });
-      const visible = runs.filter((r) =>
-        canSee(principal, context.byName.get(r.environment)?.team),
-      );
-      return { runs: visible.slice(0, limit).map(runJson) };
+      return { runs: runs.map(runJson) };
     },
   );
 
@@ -131,14 +142,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     const from =
       body.from === undefined ? undefined : timeOf(body.from, environment.timezone, 'from');
     const until = ahead(timeOf(body.until, environment.timezone, 'until'));
-    if (until <= Math.max(now, from ?? now))
-      throw new Problem(
-        422,
-        'hold-ends-too-soon',
-        'Hold ends too soon',
-        'until must be after now and after from',
-        'until',
-      );
+    endsAfter(until, now, from);
     const hold = await engine(() =>
       deps.engine.hold(
         environment.name,
@@ -193,25 +197,67 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
         to: q.until === undefined ? undefined : timeOf(q.until, 'UTC', 'until'),
       };
       const { limit } = q;
-      const read = (after: string | undefined) =>
-        deps.store.queryEvents(filter, { after, limit }).catch((error: unknown) => {
+      const read = (after: string | undefined, size: number) =>
+        deps.store.queryEvents(filter, { after, limit: size }).catch((error: unknown) => {
           // Only the store's word on the cursor is the caller's fault; anything else is ours (500, logged).
           if (!(error instanceof CursorError)) throw error;
           throw new Problem(400, 'invalid-cursor', 'Invalid cursor', error.message, 'after');
         });
-      if (!(request.headers.accept ?? '').includes('application/x-ndjson')) return read(q.after);
-      // Every page, one event per line, so a reader can follow without holding it all.
+      if (!(request.headers.accept ?? '').includes('application/x-ndjson')) {
+        const page = await read(q.after, limit);
+        return { ...page, events: page.events.map(eventJson) };
+      }
+      // The first page is read before answering, so a bad cursor is still a 400.
+      const first = await read(q.after, STREAM_PAGE);
       reply.type('application/x-ndjson');
-      const lines: string[] = [];
-      let after = q.after;
-      do {
-        const page = await read(after);
-        for (const event of page.events) lines.push(JSON.stringify(event));
-        after = page.next;
-      } while (after !== undefined);
-      return reply.send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+      const lines = eventLines(first, (after) => read(after, STREAM_PAGE));
+      // One page buffered at most: the next is read when the socket has taken this one.
+      return reply.send(Readable.from(lines, { highWaterMark: 1 }));
     },
   );
+}
+
+/**
+ * Every event from `first` on, one JSON line each, a page at a time: the next page is
+ * read only when the reply has taken this one (Readable.from pulls the generator as
+ * the socket drains, and fastify destroys it when the client goes away, which ends
+ * the generator), so memory stays flat whatever the log's size. Between pages the
+ * event loop gets its turn, so /healthz and the reconciler run during a long stream.
+ */
+async function* eventLines(
+  first: EventPage,
+  next: (after: string) => Promise<EventPage>,
+): AsyncGenerator<string> {
+  let page = first;
+  for (;;) {
+    if (page.events.length > 0)
+      yield `${page.events.map((e) => JSON.stringify(eventJson(e))).join('\n')}\n`;
+    if (page.next === undefined) return;
+    await setImmediate();
+    page = await next(page.next);
+  }
+}
+
+/** A hold (or an extend, which is one) must end after now, and after its start. */
+function endsAfter(until: number, now: number, from?: number): void {
+  if (until <= Math.max(now, from ?? now))
+    throw new Problem(
+      422,
+      'hold-ends-too-soon',
+      'Hold ends too soon',
+      `until ${iso(until)} is not after ${from === undefined ? '' : `from (${iso(from)}) and `}now (${iso(now)}); give a later until`,
+      'until',
+    );
+}
+
+/** Why a keep-on was refused, and how to lift the hold-off that wins, in the API's terms. */
+function heldOffDetail(hold: StoredHold): string {
+  const span = `${hold.from === undefined ? '' : `from ${iso(hold.from)} `}until ${iso(hold.until)}`;
+  const lift =
+    hold.source === 'config'
+      ? 'it comes from the config file, so remove it there'
+      : `lift it with DELETE /api/v1/holds/${hold.id}`;
+  return `${hold.environment} is held off ${span} by ${hold.actor} (hold ${hold.id}), and a hold-off wins over keeping it on: ${lift}, or hold it on from ${iso(hold.until)} (POST /api/v1/holds with "from")`;
 }
 
 function runJson(run: Run) {

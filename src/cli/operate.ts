@@ -17,7 +17,7 @@ import { clockOfStore } from '../app/stored-clock.js';
 import { SystemClock } from '../engine/clock.js';
 import { checkReservationWindow, CommandError, Engine } from '../engine/engine.js';
 import { DatabaseUrlError, StoreNotFoundError } from '../store/db.js';
-import { CursorError } from '../store/queries/events.js';
+import { CursorError, eventJson } from '../store/queries/events.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { absoluteDatabaseUrl, commandLine } from './invocation.js';
@@ -295,7 +295,21 @@ export async function runsCommand(
       if (options.json === true) {
         const summary = (text: string | null) =>
           text === null ? null : (JSON.parse(text) as unknown);
-        io.out(JSON.stringify({ runs: runs.map((r) => ({ ...r, summary: summary(r.summary) })) }));
+        // Times in ISO 8601, as everywhere else lightsout shows them.
+        const times = (r: (typeof runs)[number]) => ({
+          due_at: iso(r.due_at),
+          act_at: iso(r.act_at),
+          created_at: iso(r.created_at),
+          updated_at: iso(r.updated_at),
+          finished_at: r.finished_at === null ? null : iso(r.finished_at),
+          lease_until: r.lease_until === null ? null : iso(r.lease_until),
+          until_at: r.until_at === null ? null : iso(r.until_at),
+        });
+        io.out(
+          JSON.stringify({
+            runs: runs.map((r) => ({ ...r, ...times(r), summary: summary(r.summary) })),
+          }),
+        );
         return EXIT.ok;
       }
       io.out(
@@ -345,7 +359,7 @@ export async function eventsCommand(options: EventsOptions, io: CliIo): Promise<
         { after: options.after, limit },
       );
       if (options.json === true) {
-        io.out(JSON.stringify(page));
+        io.out(JSON.stringify({ ...page, events: page.events.map(eventJson) }));
         return EXIT.ok;
       }
       io.out(

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { newToken } from '../api/tokens.js';
 import { parseDuration } from '../config/schema.js';
+import type { StoredToken } from '../store/queries/tokens.js';
 import type { Role } from '../store/schema.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
@@ -65,7 +66,7 @@ export async function tokenCreateCommand(options: TokenCreateOptions, io: CliIo)
       ]);
       io.out(
         options.json === true
-          ? JSON.stringify({ ...stored, token })
+          ? JSON.stringify({ ...tokenJson(stored), token })
           : `${token}\n(token "${stored.name}", ${stored.role}${stored.team === null ? '' : `, team ${stored.team}`}; shown once, keep it safe)`,
       );
       return EXIT.ok;
@@ -80,7 +81,7 @@ export async function tokenListCommand(options: StoreOptions, io: CliIo): Promis
     () => undefined,
     async (context) => {
       const tokens = await context.store.listTokens();
-      if (options.json === true) io.out(JSON.stringify({ tokens }));
+      if (options.json === true) io.out(JSON.stringify({ tokens: tokens.map(tokenJson) }));
       else
         for (const t of tokens)
           io.out(
@@ -124,4 +125,15 @@ export async function tokenRevokeCommand(
       return EXIT.ok;
     },
   );
+}
+
+/** A token's record with its times in ISO 8601, as everywhere else lightsout shows them. */
+function tokenJson(t: StoredToken) {
+  const iso = (time: number | null) => (time === null ? null : new Date(time).toISOString());
+  return {
+    ...t,
+    createdAt: iso(t.createdAt),
+    expiresAt: iso(t.expiresAt),
+    revokedAt: iso(t.revokedAt),
+  };
 }

@@ -13,7 +13,7 @@ import { scopeOf } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import { commitRun, revertApplied } from './changes.js';
 import type { EngineContext } from './context.js';
-import { CommandError, graceOf, HOUR, iso } from './context.js';
+import { CommandError, graceOf, HeldOff, HOUR, iso } from './context.js';
 import { cancelKeepsOnUntil, environmentNamed, fleetFor, nextTransition } from './planning.js';
 
 /** What both providers can boost, for an engine without provider instances (the CLI). */
@@ -52,7 +52,7 @@ export class Commands {
     const actAt = now + grace;
     if (until !== undefined && until <= actAt)
       throw new CommandError(
-        `--until ${iso(until)} is not after the action at ${iso(actAt)}; give a later time`,
+        `until ${iso(until)} is not after the action at ${iso(actAt)}; give a later until`,
       );
     const holdUntil = until ?? (await nextTransition(this.ctx, environment, actAt)) ?? actAt + HOUR;
     const state = direction === 'start' ? 'on' : 'off';
@@ -111,11 +111,10 @@ export class Commands {
     const { ctx } = this;
     const now = ctx.clock.now();
     const run = await ctx.store.getRun(runId);
-    if (run === undefined)
-      throw new CommandError(`there is no run "${runId}"; list runs with lightsout runs`);
+    if (run === undefined) throw new CommandError(`there is no run "${runId}"`);
     if (run.direction !== 'stop') {
       throw new CommandError(
-        `run ${runId} is a ${run.direction}; only a stop can be cancelled (to turn the environment off, use lightsout stop)`,
+        `run ${runId} is a ${run.direction}; only a stop can be cancelled (to turn the environment off, stop it)`,
       );
     }
     const holdUntil =
@@ -177,13 +176,20 @@ export class Commands {
     return { run: (await ctx.store.getRun(runId))!, holdUntil };
   }
 
-  /** Keeps an environment on until `until`; ends ad-hoc hold-offs (not the config file's). */
+  /**
+   * Keeps an environment on until `until`; ends ad-hoc hold-offs. A hold-off from
+   * the config file cannot be ended here, and would win: the extend is refused.
+   */
   async extend(environmentName: string, until: Instant, actor: string): Promise<void> {
     const now = this.ctx.clock.now();
     environmentNamed(this.ctx, environmentName);
     if (until <= now)
-      throw new CommandError(`--until ${iso(until)} is in the past; give a later time`);
+      throw new CommandError(`until ${iso(until)} is in the past; give a later time`);
     await this.change(now, async (tx) => {
+      const configured = (await tx.listHolds([environmentName], now)).filter(
+        (h) => h.source === 'config',
+      );
+      refuseIfHeldOff(configured, environmentName, now, until);
       await tx.endHoldsOff(environmentName, now);
       const hold = await tx.addHold(
         { environment: environmentName, state: 'on', from: now, until, actor },
@@ -193,7 +199,10 @@ export class Commands {
     });
   }
 
-  /** A hold (keep on, or keep off) from `from` (default: now) until `until`. */
+  /**
+   * A hold (keep on, or keep off) from `from` (default: now) until `until`. A
+   * keep-on in a window a hold-off covers would do nothing (a hold-off wins): refused.
+   */
   async hold(environmentName: string, hold: HoldRequest, actor: string): Promise<StoredHold> {
     const now = this.ctx.clock.now();
     environmentNamed(this.ctx, environmentName);
@@ -201,7 +210,15 @@ export class Commands {
       throw new CommandError(
         `the hold ends (${iso(hold.until)}) before it starts or in the past; give a later until`,
       );
-    return this.change(hold.from ?? now, async (tx) => {
+    const start = hold.from ?? now;
+    return this.change(start, async (tx) => {
+      if (hold.state === 'on')
+        refuseIfHeldOff(
+          await tx.listHolds([environmentName], start),
+          environmentName,
+          start,
+          hold.until,
+        );
       const stored = await tx.addHold({ environment: environmentName, ...hold, actor }, now);
       await tx.appendEvents([holdCreated(now, actor, stored)]);
       return stored;
@@ -295,7 +312,7 @@ export class Commands {
       throw new CommandError(
         `${environmentName} selects no resource that can be boosted; boost works on ECS services (kind ecs)`,
       );
-    if (forMs <= 0) throw new CommandError('give a boost a positive duration, e.g. --for 30m');
+    if (forMs <= 0) throw new CommandError('give a boost a positive duration, e.g. 30m');
     const now = ctx.clock.now();
     const until = now + forMs;
     const fleet = await fleetFor(ctx, now, until, [environment]);
@@ -360,6 +377,27 @@ export class Commands {
   }
 }
 
+/** Throws HeldOff when a hold-off of `holds` is in force at some time of `[start, end)`. */
+function refuseIfHeldOff(
+  holds: readonly StoredHold[],
+  environment: string,
+  start: Instant,
+  end: Instant,
+): void {
+  const off = holds.find(
+    (h) => h.state === 'off' && h.until > start && (h.from ?? -Infinity) < end,
+  );
+  if (off === undefined) return;
+  const lift =
+    off.source === 'config'
+      ? 'it comes from the config file: remove it there'
+      : `delete hold ${off.id} first`;
+  throw new HeldOff(
+    off,
+    `${environment} is held off ${off.from === undefined ? '' : `from ${iso(off.from)} `}until ${iso(off.until)} by ${off.actor}, and a hold-off wins over keeping it on; ${lift}, or keep it on from ${iso(off.until)}`,
+  );
+}
+
 function holdCreated(now: Instant, actor: string, hold: StoredHold) {
   return {
     at: now,
@@ -389,7 +427,7 @@ function boostable(ctx: EngineContext, environment: Environment): boolean {
 export function checkReservationWindow(from: Instant, to: Instant, now: Instant): void {
   if (to <= from) {
     throw new CommandError(
-      `the reservation ends (${iso(to)}) at or before it starts (${iso(from)}); make --to later than --from`,
+      `the reservation ends (${iso(to)}) at or before it starts (${iso(from)}); give an end after the start`,
     );
   }
   if (to <= now)

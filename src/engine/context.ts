@@ -3,6 +3,7 @@
  * notifier, the log and the fleet from the config file. Built once by the Engine.
  */
 import type { Environment, Schedule } from '../core/glossary.js';
+import type { StoredHold } from '../store/queries/plans.js';
 import type { Store } from '../store/store.js';
 import type { Clock, Notifier, Provider } from './ports.js';
 import type { RetryPolicy } from './retry.js';
@@ -56,4 +57,18 @@ export function directionOf(state: 'on' | 'off'): 'start' | 'stop' {
 /** A command that cannot be carried out as asked; the message says why and what to do. */
 export class CommandError extends Error {
   override readonly name = 'CommandError';
+}
+
+/**
+ * Keeping an environment on, refused because a hold-off is in force in that window:
+ * a hold-off wins over everything, so the keep-on would do nothing. Carries the
+ * hold-off, so each face can say how to lift it in its own terms.
+ */
+export class HeldOff extends CommandError {
+  constructor(
+    readonly hold: StoredHold,
+    message: string,
+  ) {
+    super(message);
+  }
 }

@@ -26,7 +26,7 @@ import type { Clock, Notifier, Provider } from './ports.js';
 import { RetryPolicy } from './retry.js';
 import { Runner } from './runner.js';
 
-export { CommandError, DEFAULT_GRACE_MS, graceOf } from './context.js';
+export { CommandError, DEFAULT_GRACE_MS, graceOf, HeldOff } from './context.js';
 export type { EngineLog } from './context.js';
 export { checkReservationWindow } from './commands.js';
 

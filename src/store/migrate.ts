@@ -13,6 +13,7 @@ import * as m0004 from './migrations/0004_plan_indexes.js';
 import * as m0005 from './migrations/0005_plan_lookup.js';
 import * as m0006 from './migrations/0006_applied_state.js';
 import * as m0007 from './migrations/0007_run_prior_state.js';
+import * as m0008 from './migrations/0008_event_keyset.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0005_plan_lookup': m0005,
   '0006_applied_state': m0006,
   '0007_run_prior_state': m0007,
+  '0008_event_keyset': m0008,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

@@ -113,7 +113,7 @@ export class Store {
   readonly queryEvents = (
     filter: events.EventFilter,
     page?: { after?: string | undefined; limit?: number | undefined },
-  ) => events.queryEvents(this.db, filter, page);
+  ) => events.queryEvents(this.db, this.dialect, filter, page);
 
   readonly syncConfig = (snapshot: plans.ConfigSnapshot, now: number) =>
     plans.syncConfig(this.db, snapshot, now);

@@ -7,7 +7,9 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -724,6 +726,35 @@ describe.each(DATABASES)('the API on $name', (database) => {
       expect((runs.body.runs as { id: string }[]).map((r) => r.id)).toContain(stop.body.id);
     });
 
+    it("a team's runs are listed when another team has more than 1,000 newer ones", async () => {
+      const { call, clock } = await setup();
+      const start = clock.now() - 86_400_000;
+      const run = (id: string, environment: string, createdAt: number) => ({
+        id,
+        environment,
+        direction: 'stop' as const,
+        dueAt: createdAt,
+        actAt: createdAt,
+        trigger: 'schedule' as const,
+        actor: 'engine',
+      });
+      await store!.atomically(async (tx) => {
+        await tx.createRun(run('payments-run', 'dev', start), start);
+        for (let i = 1; i <= 1_001; i++)
+          await tx.createRun(
+            run(`search-run-${String(i).padStart(4, '0')}`, 'qa', start + i),
+            start + i,
+          );
+      });
+      const mine = await call('payments-op', 'GET', '/api/v1/runs?limit=5');
+      expect((mine.body.runs as { id: string }[]).map((r) => r.id)).toEqual(['payments-run']);
+      const all = await call('admin', 'GET', '/api/v1/runs?limit=2');
+      expect((all.body.runs as { id: string }[]).map((r) => r.id)).toEqual([
+        'search-run-1001',
+        'search-run-1000',
+      ]);
+    });
+
     it.each([
       ['viewer', 'POST', '/api/v1/environments/dev/start', undefined, 403],
       ['payments-op', 'POST', '/api/v1/environments/qa/start', undefined, 404],
@@ -767,6 +798,64 @@ describe.each(DATABASES)('the API on $name', (database) => {
       );
     });
 
+    it('refuses an extend that ends in the past with 422, naming the field until', async () => {
+      const { call } = await setup();
+      const answer = await call('payments-op', 'POST', '/api/v1/environments/dev/extend', {
+        until: '2026-06-01T10:00',
+      });
+      expect(answer.status).toBe(422);
+      expect(answer.body).toMatchObject({
+        type: 'https://lightsout.dev/problems/hold-ends-too-soon',
+        field: 'until',
+        detail:
+          'until 2026-06-01T08:00:00.000Z is not after now (2026-06-01T12:00:00.000Z); give a later until',
+      });
+    });
+
+    it('refuses a hold-on while a hold-off is in force with 409, saying which wins and how to lift it', async () => {
+      const { call } = await setup();
+      const off = await call('payments-op', 'POST', '/api/v1/holds', {
+        environment: 'dev',
+        state: 'off',
+        until: '2026-06-03T08:00',
+        note: 'freeze',
+      });
+      const on = await call('payments-op', 'POST', '/api/v1/holds', {
+        environment: 'dev',
+        state: 'on',
+        from: '2026-06-02T20:00',
+        until: '2026-06-03T10:00',
+      });
+      expect(on.status).toBe(409);
+      expect(on.type).toContain('application/problem+json');
+      expect(on.body).toMatchObject({
+        type: 'https://lightsout.dev/problems/held-off',
+        detail: `dev is held off until 2026-06-03T06:00:00.000Z by api:payments-op (hold ${String(off.body.id)}), and a hold-off wins over keeping it on: lift it with DELETE /api/v1/holds/${String(off.body.id)}, or hold it on from 2026-06-03T06:00:00.000Z (POST /api/v1/holds with "from")`,
+      });
+      expect((await call('viewer', 'GET', '/api/v1/holds')).body.holds).toEqual([
+        expect.objectContaining({ id: off.body.id }),
+      ]);
+      // Once the hold-off ends, the hold-on is what the environment does.
+      const after = await call('payments-op', 'POST', '/api/v1/holds', {
+        environment: 'dev',
+        state: 'on',
+        from: '2026-06-03T08:00',
+        until: '2026-06-03T10:00',
+      });
+      expect(after.status).toBe(201);
+      // And lifted, the hold-off no longer stands in the way.
+      await call('payments-op', 'DELETE', `/api/v1/holds/${String(off.body.id)}`);
+      expect(
+        (
+          await call('payments-op', 'POST', '/api/v1/holds', {
+            environment: 'dev',
+            state: 'on',
+            until: '2026-06-03T10:00',
+          })
+        ).status,
+      ).toBe(201);
+    });
+
     it("events are paged with a cursor, streamed as NDJSON, and another team's stay hidden", async () => {
       const { call } = await setup();
       for (const env of ['dev', 'qa', 'dev'])
@@ -802,10 +891,56 @@ describe.each(DATABASES)('the API on $name', (database) => {
       const lines = (await stream.text())
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as { environment: string });
+        .map((l) => JSON.parse(l) as { environment: string; at: string });
       expect(lines.map((e) => e.environment)).toEqual(['dev', 'qa', 'dev']);
+      // Schema 2: the time is ISO 8601, as everywhere else in the API.
+      expect(lines[0]).toMatchObject({
+        schema: 2,
+        at: '2026-06-01T12:00:00.000Z',
+        kind: 'reservation.created',
+        actor: 'api:admin',
+      });
+      expect(first.body.events).toEqual([expect.objectContaining({ schema: 2, at: lines[0]!.at })]);
       expect((await call('admin', 'GET', '/api/v1/events?after=garbage')).status).toBe(400);
     });
+  });
+
+  it('stops reading the event log when the client of a stream goes away', async () => {
+    await setup();
+    await store!.appendEvents(
+      Array.from({ length: 1_200 }, (_, i) => ({
+        at: at('2026-06-01T00:00Z') + i,
+        actor: 'engine',
+        kind: 'resource.state',
+        environment: 'dev',
+      })),
+    );
+    // Pages after the first are read only once the server has seen the client leave.
+    const gone = new Promise<void>((resolve) => {
+      http!.server.on('request', (request: { url?: string }, response: NodeJS.EventEmitter) => {
+        if (request.url?.startsWith('/api/v1/events') === true) response.on('close', resolve);
+      });
+    });
+    const read = store!.queryEvents;
+    const pages = vi.spyOn(store!, 'queryEvents').mockImplementation(async (filter, page) => {
+      if (pages.mock.calls.length > 1) await gone;
+      return read(filter, page);
+    });
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      request(`${currentBase}/api/v1/events`, {
+        headers: { authorization: `Bearer ${tokenOf('admin')}`, accept: 'application/x-ndjson' },
+      })
+        .on('response', resolve)
+        .on('error', reject)
+        .end();
+    });
+    const [first] = (await once(response, 'data')) as [Buffer];
+    expect(first.toString().split('\n')[0]).toContain('"resource.state"');
+    response.destroy();
+    await gone;
+    // A few turns of the event loop: a stream still reading would have asked for page 3.
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(pages).toHaveBeenCalledTimes(2);
   });
 
   it('never answers 5xx to any JSON body on any write route (property-based)', async () => {

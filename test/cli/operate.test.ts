@@ -61,6 +61,8 @@ describe('commands against the store', () => {
     };
     expect(events.events).toEqual([
       expect.objectContaining({
+        schema: 2,
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
         environment: 'dev',
         actor: expect.stringMatching(/^cli/) as unknown,
       }),
@@ -266,10 +268,10 @@ describe('commands against the store', () => {
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^run \S+: boost dev until 2026-06-01T12:30:00.000Z$/);
     const { runs } = JSON.parse((await run(['runs', '--json', ...db])).out) as {
-      runs: { direction: string; until_at: number }[];
+      runs: { direction: string; until_at: string }[];
     };
     expect(runs).toMatchObject([
-      { direction: 'boost', until_at: Date.parse('2026-06-01T12:30:00Z') },
+      { direction: 'boost', until_at: '2026-06-01T12:30:00.000Z', finished_at: null },
     ]);
   });
 
@@ -299,9 +301,9 @@ describe('commands against the store', () => {
       ...db,
     ]);
     expect(created.code).toBe(0);
-    const { token, expiresAt } = JSON.parse(created.out) as { token: string; expiresAt: number };
+    const { token, expiresAt } = JSON.parse(created.out) as { token: string; expiresAt: string };
     expect(token).toMatch(/^lo_[\w-]{43}$/);
-    expect(expiresAt).toBe(NOW + 90 * 86_400_000);
+    expect(expiresAt).toBe(new Date(NOW + 90 * 86_400_000).toISOString());
     const listed = await run(['token', 'list', ...db]);
     expect(listed.out).toBe('ci\toperator\tpayments\tactive');
     const everything =

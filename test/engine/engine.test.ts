@@ -339,6 +339,22 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     );
   });
 
+  it('refuses to extend over a hold-off from the config file, which would win, and says where it comes from', async () => {
+    const h = await harness(await open(), {
+      schedules: [officeHours],
+      environments: [tiered('dev')],
+      seeds: fleetOf('dev'),
+      holds: [{ environment: 'dev', state: 'off', until: at('2026-06-02T06:00Z') }],
+      start: '2026-06-01T17:00Z',
+    });
+    await expect(h.engine.extend('dev', at('2026-06-01T21:00Z'), 'carol')).rejects.toThrow(
+      'dev is held off until 2026-06-02T06:00:00.000Z by config, and a hold-off wins over keeping it on; it comes from the config file: remove it there, or keep it on from 2026-06-02T06:00:00.000Z',
+    );
+    expect((await store!.listHolds(['dev'], h.clock.now())).map((hold) => hold.source)).toEqual([
+      'config',
+    ]);
+  });
+
   it('after downtime, brings each environment to its desired state once, warned, and records missed transitions', async () => {
     const h = await setup();
     await h.tickAt('2026-06-01T17:00Z');

@@ -10,13 +10,14 @@ export interface ServeProcess {
   readonly output: () => string;
 }
 
-/** Runs `lightsout serve ...args --port 0` and resolves once it listens. */
+/** Runs `lightsout serve ...args --port 0` and resolves once it listens; `env` adds to its environment. */
 export async function startServe(
   args: readonly string[],
   timeoutMs = 20_000,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', ...args, '--port', '0'], {
-    env: { ...process.env, LIGHTSOUT_LOG_LEVEL: 'info' },
+    env: { ...process.env, LIGHTSOUT_LOG_LEVEL: 'info', ...env },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

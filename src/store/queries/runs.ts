@@ -97,6 +97,8 @@ export async function getRun(db: Kysely<Database>, id: string): Promise<Run | un
 
 export interface RunFilter {
   readonly environment?: string | undefined;
+  /** Only runs of these environments (a team-scoped reader), filtered before the limit. */
+  readonly environments?: readonly string[] | undefined;
   readonly status?: RunStatus | undefined;
   /** Only runs for resources reserved alone. */
   readonly reservation?: boolean | undefined;
@@ -107,6 +109,10 @@ export interface RunFilter {
 export async function listRuns(db: Kysely<Database>, filter: RunFilter = {}): Promise<Run[]> {
   let query = db.selectFrom('runs').selectAll();
   if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
+  if (filter.environments !== undefined) {
+    if (filter.environments.length === 0) return [];
+    query = query.where('environment', 'in', filter.environments);
+  }
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.reservation === true) query = query.where('trigger', '=', 'reservation');
   return (
