@@ -7,6 +7,7 @@ import {
   wallClock,
   writeClockAnchor,
 } from '../../src/app/stored-clock.js';
+import { serveClock } from '../../src/cli/serve.js';
 import { LAST_PASS } from '../../src/engine/pass.js';
 import type { Store } from '../../src/store/store.js';
 import { DATABASES } from '../store/databases.js';
@@ -65,6 +66,24 @@ describe.each(DATABASES)('a stored scaled clock, on $name', (database) => {
     await store.writeValue(LAST_PASS, WALL + 10 * HOUR);
     await storedScaledClock(60, () => WALL).open(store);
     expect(await readClockAnchor(store)).toMatchObject({ at: WALL + 10 * HOUR });
+  });
+
+  it('serve --speed 1 is real speed: the wall clock, not a stored clock that lags by every downtime', async () => {
+    store = await database.open();
+    // Stopped an hour ago at the instant it stood at then.
+    await writeClockAnchor(store, {
+      at: Date.now() - HOUR,
+      wall: Date.now() - HOUR,
+      speed: 1,
+      running: false,
+    });
+    const before = Date.now();
+    const clock = await serveClock(1).open(store);
+    expect(clock.now()).toBeGreaterThanOrEqual(before);
+    expect(await readClockAnchor(store)).toBeUndefined();
+    // A faster clock is still kept with the store.
+    await serveClock(60).open(store);
+    expect(await readClockAnchor(store)).toMatchObject({ speed: 60, running: true });
   });
 
   it('serving at real speed forgets a stored scaled clock, so commands read the wall clock', async () => {
