@@ -7,6 +7,7 @@
  */
 import {
   AutoScalingClient,
+  ResumeProcessesCommand,
   SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -215,6 +216,22 @@ describe.each(DATABASES)('Auto Scaling restore data on $name', (database) => {
     expect(world.calls('SuspendProcesses')).toBe(2);
     await move('on');
     expect(world.calls('ResumeProcesses')).toBe(1);
+    expect([...world.group('workers').suspended]).toEqual(['ScheduledActions']);
+  });
+
+  it('ScheduledActions resumed by a person while off, then suspended again by day, is not taken for ours after a failed forget', async () => {
+    const { world, restore, move } = await setup({ min: 1, max: 3, desired: 2 });
+    await move('off');
+    const client = new AutoScalingClient({ region: 'eu-west-3' });
+    const processes = { AutoScalingGroupName: 'workers', ScalingProcesses: ['ScheduledActions'] };
+    // While off, a person resumes it; the start finds nothing of lightsout's to resume.
+    await client.send(new ResumeProcessesCommand(processes));
+    world.fail('DeleteTags', awsError('AccessDenied', 'not allowed'), 5);
+    expect((await move('on')).notes).toMatchObject([{ kind: 'restore.forget-failed' }]);
+    await client.send(new SuspendProcessesCommand(processes));
+    await move('off');
+    expect(await restore.load(ID, 'suspendedProcesses')).toEqual([]);
+    await move('on');
     expect([...world.group('workers').suspended]).toEqual(['ScheduledActions']);
   });
 });

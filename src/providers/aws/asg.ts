@@ -350,19 +350,19 @@ async function resumeSuspended(
   restore: RestoreData,
 ): Promise<string[]> {
   const now = suspendedNow(group);
-  const ours = ((await savedSuspension(restore, resource, group)) ?? []).filter((p) => now.has(p));
-  if (ours.length > 0) {
+  const saved = (await savedSuspension(restore, resource, group)) ?? [];
+  const ours = saved.filter((p) => now.has(p));
+  if (ours.length > 0)
     await client.send(
       new ResumeProcessesCommand({
         AutoScalingGroupName: nameOf(resource),
         ScalingProcesses: ours,
       }),
     );
-    // Nothing is lightsout's any more. Until the store row goes (forgetRestore, which
-    // may fail), a stop that finds ScheduledActions suspended must not take a person's
-    // suspension for this one, and a start must not resume it.
-    await restore.save(resource.id, SUSPENDED_KEY, []);
-  }
+  // Nothing is lightsout's any more (resumed now, or by a person meanwhile). Until the
+  // store row goes (forgetRestore, which may fail), a stop that finds ScheduledActions
+  // suspended must not take a person's suspension for this one, nor a start resume it.
+  if (saved.length > 0) await restore.save(resource.id, SUSPENDED_KEY, []);
   return ours;
 }
 
