@@ -86,6 +86,33 @@ describe.each(DATABASES)('a stored scaled clock, on $name', (database) => {
     expect(await readClockAnchor(store)).toMatchObject({ speed: 60, running: true });
   });
 
+  it('an anchor stored while a command reads it is read whole, never half of each', async () => {
+    store = await database.open();
+    const before = { at: WALL + 48 * HOUR, wall: WALL, speed: 60, running: true };
+    const after = { at: WALL + 51 * HOUR, wall: WALL + 3 * HOUR, speed: 120, running: false };
+    await writeClockAnchor(store, before);
+    const real = store;
+    let stored = false;
+    // The serving process stores its anchor just after the command's first read.
+    const racing = new Proxy(real, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if ((name !== 'readValue' && name !== 'readValues') || typeof value !== 'function')
+          return value;
+        return async (...args: unknown[]) => {
+          const read: unknown = await (value as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (!stored) {
+            stored = true;
+            await writeClockAnchor(real, after);
+          }
+          return read;
+        };
+      },
+    });
+    expect(await readClockAnchor(racing)).toEqual(before);
+    expect(await readClockAnchor(store)).toEqual(after);
+  });
+
   it('serving at real speed forgets a stored scaled clock, so commands read the wall clock', async () => {
     store = await database.open();
     await writeClockAnchor(store, { at: WALL + 48 * HOUR, wall: WALL, speed: 60, running: true });
