@@ -18,9 +18,11 @@ const KEYS = {
   running: 'clock.running',
 } as const;
 
+/** The stored anchor, read whole: one statement, so a process storing another meanwhile never tears it. */
 export async function readClockAnchor(store: Store): Promise<ClockAnchor | undefined> {
-  const [at, wall, speed, running] = await Promise.all(
-    [KEYS.at, KEYS.wall, KEYS.speed, KEYS.running].map((key) => store.readValue(key)),
+  const values = await store.readValues([KEYS.at, KEYS.wall, KEYS.speed, KEYS.running]);
+  const [at, wall, speed, running] = [KEYS.at, KEYS.wall, KEYS.speed, KEYS.running].map((key) =>
+    values.get(key),
   );
   if (at === undefined || wall === undefined || speed === undefined || running === undefined)
     return undefined;

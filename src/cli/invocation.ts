@@ -7,7 +7,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDatabaseUrl } from '../store/db.js';
+import { parseDatabaseUrl, redact } from '../store/db.js';
 
 /** src/cli and dist/cli both sit two levels below the package root; the binary is built into dist/. */
 const BINARY = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -31,4 +31,14 @@ export function absoluteDatabaseUrl(url: string, cwd: string = process.cwd()): s
   const { dialect, location } = parseDatabaseUrl(url);
   if (dialect !== 'sqlite' || location === ':memory:' || isAbsolute(location)) return url;
   return `sqlite:${resolve(cwd, location)}`;
+}
+
+/**
+ * A `--db` URL as a printed command line may show it: a PostgreSQL URL with its
+ * password replaced by *** (a printed command lands in terminals, CI logs and chat;
+ * passwords in `--db` never appear in what lightsout prints), a SQLite path as it
+ * is (no secret there, and kept byte for byte so the command still works).
+ */
+export function printableDatabaseUrl(url: string): string {
+  return parseDatabaseUrl(url).dialect === 'postgres' ? redact(url) : url;
 }

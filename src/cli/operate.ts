@@ -20,7 +20,7 @@ import { DatabaseUrlError, StoreNotFoundError } from '../store/db.js';
 import { CursorError, eventJson } from '../store/queries/events.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
-import { absoluteDatabaseUrl, commandLine } from './invocation.js';
+import { absoluteDatabaseUrl, commandLine, printableDatabaseUrl } from './invocation.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 import { formatTable } from './table.js';
@@ -60,7 +60,7 @@ export async function withContext<T>(
   }
   const db = asUsage(() => absoluteDatabaseUrl(options.db));
   const onThisStore = (args: readonly string[]) =>
-    commandLine([...args, '--config', resolve(options.config), '--db', db]);
+    commandLine([...args, '--config', resolve(options.config), '--db', printableDatabaseUrl(db)]);
   let store: Store;
   try {
     store = await openStore(db, { create: false });

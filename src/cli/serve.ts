@@ -10,6 +10,7 @@ import { createLogger, LogFormatError } from '../app/logger.js';
 import { PortInUseError, startService } from '../app/service.js';
 import type { Service, ServiceConfig, ServiceOptions } from '../app/service.js';
 import { storedScaledClock, wallClock } from '../app/stored-clock.js';
+import type { ClockSource } from '../app/stored-clock.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { DatabaseUrlError, redact, StoreNotFoundError, StoreOpenError } from '../store/db.js';
 import { storeFaultOf } from '../store/faults.js';
@@ -42,8 +43,7 @@ export async function serveCommand(
   const service = await start({
     config,
     db,
-    // A scaled clock is kept with the store, so commands on it read the same time.
-    clock: options.speed === undefined ? wallClock() : storedScaledClock(speed),
+    clock: serveClock(speed),
     log,
     port: parsePort(options.port),
     host: options.host,
@@ -54,6 +54,16 @@ export async function serveCommand(
   });
   await untilSignal(service, log);
   return EXIT.ok;
+}
+
+/**
+ * The clock of `serve --speed N`: a scaled clock kept with the store, so commands
+ * on it read the same time; at real speed (no --speed, or --speed 1) the wall
+ * clock. A stored clock at speed 1 would stand still while the process is down and
+ * lag the wall clock by every restart's downtime, for good.
+ */
+export function serveClock(speed: number): ClockSource {
+  return speed === 1 ? wallClock() : storedScaledClock(speed);
 }
 
 /** The process's logger; a wrong LIGHTSOUT_LOG_FORMAT is the command line's to fix. */

@@ -103,6 +103,7 @@ export class Store {
   readonly listNotices = (runId: string) => notices.listNotices(this.db, runId);
 
   readonly readValue = (key: string) => engineState.readValue(this.db, key);
+  readonly readValues = (keys: readonly string[]) => engineState.readValues(this.db, keys);
   readonly swapValue = (key: string, expected: number | undefined, value: number) =>
     engineState.swapValue(this.db, key, expected, value);
   readonly writeValue = (key: string, value: number) => engineState.writeValue(this.db, key, value);

@@ -7,6 +7,7 @@ import {
   wallClock,
   writeClockAnchor,
 } from '../../src/app/stored-clock.js';
+import { serveClock } from '../../src/cli/serve.js';
 import { LAST_PASS } from '../../src/engine/pass.js';
 import type { Store } from '../../src/store/store.js';
 import { DATABASES } from '../store/databases.js';
@@ -65,6 +66,51 @@ describe.each(DATABASES)('a stored scaled clock, on $name', (database) => {
     await store.writeValue(LAST_PASS, WALL + 10 * HOUR);
     await storedScaledClock(60, () => WALL).open(store);
     expect(await readClockAnchor(store)).toMatchObject({ at: WALL + 10 * HOUR });
+  });
+
+  it('serve --speed 1 is real speed: the wall clock, not a stored clock that lags by every downtime', async () => {
+    store = await database.open();
+    // Stopped an hour ago at the instant it stood at then.
+    await writeClockAnchor(store, {
+      at: Date.now() - HOUR,
+      wall: Date.now() - HOUR,
+      speed: 1,
+      running: false,
+    });
+    const before = Date.now();
+    const clock = await serveClock(1).open(store);
+    expect(clock.now()).toBeGreaterThanOrEqual(before);
+    expect(await readClockAnchor(store)).toBeUndefined();
+    // A faster clock is still kept with the store.
+    await serveClock(60).open(store);
+    expect(await readClockAnchor(store)).toMatchObject({ speed: 60, running: true });
+  });
+
+  it('an anchor stored while a command reads it is read whole, never half of each', async () => {
+    store = await database.open();
+    const before = { at: WALL + 48 * HOUR, wall: WALL, speed: 60, running: true };
+    const after = { at: WALL + 51 * HOUR, wall: WALL + 3 * HOUR, speed: 120, running: false };
+    await writeClockAnchor(store, before);
+    const real = store;
+    let stored = false;
+    // The serving process stores its anchor just after the command's first read.
+    const racing = new Proxy(real, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if ((name !== 'readValue' && name !== 'readValues') || typeof value !== 'function')
+          return value;
+        return async (...args: unknown[]) => {
+          const read: unknown = await (value as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (!stored) {
+            stored = true;
+            await writeClockAnchor(real, after);
+          }
+          return read;
+        };
+      },
+    });
+    expect(await readClockAnchor(racing)).toEqual(before);
+    expect(await readClockAnchor(store)).toEqual(after);
   });
 
   it('serving at real speed forgets a stored scaled clock, so commands read the wall clock', async () => {

@@ -370,6 +370,23 @@ describe.each(DATABASES)("commands read the time of a demo's store, on $name", (
     expect(cancel.out).toContain(`cancelled run ${runId}`);
   });
 
+  it('stop and hold delete print commands that name the store without its password', async () => {
+    const db = await demoStore();
+    const url = db[3]!;
+    const password = url.startsWith('postgres') ? new URL(url).password : '';
+    const stop = await cli(['stop', 'dev', ...db], oneMinuteLater);
+    expect(stop.out).toContain('cancel with: ');
+    expect(stop.out).toContain('lift with: ');
+    const missing = await cli(['hold', 'delete', 'nope', ...db], oneMinuteLater);
+    expect(missing.err).toContain('list them with: ');
+    if (password !== '') {
+      for (const printed of [stop.out, missing.err]) {
+        expect(printed).not.toContain(`:${password}@`);
+        expect(printed).toContain(':***@');
+      }
+    }
+  });
+
   it('a demo stopped keeps its clock still: commands read the instant it stopped at', async () => {
     const db = await demoStore();
     const opened = await openStore(db[3]!);

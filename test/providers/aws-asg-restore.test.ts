@@ -5,14 +5,19 @@
  * double (aws-sdk-client-mock underneath), with the store's restore data on each
  * test database.
  */
-import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  ResumeProcessesCommand,
+  SuspendProcessesCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PowerState, Selector } from '../../src/core/glossary.js';
 import type { RestoreData } from '../../src/engine/ports.js';
 import { AwsProvider, memoryRestoreData } from '../../src/providers/aws/aws.js';
 import type { Store } from '../../src/store/store.js';
 import { DATABASES } from '../store/databases.js';
-import { AwsDouble, connectionReset } from '../support/aws-double.js';
+import { AwsDouble, awsError, connectionReset } from '../support/aws-double.js';
 
 const selector: Selector = {
   provider: 'aws',
@@ -190,5 +195,43 @@ describe.each(DATABASES)('Auto Scaling restore data on $name', (database) => {
     expect((await move('on')).notes).toMatchObject([{ kind: 'restore.forgotten' }]);
     expect(await restore.load(ID, 'capacity')).toBeUndefined();
     expect([...world.group('workers').tags.keys()]).toEqual(['env']);
+  });
+
+  it('after a start whose forget failed, a ScheduledActions suspension a person sets is not taken for ours at the next stop, nor resumed', async () => {
+    const { world, restore, move } = await setup({ min: 1, max: 3, desired: 2 });
+    await move('off');
+    world.fail('DeleteTags', awsError('AccessDenied', 'not allowed'), 5);
+    const started = await move('on');
+    expect(started.notes).toMatchObject([{ kind: 'restore.forget-failed' }]);
+    // During the day a person suspends ScheduledActions for reasons of their own.
+    await new AutoScalingClient({ region: 'eu-west-3' }).send(
+      new SuspendProcessesCommand({
+        AutoScalingGroupName: 'workers',
+        ScalingProcesses: ['ScheduledActions'],
+      }),
+    );
+    await move('off');
+    expect(await restore.load(ID, 'suspendedProcesses')).toEqual([]);
+    // The first stop's and the person's: the second stop suspended nothing.
+    expect(world.calls('SuspendProcesses')).toBe(2);
+    await move('on');
+    expect(world.calls('ResumeProcesses')).toBe(1);
+    expect([...world.group('workers').suspended]).toEqual(['ScheduledActions']);
+  });
+
+  it('ScheduledActions resumed by a person while off, then suspended again by day, is not taken for ours after a failed forget', async () => {
+    const { world, restore, move } = await setup({ min: 1, max: 3, desired: 2 });
+    await move('off');
+    const client = new AutoScalingClient({ region: 'eu-west-3' });
+    const processes = { AutoScalingGroupName: 'workers', ScalingProcesses: ['ScheduledActions'] };
+    // While off, a person resumes it; the start finds nothing of lightsout's to resume.
+    await client.send(new ResumeProcessesCommand(processes));
+    world.fail('DeleteTags', awsError('AccessDenied', 'not allowed'), 5);
+    expect((await move('on')).notes).toMatchObject([{ kind: 'restore.forget-failed' }]);
+    await client.send(new SuspendProcessesCommand(processes));
+    await move('off');
+    expect(await restore.load(ID, 'suspendedProcesses')).toEqual([]);
+    await move('on');
+    expect([...world.group('workers').suspended]).toEqual(['ScheduledActions']);
   });
 });

@@ -21,7 +21,9 @@
  * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SuspendProcesses.html).
  * Only that process is touched, and only when it was running: what lightsout
  * suspended is saved (store, and the tag `lightsout:suspended`), and a start resumes
- * exactly that, so a suspension a person had set stays. Both calls always name the
+ * exactly that, so a suspension a person had set stays; once resumed, the store says
+ * lightsout suspended nothing (so a forget that failed leaves no stale claim on a
+ * suspension a person sets later). Both calls always name the
  * process: "If you omit this property, all processes are specified" (same pages).
  *
  * AWS semantics (Amazon EC2 Auto Scaling API Reference): DescribeAutoScalingGroups
@@ -348,7 +350,8 @@ async function resumeSuspended(
   restore: RestoreData,
 ): Promise<string[]> {
   const now = suspendedNow(group);
-  const ours = ((await savedSuspension(restore, resource, group)) ?? []).filter((p) => now.has(p));
+  const saved = (await savedSuspension(restore, resource, group)) ?? [];
+  const ours = saved.filter((p) => now.has(p));
   if (ours.length > 0)
     await client.send(
       new ResumeProcessesCommand({
@@ -356,6 +359,10 @@ async function resumeSuspended(
         ScalingProcesses: ours,
       }),
     );
+  // Nothing is lightsout's any more (resumed now, or by a person meanwhile). Until the
+  // store row goes (forgetRestore, which may fail), a stop that finds ScheduledActions
+  // suspended must not take a person's suspension for this one, nor a start resume it.
+  if (saved.length > 0) await restore.save(resource.id, SUSPENDED_KEY, []);
   return ours;
 }
 

@@ -11,6 +11,20 @@ export async function readValue(db: Kysely<Database>, key: string): Promise<numb
   return row?.value;
 }
 
+/** The values of `keys` in one statement, so one snapshot even while another process writes them; absent keys are left out. */
+export async function readValues(
+  db: Kysely<Database>,
+  keys: readonly string[],
+): Promise<Map<string, number>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('engine_state')
+    .select(['key', 'value'])
+    .where('key', 'in', [...keys])
+    .execute();
+  return new Map(rows.map((r) => [r.key, r.value]));
+}
+
 /**
  * Moves a value from `expected` (undefined: absent) to `value`; true for the one
  * writer that saw `expected`. Replicas use it to agree on who records what
