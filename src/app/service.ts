@@ -92,12 +92,26 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let wakeLoop: () => void = () => undefined;
   const source = 'open' in options.clock ? options.clock : undefined;
   const clock = 'open' in options.clock ? await options.clock.open(store) : options.clock;
-  await syncConfig(store, config, clock.now());
+  /**
+   * A start that fails before the loop runs closes what it opened, and stores the
+   * clock as stopped, so a demo's time stands still until a start succeeds.
+   */
+  const abandonStart = async (http?: FastifyInstance) => {
+    await http?.close().catch(() => undefined);
+    await source?.close(store).catch(() => undefined);
+    await store.close().catch(() => undefined);
+  };
   const sandbox = new SandboxProvider(store.db, clock, {
     latencyMs: config.document.sandbox?.latency ?? 0,
     ...(options.settleScale === undefined ? {} : { settleScale: options.settleScale }),
   });
-  await sandbox.seed(config.document.sandbox?.resources ?? []);
+  try {
+    await syncConfig(store, config, clock.now());
+    await sandbox.seed(config.document.sandbox?.resources ?? []);
+  } catch (error) {
+    await abandonStart();
+    throw error;
+  }
   const providers = new Map<string, Provider>([
     ['sandbox', sandbox],
     ['command', new CommandProvider()],
@@ -156,8 +170,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await http.listen({ port: options.port, host: options.host });
   } catch (error) {
     // Nothing runs yet but the store: close it (and the server's hooks) before saying why.
-    await http.close();
-    await store.close();
+    await abandonStart(http);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new PortInUseError(options.port, options.host, { cause: error });
     throw error;
@@ -174,8 +187,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await options.beforeFirstPass?.({ engine, store, sandbox, clock });
   } catch (error) {
     // The store failed before the loop began: close what runs, so the process can exit and say why.
-    await http.close();
-    await store.close().catch(() => undefined);
+    await abandonStart(http);
     throw error;
   }
   const state = { stopping: false, changed: false };

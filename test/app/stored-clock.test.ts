@@ -1,5 +1,16 @@
 /** A demo's scaled clock kept with its store: resumed, never rewound, still while stopped. */
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PortInUseError, startService } from '../../src/app/service.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { openStore } from '../../src/store/store.js';
+import { configFile } from '../cli/run.js';
 import {
   clockOfStore,
   readClockAnchor,
@@ -119,5 +130,44 @@ describe.each(DATABASES)('a stored scaled clock, on $name', (database) => {
     await wallClock().open(store);
     expect(await readClockAnchor(store)).toBeUndefined();
     expect((await clockOfStore(store, () => WALL))()).toBe(WALL);
+  });
+});
+
+describe('a service that fails to start', () => {
+  it('stores the clock as stopped, so demo time stands still until a start succeeds', async () => {
+    const config = await loadConfigFile(
+      configFile(`
+timezone: UTC
+environments:
+  dev:
+    select: { provider: sandbox, tags: { env: dev } }
+`),
+    );
+    if (!config.ok) throw new Error('the test config is invalid');
+    const db = `sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-clock-')), 'lightsout.db')}`;
+    const stopped = { at: WALL, wall: Date.now() - HOUR, speed: 60, running: false };
+    const seeded = await openStore(db);
+    await writeClockAnchor(seeded, stopped);
+    await seeded.close();
+    const busy = createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    try {
+      await expect(
+        startService({
+          config: config.config,
+          db,
+          clock: storedScaledClock(60),
+          log: pino({ level: 'silent' }),
+          port: (busy.address() as AddressInfo).port,
+          host: '127.0.0.1',
+        }),
+      ).rejects.toThrow(PortInUseError);
+    } finally {
+      busy.close();
+    }
+    const reopened = await openStore(db);
+    expect(await readClockAnchor(reopened)).toMatchObject({ running: false });
+    expect((await readClockAnchor(reopened))!.at).toBeLessThan(WALL + 60_000);
+    await reopened.close();
   });
 });
