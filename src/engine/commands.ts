@@ -74,7 +74,14 @@ export class Commands {
         actor,
         supersedes: open,
         before: async (tx) => {
-          if (direction === 'start') await tx.endHoldsOff(environment.name, now);
+          if (direction === 'start') {
+            // A hold-off from the config file is not the command's to end, and would stop it again.
+            const configured = (await tx.listHolds([environment.name], now)).filter(
+              (h) => h.source === 'config',
+            );
+            refuseIfHeldOff(configured, environment.name, now, holdUntil);
+            await tx.endHoldsOff(environment.name, now);
+          }
           const hold = await tx.addHold(
             {
               environment: environment.name,

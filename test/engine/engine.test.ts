@@ -353,6 +353,11 @@ describe.each(DATABASES)('the engine on $name', (database) => {
     expect((await store!.listHolds(['dev'], h.clock.now())).map((hold) => hold.source)).toEqual([
       'config',
     ]);
+    // A start would act, then the next pass would stop it again: refused the same way.
+    await expect(h.engine.command('dev', 'start', 'carol')).rejects.toThrow(
+      /dev is held off until 2026-06-02T06:00:00.000Z by config.*remove it there/,
+    );
+    expect(await store!.listRuns({ environment: 'dev' })).toEqual([]);
   });
 
   it('after downtime, brings each environment to its desired state once, warned, and records missed transitions', async () => {
