@@ -96,7 +96,7 @@ export async function demoCommand(
   if (config === undefined) return EXIT.invalidConfig;
   const speed = parseSpeed(options.speed);
   const data = resolve(options.data);
-  mkdirSync(data, { recursive: true });
+  makeDataDirectory(data);
   const db = `sqlite:${join(data, 'lightsout.db')}`;
   const service = await start({
     config,
@@ -261,4 +261,17 @@ function parseRateLimit(text: string): number {
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--rate-limit "${text}": give a whole number of requests per minute`);
   return limit;
+}
+
+/** The demo's data directory, made if missing; one line naming it when it cannot be. */
+function makeDataDirectory(data: string): void {
+  try {
+    mkdirSync(data, { recursive: true });
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(
+      `cannot make the demo's data directory ${data} (${reason}); give one this user may write with --data`,
+      { cause: error },
+    );
+  }
 }

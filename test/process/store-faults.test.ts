@@ -94,13 +94,13 @@ async function adminToken(config: string, db: string): Promise<string> {
 }
 
 /** POST /api/v1/holds: an accepted write, for as long as the store takes it. */
-async function holdOn(port: number, token: string) {
+async function holdOn(port: number, token: string, state: 'on' | 'off' = 'on') {
   const response = await fetch(`http://127.0.0.1:${port}/api/v1/holds`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       environment: 'dev',
-      state: 'on',
+      state,
       until: new Date(Date.now() + 86_400_000).toISOString(),
     }),
     signal: AbortSignal.timeout(60_000),
@@ -222,7 +222,8 @@ describe.skipIf('missing' in binaries)(
         ['sandbox:ec2:dev-web', 'done', 1],
         ['sandbox:ecs:dev-api', 'done', 1],
       ]);
-      expect((await holdOn(serve.port, token)).status).toBe(201);
+      // Writes go through again (a hold-off: the stop's own hold-off would refuse a hold-on).
+      expect((await holdOn(serve.port, token, 'off')).status).toBe(201);
       await expectOneFaultStory(serve);
     });
 
@@ -340,6 +341,17 @@ describe.skipIf(!canMount)(
       ]);
       expect(result.stderr).toBe(
         `error: no directory ${dir} for the store ${db}; create it, or pass another --db\n`,
+      );
+      expect(result.code).toBe(2);
+    });
+
+    it('a demo whose data directory cannot be made says so in one line, exit 2', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'lightsout-data-')), 'a-file');
+      writeFileSync(file, '');
+      const data = join(file, 'demo');
+      const result = await runToExit(['demo', '--data', data, '--port', '0']);
+      expect(result.stderr).toBe(
+        `error: cannot make the demo's data directory ${data} (ENOTDIR); give one this user may write with --data\n`,
       );
       expect(result.code).toBe(2);
     });
