@@ -14,7 +14,7 @@ import { canSee, requireRole } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { ApiContext, DAY, iso, parse, parseQuery, timeOf, zoneOf } from './context.js';
 import { provisionBody, reservationBody } from './bodies.js';
-import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from './limits.js';
+import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from '../core/limits.js';
 import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
 import { registerMetrics } from './metrics.js';

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../config/schema.js';
 import type { IssueProblem } from './context.js';
-import type { Limit } from './limits.js';
-import { MAX_BOOST, MAX_GRACE } from './limits.js';
+import type { Limit } from '../core/limits.js';
+import { MAX_BOOST, MAX_GRACE } from '../core/limits.js';
 
 export const reservationBody = z.strictObject({
   environment: z.string().min(1),

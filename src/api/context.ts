@@ -7,8 +7,8 @@ import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
 import type { OidcVerifier } from './oidc.js';
-import type { Limit } from './limits.js';
-import { YEARS } from './limits.js';
+import type { Limit } from '../core/limits.js';
+import { YEARS } from '../core/limits.js';
 import { authenticate, canSee } from './auth.js';
 import { Problem } from './problems.js';
 

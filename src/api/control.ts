@@ -15,7 +15,7 @@ import { canSee, requireRole } from './auth.js';
 import { boostBody, cancelBody, extendBody, holdBody, stopBody } from './bodies.js';
 import type { ApiContext } from './context.js';
 import { iso, notFurtherThan, parse, parseQuery, timeOf } from './context.js';
-import { MAX_HOLD_AHEAD } from './limits.js';
+import { MAX_HOLD_AHEAD } from '../core/limits.js';
 import { Problem } from './problems.js';
 import { eventsQuery, holdsQuery, runsQuery } from './queries.js';
 

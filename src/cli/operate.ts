@@ -13,6 +13,8 @@ import { INSTANT_HINT, parseInstant } from '../core/time-text.js';
 import type { LoadedConfig } from '../config/load.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { parseDuration } from '../config/schema.js';
+import type { Limit } from '../core/limits.js';
+import { MAX_BOOST, MAX_GRACE } from '../core/limits.js';
 import { clockOfStore } from '../app/stored-clock.js';
 import { SystemClock } from '../engine/clock.js';
 import { checkReservationWindow, CommandError, Engine } from '../engine/engine.js';
@@ -172,7 +174,13 @@ function parseGrace(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const parsed = parseDuration(text);
   if (!parsed.ok) throw new UsageError(`--grace: ${parsed.error}`);
-  return parsed.value;
+  return atMost('grace', parsed.value, MAX_GRACE);
+}
+
+/** The same bounds as the API's (core/limits.ts): no command plans an unbounded window. */
+function atMost(flag: string, ms: number, limit: Limit): number {
+  if (ms > limit.ms) throw new UsageError(`--${flag}: at most ${limit.text}`);
+  return ms;
 }
 
 function local(t: Instant, zone: string): string {
@@ -514,7 +522,7 @@ export async function boostCommand(
       const parsed = parseDuration(options.for);
       if (!parsed.ok) throw new UsageError(`--for: ${parsed.error}`);
       if (parsed.value <= 0) throw new UsageError('--for: give a positive duration, e.g. 30m');
-      return parsed.value;
+      return atMost('for', parsed.value, MAX_BOOST);
     },
     async (context, forMs) => {
       const run = await context.engine.boost(name, forMs, context.actor);

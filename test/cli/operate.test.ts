@@ -159,6 +159,7 @@ describe('commands against the store', () => {
     [['events', '--after', 'nonsense'], '"nonsense" is not a cursor from a previous page'],
     [['extend', 'dev', '--until', '2026-06-01T08:00'], 'is in the past; give a later time'],
     [['stop', 'dev', '--grace', 'soon'], '--grace: "soon" is not a duration'],
+    [['stop', 'dev', '--grace', '99999999d'], '--grace: at most 24h'],
     [['cancel', 'no-such-run'], 'there is no run "no-such-run"'],
   ])('%j is refused with exit code 2', async (args, message) => {
     const result = await run([...args, ...(await store())]);
@@ -278,6 +279,8 @@ describe('commands against the store', () => {
   it.each([
     ['--for', 'soon', '--for: "soon" is not a duration'],
     ['--for', '5h', 'dev stops at 2026-06-01T16:00:00.000Z, before the boost would end'],
+    // Bounded as the API is: a boost this long would plan years of windows.
+    ['--for', '99999999d', '--for: at most 7d'],
   ])('boost %s %s is refused with exit code 2', async (flag, value, message) => {
     const result = await run(['boost', 'dev', flag, value, ...(await store())]);
     expect(result.code).toBe(2);

@@ -1,5 +1,5 @@
 /**
- * How far a request may reach, so that no request makes the server plan an
+ * How far a request (API or command line) may reach, so that no request makes the server plan an
  * unbounded window on the event loop it shares with the reconciler and /healthz
  * (a reservation from 1970 once froze the server for seconds; from year 0 it ran
  * out of memory), and no instant overflows a date. docs/api.md lists them.
