@@ -45,8 +45,8 @@ interface Context {
 }
 
 /**
- * Loads the config, opens the store (which must exist: a mistyped path is not a
- * new, empty store), reads the command's input with `parse` at the store's now,
+ * Loads the config, opens the store (which must exist unless `create`: a
+ * mistyped path is not a new, empty store), reads the command's input with `parse` at the store's now,
  * then runs `work` with what was read. Config errors exit 1, usage errors 2.
  */
 export async function withContext<T>(
@@ -54,6 +54,8 @@ export async function withContext<T>(
   io: CliIo,
   parse: (config: LoadedConfig, now: Instant) => T,
   work: (context: Context, input: T) => Promise<number>,
+  /** Make the store when there is none (`token create`: the first token comes before the first serve). */
+  create = false,
 ): Promise<number> {
   const loaded = await loadConfigFile(options.config);
   if (!loaded.ok) {
@@ -65,7 +67,7 @@ export async function withContext<T>(
     commandLine([...args, '--config', resolve(options.config), '--db', printableDatabaseUrl(db)]);
   let store: Store;
   try {
-    store = await openStore(db, { create: false });
+    store = await openStore(db, { create });
   } catch (error) {
     if (error instanceof DatabaseUrlError) throw new UsageError(error.message);
     if (error instanceof StoreNotFoundError)

@@ -71,6 +71,7 @@ export async function tokenCreateCommand(options: TokenCreateOptions, io: CliIo)
       );
       return EXIT.ok;
     },
+    true,
   );
 }
 

@@ -207,6 +207,14 @@ describe('commands against the store', () => {
     },
   );
 
+  it('token create makes the store when there is none: the first token comes before the first serve', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lightsout-cli-')), 'new.db');
+    const db = ['--config', CONFIG, '--db', `sqlite:${file}`];
+    const created = await run(['token', 'create', '--name', 'ops', '--role', 'admin', ...db]);
+    expect(created.code).toBe(0);
+    expect((await run(['token', 'list', ...db])).out).toContain('ops');
+  });
+
   it('stop --until holds the environment off until then, says so, and hold delete lifts it', async () => {
     const db = await store();
     const stop = await run(['stop', 'dev', '--grace', '5m', '--until', '2026-06-03T08:00', ...db]);
