@@ -59,7 +59,12 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
   }
   const attempt = notice.attempts + 1;
   if (!(await store.claimNotice(notice, clock.now() + backoffMs(attempt)))) return;
-  const body = JSON.parse(notice.body) as { text: string; details?: Record<string, unknown> };
+  // A summary keeps its figures under `details`; a warning keeps its fields beside its text.
+  const { text, details, ...fields } = JSON.parse(notice.body) as {
+    text: string;
+    details?: Record<string, unknown>;
+  } & Record<string, unknown>;
+  const body = { text, details: { ...fields, ...details } };
   const event = {
     actor: 'lightsout',
     environment: notice.environment,
@@ -74,7 +79,7 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
         runId: notice.run_id,
         text: body.text,
         at: clock.now(),
-        ...(body.details === undefined ? {} : { details: body.details }),
+        details: body.details,
       }),
       SEND_TIMEOUT_MS,
     );
