@@ -41,6 +41,13 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
         message: unknownName('schedule', e.schedule, [...schedules.keys()]),
       });
     }
+    e.notify.forEach((channel, index) => {
+      if (doc.notifiers[channel] === undefined)
+        issues.push({
+          path: ['environments', name, 'notify', index],
+          message: unknownName('notifier', channel, Object.keys(doc.notifiers)),
+        });
+    });
     const tiers =
       e.tiers ?? (e.select === undefined ? [] : [{ name: 'default', select: e.select }]);
     environments.push({
@@ -53,6 +60,7 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       maxReservationMs: e.max_reservation,
       onFailure: e.on_failure,
       tiers,
+      ...(e.notify.length === 0 ? {} : { notify: e.notify }),
     });
   }
   const zoneOf = new Map(environments.map((e) => [e.name, e.timezone]));

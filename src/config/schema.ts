@@ -331,6 +331,81 @@ const selectors = z
 
 const tier = z.strictObject({ name: z.string().min(1), select: selectors });
 
+/**
+ * A secret in the config: `${VARIABLE}` (from the environment) or `file:/path`
+ * (a mounted secret), resolved when the service starts (notify/secrets.ts). A
+ * value written inline is accepted and `lint` warns about it.
+ */
+const secret = z.string().min(1, { message: 'give a value, e.g. ${SLACK_WEBHOOK_URL}' });
+
+const slackNotifier = z
+  .strictObject({
+    type: z.literal('slack'),
+    webhook_url: secret.optional(),
+    token: secret.optional(),
+    channel: z.string().min(1).optional(),
+  })
+  .refine(
+    (n) => (n.webhook_url !== undefined) !== (n.token !== undefined && n.channel !== undefined),
+    {
+      message:
+        'give either webhook_url (an incoming webhook) or token and channel (a bot), not both',
+    },
+  );
+
+const emailNotifier = z.strictObject({
+  type: z.literal('email'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65_535).default(587),
+  security: z
+    .enum(['starttls', 'tls', 'none'], {
+      message: 'security is starttls (port 587), tls (port 465) or none (a local relay)',
+    })
+    .default('starttls'),
+  username: secret.optional(),
+  password: secret.optional(),
+  from: z.string().min(3),
+  to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1)]).transform((v) => [v].flat()),
+});
+
+const snsNotifier = z.strictObject({
+  type: z.literal('sns'),
+  topic_arn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/, {
+    message: 'write the topic ARN, e.g. arn:aws:sns:eu-west-3:123456789012:lightsout',
+  }),
+  role_arn: z.string().optional(),
+});
+
+const webhookNotifier = z.strictObject({
+  type: z.enum(['teams', 'google-chat']),
+  url: secret,
+});
+
+const signedWebhookNotifier = z.strictObject({
+  type: z.literal('webhook'),
+  url: secret,
+  secret,
+});
+
+const NOTIFIER_TYPES = ['slack', 'email', 'sns', 'teams', 'google-chat', 'webhook'] as const;
+
+/** A channel notices go to; environments name theirs with `notify: [name, ...]`. */
+const notifier = z
+  .looseObject({
+    type: z.enum(NOTIFIER_TYPES, { message: `type is one of ${NOTIFIER_TYPES.join(', ')}` }),
+  })
+  .pipe(
+    z.discriminatedUnion('type', [
+      slackNotifier,
+      emailNotifier,
+      snsNotifier,
+      webhookNotifier,
+      signedWebhookNotifier,
+    ]),
+  );
+
+export type NotifierDocument = z.output<typeof notifier>;
+
 const environment = z
   .strictObject({
     description: z.string().optional(),
@@ -351,6 +426,8 @@ const environment = z
       .default('halt'),
     tiers: z.array(tier).min(1).optional(),
     select: selectors.optional(),
+    /** Names of `notifiers` its warnings and run reports go to. */
+    notify: z.array(z.string().min(1)).default([]),
   })
   .superRefine((e, ctx) => {
     if (e.tiers !== undefined && e.select !== undefined) {
@@ -443,6 +520,7 @@ export const configSchema = z.strictObject({
   holds: z.array(hold).default([]),
   sandbox: sandbox.optional(),
   api: api.optional(),
+  notifiers: z.record(name('notifier'), notifier).default({}),
 });
 
 export type ConfigDocument = z.output<typeof configSchema>;

@@ -140,6 +140,8 @@ export interface Environment {
   readonly maxReservationMs?: number;
   readonly onFailure?: OnFailure;
   readonly tiers?: readonly Tier[];
+  /** Names of the channels its warnings and run reports go to (none: the log only). */
+  readonly notify?: readonly string[];
 }
 
 export interface Transition {

@@ -402,3 +402,54 @@ describe('an unknown key names the keys allowed in its own mapping', () => {
     expect(checked).toBeGreaterThan(10);
   });
 });
+
+describe('notifiers', () => {
+  const withNotifiers = (notifiers: string, notify = '[team-slack]') => `
+environments:
+  dev: { team: payments, notify: ${notify} }
+notifiers:
+${notifiers}
+`;
+
+  it('load each channel type, and environments name theirs', () => {
+    const result = load(
+      withNotifiers(
+        `  team-slack: { type: slack, webhook_url: "\${SLACK_WEBHOOK_URL}" }
+  bot: { type: slack, token: "file:/run/secrets/slack", channel: "#dev" }
+  mail: { type: email, host: smtp.example.com, from: lightsout@example.com, to: ops@example.com, password: "file:/run/secrets/smtp" }
+  topic: { type: sns, topic_arn: "arn:aws:sns:eu-west-3:123456789012:lightsout" }
+  room: { type: teams, url: "\${TEAMS_URL}" }
+  chat: { type: google-chat, url: "\${CHAT_URL}" }
+  hook: { type: webhook, url: https://example.com/hook, secret: "\${HOOK_SECRET}" }`,
+        '[team-slack, mail]',
+      ),
+    );
+    if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+    expect(result.config.fleet.environments[0]?.notify).toEqual(['team-slack', 'mail']);
+    expect(result.config.document.notifiers['mail']).toMatchObject({
+      port: 587,
+      security: 'starttls',
+      to: ['ops@example.com'],
+    });
+  });
+
+  it('an environment naming an unknown notifier is refused with the known ones', () => {
+    expect(
+      errors(withNotifiers('  team-slack: { type: slack, webhook_url: x }', '[team-slak]')).join(
+        '\n',
+      ),
+    ).toContain('there is no notifier "team-slak" (known notifiers: team-slack)');
+  });
+
+  it.each([
+    ['  x: { type: pager }', 'type is one of slack, email, sns, teams, google-chat, webhook'],
+    [
+      '  x: { type: slack, webhook_url: a, token: b, channel: c }',
+      'give either webhook_url (an incoming webhook) or token and channel (a bot), not both',
+    ],
+    ['  x: { type: sns, topic_arn: lightsout }', 'write the topic ARN'],
+    ['  x: { type: webhook, url: https://example.com }', 'secret'],
+  ])('%s is refused: %s', (notifier, message) => {
+    expect(errors(withNotifiers(notifier, '[]')).join('\n')).toContain(message);
+  });
+});
