@@ -1,4 +1,5 @@
 import { lintFleet } from '../core/lint.js';
+import { inlineSecrets } from '../notify/secrets.js';
 import { claimedTwice } from '../core/selection.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import type { Diagnostic, LoadedConfig } from '../config/load.js';
@@ -21,9 +22,10 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
     io.err(`${options.config}: ${plural(doubles.length, 'error')}`);
     return EXIT.invalidConfig;
   }
-  const warnings = lintFleet(config.fleet, io.now()).map((w) =>
-    config.locate(w.path, 'warning', w.message),
-  );
+  const warnings = [
+    ...lintFleet(config.fleet, io.now()),
+    ...inlineSecrets(config.document.notifiers),
+  ].map((w) => config.locate(w.path, 'warning', w.message));
   warnings.sort((a, b) => a.line - b.line || a.column - b.column);
   for (const w of warnings) io.out(formatDiagnostic(w));
   io.out(

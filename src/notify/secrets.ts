@@ -53,3 +53,30 @@ export function resolveSecret(value: string, where: string, sources = SYSTEM): s
     return found;
   });
 }
+
+/** The fields of each notifier type that hold a secret. */
+export const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  slack: ['webhook_url', 'token'],
+  email: ['password'],
+  teams: ['url'],
+  'google-chat': ['url'],
+  webhook: ['secret'],
+  sns: [],
+};
+
+/** Secrets written inline in `notifiers` (lint warns: the value never appears in the warning). */
+export function inlineSecrets(
+  notifiers: Readonly<Record<string, Readonly<Record<string, unknown>> & { type: string }>>,
+): { path: (string | number)[]; message: string }[] {
+  const found: { path: (string | number)[]; message: string }[] = [];
+  for (const [name, notifier] of Object.entries(notifiers))
+    for (const field of SECRET_FIELDS[notifier.type] ?? []) {
+      const value = notifier[field];
+      if (typeof value === 'string' && !isSecretReference(value))
+        found.push({
+          path: ['notifiers', name, field],
+          message: `${field} is a secret written inline, so it goes wherever this file goes; write \${VARIABLE} or file:/path instead`,
+        });
+    }
+  return found;
+}

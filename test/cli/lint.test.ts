@@ -20,6 +20,11 @@ describe('lightsout lint warns about likely mistakes, with the fix, and exits 0'
       ':3:12: warning: schedules.s.start: day-of-week "*/7" starts with "*", so (as in Vixie cron) a day must match both day fields, not either; to fire on either, write it without the star: "0-7/7"',
     ],
     [
+      'a secret written inline in a notifier (its value never printed)',
+      `notifiers:\n  team:\n    type: slack\n    webhook_url: https://hooks.slack.com/services/T0/B0/s3cr3t\n`,
+      'warning: notifiers.team.webhook_url: webhook_url is a secret written inline, so it goes wherever this file goes; write ${VARIABLE} or file:/path instead',
+    ],
+    [
       'a schedule that is never on',
       `schedules:\n  s:\n    periods: [{ monthdays: 31, months: feb, start: "07:00", stop: "19:00" }]\n${USED('s')}`,
       'warning: schedules.s: this schedule is never on in the next 12 months',
@@ -81,6 +86,14 @@ sandbox:
       `schedules:\n  s:\n    start: "cron(0 7 ? * MON#1 *)"\n    stop: "cron(0 19 ? * MON#1 *)"\n${USED('s')}`,
     );
     expect(result.out).not.toContain('counts from Sunday');
+  });
+
+  it('never prints an inline secret it warns about', async () => {
+    const result = await lint(
+      `notifiers:\n  hook: { type: webhook, url: https://example.com/h, secret: s3cr3t-value }\n`,
+    );
+    expect(result.out).toContain('notifiers.hook.secret');
+    expect(result.out + result.err).not.toContain('s3cr3t-value');
   });
 
   it('says so when there is nothing to warn about', async () => {
