@@ -141,6 +141,22 @@ const WEBHOOK_ERRORS: Record<string, { permanent: boolean; fix: string }> = {
     permanent: true,
     fix: 'only admins may post to this channel: use another channel',
   },
+  no_team: {
+    permanent: true,
+    fix: "the webhook's workspace no longer exists or removed the app: create a new webhook",
+  },
+  user_not_found: {
+    permanent: true,
+    fix: "the webhook's destination user does not exist: create a new webhook",
+  },
+  invalid_blocks: {
+    permanent: true,
+    fix: 'Slack rejected the message format (a lightsout bug: please report it)',
+  },
+  invalid_blocks_format: {
+    permanent: true,
+    fix: 'Slack rejected the message format (a lightsout bug: please report it)',
+  },
   invalid_payload: {
     permanent: true,
     fix: 'Slack rejected the message format (a lightsout bug: please report it)',
@@ -182,6 +198,8 @@ function botErrorFix(code: string, channel: string): { permanent: boolean; fix: 
         permanent: true,
         fix: 'the token lacks the chat:write scope: add it and reinstall the app',
       };
+    case 'access_denied':
+    case 'team_access_not_granted':
     case 'restricted_action':
     case 'restricted_action_read_only_channel':
     case 'restricted_action_non_threadable_channel':

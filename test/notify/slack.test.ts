@@ -192,6 +192,15 @@ describe('slackMessage', () => {
       fields: [{ text: '*Environment*\ndev&lt;&amp;&gt;' }, { text: '*Run*\nrun-43' }],
     });
   });
+  it('keeps within Block Kit limits', () => {
+    const long: Notice = { ...summary, environment: 'e'.repeat(400), text: 'x'.repeat(5000) };
+    const { blocks } = slackMessage(long);
+    const header = blocks[0] as { text: { text: string } };
+    const section = blocks[1] as { text: { text: string } };
+    expect(header.text.text.length).toBe(150);
+    expect(header.text.text.endsWith('…')).toBe(true);
+    expect(section.text.text.length).toBe(3000);
+  });
 });
 
 describe('SlackChannel, incoming webhook', () => {
@@ -218,6 +227,8 @@ describe('SlackChannel, incoming webhook', () => {
     [404, 'channel_not_found', true, 'channel no longer exists'],
     [410, 'channel_is_archived', true, 'archived'],
     [400, 'invalid_payload', true, 'message format'],
+    [400, 'invalid_blocks', true, 'message format'],
+    [404, 'no_team', true, 'create a new webhook'],
     [429, 'rate_limited', false, 'tried again'],
     [500, 'internal error', false, 'tried again'],
     [503, '', false, 'tried again'],
@@ -300,6 +311,8 @@ describe('SlackChannel, bot token', () => {
     ['token_revoked', true, 'the token was revoked: create a new one'],
     ['account_inactive', true, 'reinstall the app'],
     ['missing_scope', true, 'chat:write'],
+    ['token_expired', true, 'create a new one'],
+    ['access_denied', true, 'restricted'],
     ['is_archived', true, 'archived'],
     ['invalid_blocks', true, 'message format'],
     ['internal_error', false, 'tried again'],
