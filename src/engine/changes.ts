@@ -14,6 +14,7 @@ import type { Run } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import type { EngineContext } from './context.js';
 import { iso, stateOf } from './context.js';
+import { addNotices } from './notices.js';
 import { cancelKeepsOnUntil } from './planning.js';
 
 /** Another writer changed the row first; the transaction rolls back. */
@@ -91,7 +92,9 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
         now,
       );
       if (change.direction === 'stop' && change.actAt > now)
-        await tx.addNotice(
+        await addNotices(
+          tx,
+          environment,
           warningFor(environment, created, cancelKeepsOnUntil(ctx, environment, created.act_at)),
           now,
         );

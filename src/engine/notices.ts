@@ -5,8 +5,9 @@
  * again with backoff, up to a limit; a warning whose stop already acted (or was
  * called off) is no longer sent.
  */
-import type { Instant } from '../core/glossary.js';
-import type { StoredNotice } from '../store/queries/notices.js';
+import type { Environment, Instant } from '../core/glossary.js';
+import type { NewNotice, StoredNotice } from '../store/queries/notices.js';
+import type { Store } from '../store/store.js';
 import type { EngineContext } from './context.js';
 import { messageOf } from './executor.js';
 
@@ -33,6 +34,26 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => {
     clearTimeout(timer);
   });
+}
+
+/**
+ * Records a notice once per channel of its environment, and once for the log:
+ * each delivery is claimed, retried and settled on its own, so a retry never
+ * sends twice to a channel that took it.
+ */
+export async function addNotices(
+  tx: Store,
+  environment: Environment | undefined,
+  notice: Omit<NewNotice, 'channel'>,
+  now: Instant,
+): Promise<void> {
+  for (const channel of ['', ...(environment?.notify ?? [])])
+    await tx.addNotice({ ...notice, channel }, now);
+}
+
+/** A channel's refusal that trying again cannot mend (a revoked token, a webhook that is gone). */
+function isPermanent(error: unknown): boolean {
+  return (error as { permanent?: unknown } | undefined)?.permanent === true;
 }
 
 export async function deliverNotices(ctx: EngineContext, now: Instant): Promise<void> {
@@ -80,15 +101,21 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
         text: body.text,
         at: clock.now(),
         details: body.details,
+        ...(notice.channel === '' ? {} : { channel: notice.channel }),
       }),
       SEND_TIMEOUT_MS,
     );
     await store.settleNotice(notice.id, attempt, 'sent', clock.now());
     await store.appendEvents([
-      { ...event, at: clock.now(), kind: 'notice.sent', payload: { notice: notice.kind, attempt } },
+      {
+        ...event,
+        at: clock.now(),
+        kind: 'notice.sent',
+        payload: { notice: notice.kind, channel: notice.channel, attempt },
+      },
     ]);
   } catch (error) {
-    const last = attempt >= NOTICE_ATTEMPTS;
+    const last = attempt >= NOTICE_ATTEMPTS || isPermanent(error);
     await store.settleNotice(
       notice.id,
       attempt,
@@ -97,7 +124,13 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
       messageOf(error),
     );
     ctx.log.warn(
-      { environment: notice.environment, run: notice.run_id, attempt, error: messageOf(error) },
+      {
+        environment: notice.environment,
+        run: notice.run_id,
+        channel: notice.channel,
+        attempt,
+        error: messageOf(error),
+      },
       last ? 'a notice could not be sent; giving up' : 'a notice could not be sent; retrying',
     );
     await store.appendEvents([
@@ -105,7 +138,13 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
         ...event,
         at: clock.now(),
         kind: 'notice.failed',
-        payload: { notice: notice.kind, attempt, final: last, error: messageOf(error) },
+        payload: {
+          notice: notice.kind,
+          channel: notice.channel,
+          attempt,
+          final: last,
+          error: messageOf(error),
+        },
       },
     ]);
   }

@@ -112,6 +112,8 @@ export interface Notice {
   readonly text: string;
   readonly at: Instant;
   readonly details?: Record<string, unknown>;
+  /** The configured notifier it goes to; absent: the log. */
+  readonly channel?: string;
 }
 
 export interface Notifier {

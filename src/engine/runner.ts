@@ -30,6 +30,7 @@ import {
   summaryText,
   Superseded,
 } from './executor.js';
+import { addNotices } from './notices.js';
 import { timelineOf } from './planning.js';
 import { claimedElsewhere } from './claims.js';
 import type { Resource } from './ports.js';
@@ -304,7 +305,9 @@ export class Runner {
             ? `${run.environment}: ${run.direction} stopped part-way, superseded (${reason ?? 'the plan changed'})`
             : summaryText(run, summary)
           : `${run.environment}: ${run.direction} failed: ${summary.error}`;
-      await tx.addNotice(
+      await addNotices(
+        tx,
+        environment,
         {
           runId: run.id,
           kind: 'run-summary',

@@ -14,6 +14,7 @@ import * as m0005 from './migrations/0005_plan_lookup.js';
 import * as m0006 from './migrations/0006_applied_state.js';
 import * as m0007 from './migrations/0007_run_prior_state.js';
 import * as m0008 from './migrations/0008_event_keyset.js';
+import * as m0009 from './migrations/0009_notice_channels.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0006_applied_state': m0006,
   '0007_run_prior_state': m0007,
   '0008_event_keyset': m0008,
+  '0009_notice_channels': m0009,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

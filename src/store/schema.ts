@@ -140,6 +140,8 @@ export interface RunNoticeTable {
   body: string;
   error: string | null;
   sent_at: number | null;
+  /** The configured notifier it goes to; '' for the log. */
+  channel: Generated<string>;
 }
 
 export interface EngineStateTable {

@@ -100,6 +100,7 @@ const COLUMNS: Columns = {
     body: true,
     error: true,
     sent_at: true,
+    channel: true,
   },
   engine_state: { key: true, value: true },
   run_steps: {

@@ -15,6 +15,8 @@ export interface NewNotice {
   readonly environment: string;
   readonly team: string | null;
   readonly body: Record<string, unknown>;
+  /** The configured notifier it goes to (default: the log). */
+  readonly channel?: string;
 }
 
 export async function addNotice(
@@ -35,8 +37,9 @@ export async function addNotice(
       body: JSON.stringify(notice.body),
       error: null,
       sent_at: null,
+      channel: notice.channel ?? '',
     })
-    .onConflict((oc) => oc.columns(['run_id', 'kind']).doNothing())
+    .onConflict((oc) => oc.columns(['run_id', 'kind', 'channel']).doNothing())
     .execute();
 }
 
