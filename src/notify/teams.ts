@@ -4,7 +4,7 @@
  * when a webhook request is received") accept. Title, sentence, then the facts.
  */
 import type { Notice } from '../engine/ports.js';
-import { CHANNEL_TIMEOUT_MS, type Channel } from './channel.js';
+import { CHANNEL_TIMEOUT_MS, DeliveryError, type Channel } from './channel.js';
 import { render } from './render.js';
 import { postJson } from './webhook.js';
 
@@ -56,12 +56,26 @@ export class TeamsChannel implements Channel {
   }
 
   async send(notice: Notice): Promise<void> {
-    await postJson({
-      what: `Teams channel "${this.name}"`,
+    const what = `Teams channel "${this.name}"`;
+    const answer = await postJson({
+      what,
       url: this.#url,
       body: JSON.stringify(teamsMessage(notice)),
       timeoutMs: this.#timeoutMs,
     });
+    // Legacy Office 365 connector webhooks answer 200 with the failure in the
+    // text ("Webhook message delivery failed with error: ... HTTP error 429").
+    if (/delivery failed/i.test(answer)) {
+      const status = /HTTP error (\d{3})/i.exec(answer)?.[1];
+      const permanent =
+        status !== undefined && status.startsWith('4') && status !== '408' && status !== '429';
+      throw new DeliveryError(
+        `${what}: Teams accepted the request but could not deliver the card${
+          status === undefined ? '' : ` (Teams got HTTP ${status})`
+        }${permanent ? ': check the webhook and the card' : '; will try again'}`,
+        permanent,
+      );
+    }
   }
 
   toJSON(): { name: string; kind: 'teams' } {

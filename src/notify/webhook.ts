@@ -134,13 +134,13 @@ export interface PostJsonRequest {
 }
 
 /**
- * POSTs a JSON body and resolves on a 2xx. Throws DeliveryError otherwise:
+ * POSTs a JSON body and resolves with the answer's text on a 2xx. Throws DeliveryError otherwise:
  * permanent for answers that trying again cannot change (400, 401, 403, 404,
  * 410, other 4xx), not permanent for 408, 429, 5xx, timeouts and network errors.
  * No message carries the URL; the fetch error is not attached as a cause
  * because undici's messages can.
  */
-export async function postJson(request: PostJsonRequest): Promise<void> {
+export async function postJson(request: PostJsonRequest): Promise<string> {
   const { what } = request;
   let response: Response;
   try {
@@ -154,10 +154,11 @@ export async function postJson(request: PostJsonRequest): Promise<void> {
   } catch (error) {
     throw networkError(what, error, request.timeoutMs);
   }
-  // Drain the body so the connection can be reused; its text is not reported
-  // (a receiver may echo the request, URL and all).
-  await response.arrayBuffer().catch(() => undefined);
-  if (response.ok) return;
+  // Read the body so the connection can be reused. Its text goes to no error
+  // message (a receiver may echo the request, URL and all); a caller may inspect
+  // a 2xx answer's text (Teams' legacy connectors report failures in it).
+  const text = await response.text().catch(() => '');
+  if (response.ok) return text;
   throw statusError(what, response.status);
 }
 

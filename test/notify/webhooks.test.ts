@@ -227,6 +227,38 @@ describe('TeamsChannel', () => {
   });
 });
 
+describe('TeamsChannel legacy connector answers', () => {
+  const teams = () => new TeamsChannel({ name: 'ops', url: base + TEAMS_PATH });
+
+  it('a 202 with an empty body (Workflows) is delivered', async () => {
+    respond = { status: 202, body: '' };
+    await teams().send(warning);
+    expect(received).toHaveLength(1);
+  });
+
+  it('a 200 that says delivery failed with a 429 is a DeliveryError, not permanent', async () => {
+    respond = {
+      status: 200,
+      body: 'Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 429 with ContextId tcid=0',
+    };
+    const error = await failure(teams());
+    expect(error.permanent).toBe(false);
+    expect(error.message).toMatch(
+      /could not deliver the card \(Teams got HTTP 429\); will try again/,
+    );
+    expectNoSecret(error, TEAMS_PATH);
+  });
+
+  it('a 200 that says delivery failed with a 400 is permanent', async () => {
+    respond = {
+      status: 200,
+      body: 'Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 400',
+    };
+    const error = await failure(teams());
+    expect(error.permanent).toBe(true);
+  });
+});
+
 describe('GoogleChatChannel', () => {
   it('posts a cardsV2 card with a header and one widget per fact, plus a text fallback', async () => {
     await new GoogleChatChannel({ name: 'ops', url: base + CHAT_PATH }).send(warning);
