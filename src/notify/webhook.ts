@@ -55,13 +55,15 @@ export function signWebhook(secret: string, timestamp: string | number, body: st
  */
 export function verifyWebhookSignature(
   secret: string,
-  timestamp: string | number | undefined,
+  timestamp: string | number | readonly string[] | undefined,
   body: string | Buffer,
-  signature: string | undefined,
+  signature: string | readonly string[] | undefined,
   now: number,
   toleranceSeconds = 300,
 ): boolean {
-  if (timestamp === undefined || signature === undefined) return false;
+  // Node's request headers are string | string[] | undefined: a repeated header is refused.
+  if (typeof timestamp === 'object' || typeof signature !== 'string') return false;
+  if (timestamp === undefined) return false;
   const stamp = String(timestamp);
   if (!/^\d{1,15}$/.test(stamp)) return false;
   if (Math.abs(now / 1000 - Number(stamp)) > toleranceSeconds) return false;

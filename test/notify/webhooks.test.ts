@@ -183,6 +183,8 @@ describe('WebhookChannel', () => {
     const signature = signWebhook(SECRET, stamp, body);
     expect(verifyWebhookSignature(SECRET, undefined, body, signature, AT)).toBe(false);
     expect(verifyWebhookSignature(SECRET, stamp, body, undefined, AT)).toBe(false);
+    expect(verifyWebhookSignature(SECRET, [String(stamp)], body, signature, AT)).toBe(false);
+    expect(verifyWebhookSignature(SECRET, stamp, body, [signature, signature], AT)).toBe(false);
     expect(verifyWebhookSignature(SECRET, 'soon', body, signature, AT)).toBe(false);
     expect(verifyWebhookSignature(SECRET, `${stamp}.5`, body, signature, AT)).toBe(false);
     expect(verifyWebhookSignature(SECRET, stamp, body, 'sha256=abc', AT)).toBe(false);
