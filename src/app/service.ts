@@ -13,7 +13,8 @@ import { Engine } from '../engine/engine.js';
 import { watchChanges } from './changes.js';
 import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
 import type { Clock, Provider } from '../engine/ports.js';
-import { LogNotifier } from '../notify/log-notifier.js';
+import { channelsOf } from '../notify/channels.js';
+import { ChannelNotifier } from '../notify/router.js';
 import { AwsProvider } from '../providers/aws/aws.js';
 import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
@@ -85,6 +86,8 @@ export class PortInUseError extends Error {
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
+  // Before the store opens: a secret that cannot be read stops the start with one line.
+  const channels = channelsOf(config.document.notifiers);
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
   const faults = new StoreFaultLog(log);
@@ -121,7 +124,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     store,
     providers,
     clock,
-    notifier: new LogNotifier(log),
+    notifier: new ChannelNotifier(log, channels),
     log,
     schedules: config.fleet.schedules,
     environments: config.fleet.environments,

@@ -7,7 +7,10 @@ import type { NotifierDocument } from '../config/schema.js';
 import type { Channel } from './channel.js';
 import { resolveSecret } from './secrets.js';
 import type { SecretSources } from './secrets.js';
+import { GoogleChatChannel } from './google-chat.js';
 import { SlackChannel } from './slack.js';
+import { TeamsChannel } from './teams.js';
+import { WebhookChannel } from './webhook.js';
 
 /** Kinds whose adapter this build does not have yet: their notices stay recorded, undelivered. */
 export class UnsupportedChannelError extends Error {
@@ -41,6 +44,16 @@ function channelOf(name: string, notifier: NotifierDocument, secret: Secret): Ch
             token: secret(notifier.token!, 'token'),
             channel: notifier.channel!,
           });
+    case 'teams':
+      return new TeamsChannel({ name, url: secret(notifier.url, 'url') });
+    case 'google-chat':
+      return new GoogleChatChannel({ name, url: secret(notifier.url, 'url') });
+    case 'webhook':
+      return new WebhookChannel({
+        name,
+        url: secret(notifier.url, 'url'),
+        secret: secret(notifier.secret, 'secret'),
+      });
     default:
       throw new UnsupportedChannelError(
         `notifiers.${name}: type ${notifier.type} is not supported by this build yet`,
