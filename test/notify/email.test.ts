@@ -4,7 +4,8 @@
  * parts, escaping of user-written values, action links, plain, STARTTLS and TLS
  * connections, logins, refused recipients, and no password in any error.
  */
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { simpleParser } from 'mailparser';
 import type { ParsedMail } from 'mailparser';
@@ -268,6 +269,36 @@ describe('EmailChannel', () => {
     await channel(port, { secure: 'tls', rejectUnauthorized: false }).send(notice);
     expect(received).toHaveLength(1);
   });
+
+  it('says when TLS is configured for a server that speaks plain SMTP', async () => {
+    const { port } = await smtp();
+    const e = await failure(channel(port, { secure: 'tls' }).send(notice));
+    expect(e.permanent).toBe(true);
+    expect(e.message).toMatch(/check secure/);
+  });
+
+  it(
+    'gives up on a server that never greets, as worth retrying',
+    async () => {
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+      try {
+        const e = await failure(channel(port).send(notice));
+        expect(e.permanent).toBe(false);
+        expect(e.message).toMatch(/did not answer/);
+      } finally {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => {
+          silent.close(() => {
+            resolve();
+          });
+        });
+      }
+    },
+    CHANNEL_TIMEOUT_MS + 10_000,
+  );
 
   it('bounds every connection with the channel timeout', () => {
     const c = channel(25);
