@@ -15,7 +15,6 @@ import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import { DatabaseUrlError, redact, StoreNotFoundError, StoreOpenError } from '../store/db.js';
 import { storeFaultOf } from '../store/faults.js';
 import { absoluteDatabaseUrl, commandLine } from './invocation.js';
-import { UnsupportedChannelError } from '../notify/channels.js';
 import { SecretError } from '../notify/secrets.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
@@ -194,8 +193,7 @@ async function start(options: ServiceOptions): Promise<Service> {
   } catch (error) {
     if (error instanceof PortInUseError)
       throw new UsageError(`${error.message}; choose another with --port`, { cause: error });
-    if (error instanceof SecretError || error instanceof UnsupportedChannelError)
-      throw new UsageError(error.message, { cause: error });
+    if (error instanceof SecretError) throw new UsageError(error.message, { cause: error });
     if (error instanceof StoreNotFoundError) throw new UsageError(error.message, { cause: error });
     // The store opened, then failed before the first pass (it went away, or its disk filled).
     const fault = storeFaultOf(error);

@@ -51,6 +51,11 @@ export async function addNotices(
     await tx.addNotice({ ...notice, channel }, now);
 }
 
+/** The channel a notice went to, when not the log ('' in the store). */
+function channelOf(notice: StoredNotice): { channel?: string } {
+  return notice.channel === '' ? {} : { channel: notice.channel };
+}
+
 /** A channel's refusal that trying again cannot mend (a revoked token, a webhook that is gone). */
 function isPermanent(error: unknown): boolean {
   return (error as { permanent?: unknown } | undefined)?.permanent === true;
@@ -101,7 +106,7 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
         text: body.text,
         at: clock.now(),
         details: body.details,
-        ...(notice.channel === '' ? {} : { channel: notice.channel }),
+        ...channelOf(notice),
       }),
       SEND_TIMEOUT_MS,
     );
@@ -111,7 +116,7 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
         ...event,
         at: clock.now(),
         kind: 'notice.sent',
-        payload: { notice: notice.kind, channel: notice.channel, attempt },
+        payload: { notice: notice.kind, ...channelOf(notice), attempt },
       },
     ]);
   } catch (error) {
@@ -127,7 +132,7 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
       {
         environment: notice.environment,
         run: notice.run_id,
-        channel: notice.channel,
+        ...channelOf(notice),
         attempt,
         error: messageOf(error),
       },
@@ -140,7 +145,7 @@ async function deliver(ctx: EngineContext, notice: StoredNotice): Promise<void> 
         kind: 'notice.failed',
         payload: {
           notice: notice.kind,
-          channel: notice.channel,
+          ...channelOf(notice),
           attempt,
           final: last,
           error: messageOf(error),

@@ -7,15 +7,15 @@ import type { NotifierDocument } from '../config/schema.js';
 import type { Channel } from './channel.js';
 import { resolveSecret } from './secrets.js';
 import type { SecretSources } from './secrets.js';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
+import { RoleSessions } from '../providers/aws/sessions.js';
+import { EmailChannel } from './email.js';
 import { GoogleChatChannel } from './google-chat.js';
+import { SnsChannel } from './sns.js';
 import { SlackChannel } from './slack.js';
 import { TeamsChannel } from './teams.js';
 import { WebhookChannel } from './webhook.js';
-
-/** Kinds whose adapter this build does not have yet: their notices stay recorded, undelivered. */
-export class UnsupportedChannelError extends Error {
-  override readonly name = 'UnsupportedChannelError';
-}
 
 export function channelsOf(
   notifiers: Readonly<Record<string, NotifierDocument>>,
@@ -44,6 +44,27 @@ function channelOf(name: string, notifier: NotifierDocument, secret: Secret): Ch
             token: secret(notifier.token!, 'token'),
             channel: notifier.channel!,
           });
+    case 'email':
+      return new EmailChannel({
+        name,
+        host: notifier.host,
+        port: notifier.port,
+        secure: notifier.security,
+        ...(notifier.username === undefined
+          ? {}
+          : { username: secret(notifier.username, 'username') }),
+        ...(notifier.password === undefined
+          ? {}
+          : { password: secret(notifier.password, 'password') }),
+        from: notifier.from,
+        to: notifier.to,
+      });
+    case 'sns':
+      return new SnsChannel({
+        name,
+        topicArn: notifier.topic_arn,
+        client: snsClient(notifier.topic_arn, notifier.role_arn),
+      });
     case 'teams':
       return new TeamsChannel({ name, url: secret(notifier.url, 'url') });
     case 'google-chat':
@@ -54,9 +75,22 @@ function channelOf(name: string, notifier: NotifierDocument, secret: Secret): Ch
         url: secret(notifier.url, 'url'),
         secret: secret(notifier.secret, 'secret'),
       });
-    default:
-      throw new UnsupportedChannelError(
-        `notifiers.${name}: type ${notifier.type} is not supported by this build yet`,
-      );
   }
+}
+
+/**
+ * A client in the topic's region, with the AWS provider's credential rules: the
+ * default chain, or a role assumed (and its session renewed) when `role_arn` says.
+ */
+function snsClient(topicArn: string, role: string | undefined): SNSClient {
+  const region = topicArn.split(':')[3]!;
+  if (role === undefined) return new SNSClient({ region });
+  const sessions = new RoleSessions(
+    (stsRegion) => Promise.resolve(new STSClient({ region: stsRegion })),
+    () => Date.now(),
+  );
+  return new SNSClient({
+    region,
+    credentials: sessions.provider(role, undefined, region, undefined),
+  });
 }
