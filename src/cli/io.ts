@@ -12,7 +12,13 @@ export interface CliIo {
  * is wrong, 3 the database cannot be opened (a read-only directory, a full disk,
  * PostgreSQL unreachable).
  */
-export const EXIT = { ok: 0, invalidConfig: 1, usage: 2, storeUnavailable: 3 } as const;
+export const EXIT = {
+  ok: 0,
+  invalidConfig: 1,
+  usage: 2,
+  storeUnavailable: 3,
+  deliveryFailed: 4,
+} as const;
 
 /** A mistake on the command line: printed as `error: ...` with exit code 2. */
 export class UsageError extends Error {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { iamPolicyCommand } from './iam-policy.js';
 import { lintCommand } from './lint.js';
+import { notifyTestCommand } from './notify.js';
 import { planCommand } from './plan.js';
 import {
   cancelCommand,
@@ -83,6 +84,18 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .requiredOption('-c, --config <file>', 'the lightsout.yaml to check')
     .action(async (options: { config: string }) => {
       code = await lintCommand(options, io);
+    });
+
+  program
+    .command('notify')
+    .description('check notice channels')
+    .command('test <name>')
+    .description(
+      'send one test message through a notifier of the config: delivered (exit 0), or the refusal and its fix (exit 4)',
+    )
+    .requiredOption('-c, --config <file>', 'the lightsout.yaml that defines it')
+    .action(async (name: string, options: { config: string }) => {
+      code = await notifyTestCommand(name, options, io);
     });
 
   program
