@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,22 @@ describe('the lightsout binary', () => {
       `error: no directory ${dirname(missing)} for the store ${missing}; create it, or pass another --db\n`,
     );
     expect(result.status).toBe(2);
+  });
+
+  it('serve with a notifier secret it cannot read says which in one line, exit 2, and opens no store', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lightsout-'));
+    const config = join(dir, 'lightsout.yaml');
+    writeFileSync(
+      config,
+      'notifiers:\n  mail: { type: email, host: smtp.example.com, from: a@example.com, to: b@example.com, password: "file:/nowhere/smtp" }\n',
+    );
+    const db = join(dir, 'lightsout.db');
+    const result = run('serve', '--config', config, '--db', `sqlite:${db}`, '--port', '0');
+    expect(result.stderr).toBe(
+      'error: notifiers.mail.password: cannot read the secret file /nowhere/smtp (ENOENT); mount it there or fix the path\n',
+    );
+    expect(result.status).toBe(2);
+    expect(existsSync(db)).toBe(false);
   });
 
   it('a log format it does not know is refused in one line, exit 2', () => {
