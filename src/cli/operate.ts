@@ -420,7 +420,7 @@ export async function switchCommand(
       }
       // The warning is the serving process's to send to the team; the person who typed it sees it here.
       for (const notice of await context.store.listNotices(run.id))
-        if (notice.kind === 'stop-warning')
+        if (notice.kind === 'stop-warning' && notice.channel === '')
           io.out((JSON.parse(notice.body) as { text: string }).text);
       io.out(`run ${run.id}: ${direction} ${name} at ${iso(run.act_at)}`);
       if (run.direction === 'stop' && run.act_at > context.now)

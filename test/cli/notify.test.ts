@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,5 +67,27 @@ describe('lightsout notify test', () => {
         'notifiers.team.webhook_url: the environment variable LIGHTSOUT_TEST_UNSET_WEBHOOK is not set',
       ) as string,
     });
+  });
+});
+
+describe('a stop on an environment with channels', () => {
+  it('prints its warning once, whatever the number of channels it goes to', async () => {
+    const config = configFile(`
+notifiers:
+  a: { type: webhook, url: "http://127.0.0.1:9/a", secret: x }
+  b: { type: teams, url: "http://127.0.0.1:9/b" }
+environments:
+  dev: { notify: [a, b], select: { provider: sandbox, tags: { env: dev } } }
+`);
+    const db = [
+      '--config',
+      config,
+      '--db',
+      `sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-notify-')), 'l.db')}`,
+    ];
+    expect((await cli(['token', 'create', '--name', 'x', '--role', 'admin', ...db])).code).toBe(0);
+    const stop = await cli(['stop', 'dev', '--grace', '5m', ...db]);
+    expect(stop.code).toBe(0);
+    expect(stop.out.split('\n').filter((line) => line.startsWith('dev stops at'))).toHaveLength(1);
   });
 });
