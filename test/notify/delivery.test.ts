@@ -126,4 +126,33 @@ describe.each(DATABASES)('notices to their channels, on $name', (database) => {
     ].join('\n');
     expect(everything).not.toContain(SECRET);
   });
+
+  it('a channel that refuses for good (a deleted webhook) is given up at once, not retried', async () => {
+    const gone = await receiver(() => 404);
+    closers.push(gone.close);
+    store = await database.open();
+    const h = await harness(store, {
+      schedules: [officeHours],
+      environments: [{ ...dev, notify: ['hook'] }],
+      seeds: [{ kind: 'ec2', name: 'dev-web', tags: { env: 'dev' } }],
+      start: '2026-06-01T17:00Z',
+    });
+    const channels = new Map<string, Channel>([
+      ['hook', new WebhookChannel({ name: 'hook', url: `${gone.url}/h`, secret: SECRET })],
+    ]);
+    const engine = h.makeEngine('test', undefined, {
+      notifier: new ChannelNotifier(pino({ level: 'silent' }), channels),
+    });
+    for (const time of ['17:00', '17:45', '17:46', '17:50'])
+      await h.tickAt(`2026-06-01T${time}Z`, engine);
+    expect(gone.received).toHaveLength(1);
+    const failed = (await store.queryEvents({ kind: 'notice.failed' })).events.map(
+      (e) => e.payload,
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({ notice: 'stop-warning', channel: 'hook', attempt: 1, final: true }),
+    ]);
+    await h.tickAt('2026-06-01T18:00Z', engine);
+    expect((await h.states())['dev-web']).toBe('off');
+  });
 });
