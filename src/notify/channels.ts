@@ -3,15 +3,15 @@
  * (`${VARIABLE}`, `file:/path`). A secret that cannot be resolved stops the start
  * with one line naming the notifier and the field.
  */
-import type { NotifierDocument } from '../config/schema.js';
-import type { Channel } from './channel.js';
-import { resolveSecret } from './secrets.js';
-import type { SecretSources } from './secrets.js';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { NotifierDocument } from '../config/schema.js';
 import { RoleSessions } from '../providers/aws/sessions.js';
+import type { Channel } from './channel.js';
 import { EmailChannel } from './email.js';
 import { GoogleChatChannel } from './google-chat.js';
+import { resolveSecret } from './secrets.js';
+import type { SecretSources } from './secrets.js';
 import { SnsChannel } from './sns.js';
 import { SlackChannel } from './slack.js';
 import { TeamsChannel } from './teams.js';

@@ -1,4 +1,4 @@
-/** The notifier of this version: notices go to the structured log. Slack, email and the rest come later. */
+/** Notices to the structured log: every notice goes here too, beside its channels (router.ts). */
 import type { Logger } from 'pino';
 import type { Notice, Notifier } from '../engine/ports.js';
 
