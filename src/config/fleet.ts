@@ -16,6 +16,21 @@ export interface FleetIssue {
   readonly message: string;
 }
 
+function checkNotifiers(
+  doc: ConfigDocument,
+  names: readonly string[],
+  path: Path,
+  issues: FleetIssue[],
+): void {
+  names.forEach((channel, index) => {
+    if (doc.notifiers[channel] === undefined)
+      issues.push({
+        path: [...path, index],
+        message: unknownName('notifier', channel, Object.keys(doc.notifiers)),
+      });
+  });
+}
+
 export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIssue[] } {
   const issues: FleetIssue[] = [];
   const schedules = new Map<string, Schedule>();
@@ -41,13 +56,11 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
         message: unknownName('schedule', e.schedule, [...schedules.keys()]),
       });
     }
-    e.notify.forEach((channel, index) => {
-      if (doc.notifiers[channel] === undefined)
-        issues.push({
-          path: ['environments', name, 'notify', index],
-          message: unknownName('notifier', channel, Object.keys(doc.notifiers)),
-        });
-    });
+    checkNotifiers(doc, e.notify, ['environments', name, 'notify'], issues);
+    // The team's channels first, then the environment's own, each once.
+    const notify = [
+      ...new Set([...(e.team === undefined ? [] : (doc.teams[e.team]?.notify ?? [])), ...e.notify]),
+    ];
     const tiers =
       e.tiers ?? (e.select === undefined ? [] : [{ name: 'default', select: e.select }]);
     environments.push({
@@ -60,9 +73,12 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       maxReservationMs: e.max_reservation,
       onFailure: e.on_failure,
       tiers,
-      ...(e.notify.length === 0 ? {} : { notify: e.notify }),
+      ...(notify.length === 0 ? {} : { notify }),
+      ...(e.require_notice ? { requireNotice: { waitMs: e.notice_wait } } : {}),
     });
   }
+  for (const [team, t] of Object.entries(doc.teams))
+    checkNotifiers(doc, t.notify, ['teams', team, 'notify'], issues);
   const zoneOf = new Map(environments.map((e) => [e.name, e.timezone]));
   const environmentNames = [...zoneOf.keys()];
 
@@ -119,6 +135,19 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       ...(from === undefined ? {} : { from }),
     });
   });
+
+  for (const [name, h] of Object.entries(doc.switches.hooks)) {
+    const actions =
+      h.do !== undefined
+        ? [['do', h.do] as const]
+        : Object.entries(h.when ?? {}).map(([value, a]) => [['when', value], a] as const);
+    for (const [where, action] of actions)
+      if (!zoneOf.has(action.environment))
+        issues.push({
+          path: ['switches', 'hooks', name, ...[where].flat(), 'environment'],
+          message: unknownName('environment', action.environment, environmentNames),
+        });
+  }
 
   return { fleet: { schedules, environments, reservations, holds }, issues };
 }

@@ -338,8 +338,22 @@ const tier = z.strictObject({ name: z.string().min(1), select: selectors });
  */
 const secret = z.string().min(1, { message: 'give a value, e.g. ${SLACK_WEBHOOK_URL}' });
 
+/**
+ * Fields every notifier takes. `digest`: run reports to this channel are gathered
+ * and sent at most once per this duration (for big fleets); warnings and failure
+ * alerts never wait.
+ */
+const notifierCommon = {
+  digest: duration
+    .refine((d) => d >= 60_000 && d <= 24 * 3_600_000, {
+      message: 'digest is between 1m and 24h, e.g. digest: 15m',
+    })
+    .optional(),
+};
+
 const slackNotifier = z
   .strictObject({
+    ...notifierCommon,
     type: z.literal('slack'),
     webhook_url: secret.optional(),
     token: secret.optional(),
@@ -354,6 +368,7 @@ const slackNotifier = z
   );
 
 const emailNotifier = z.strictObject({
+  ...notifierCommon,
   type: z.literal('email'),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65_535).default(587),
@@ -369,6 +384,7 @@ const emailNotifier = z.strictObject({
 });
 
 const snsNotifier = z.strictObject({
+  ...notifierCommon,
   type: z.literal('sns'),
   topic_arn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/, {
     message: 'write the topic ARN, e.g. arn:aws:sns:eu-west-3:123456789012:lightsout',
@@ -377,11 +393,13 @@ const snsNotifier = z.strictObject({
 });
 
 const webhookNotifier = z.strictObject({
+  ...notifierCommon,
   type: z.enum(['teams', 'google-chat']),
   url: secret,
 });
 
 const signedWebhookNotifier = z.strictObject({
+  ...notifierCommon,
   type: z.literal('webhook'),
   url: secret,
   secret,
@@ -428,6 +446,13 @@ const environment = z
     select: selectors.optional(),
     /** Names of `notifiers` its warnings and run reports go to. */
     notify: z.array(z.string().min(1)).default([]),
+    /** A stop waits until one channel accepted its warning, at most `notice_wait` past its time. */
+    require_notice: z.boolean().default(false),
+    notice_wait: duration
+      .refine((d) => d >= 60_000 && d <= 24 * 3_600_000, {
+        message: 'notice_wait is between 1m and 24h, e.g. notice_wait: 1h',
+      })
+      .default(3_600_000),
   })
   .superRefine((e, ctx) => {
     if (e.tiers !== undefined && e.select !== undefined) {
@@ -504,6 +529,108 @@ const oidc = z
 
 const api = z.strictObject({ oidc: oidc.optional() });
 
+/** A team's defaults: the channels every environment of the team notifies, besides its own. */
+const team = z.strictObject({ notify: z.array(z.string().min(1)).default([]) });
+
+const ROLES = ['viewer', 'operator', 'admin'] as const;
+const role = z.enum(ROLES, { message: 'role is viewer, operator or admin' });
+
+/** Who a Slack user is to lightsout: matched by Slack user id, or by email (`*@example.com` for a domain). */
+const slackUserRule = z
+  .strictObject({
+    user: z
+      .string()
+      .regex(/^[UW][A-Z0-9]+$/, { message: 'a Slack user id, e.g. U024BE7LH' })
+      .optional(),
+    email: z.string().min(3).optional(),
+    role,
+    team: z.string().optional(),
+  })
+  .refine((r) => (r.user === undefined) !== (r.email === undefined), {
+    message: 'give either user (a Slack user id) or email (an address, or *@domain), not both',
+  });
+
+/** The Slack app: `/lightsout` slash command and the buttons of its messages. */
+const slackApp = z.strictObject({
+  signing_secret: secret,
+  /** A bot token with users:read.email, to match users by email. */
+  token: secret.optional(),
+  users: z
+    .array(slackUserRule)
+    .min(1, { message: 'give at least one rule mapping Slack users to a role' }),
+});
+
+export const SWITCH_ACTIONS = ['start', 'stop', 'reserve', 'boost'] as const;
+
+/** What a switch does: start, stop (after `grace`), reserve for `for`, boost for `for`. */
+const switchAction = z
+  .strictObject({
+    action: z.enum(SWITCH_ACTIONS, { message: `action is one of ${SWITCH_ACTIONS.join(', ')}` }),
+    environment: z.string().min(1),
+    grace: duration.optional(),
+    for: duration.optional(),
+  })
+  .superRefine((a, ctx) => {
+    if ((a.action === 'reserve' || a.action === 'boost') && a.for === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['for'],
+        message: `${a.action} needs for, e.g. for: 2h`,
+      });
+    if (a.action !== 'stop' && a.grace !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['grace'], message: 'grace is for stop only' });
+    if ((a.action === 'start' || a.action === 'stop') && a.for !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['for'], message: 'for is for reserve and boost only' });
+  });
+
+export type SwitchActionDocument = z.output<typeof switchAction>;
+
+/**
+ * How a hook's message picks its action: one fixed `do`, or the value of a field
+ * of the JSON message (`field: clickType`, `when: { SINGLE: ..., DOUBLE: ... }`).
+ */
+const hookMapping = {
+  do: switchAction.optional(),
+  field: z.string().min(1).optional(),
+  when: z.record(z.string(), switchAction).optional(),
+};
+const mapped = (h: { do?: unknown; field?: unknown; when?: unknown }) =>
+  (h.do !== undefined) !== (h.field !== undefined && h.when !== undefined);
+const MAPPING_MESSAGE = 'give either do (one action) or field and when (an action per value)';
+
+/** `POST /hooks/NAME`: a body signed with HMAC-SHA256 over timestamp and body. */
+const signedHook = z
+  .strictObject({ type: z.literal('signed'), secret, ...hookMapping })
+  .refine(mapped, { message: MAPPING_MESSAGE });
+
+/** `POST /hooks/sns/NAME`: an SNS subscription; the topic's region decides the certificate host. */
+const snsHook = z
+  .strictObject({
+    type: z.literal('sns'),
+    topic_arn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/, {
+      message: 'write the topic ARN, e.g. arn:aws:sns:eu-west-3:123456789012:buttons',
+    }),
+    ...hookMapping,
+  })
+  .refine(mapped, { message: MAPPING_MESSAGE });
+
+const HOOK_TYPES = ['signed', 'sns'] as const;
+
+const hook = z
+  .looseObject({
+    type: z.enum(HOOK_TYPES, { message: `type is one of ${HOOK_TYPES.join(', ')}` }),
+  })
+  .pipe(z.discriminatedUnion('type', [signedHook, snsHook]));
+
+export type HookDocument = z.output<typeof hook>;
+export type SlackAppDocument = z.output<typeof slackApp>;
+
+/** Inbound switches: the Slack app and hooks that start, stop, reserve or boost. */
+const switches = z.strictObject({
+  slack: slackApp.optional(),
+  hooks: z.record(name('hook'), hook).default({}),
+});
+
 export type OidcDocument = z.output<typeof oidc>;
 
 export const configSchema = z.strictObject({
@@ -521,6 +648,13 @@ export const configSchema = z.strictObject({
   sandbox: sandbox.optional(),
   api: api.optional(),
   notifiers: z.record(name('notifier'), notifier).default({}),
+  teams: z.record(z.string().min(1), team).default({}),
+  /** Where people reach this service: the base of the action links in warnings. */
+  public_url: z
+    .url({ message: 'write public_url as a URL, e.g. https://lightsout.example.com' })
+    .refine((u) => /^https?:/.test(u), { message: 'public_url is an http(s) URL' })
+    .optional(),
+  switches: switches.default({ hooks: {} }),
 });
 
 export type ConfigDocument = z.output<typeof configSchema>;

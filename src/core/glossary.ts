@@ -142,6 +142,11 @@ export interface Environment {
   readonly tiers?: readonly Tier[];
   /** Names of the channels its warnings and run reports go to (none: the log only). */
   readonly notify?: readonly string[];
+  /**
+   * A stop waits until one channel accepted its warning, at most `noticeWaitMs`
+   * past its time (then it stops anyway and says so).
+   */
+  readonly requireNotice?: { readonly waitMs: number };
 }
 
 export interface Transition {
