@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
+import type { NotifierDocument } from '../config/schema.js';
 import { API_SERVER_OPTIONS, serveApi } from '../api/api.js';
 import { oidcVerifier } from '../api/oidc.js';
 import { Engine } from '../engine/engine.js';
@@ -129,6 +130,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     schedules: config.fleet.schedules,
     environments: config.fleet.environments,
     owner: options.replicaId ?? `${hostname()}:${process.pid}`,
+    digests: digestsOf(config.document.notifiers),
     ...(options.safetyTickMs === undefined ? {} : { safetyTickMs: options.safetyTickMs }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
@@ -297,5 +299,14 @@ export async function syncConfig(store: Store, config: ServiceConfig, now: numbe
       holds: config.fleet.holds,
     },
     now,
+  );
+}
+
+/** Notifiers that gather run reports: their `digest` period, by name. */
+function digestsOf(notifiers: Readonly<Record<string, NotifierDocument>>): Map<string, number> {
+  return new Map(
+    Object.entries(notifiers).flatMap(([name, n]) =>
+      n.digest === undefined ? [] : [[name, n.digest] as const],
+    ),
   );
 }

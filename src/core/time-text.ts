@@ -1,8 +1,10 @@
 /**
  * Instants and dates written by people: `2026-12-26T09:00` (local time of a zone),
  * `2026-12-26T09:00+01:00` or `...Z` (an offset wins over the zone), `2026-12-26`
- * (local midnight).
+ * (local midnight). And instants and durations written for people (`whenText`,
+ * `durationText`).
  */
+import { DateTime } from 'luxon';
 import type { Instant } from './glossary.js';
 import type { Parsed } from './glossary.js';
 import { toInstant } from './zone.js';
@@ -55,4 +57,26 @@ export function datesBetween(from: string, to: string): string[] {
     dates.push(new Date(t).toISOString().slice(0, 10));
   }
   return dates;
+}
+
+/** "14:00 Europe/Paris (13:00 UTC)", with the date when it is not today in that zone. */
+export function whenText(at: Instant, zone: string, now: Instant): string {
+  const local = DateTime.fromMillis(at, { zone });
+  const utc = DateTime.fromMillis(at, { zone: 'UTC' });
+  const sameDay = local.hasSame(DateTime.fromMillis(now, { zone }), 'day');
+  const day = sameDay ? '' : `${local.toFormat('ccc d LLL')} `;
+  return zone === 'UTC'
+    ? `${day}${utc.toFormat('HH:mm')} UTC`
+    : `${day}${local.toFormat('HH:mm')} ${zone} (${utc.toFormat('HH:mm')} UTC)`;
+}
+
+/** "850 ms", "45 s", "2 min 5 s", "1 h 3 min": the two largest units, whole. */
+export function durationText(ms: number): string {
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))} ms`;
+  const s = Math.round(ms / 1_000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
 }

@@ -14,6 +14,8 @@ import type { Run } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import type { EngineContext } from './context.js';
 import { iso, stateOf } from './context.js';
+import { warningBody, warningFacts } from './notice-bodies.js';
+import type { WarningFacts } from './notice-bodies.js';
 import { addNotices } from './notices.js';
 import { cancelKeepsOnUntil } from './planning.js';
 
@@ -95,7 +97,13 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
         await addNotices(
           tx,
           environment,
-          warningFor(environment, created, cancelKeepsOnUntil(ctx, environment, created.act_at)),
+          warningFor(
+            environment,
+            created,
+            cancelKeepsOnUntil(ctx, environment, created.act_at),
+            await warningFacts(tx, environment, created),
+            now,
+          ),
           now,
         );
       await tx.appendEvents([
@@ -303,24 +311,19 @@ export function whyUnwanted(
 }
 
 /** The warning a stop owes; `keepsOnUntil` is what cancelling it does by default. */
-export function warningFor(environment: Environment, run: Run, keepsOnUntil: Instant) {
-  const scope = run.scope === null ? undefined : (JSON.parse(run.scope) as string[]);
-  const what =
-    scope === undefined ? environment.name : `${scope.join(', ')} (in ${environment.name})`;
+export function warningFor(
+  environment: Environment,
+  run: Run,
+  keepsOnUntil: Instant,
+  facts: WarningFacts = { kinds: {} },
+  now: Instant = run.created_at,
+) {
   return {
     runId: run.id,
     kind: 'stop-warning' as const,
     environment: environment.name,
     team: environment.team ?? null,
-    body: {
-      text:
-        `${what} stops at ${iso(run.act_at)}. To keep it running until ${iso(keepsOnUntil)}: ` +
-        `lightsout cancel ${run.id} (or POST /api/v1/runs/${run.id}/cancel); give until to choose another time`,
-      actAt: iso(run.act_at),
-      keepsOnUntil: iso(keepsOnUntil),
-      trigger: run.trigger,
-      ...(scope === undefined ? {} : { resources: scope }),
-    },
+    body: warningBody(environment, run, keepsOnUntil, facts, now),
   };
 }
 

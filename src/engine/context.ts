@@ -29,6 +29,8 @@ export interface EngineContext {
   readonly safetyTickMs: number;
   readonly watchMs: number;
   readonly retry: RetryPolicy;
+  /** Channels that gather run reports into one message per period (ms), by notifier name. */
+  readonly digests: ReadonlyMap<string, number>;
   /** Set on shutdown: no new run starts, runs stop at their next safe point. */
   readonly signal: AbortSignal;
   /** Tells this process's reconciler loop that something changed (a run ended, a plan changed). */

@@ -56,6 +56,8 @@ export interface EngineOptions {
    * engine only records changes: the serving process delivers.
    */
   readonly delivers?: boolean;
+  /** Notifiers whose run reports are gathered into one message per period (ms): their `digest`. */
+  readonly digests?: ReadonlyMap<string, number>;
 }
 
 export class Engine {
@@ -84,6 +86,7 @@ export class Engine {
       safetyTickMs: options.safetyTickMs ?? 30_000,
       watchMs: options.watchMs ?? DEFAULT_WATCH_MS,
       retry: options.retry ?? new RetryPolicy(),
+      digests: options.digests ?? new Map(),
       signal: this.abort.signal,
       changed: () => {
         for (const listener of this.listeners) listener();

@@ -62,6 +62,8 @@ export interface StepSummary {
   readonly tier: string;
   readonly status: RunStep['status'];
   readonly attempts: number;
+  /** From its first attempt to its outcome, when both were recorded. */
+  readonly durationMs?: number;
   readonly error?: string;
 }
 
@@ -508,6 +510,9 @@ export function summaryOf(
     tier: tierName(s.tier),
     status: s.status,
     attempts: s.attempts,
+    ...(s.started_at === null || s.finished_at === null
+      ? {}
+      : { durationMs: Math.max(0, s.finished_at - s.started_at) }),
     ...(s.error === null ? {} : { error: s.error }),
   }));
   const failures = resources.filter((r) => r.status === 'failed' || r.status === 'skipped');
@@ -530,7 +535,16 @@ export function summaryText(run: Run, summary: RunSummary): string {
   const n = new Set(summary.resources.map((r) => r.resource)).size;
   return summary.outcome === 'succeeded'
     ? `${run.environment}: ${run.direction} succeeded (${n} ${n === 1 ? 'resource' : 'resources'})`
-    : `${run.environment}: ${run.direction} failed for ${summary.failures.map((f) => `${f.resource} (${f.error ?? f.status})`).join(', ')}`;
+    : `${run.environment}: ${run.direction} failed for ${failureList(summary.failures)}`;
+}
+
+/** The first few failures with their reasons; the report lists the rest. */
+function failureList(failures: readonly StepSummary[], shown = 3): string {
+  const listed = failures
+    .slice(0, shown)
+    .map((f) => `${f.resource} (${f.error ?? f.status})`)
+    .join(', ');
+  return failures.length > shown ? `${listed} and ${failures.length - shown} more` : listed;
 }
 
 async function withRetry<T>(deps: ExecutorDeps, call: () => Promise<T>): Promise<T> {

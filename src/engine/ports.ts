@@ -102,7 +102,13 @@ export interface RestoreData {
   find(prefix: string, key: string): Promise<{ id: string; data: unknown }[]>;
 }
 
-export type NoticeKind = 'stop-warning' | 'run-summary';
+/**
+ * stop-warning: `grace` before a stop; run-summary: the run report at every run's
+ * end; run-failed and resource-restarted: failure alerts, sent at once; run-digest:
+ * a channel's run reports gathered (its `digest` period), made at delivery.
+ */
+export type NoticeKind =
+  'stop-warning' | 'run-summary' | 'run-failed' | 'resource-restarted' | 'run-digest';
 
 export interface Notice {
   readonly kind: NoticeKind;

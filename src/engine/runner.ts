@@ -10,6 +10,7 @@
 import type { Environment, Instant } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Fence, Run } from '../store/queries/runs.js';
+import type { Store } from '../store/store.js';
 import { storeFaultOf } from '../store/faults.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { EngineContext } from './context.js';
@@ -30,6 +31,8 @@ import {
   summaryText,
   Superseded,
 } from './executor.js';
+import { failureAlert, reportDetails } from './notice-bodies.js';
+import type { RunEnd } from './notice-bodies.js';
 import { addNotices } from './notices.js';
 import { timelineOf } from './planning.js';
 import { claimedElsewhere } from './claims.js';
@@ -305,18 +308,7 @@ export class Runner {
             ? `${run.environment}: ${run.direction} stopped part-way, superseded (${reason ?? 'the plan changed'})`
             : summaryText(run, summary)
           : `${run.environment}: ${run.direction} failed: ${summary.error}`;
-      await addNotices(
-        tx,
-        environment,
-        {
-          runId: run.id,
-          kind: 'run-summary',
-          environment: run.environment,
-          team: environment?.team ?? null,
-          body: { text, details: { counts: 'counts' in summary ? summary.counts : {} } },
-        },
-        now,
-      );
+      await this.addReports(tx, run, environment, summary, status, text, retry.at, reason);
       await tx.announceChange();
       return true;
     });
@@ -333,6 +325,50 @@ export class Runner {
     ctx.log.info({ environment: run.environment, run: run.id, outcome: status }, 'run finished');
     ctx.changed();
     await this.ended();
+  }
+
+  /**
+   * The run report every run owes (to a digest channel it waits for the digest),
+   * and, when the run failed, the failure alert, sent at once.
+   */
+  private async addReports(
+    tx: Store,
+    run: Run,
+    environment: Environment | undefined,
+    end: RunEnd,
+    status: 'succeeded' | 'failed' | 'superseded',
+    text: string,
+    retryAt: number | null,
+    reason: string | undefined,
+  ): Promise<void> {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const kinds = new Map((await tx.listResources(run.environment)).map((r) => [r.id, r.kind]));
+    // Ids read provider:kind:...; the inventory knows better (a command target's id is command:NAME).
+    const kindOf = (id: string) => kinds.get(id) ?? id.split(':')[1] ?? 'resource';
+    const notice = { runId: run.id, environment: run.environment, team: environment?.team ?? null };
+    await addNotices(
+      tx,
+      environment,
+      {
+        ...notice,
+        kind: 'run-summary',
+        body: { text, details: reportDetails(run, end, status, kindOf, reason) },
+      },
+      now,
+      ctx.digests,
+    );
+    if (status === 'failed')
+      await addNotices(
+        tx,
+        environment,
+        {
+          ...notice,
+          kind: 'run-failed',
+          body: failureAlert(run, end, kindOf, retryAt, environment, now),
+        },
+        now,
+      );
   }
 
   /**

@@ -11,9 +11,13 @@
 import type { Environment, Instant, Selector } from '../core/glossary.js';
 import type { Timeline } from '../core/planner.js';
 import type { Applied } from '../store/queries/applied.js';
+import { v7 as uuidv7 } from 'uuid';
 import { commitRun } from './changes.js';
 import type { EngineContext } from './context.js';
 import { directionOf } from './context.js';
+import { restartedAlert } from './notice-bodies.js';
+import { addNotices } from './notices.js';
+import type { Resource } from './ports.js';
 
 /** When each environment's self-restarting resources were last looked at, per engine context. */
 const watched = new WeakMap<EngineContext, Map<string, Instant>>();
@@ -45,7 +49,9 @@ async function enforce(
   const reserved = new Set(timeline.keptOnAt(now));
   const wrong = (
     await foundIn(ctx, environment, desired === 'on' ? ['off'] : ['on'], (selector) => selector)
-  ).filter((id) => !reserved.has(id) && !timeline.resourceOn.has(id));
+  )
+    .map((r) => r.id)
+    .filter((id) => !reserved.has(id) && !timeline.resourceOn.has(id));
   if (wrong.length === 0) return;
   await commitRun(ctx, {
     environment,
@@ -85,10 +91,31 @@ async function watchWhileOff(
       const kept = (selector.kinds ?? kinds).filter((k: string) => kinds.includes(k));
       return kept.length === 0 ? undefined : { ...selector, kinds: kept };
     })
-  ).filter((id) => !timeline.resourceOn.has(id));
+  ).filter((r) => !timeline.resourceOn.has(r.id));
   if (restarted.length === 0) return;
-  // A database that started by itself is stopped alone, at once: it was off already.
+  // Being stopped again already (another replica's watch saw it first): one run, one alert.
+  const last = await ctx.store.getRun(applied.run_id!);
+  if (last?.trigger === 'auto-restart' && (last.status === 'grace' || last.status === 'acting'))
+    return;
+  const id = uuidv7();
+  const ids = restarted.map((r) => r.id);
+  // A database that started by itself is stopped alone, at once: it was off already. The
+  // alert is recorded with its run, so it goes once per restart, never once per pass.
   await commitRun(ctx, {
+    id,
+    before: (tx) =>
+      addNotices(
+        tx,
+        environment,
+        {
+          runId: id,
+          kind: 'resource-restarted',
+          environment: environment.name,
+          team: environment.team ?? null,
+          body: restartedAlert(environment, restarted),
+        },
+        now,
+      ),
     environment,
     target: '',
     direction: 'stop',
@@ -97,26 +124,26 @@ async function watchWhileOff(
     actAt: now,
     trigger: 'auto-restart',
     actor: 'scheduler',
-    scope: restarted,
+    scope: ids,
     events: [
       {
         at: now,
         actor: 'scheduler',
         kind: 'resource.restarted-by-itself',
         environment: environment.name,
-        payload: { desired: 'off', resources: restarted },
+        payload: { desired: 'off', resources: ids },
       },
     ],
   });
 }
 
-/** Ids of the environment's resources observed in one of `states`, through narrowed selectors. */
+/** The environment's resources observed in one of `states`, through narrowed selectors. */
 async function foundIn(
   ctx: EngineContext,
   environment: Environment,
   states: readonly string[],
   narrow: (selector: Selector) => Selector | undefined,
-): Promise<string[]> {
+): Promise<Resource[]> {
   const resources = (
     await Promise.all(
       (environment.tiers ?? []).flatMap((tier) =>
@@ -132,12 +159,12 @@ async function foundIn(
   ).flat();
   const byProvider = new Map<string, typeof resources>();
   for (const r of resources) byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r]);
-  const found: string[] = [];
+  const found: Resource[] = [];
   for (const [name, group] of byProvider) {
     const observed = await ctx.providers.get(name)!.observe(group);
     for (const r of group) {
       const state = observed.get(r.id);
-      if (typeof state === 'string' && states.includes(state)) found.push(r.id);
+      if (typeof state === 'string' && states.includes(state)) found.push(r);
     }
   }
   return found;

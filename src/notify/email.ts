@@ -230,6 +230,7 @@ function oneLine(s: string): string {
 
 export function emailText(rendered: RenderedNotice, actions: readonly EmailAction[]): string {
   const lines = [rendered.text, '', ...rendered.facts.map((f) => `${f.label}: ${f.value}`)];
+  if (rendered.lines.length > 0) lines.push('', ...rendered.lines.map((l) => `- ${l}`));
   if (actions.length > 0) lines.push('', ...actions.map((a) => `${a.label}: ${a.url}`));
   return `${lines.join('\n')}\n`;
 }
@@ -259,6 +260,9 @@ export function emailHtml(rendered: RenderedNotice, actions: readonly EmailActio
     `<h2>${escapeHtml(rendered.title)}</h2>`,
     `<p>${escapeHtml(rendered.text)}</p>`,
     `<table>${facts}</table>`,
+    rendered.lines.length === 0
+      ? ''
+      : `<ul>${rendered.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`,
     links,
     '</body></html>',
   ].join('');

@@ -1,6 +1,7 @@
 /**
  * Google Chat: a space's incoming webhook gets a cardsV2 card (a header with the
- * title, the sentence as a text paragraph, one decoratedText per fact) and the
+ * title, the sentence as a text paragraph, one decoratedText per fact, a report's
+ * lines, a warning's actions as link buttons) and the
  * same words as plain `text`, which notifications and clients without cards show.
  */
 import type { Notice } from '../engine/ports.js';
@@ -22,9 +23,9 @@ function escapeHtml(value: string): string {
 }
 
 export function googleChatMessage(notice: Notice): Record<string, unknown> {
-  const { title, text, facts } = render(notice);
+  const { title, text, facts, lines, actions } = render(notice);
   return {
-    text: `*${title}*\n${text}`,
+    text: [`*${title}*`, text, ...lines.map((l) => `• ${l}`)].join('\n'),
     cardsV2: [
       {
         cardId: `lightsout-${notice.runId}-${notice.kind}`,
@@ -37,6 +38,22 @@ export function googleChatMessage(notice: Notice): Record<string, unknown> {
                 ...facts.map(({ label, value }) => ({
                   decoratedText: { topLabel: label, text: escapeHtml(value), wrapText: true },
                 })),
+                ...(lines.length === 0
+                  ? []
+                  : [{ textParagraph: { text: lines.map(escapeHtml).join('<br>') } }]),
+                // A button's onClick.openLink opens its URL (Chat API, cards v2: OnClick).
+                ...(actions.length === 0
+                  ? []
+                  : [
+                      {
+                        buttonList: {
+                          buttons: actions.map(({ label, url }) => ({
+                            text: label,
+                            onClick: { openLink: { url } },
+                          })),
+                        },
+                      },
+                    ]),
               ],
             },
           ],

@@ -82,7 +82,7 @@ function noticeActions(notice: Notice): NoticeAction[] {
 
 /** The message both modes send: `text` for notifications and old clients, `blocks` for the layout. */
 export function slackMessage(notice: Notice): { text: string; blocks: KnownBlock[] } {
-  const { title, text, facts } = render(notice);
+  const { title, text, facts, lines } = render(notice);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(title, HEADER_MAX), emoji: false } },
     { type: 'section', text: { type: 'mrkdwn', text: cut(escapeMrkdwn(text), SECTION_TEXT_MAX) } },
@@ -96,6 +96,14 @@ export function slackMessage(notice: Notice): { text: string; blocks: KnownBlock
       })),
     });
   }
+  if (lines.length > 0)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: cut(lines.map((l) => `• ${escapeMrkdwn(l)}`).join('\n'), SECTION_TEXT_MAX),
+      },
+    });
   const actions = notice.kind === 'stop-warning' ? noticeActions(notice) : [];
   if (actions.length > 0) {
     blocks.push({

@@ -41,6 +41,7 @@ export class SnsChannel implements Channel {
       rendered.text,
       '',
       ...rendered.facts.map((f) => `${f.label}: ${f.value}`),
+      ...(rendered.lines.length === 0 ? [] : ['', ...rendered.lines.map((l) => `- ${l}`)]),
       ...actionLines(notice),
     ].join('\n');
     try {

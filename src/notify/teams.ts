@@ -1,7 +1,8 @@
 /**
  * Microsoft Teams: an Adaptive Card (1.4) in the message-with-attachments
  * envelope that both Teams incoming webhooks and Workflows ("Post to a channel
- * when a webhook request is received") accept. Title, sentence, then the facts.
+ * when a webhook request is received") accept. Title, sentence, the facts, a
+ * report's lines, and a warning's actions as Action.OpenUrl buttons.
  */
 import type { Notice } from '../engine/ports.js';
 import { CHANNEL_TIMEOUT_MS, DeliveryError, type Channel } from './channel.js';
@@ -17,7 +18,7 @@ export interface TeamsChannelOptions {
 }
 
 export function teamsMessage(notice: Notice): Record<string, unknown> {
-  const { title, text, facts } = render(notice);
+  const { title, text, facts, lines, actions } = render(notice);
   return {
     type: 'message',
     attachments: [
@@ -36,7 +37,24 @@ export function teamsMessage(notice: Notice): Record<string, unknown> {
               type: 'FactSet',
               facts: facts.map(({ label, value }) => ({ title: label, value })),
             },
+            // One TextBlock per line: Teams renders a block's Markdown lists unevenly.
+            ...lines.map((line, i) => ({
+              type: 'TextBlock',
+              text: `• ${line}`,
+              wrap: true,
+              spacing: i === 0 ? 'Medium' : 'None',
+            })),
           ],
+          // Action.OpenUrl opens the link in the browser (Adaptive Cards schema 1.4).
+          ...(actions.length === 0
+            ? {}
+            : {
+                actions: actions.map(({ label, url }) => ({
+                  type: 'Action.OpenUrl',
+                  title: label,
+                  url,
+                })),
+              }),
         },
       },
     ],

@@ -130,7 +130,7 @@ export type NoticeStatus = 'pending' | 'sent' | 'failed';
 export interface RunNoticeTable {
   id: Generated<number>;
   run_id: string;
-  kind: 'stop-warning' | 'run-summary';
+  kind: 'stop-warning' | 'run-summary' | 'run-failed' | 'resource-restarted';
   status: NoticeStatus;
   attempts: number;
   next_at: number;

@@ -91,6 +91,8 @@ export class Store {
     notices.addNotice(this.db, notice, now);
   readonly dueNotices = (now: number, limit?: number) => notices.dueNotices(this.db, now, limit);
   readonly nextNoticeAt = (now: number) => notices.nextNoticeAt(this.db, now);
+  readonly pendingReports = (channel: string, now: number) =>
+    notices.pendingReports(this.db, channel, now);
   readonly claimNotice = (notice: notices.StoredNotice, retryAt: number) =>
     notices.claimNotice(this.db, notice, retryAt);
   readonly settleNotice = (

@@ -4,9 +4,9 @@
  * Answers one sentence that says what will happen and when, in the environment's
  * zone and in UTC; refusals say why (an engine refusal, a hold-off).
  */
-import { DateTime } from 'luxon';
 import type { Environment, Instant } from '../core/glossary.js';
 import { MAX_BOOST } from '../core/limits.js';
+import { whenText } from '../core/time-text.js';
 import { CommandError, HOUR } from '../engine/context.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -31,16 +31,8 @@ export class SwitchRefused extends Error {
   override readonly name = 'SwitchRefused';
 }
 
-/** "14:00 Europe/Paris (13:00 UTC)", with the date when it is not today in that zone. */
-export function whenText(at: Instant, zone: string, now: Instant): string {
-  const local = DateTime.fromMillis(at, { zone });
-  const utc = DateTime.fromMillis(at, { zone: 'UTC' });
-  const sameDay = local.hasSame(DateTime.fromMillis(now, { zone }), 'day');
-  const day = sameDay ? '' : `${local.toFormat('ccc d LLL')} `;
-  return zone === 'UTC'
-    ? `${day}${utc.toFormat('HH:mm')} UTC`
-    : `${day}${local.toFormat('HH:mm')} ${zone} (${utc.toFormat('HH:mm')} UTC)`;
-}
+/** Kept here for the switches that import it from this module. */
+export { whenText };
 
 export async function perform(
   engine: Engine,

@@ -96,9 +96,8 @@ describe('commands against the store', () => {
     const db = await store();
     const stop = await run(['stop', 'dev', '--grace', '5m', ...db]);
     expect(stop.code).toBe(0);
-    expect(stop.out).toContain(
-      'dev stops at 2026-06-01T12:05:00.000Z. To keep it running until 2026-06-01T16:00:00.000Z: lightsout cancel ',
-    );
+    expect(stop.out).toContain('dev stops at 14:05 Europe/Paris (12:05 UTC): ');
+    expect(stop.out).toContain('Why: ad-hoc stop by ');
     const runId = /run (\S+): stop dev/.exec(stop.out)?.[1];
     // The person sees the warning; sending it to the team is the serving process's job.
     const opened = await openStore(db[3]!);

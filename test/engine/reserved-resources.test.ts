@@ -75,7 +75,7 @@ describe.each(DATABASES)('resources reserved alone, on $name', (database) => {
     h.notifier.notices.length = 0;
     await h.tickAt('2026-06-01T20:45Z');
     expect(h.notifier.notices[0]?.text).toContain(
-      `${await h.idOf('dev-web')} (in dev) stops at 2026-06-01T21:00:00.000Z`,
+      `${await h.idOf('dev-web')} (in dev) stops at 21:00 UTC`,
     );
     await h.tickAt('2026-06-01T21:00Z');
     await h.tickAt('2026-06-01T22:00Z');

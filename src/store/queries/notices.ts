@@ -17,6 +17,8 @@ export interface NewNotice {
   readonly body: Record<string, unknown>;
   /** The configured notifier it goes to (default: the log). */
   readonly channel?: string;
+  /** When it is first due (default: now); a report to a digest channel waits out the period. */
+  readonly dueAt?: number;
 }
 
 export async function addNotice(
@@ -31,7 +33,7 @@ export async function addNotice(
       kind: notice.kind,
       status: 'pending',
       attempts: 0,
-      next_at: now,
+      next_at: notice.dueAt ?? now,
       environment: notice.environment,
       team: notice.team,
       body: JSON.stringify(notice.body),
@@ -54,6 +56,28 @@ export async function dueNotices(
     .where('status', '=', 'pending')
     .where('next_at', '<=', now)
     .orderBy('next_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * A digest channel's run reports to gather now: every pending one not being tried
+ * elsewhere (due, or never tried yet and still waiting out its period), oldest first.
+ */
+export async function pendingReports(
+  db: Kysely<Database>,
+  channel: string,
+  now: number,
+  limit = 500,
+): Promise<StoredNotice[]> {
+  return db
+    .selectFrom('run_notices')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('kind', '=', 'run-summary')
+    .where('channel', '=', channel)
+    .where((eb) => eb.or([eb('next_at', '<=', now), eb('attempts', '=', 0)]))
     .orderBy('id')
     .limit(limit)
     .execute();

@@ -380,7 +380,11 @@ export async function startSteps(
   for (const slice of slices(ids)) {
     const result = await db
       .updateTable('run_steps')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), started_at: now }))
+      // started_at is the first attempt's: a step's duration in the run report spans its retries.
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        started_at: eb.fn.coalesce('started_at', eb.val(now)),
+      }))
       .where('id', 'in', slice)
       .where('run_id', '=', runId)
       .where((eb) => eb.exists(heldBy(db, runId, fence)))
