@@ -129,13 +129,20 @@ function isFailure(step: Pick<StepSummary, 'status'>): boolean {
   return step.status === 'failed' || step.status === 'skipped';
 }
 
-/** Failures first, then the rest, each in run order; at most `limit`. */
+/**
+ * Failures first (those that failed, then those skipped because of them: the cause
+ * before its consequence), then the rest, each in step order; at most `limit`.
+ */
 export function reportRows(
   steps: readonly StepSummary[],
   kindOf: (id: string) => string,
   limit = REPORT_LIMIT,
 ): { rows: ReportRow[]; more: number } {
-  const ordered = [...steps.filter(isFailure), ...steps.filter((s) => !isFailure(s))];
+  const ordered = [
+    ...steps.filter((s) => s.status === 'failed'),
+    ...steps.filter((s) => s.status === 'skipped'),
+    ...steps.filter((s) => !isFailure(s)),
+  ];
   const rows = ordered.slice(0, limit).map((s): ReportRow => ({
     resource: s.resource,
     kind: kindOf(s.resource),
