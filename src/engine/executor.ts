@@ -538,9 +538,13 @@ export function summaryText(run: Run, summary: RunSummary): string {
     : `${run.environment}: ${run.direction} failed for ${failureList(summary.failures)}`;
 }
 
-/** The first few failures with their reasons; the report lists the rest. */
+/** The first few failures with their reasons (the failed before the skipped: cause first). */
 function failureList(failures: readonly StepSummary[], shown = 3): string {
-  const listed = failures
+  const ordered = [
+    ...failures.filter((f) => f.status === 'failed'),
+    ...failures.filter((f) => f.status !== 'failed'),
+  ];
+  const listed = ordered
     .slice(0, shown)
     .map((f) => `${f.resource} (${f.error ?? f.status})`)
     .join(', ');
