@@ -4,6 +4,8 @@
  * the links as buttons); a report's resources with durations and the provider's
  * reasons, failures first and cut at REPORT_LIMIT; failure alerts.
  */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { countKinds, kindsText, whyText } from '../../src/core/notice-words.js';
 import { durationText, whenText } from '../../src/core/time-text.js';
@@ -20,6 +22,7 @@ import { emailHtml, emailText, noticeActions } from '../../src/notify/email.js';
 import { googleChatMessage } from '../../src/notify/google-chat.js';
 import { render } from '../../src/notify/render.js';
 import { slackMessage } from '../../src/notify/slack.js';
+import { SnsChannel } from '../../src/notify/sns.js';
 import { teamsMessage } from '../../src/notify/teams.js';
 import { webhookPayload } from '../../src/notify/webhook.js';
 import { at } from '../helpers.js';
@@ -350,5 +353,33 @@ describe('the failure alert', () => {
     });
     expect(rendered.lines).toHaveLength(2);
     expect(rendered.lines[1]).toContain('InvalidDBInstanceState: Instance db-1');
+  });
+});
+
+describe('through SNS', () => {
+  const sns = mockClient(SNSClient);
+  /** The Message of the Publish the channel makes for `notice`. */
+  const published = async (notice: Notice) => {
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    await new SnsChannel({
+      name: 'topic',
+      topicArn: 'arn:aws:sns:eu-west-3:123456789012:lightsout',
+      client: new SNSClient({ region: 'eu-west-3' }),
+    }).send(notice);
+    return sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
+  };
+
+  it("publishes a warning's time, kinds and CLI and API hint, and a report's lines with their reasons", async () => {
+    const warning = await published(warningNotice(runOf({})));
+    expect(warning).toContain('Stops at: 18:00 Europe/Paris (16:00 UTC)');
+    expect(warning).toContain('What: 3 EC2 instances, 1 RDS database');
+    expect(warning).toContain(
+      'To cancel: lightsout cancel run-1 --config FILE, or POST /api/v1/runs/run-1/cancel',
+    );
+    const report = await published(reportNotice(steps(1, 1)));
+    expect(report).toContain(
+      '- sandbox:rds:db-0 (RDS database, tier data): failed, 3 attempts, 1 min 1 s — InvalidDBInstanceState',
+    );
   });
 });

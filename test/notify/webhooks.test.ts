@@ -219,9 +219,14 @@ describe('TeamsChannel', () => {
           { title: 'Environment', value: 'staging' },
           { title: 'Team', value: 'payments' },
           { title: 'Stops at', value: '19:00 UTC' },
-          { title: 'Cancelling keeps it on until', value: '21:00 UTC' },
           { title: 'Why', value: 'schedule "evenings"' },
           { title: 'Resources', value: 'ec2:i-1, rds:db-1' },
+          { title: 'Cancelling keeps it on until', value: '21:00 UTC' },
+          // No action links: the warning says how to cancel without them.
+          {
+            title: 'To cancel',
+            value: 'lightsout cancel run-42 --config FILE, or POST /api/v1/runs/run-42/cancel',
+          },
           { title: 'Run', value: 'run-42' },
         ],
       },
@@ -283,6 +288,8 @@ describe('GoogleChatChannel', () => {
       { decoratedText: { topLabel: 'Environment', text: 'staging', wrapText: true } },
       { decoratedText: { topLabel: 'Team', text: 'payments', wrapText: true } },
       { decoratedText: { topLabel: 'Stops at', text: '19:00 UTC', wrapText: true } },
+      { decoratedText: { topLabel: 'Why', text: 'schedule "evenings"', wrapText: true } },
+      { decoratedText: { topLabel: 'Resources', text: 'ec2:i-1, rds:db-1', wrapText: true } },
       {
         decoratedText: {
           topLabel: 'Cancelling keeps it on until',
@@ -290,8 +297,13 @@ describe('GoogleChatChannel', () => {
           wrapText: true,
         },
       },
-      { decoratedText: { topLabel: 'Why', text: 'schedule "evenings"', wrapText: true } },
-      { decoratedText: { topLabel: 'Resources', text: 'ec2:i-1, rds:db-1', wrapText: true } },
+      {
+        decoratedText: {
+          topLabel: 'To cancel',
+          text: 'lightsout cancel run-42 --config FILE, or POST /api/v1/runs/run-42/cancel',
+          wrapText: true,
+        },
+      },
       { decoratedText: { topLabel: 'Run', text: 'run-42', wrapText: true } },
     ]);
   });
