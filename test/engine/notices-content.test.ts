@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment } from '../../src/core/glossary.js';
-import type { Notice } from '../../src/engine/ports.js';
+import type { Notice, Provider } from '../../src/engine/ports.js';
+import { CommandProvider } from '../../src/providers/command/command.js';
 import type { Store } from '../../src/store/store.js';
 import { at } from '../helpers.js';
 import { DATABASES } from '../store/databases.js';
@@ -137,6 +138,59 @@ describe.each(DATABASES)('what notices say, on $name', (database) => {
     // Failures first, whatever the order the run went in.
     expect((report?.details?.['resources'] as { status: string }[])[0]?.status).toBe('failed');
     expect(report?.text).toContain('IncorrectInstanceState');
+  });
+
+  it("a command's secret is masked in the report and the alert: no notice carries it", async () => {
+    const secret = 'tok-7f3a9c1e5b';
+    store = await database.open();
+    const box: Environment = {
+      name: 'lab',
+      timezone: 'UTC',
+      schedule: 'office-hours',
+      notify: ['chat'],
+      tiers: [
+        {
+          name: 'hosts',
+          select: [
+            {
+              provider: 'command',
+              kinds: ['command'],
+              settings: {
+                targets: {
+                  box: {
+                    start: 'true',
+                    stop: 'echo "refused with token=$API_TOKEN" >&2; exit 3',
+                    shell: true,
+                    timeoutMs: 5_000,
+                    env: { API_TOKEN: secret },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    const h = await harness(store, {
+      schedules: [officeHours],
+      environments: [box],
+      seeds: [],
+      start: '2026-06-01T07:00Z',
+      providers: new Map<string, Provider>([['command', new CommandProvider()]]),
+    });
+    for (const t of ['07:00', '08:00', '17:45', '18:00']) await h.tickAt(`2026-06-01T${t}Z`);
+    const alert = h.notifier.notices.find((n) => n.kind === 'run-failed' && n.channel === 'chat');
+    expect(alert?.details?.['resources']).toMatchObject([
+      {
+        resource: 'command:box',
+        kind: 'command',
+        error: 'stop command exited with 3: refused with token=***',
+      },
+    ]);
+    expect(h.notifier.notices.map((n) => n.kind)).toEqual(
+      expect.arrayContaining(['stop-warning', 'run-summary', 'run-failed']),
+    );
+    for (const notice of h.notifier.notices) expect(JSON.stringify(notice)).not.toContain(secret);
   });
 
   it('a database that started by itself while off is alerted once per restart, not once per pass', async () => {
