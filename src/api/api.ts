@@ -17,6 +17,7 @@ import { provisionBody, reservationBody } from './bodies.js';
 import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from '../core/limits.js';
 import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
+import { registerHooks } from './hook-routes.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkProblems, problemErrors } from './problems.js';
@@ -84,6 +85,7 @@ export async function serveApi(
     }),
   });
   registerApi(http, deps, context);
+  await registerHooks(http, deps, context.byName);
   registerMetrics(http, deps.store, (request) => context.caller(request));
   registerOpenApi(http);
 }

@@ -14,6 +14,7 @@ import { watchChanges } from './changes.js';
 import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { channelsOf } from '../notify/channels.js';
+import { resolveHooks } from '../switches/hooks.js';
 import { ChannelNotifier } from '../notify/router.js';
 import { AwsProvider } from '../providers/aws/aws.js';
 import { CommandProvider } from '../providers/command/command.js';
@@ -88,6 +89,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
   // Before the store opens: a secret that cannot be read stops the start with one line.
   const channels = channelsOf(config.document.notifiers);
+  const hooks = resolveHooks(config.document.switches.hooks);
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
   const faults = new StoreFaultLog(log);
@@ -142,6 +144,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       environments: config.fleet.environments,
       schedules: config.fleet.schedules,
       now: () => clock.now(),
+      hooks: { hooks, log },
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),
