@@ -9,6 +9,7 @@ import type { Environment, Instant } from '../core/glossary.js';
 import type { HookDocument } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import { resolveSecret } from '../notify/secrets.js';
+import type { SecretSources } from '../notify/secrets.js';
 import { verifyWebhookSignature } from '../notify/webhook.js';
 import { requestOf, UnmappedMessage } from './hook-mapping.js';
 import type { HookMapping } from './hook-mapping.js';
@@ -69,7 +70,10 @@ export interface HookOutcome extends SwitchOutcome {
  * The config's hooks with their secrets resolved (`${VAR}`, `file:/path`), when the
  * service starts, so a missing secret is one line then. Throws SecretError.
  */
-export function resolveHooks(documents: Readonly<Record<string, HookDocument>>): Map<string, Hook> {
+export function resolveHooks(
+  documents: Readonly<Record<string, HookDocument>>,
+  sources?: SecretSources,
+): Map<string, Hook> {
   return new Map(
     Object.entries(documents).map(([name, h]): [string, Hook] => {
       const mapping = { do: h.do, field: h.field, when: h.when };
@@ -78,7 +82,7 @@ export function resolveHooks(documents: Readonly<Record<string, HookDocument>>):
         h.type === 'signed'
           ? {
               type: 'signed',
-              secret: resolveSecret(h.secret, `switches.hooks.${name}.secret`),
+              secret: resolveSecret(h.secret, `switches.hooks.${name}.secret`, sources),
               ...mapping,
             }
           : { type: 'sns', topicArn: h.topic_arn, ...mapping },

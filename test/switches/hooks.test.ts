@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../src/notify/webhook.js';
+import { resolveHooks } from '../../src/switches/hooks.js';
 import type { Hook } from '../../src/switches/hooks.js';
 import { DATABASES } from '../store/databases.js';
 import { serveHooks } from './served.js';
@@ -198,5 +199,46 @@ describe.each(DATABASES)('signed hooks, on $name', (database) => {
     expect(s.answers.map((a) => a.status)).toEqual([202, 401, 409, 401]);
     expect(s.logs.length).toBeGreaterThan(0);
     for (const secret of [SECRET, BUTTON_SECRET]) expect(s.said()).not.toContain(secret);
+  });
+});
+
+describe('hooks read from the config', () => {
+  const documents = {
+    ci: {
+      type: 'signed' as const,
+      secret: '${CI_HOOK_SECRET}',
+      do: { action: 'start' as const, environment: 'dev' },
+    },
+    button: {
+      type: 'sns' as const,
+      topic_arn: 'arn:aws:sns:eu-west-3:123456789012:buttons',
+      field: 'clickType',
+      when: { SINGLE: { action: 'start' as const, environment: 'dev' } },
+    },
+  };
+  const readFile = () => {
+    throw new Error('no files here');
+  };
+
+  it('have their secrets resolved when the service starts', () => {
+    const hooks = resolveHooks(documents, { env: { CI_HOOK_SECRET: SECRET }, readFile });
+    expect(hooks.get('ci')).toEqual({
+      type: 'signed',
+      secret: SECRET,
+      do: { action: 'start', environment: 'dev' },
+      field: undefined,
+      when: undefined,
+    });
+    expect(hooks.get('button')).toMatchObject({
+      type: 'sns',
+      topicArn: 'arn:aws:sns:eu-west-3:123456789012:buttons',
+      field: 'clickType',
+    });
+  });
+
+  it('name the hook and the variable of a secret that cannot be read', () => {
+    expect(() => resolveHooks(documents, { env: {}, readFile })).toThrow(
+      'switches.hooks.ci.secret: the environment variable CI_HOOK_SECRET is not set',
+    );
   });
 });
