@@ -1,5 +1,6 @@
 import { lintFleet } from '../core/lint.js';
 import { inlineSecrets } from '../notify/secrets.js';
+import { inlineHookSecrets } from '../switches/hooks.js';
 import { claimedTwice } from '../core/selection.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import type { Diagnostic, LoadedConfig } from '../config/load.js';
@@ -25,6 +26,7 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
   const warnings = [
     ...lintFleet(config.fleet, io.now()),
     ...inlineSecrets(config.document.notifiers),
+    ...inlineHookSecrets(config.document.switches.hooks),
   ].map((w) => config.locate(w.path, 'warning', w.message));
   warnings.sort((a, b) => a.line - b.line || a.column - b.column);
   for (const w of warnings) io.out(formatDiagnostic(w));

@@ -8,7 +8,7 @@
 import type { Environment, Instant } from '../core/glossary.js';
 import type { HookDocument } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
-import { resolveSecret } from '../notify/secrets.js';
+import { isSecretReference, resolveSecret } from '../notify/secrets.js';
 import type { SecretSources } from '../notify/secrets.js';
 import { verifyWebhookSignature } from '../notify/webhook.js';
 import { requestOf, UnmappedMessage } from './hook-mapping.js';
@@ -88,6 +88,23 @@ export function resolveHooks(
           : { type: 'sns', topicArn: h.topic_arn, ...mapping },
       ];
     }),
+  );
+}
+
+/** `lint`'s warnings: a signed hook's secret written inline in the config. */
+export function inlineHookSecrets(
+  documents: Readonly<Record<string, HookDocument>>,
+): { path: string[]; message: string }[] {
+  return Object.entries(documents).flatMap(([name, h]) =>
+    h.type === 'signed' && !isSecretReference(h.secret)
+      ? [
+          {
+            path: ['switches', 'hooks', name, 'secret'],
+            message:
+              'secret is written inline, so it goes wherever this file goes; write ${VARIABLE} or file:/path instead',
+          },
+        ]
+      : [],
   );
 }
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../src/notify/webhook.js';
-import { resolveHooks } from '../../src/switches/hooks.js';
+import { inlineHookSecrets, resolveHooks } from '../../src/switches/hooks.js';
 import type { Hook } from '../../src/switches/hooks.js';
 import { DATABASES } from '../store/databases.js';
 import { serveHooks } from './served.js';
@@ -234,6 +234,14 @@ describe('hooks read from the config', () => {
       topicArn: 'arn:aws:sns:eu-west-3:123456789012:buttons',
       field: 'clickType',
     });
+  });
+
+  it('written inline are warned about by lint, naming the field, never the value', () => {
+    expect(inlineHookSecrets(documents)).toEqual([]);
+    const inline = { ...documents, ci: { ...documents.ci, secret: SECRET } };
+    const warnings = inlineHookSecrets(inline);
+    expect(warnings.map((w) => w.path)).toEqual([['switches', 'hooks', 'ci', 'secret']]);
+    expect(JSON.stringify(warnings)).not.toContain(SECRET);
   });
 
   it('name the hook and the variable of a secret that cannot be read', () => {
