@@ -7,7 +7,9 @@
  * the topic must be the configured one, the signing certificate must come over
  * HTTPS from the SNS endpoint of that topic's region, and the signature
  * (SignatureVersion 1: SHA1withRSA, 2: SHA256withRSA) must match the canonical
- * string of the message's type.
+ * string of the message's type. The chain of trust AWS asks to check is the
+ * HTTPS fetch itself: Node verifies the SNS host's TLS certificate against its
+ * CAs, and no redirect may leave that host.
  *
  * Hand-written rather than AWS's `sns-validator` package: that one fetches the
  * certificate itself (no way to serve a test certificate, nor to bound its
