@@ -73,19 +73,19 @@ describe.each(DATABASES)('action links in a warning, on $name', (database) => {
       seeds: [{ kind: 'ec2', name: 'dev-web', tags: { env: 'dev' } }],
       start: '2026-06-01T17:00Z',
     });
-    let links: ActionLinks | undefined;
+    // The pages' address is known once they listen; the links are made after.
+    const late: { links?: ActionLinks; engine?: Engine } = {};
     http = Fastify(API_SERVER_OPTIONS);
     registerActionPages(http, {
-      preview: (token) => links!.preview(token),
-      use: (token, actor) => links!.use(token, actor),
-      pageActor: (token) => links!.pageActor(token),
+      preview: (token) => late.links!.preview(token),
+      use: (token, actor) => late.links!.use(token, actor),
+      pageActor: (token) => late.links!.pageActor(token),
     });
     await http.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
-    let engine: Engine | undefined;
-    links = new ActionLinks({
+    const links = new ActionLinks({
       store,
-      engine: () => engine!,
+      engine: () => late.engine!,
       environments: new Map([[dev.name, dev]]),
       publicUrl: base,
       audiences: new Map([['ops-mail', 'email to ops@example.com']]),
@@ -103,7 +103,9 @@ describe.each(DATABASES)('action links in a warning, on $name', (database) => {
       new ChannelNotifier(pino({ level: 'silent' }), new Map([['ops-mail', email]])),
       links,
     );
-    engine = h.makeEngine('test', undefined, { notifier });
+    late.links = links;
+    const engine = h.makeEngine('test', undefined, { notifier });
+    late.engine = engine;
     return { h, engine, mails: smtp.received, base };
   }
 
