@@ -79,11 +79,7 @@ export class ActionLinks implements LinkActor {
     if (run?.status !== 'grace' || environment === undefined) return [];
     // A stop that waits for its warning (require_notice) stays cancellable past its time.
     const expiresAt = run.act_at + (environment.requireNotice?.waitMs ?? 0);
-    const offered = LINK_ACTIONS.filter(
-      (action) =>
-        action !== 'keep-until-start' ||
-        this.options.engine().nextScheduledStart(environment.name, run.act_at) !== undefined,
-    );
+    const offered = LINK_ACTIONS.filter((action) => this.offers(action, run));
     return Promise.all(
       offered.map(async (action) => {
         const token = await this.sign({
@@ -100,6 +96,17 @@ export class ActionLinks implements LinkActor {
         };
       }),
     );
+  }
+
+  /**
+   * "Until the next scheduled start" needs one within 14 days. "Stop now" stops the
+   * whole environment, so a stop of resources reserved alone does not offer it.
+   */
+  private offers(action: LinkAction, run: Run): boolean {
+    if (action === 'keep-until-start')
+      return this.options.engine().nextScheduledStart(run.environment, run.act_at) !== undefined;
+    if (action === 'stop-now') return run.target === '';
+    return true;
   }
 
   /** The actor recorded for a link followed from a page: the channel it came through. */
@@ -218,6 +225,11 @@ export class ActionLinks implements LinkActor {
         'invalid',
       );
     if (run.status !== 'grace') throw await this.refusalNow(run.id);
+    if (!this.offers(claims.action, run))
+      throw new LinkRefused(
+        'This link does not apply to this stop. Nothing was changed.',
+        'settled',
+      );
     return { claims, run };
   }
 
