@@ -19,6 +19,7 @@ import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
 import { registerActionPages } from './action-pages.js';
 import { registerMetrics } from './metrics.js';
+import { slackRoutes } from './slack-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkProblems, problemErrors } from './problems.js';
 import helmet from '@fastify/helmet';
@@ -87,6 +88,8 @@ export async function serveApi(
     }),
   });
   registerApi(http, deps, context);
+  const { slack } = deps;
+  if (slack !== undefined) await http.register(slackRoutes(deps, slack));
   registerMetrics(http, deps.store, (request) => context.caller(request));
   registerOpenApi(http);
 }

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
 import type { OidcVerifier } from './oidc.js';
 import type { ActionLinks } from '../switches/action-links.js';
+import type { SlackApp } from '../switches/slack-app.js';
 import type { Limit } from '../core/limits.js';
 import { YEARS } from '../core/limits.js';
 import { authenticate, canSee } from './auth.js';
@@ -23,6 +24,8 @@ export interface ApiDeps {
   readonly oidc?: OidcVerifier;
   /** The warnings' action links, when the config has `public_url`: their pages are served. */
   readonly links?: ActionLinks;
+  /** The Slack app's request URLs, when the config has `switches.slack`. */
+  readonly slack?: SlackApp;
 }
 
 export const DAY = 24 * 3_600_000;

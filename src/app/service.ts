@@ -14,6 +14,7 @@ import { watchChanges } from './changes.js';
 import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { channelsOf } from '../notify/channels.js';
+import { slackAppOf } from '../switches/slack-app.js';
 import { ChannelNotifier } from '../notify/router.js';
 import { ActionLinks } from '../switches/action-links.js';
 import { audiencesOf } from '../switches/audiences.js';
@@ -109,7 +110,18 @@ function linksOf(
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
   // Before the store opens: a secret that cannot be read stops the start with one line.
-  const channels = channelsOf(config.document.notifiers);
+  const slackApp = config.document.switches.slack;
+  const channels = channelsOf(config.document.notifiers, undefined, {
+    slackInteractive: slackApp !== undefined,
+  });
+  const slack =
+    slackApp === undefined
+      ? undefined
+      : slackAppOf(slackApp, {
+          log: (fields, message) => {
+            log.warn(fields, message);
+          },
+        });
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
   const faults = new StoreFaultLog(log);
@@ -170,6 +182,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),
+      ...(slack === undefined ? {} : { slack }),
     },
     {
       ...(options.rateLimitPerMinute === undefined
