@@ -291,7 +291,7 @@ async function status(
     const stop = stops.find((r) => r.environment === e.name);
     return [
       `*${e.name}*${e.team === undefined ? '' : ` (${escapeMrkdwn(e.team)})`}: ${timeline?.stateAt(now) ?? 'off'} by plan`,
-      `resources ${counts.get(e.name)?.join(', ') ?? 'none found yet'}`,
+      `resources: ${counts.get(e.name)?.join(', ') ?? 'not discovered yet'}`,
       next === undefined ? 'no change planned' : `next: ${next.state} at ${when(next.at)}`,
       ...(stop === undefined
         ? []
