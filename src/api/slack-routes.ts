@@ -175,7 +175,7 @@ function registerSlack(http: FastifyInstance, deps: ApiDeps, app: SlackApp): voi
       const outcome = await app.links.use(pressed.value, actorOf(payload.userName, payload.userId));
       return `${outcome.said}.`;
     } catch (error) {
-      if (error instanceof LinkRefused) return `Nothing changed: ${error.message}`;
+      if (error instanceof LinkRefused) return `Nothing changed: ${escapeMrkdwn(error.message)}`;
       throw error;
     }
   }

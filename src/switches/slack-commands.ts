@@ -199,7 +199,7 @@ export async function answerSlackCommand(
   } catch (error) {
     if (error instanceof HeldOff) return heldOff(error);
     if (error instanceof SwitchRefused || error instanceof CommandError)
-      return `Nothing changed: ${error.message}.`;
+      return `Nothing changed: ${escapeMrkdwn(error.message)}.`;
     throw error;
   }
 }

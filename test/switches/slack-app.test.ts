@@ -14,7 +14,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_SERVER_OPTIONS, serveApi } from '../../src/api/api.js';
-import type { Environment } from '../../src/core/glossary.js';
+import type { Environment, Hold } from '../../src/core/glossary.js';
 import type { Store } from '../../src/store/store.js';
 import type { LinkActor, LinkOutcome } from '../../src/switches/link-actions.js';
 import { LinkRefused } from '../../src/switches/link-actions.js';
@@ -104,7 +104,7 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
   });
 
   /** Monday 1 June 2026, 10:00 UTC: dev is on by its schedule. */
-  async function served(links?: LinkActor, receiverUrl = 'http://127.0.0.1:1') {
+  async function served(links?: LinkActor, receiverUrl = 'http://127.0.0.1:1', holds: Hold[] = []) {
     store = await database.open();
     const h = await harness(store, {
       schedules: [officeHours],
@@ -113,6 +113,7 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
         { kind: 'ec2', name: 'dev-web', tags: { env: 'dev' } },
         { kind: 'rds', name: 'ops-db', tags: { env: 'ops' } },
       ],
+      holds,
       start: '2026-06-01T10:00Z',
     });
     await h.tickAt('2026-06-01T10:00Z');
@@ -284,6 +285,26 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
     expect(started).toMatchObject({ direction: 'start', actor: 'slack:@olivia (U0OLIVIA)' });
     await h.tickAt('2026-06-01T10:01Z');
     expect(await command('U0VICTOR', 'status ops')).toContain('on by plan · resources: 1 on');
+  });
+
+  it('a hold-off from the config wins over an extend: refused, saying where to lift it', async () => {
+    const {
+      command,
+      store: s,
+      h,
+    } = await served(undefined, undefined, [
+      {
+        environment: 'dev',
+        state: 'off',
+        from: Date.parse('2026-06-01T19:00Z'),
+        until: Date.parse('2026-06-01T22:00Z'),
+      },
+    ]);
+    expect(await command('U0OLIVIA', 'extend dev until 20:00')).toMatch(
+      /^Nothing changed: dev is held off until 2026-06-01T22:00:00.000Z by .*, and a hold-off wins over keeping it on; it comes from the config file, so it is lifted there\.$/,
+    );
+    const holds = await s.listHolds(['dev'], h.clock.now());
+    expect(holds.map((x) => x.state)).toEqual(['off']);
   });
 
   it('a viewer may ask for status only; nothing changes', async () => {
