@@ -14,7 +14,7 @@
  * 200, so a slow post never makes Slack time out.
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { escapeMrkdwn } from '../notify/slack.js';
+import { escapeMrkdwn, SLACK_BUTTON_PREFIX } from '../notify/slack.js';
 import type { SlackApp } from '../switches/slack-app.js';
 import { answerSlackCommand } from '../switches/slack-commands.js';
 import { LinkRefused } from '../switches/link-actions.js';
@@ -25,10 +25,6 @@ import { Problem } from './problems.js';
 
 /** A response_url gets this long to take the answer. */
 const RESPONSE_TIMEOUT_MS = 5_000;
-/** Our buttons' action_id prefix; the rest is the action (see notify/slack.ts). */
-export const SLACK_ACTION_PREFIX = 'lightsout:';
-/** Our buttons' block_id prefix; the rest is the warning's environment. */
-export const SLACK_BLOCK_PREFIX = 'lightsout:';
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral' as const, text });
 
@@ -111,7 +107,6 @@ function registerSlack(http: FastifyInstance, deps: ApiDeps, app: SlackApp): voi
           engine: deps.engine,
           store: deps.store,
           environments: visibleTo(who.member),
-          schedules: deps.schedules,
           now: deps.now,
         },
         who.member.role,
@@ -128,7 +123,7 @@ function registerSlack(http: FastifyInstance, deps: ApiDeps, app: SlackApp): voi
     const form = signedForm(request, 'interactions');
     const payload = payloadOf(form.get('payload'));
     // Only our buttons; anything else Slack sends here is acknowledged and left alone.
-    const pressed = payload?.actions.find((a) => a.actionId.startsWith(SLACK_ACTION_PREFIX));
+    const pressed = payload?.actions.find((a) => a.actionId.startsWith(SLACK_BUTTON_PREFIX));
     if (payload === undefined || pressed === undefined) return reply.code(200).send();
     let text: string;
     try {
@@ -161,8 +156,8 @@ function registerSlack(http: FastifyInstance, deps: ApiDeps, app: SlackApp): voi
     if (member.role === 'viewer')
       return 'The buttons need the operator role; you are a viewer here. Ask a lightsout admin if you need more.';
     // The block names the warning's environment (we wrote it, and Slack signed the payload).
-    const environment = pressed.blockId.startsWith(SLACK_BLOCK_PREFIX)
-      ? pressed.blockId.slice(SLACK_BLOCK_PREFIX.length)
+    const environment = pressed.blockId.startsWith(SLACK_BUTTON_PREFIX)
+      ? pressed.blockId.slice(SLACK_BUTTON_PREFIX.length)
       : undefined;
     if (
       member.team !== null &&
@@ -193,7 +188,7 @@ function failed(app: SlackApp, reply: FastifyReply, error: unknown): string {
     { route: reply.request.url, error: error instanceof Error ? error.message : String(error) },
     'Slack request failed',
   );
-  return 'Something went wrong on lightsout’s side (it is logged); nothing may have changed. Try again, or use the CLI or the API.';
+  return 'Something went wrong on lightsout’s side (it is logged). Check `/lightsout status` before trying again, or use the CLI or the API.';
 }
 
 interface PressedButton {

@@ -70,8 +70,11 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The interactive buttons' ids: `lightsout:<action>` (see api/slack-routes.ts). */
-const ACTION_ID_PREFIX = 'lightsout:';
+/**
+ * Interactive buttons' `action_id` is `lightsout:<action>` and their block's
+ * `block_id` `lightsout:<environment>`; api/slack-routes.ts reads them back.
+ */
+export const SLACK_BUTTON_PREFIX = 'lightsout:';
 /** A button's value (the action token) is at most 2000 characters, its block_id 255. */
 const BUTTON_VALUE_MAX = 2000;
 const BLOCK_ID_MAX = 255;
@@ -142,7 +145,7 @@ export function slackMessage(
     ? (warning ? appButtons(notice) : []).map((a) => ({
         type: 'button' as const,
         text: label(a.label),
-        action_id: `${ACTION_ID_PREFIX}${a.action}`,
+        action_id: `${SLACK_BUTTON_PREFIX}${a.action}`,
         value: a.token,
       }))
     : (warning ? linkButtons(notice) : []).map((a, i) => ({
@@ -155,7 +158,7 @@ export function slackMessage(
     blocks.push({
       type: 'actions',
       ...(interactive
-        ? { block_id: cut(`${ACTION_ID_PREFIX}${notice.environment}`, BLOCK_ID_MAX) }
+        ? { block_id: cut(`${SLACK_BUTTON_PREFIX}${notice.environment}`, BLOCK_ID_MAX) }
         : {}),
       elements: buttons.slice(0, BUTTONS_PER_ACTIONS),
     });

@@ -6,7 +6,7 @@
  * only: other environments do not exist for it.
  */
 import { DateTime } from 'luxon';
-import type { Environment, Instant, Parsed, Schedule } from '../core/glossary.js';
+import type { Environment, Instant, Parsed } from '../core/glossary.js';
 import { MAX_HOLD_AHEAD } from '../core/limits.js';
 import { planFleet } from '../core/planner.js';
 import { parseInstant } from '../core/time-text.js';
@@ -130,7 +130,6 @@ export interface SlackCommandDeps {
   readonly store: Store;
   /** The environments the member may see. */
   readonly environments: readonly Environment[];
-  readonly schedules: ReadonlyMap<string, Schedule>;
   readonly now: () => Instant;
 }
 
