@@ -433,6 +433,21 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
     expect(links.used.map((u) => u.token)).toEqual(['tok-123', 'used-token']);
   });
 
+  it('a button whose action fails unexpectedly still answers a sentence, and the error is logged', async () => {
+    const receiver = await responseUrls();
+    closers.push(receiver.close);
+    const links = new FakeLinks(() => {
+      throw new Error('database is away');
+    });
+    const { press, logged } = await served(links, receiver.url);
+    const answered = receiver.next();
+    expect((await press('U0OLIVIA', 'dev', 'stop-now', 'tok')).status).toBe(200);
+    expect(((await answered) as { text: string }).text).toBe(
+      'Something went wrong on lightsout’s side (it is logged). Check `/lightsout status` before trying again, or use the CLI or the API.',
+    );
+    expect(logged.join('\n')).toContain('database is away');
+  });
+
   it('buttons without a LinkActor say how to act instead', async () => {
     const receiver = await responseUrls();
     closers.push(receiver.close);
