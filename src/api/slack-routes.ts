@@ -155,19 +155,17 @@ function registerSlack(http: FastifyInstance, deps: ApiDeps, app: SlackApp): voi
     const { member } = who;
     if (member.role === 'viewer')
       return 'The buttons need the operator role; you are a viewer here. Ask a lightsout admin if you need more.';
-    // The block names the warning's environment (we wrote it, and Slack signed the payload).
-    const environment = pressed.blockId.startsWith(SLACK_BUTTON_PREFIX)
-      ? pressed.blockId.slice(SLACK_BUTTON_PREFIX.length)
-      : undefined;
-    if (
-      member.team !== null &&
-      (environment === undefined || !visibleTo(member).some((e) => e.name === environment))
-    )
-      return `You may act on ${escapeMrkdwn(member.team)}’s environments only; this warning is not one of them.`;
     if (app.links === undefined)
       return 'This lightsout cannot follow buttons (no public_url is configured); use `/lightsout cancel ENV` instead.';
+    const links = app.links;
     try {
-      const outcome = await app.links.use(pressed.value, actorOf(payload.userName, payload.userId));
+      if (member.team !== null) {
+        // Others' environments do not exist for a team-scoped member: checked before acting.
+        const { environment } = await links.preview(pressed.value);
+        if (!visibleTo(member).some((e) => e.name === environment))
+          return `You may act on ${escapeMrkdwn(member.team)}’s environments only; this warning is not one of them.`;
+      }
+      const outcome = await links.use(pressed.value, actorOf(payload.userName, payload.userId));
       return `${outcome.said}.`;
     } catch (error) {
       if (error instanceof LinkRefused) return `Nothing changed: ${escapeMrkdwn(error.message)}`;
@@ -193,7 +191,6 @@ function failed(app: SlackApp, reply: FastifyReply, error: unknown): string {
 
 interface PressedButton {
   readonly actionId: string;
-  readonly blockId: string;
   readonly value: string;
 }
 
@@ -228,7 +225,6 @@ function payloadOf(text: string | null): Interaction | undefined {
     responseUrl: text_(raw, 'response_url'),
     actions: (Array.isArray(actions) ? actions : []).map((a) => ({
       actionId: text_(a, 'action_id') ?? '',
-      blockId: text_(a, 'block_id') ?? '',
       value: text_(a, 'value') ?? '',
     })),
   };

@@ -182,7 +182,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),
-      ...(slack === undefined ? {} : { slack }),
+      ...(slack === undefined ? {} : { slack: { ...slack, links } }),
     },
     {
       ...(options.rateLimitPerMinute === undefined

@@ -70,14 +70,10 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/**
- * Interactive buttons' `action_id` is `lightsout:<action>` and their block's
- * `block_id` `lightsout:<environment>`; api/slack-routes.ts reads them back.
- */
+/** Interactive buttons' `action_id` is `lightsout:<action>`; api/slack-routes.ts reads it back. */
 export const SLACK_BUTTON_PREFIX = 'lightsout:';
-/** A button's value (the action token) is at most 2000 characters, its block_id 255. */
+/** A button's value (the action token) is at most 2000 characters. */
 const BUTTON_VALUE_MAX = 2000;
-const BLOCK_ID_MAX = 255;
 
 function appButtons(notice: Notice): AppButton[] {
   const raw = notice.details?.['actions'];
@@ -113,9 +109,7 @@ function linkButtons(notice: Notice): LinkButton[] {
  * The message both modes send: `text` for notifications and old clients, `blocks`
  * for the layout. A stop warning's actions are URL buttons (pages that confirm and
  * act), or, `interactive`, buttons that the Slack app follows: `action_id`
- * `lightsout:<action>`, the action token as `value`, and the environment in the
- * block's `block_id` (`lightsout:<environment>`), so the app can check a
- * team-scoped member's team before it acts.
+ * `lightsout:<action>` and the action token as `value`.
  */
 export function slackMessage(
   notice: Notice,
@@ -157,9 +151,6 @@ export function slackMessage(
   if (buttons.length > 0) {
     blocks.push({
       type: 'actions',
-      ...(interactive
-        ? { block_id: cut(`${SLACK_BUTTON_PREFIX}${notice.environment}`, BLOCK_ID_MAX) }
-        : {}),
       elements: buttons.slice(0, BUTTONS_PER_ACTIONS),
     });
   }

@@ -12,11 +12,20 @@ import type { LinkActor } from './link-actions.js';
 import { SlackRequestVerifier } from './slack-signature.js';
 import { SlackUsers, usersInfoLookup } from './slack-users.js';
 
+/**
+ * Follows a button's action token (ActionLinks is one); `preview` says, changing
+ * nothing, which environment a token acts on, so a team-scoped member is refused
+ * another team's warning before anything happens.
+ */
+export interface SlackLinks extends LinkActor {
+  preview(token: string): Promise<{ readonly environment: string }>;
+}
+
 export interface SlackApp {
   readonly verifier: SlackRequestVerifier;
   readonly users: SlackUsers;
-  /** Follows a button's action token; without it, buttons answer that they cannot act here. */
-  readonly links?: LinkActor | undefined;
+  /** Follows buttons' action tokens; without it (no public_url), buttons say how to act instead. */
+  readonly links?: SlackLinks | undefined;
   /** Whether a payload's response_url may be posted to (Slack's own hosts only). */
   readonly responseUrlAllowed: (url: string) => boolean;
   /** Refused requests and failed answers; fields never hold a secret. */
@@ -32,7 +41,7 @@ export function isSlackResponseUrl(url: string): boolean {
 }
 
 export interface SlackAppOptions {
-  readonly links?: LinkActor | undefined;
+  readonly links?: SlackLinks | undefined;
   readonly log?: SlackApp['log'];
   /** Real time by default: Slack's request timestamps are wall-clock, whatever a demo's clock says. */
   readonly now?: () => Instant;

@@ -16,8 +16,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { API_SERVER_OPTIONS, serveApi } from '../../src/api/api.js';
 import type { Environment, Hold } from '../../src/core/glossary.js';
 import type { Store } from '../../src/store/store.js';
-import type { LinkActor, LinkOutcome } from '../../src/switches/link-actions.js';
+import type { LinkOutcome } from '../../src/switches/link-actions.js';
 import { LinkRefused } from '../../src/switches/link-actions.js';
+import type { SlackLinks } from '../../src/switches/slack-app.js';
 import { slackAppOf } from '../../src/switches/slack-app.js';
 import { slackSignature } from '../../src/switches/slack-signature.js';
 import { officeHours } from '../engine/fixtures.js';
@@ -82,9 +83,13 @@ async function responseUrls() {
   };
 }
 
-class FakeLinks implements LinkActor {
+/** Follows tokens written `ENVIRONMENT:anything`, answering what `answer` says. */
+class FakeLinks implements SlackLinks {
   readonly used: { token: string; actor: string }[] = [];
   constructor(private readonly answer: (token: string) => LinkOutcome) {}
+  preview(token: string): Promise<{ environment: string }> {
+    return Promise.resolve({ environment: token.split(':')[0]! });
+  }
   use(token: string, actor: string): Promise<LinkOutcome> {
     this.used.push({ token, actor });
     return Promise.resolve().then(() => this.answer(token));
@@ -104,7 +109,11 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
   });
 
   /** Monday 1 June 2026, 10:00 UTC: dev is on by its schedule. */
-  async function served(links?: LinkActor, receiverUrl = 'http://127.0.0.1:1', holds: Hold[] = []) {
+  async function served(
+    links?: SlackLinks,
+    receiverUrl = 'http://127.0.0.1:1',
+    holds: Hold[] = [],
+  ) {
     store = await database.open();
     const h = await harness(store, {
       schedules: [officeHours],
@@ -184,7 +193,7 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
       expect(answer.body?.['response_type']).toBe('ephemeral');
       return answer.body?.['text'] as string;
     };
-    const press = (user: string, environment: string, action: string, token: string) =>
+    const press = (user: string, action: string, token: string) =>
       post('/hooks/slack/interactions', {
         payload: JSON.stringify({
           type: 'block_actions',
@@ -194,7 +203,6 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
             {
               type: 'button',
               action_id: `lightsout:${action}`,
-              block_id: `lightsout:${environment}`,
               value: token,
             },
           ],
@@ -394,7 +402,7 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
     const receiver = await responseUrls();
     closers.push(receiver.close);
     const links = new FakeLinks((token) => {
-      if (token === 'used-token')
+      if (token === 'dev:used')
         throw new LinkRefused('this link was used already; nothing changed', 'used');
       return {
         action: 'keep-1h',
@@ -406,31 +414,31 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
     const { press } = await served(links, receiver.url);
 
     let answered = receiver.next();
-    expect((await press('U0OLIVIA', 'dev', 'keep-1h', 'tok-123')).status).toBe(200);
+    expect((await press('U0OLIVIA', 'keep-1h', 'dev:tok-123')).status).toBe(200);
     expect(await answered).toEqual({
       response_type: 'ephemeral',
       replace_original: false,
       text: 'dev stays on until 19:00 UTC.',
     });
-    expect(links.used).toEqual([{ token: 'tok-123', actor: 'slack:@olivia (U0OLIVIA)' }]);
+    expect(links.used).toEqual([{ token: 'dev:tok-123', actor: 'slack:@olivia (U0OLIVIA)' }]);
 
     answered = receiver.next();
-    await press('U0PAULA', 'dev', 'stop-now', 'used-token');
+    await press('U0PAULA', 'stop-now', 'dev:used');
     expect(await answered).toMatchObject({
       text: 'Nothing changed: this link was used already; nothing changed',
     });
 
-    // Refused before the token is used: a viewer, another team's warning, a stranger.
+    // Refused before the token is used: a viewer, another team's warning (its link says ops), a stranger.
     for (const [user, environment, said] of [
       ['U0VICTOR', 'dev', 'The buttons need the operator role; you are a viewer here.'],
       ['U0PAULA', 'ops', 'You may act on payments’s environments only'],
       ['U0STRANGER', 'dev', 'Sorry, lightsout does not know you yet'],
     ] as const) {
       answered = receiver.next();
-      await press(user, environment, 'keep-1h', 'tok-456');
+      await press(user, 'keep-1h', `${environment}:tok-456`);
       expect(((await answered) as { text: string }).text).toContain(said);
     }
-    expect(links.used.map((u) => u.token)).toEqual(['tok-123', 'used-token']);
+    expect(links.used.map((u) => u.token)).toEqual(['dev:tok-123', 'dev:used']);
   });
 
   it('a button whose action fails unexpectedly still answers a sentence, and the error is logged', async () => {
@@ -441,7 +449,7 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
     });
     const { press, logged } = await served(links, receiver.url);
     const answered = receiver.next();
-    expect((await press('U0OLIVIA', 'dev', 'stop-now', 'tok')).status).toBe(200);
+    expect((await press('U0OLIVIA', 'stop-now', 'dev:tok')).status).toBe(200);
     expect(((await answered) as { text: string }).text).toBe(
       'Something went wrong on lightsout’s side (it is logged). Check `/lightsout status` before trying again, or use the CLI or the API.',
     );
@@ -453,7 +461,7 @@ describe.each(DATABASES)('the Slack app, on $name', (database) => {
     closers.push(receiver.close);
     const { press } = await served(undefined, receiver.url);
     const answered = receiver.next();
-    await press('U0OLIVIA', 'dev', 'keep-1h', 'tok');
+    await press('U0OLIVIA', 'keep-1h', 'dev:tok');
     expect(((await answered) as { text: string }).text).toContain('/lightsout cancel ENV');
   });
 

@@ -1,8 +1,7 @@
 /**
  * With the Slack app configured, a stop warning's buttons act through its
  * interactivity URL: `action_id` `lightsout:<action>`, the action token as
- * `value`, no URL, and the environment in the block's id; without it they stay
- * links to the action pages. channelsOf turns them on for every Slack channel.
+ * `value`, no URL; without it they stay links to the action pages. channelsOf turns them on for every Slack channel.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -34,11 +33,10 @@ const warning: Notice = {
 };
 
 describe('Slack buttons', () => {
-  it('interactive: buttons carry the action and its token, and the block names the environment', () => {
+  it('interactive: buttons carry the action and its token, and no URL', () => {
     const block = slackMessage(warning, true).blocks.find((b) => b.type === 'actions');
     expect(block).toEqual({
       type: 'actions',
-      block_id: 'lightsout:dev',
       elements: [
         {
           type: 'button',
