@@ -15,7 +15,12 @@ import { watchChanges } from './changes.js';
 import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { channelsOf } from '../notify/channels.js';
+import { slackAppOf } from '../switches/slack-app.js';
+import { resolveHooks } from '../switches/hooks.js';
 import { ChannelNotifier } from '../notify/router.js';
+import { ActionLinks } from '../switches/action-links.js';
+import { audiencesOf } from '../switches/audiences.js';
+import { LinkingNotifier } from '../switches/linking-notifier.js';
 import { AwsProvider } from '../providers/aws/aws.js';
 import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
@@ -85,10 +90,41 @@ export class PortInUseError extends Error {
   }
 }
 
+/** The warnings' action links, when the config says where people reach this service. */
+function linksOf(
+  config: ServiceConfig,
+  store: Store,
+  clock: Clock,
+  engine: () => Engine,
+): ActionLinks | undefined {
+  const publicUrl = config.document.public_url;
+  if (publicUrl === undefined) return undefined;
+  return new ActionLinks({
+    store,
+    engine,
+    environments: new Map(config.fleet.environments.map((e) => [e.name, e])),
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    audiences: audiencesOf(config.document.notifiers),
+    now: () => clock.now(),
+  });
+}
+
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
   // Before the store opens: a secret that cannot be read stops the start with one line.
-  const channels = channelsOf(config.document.notifiers);
+  const slackApp = config.document.switches.slack;
+  const channels = channelsOf(config.document.notifiers, undefined, {
+    slackInteractive: slackApp !== undefined,
+  });
+  const slack =
+    slackApp === undefined
+      ? undefined
+      : slackAppOf(slackApp, {
+          log: (fields, message) => {
+            log.warn(fields, message);
+          },
+        });
+  const hooks = resolveHooks(config.document.switches.hooks);
   const store = await openStore(options.db);
   log.info({ store: store.connection.description }, 'store ready');
   const faults = new StoreFaultLog(log);
@@ -121,11 +157,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ['command', new CommandProvider()],
     ['aws', new AwsProvider({ restore: store.restoreData(() => clock.now()) })],
   ]);
-  const engine = new Engine({
+  const links = linksOf(config, store, clock, () => engine);
+  const channelNotifier = new ChannelNotifier(log, channels);
+  const engine: Engine = new Engine({
     store,
     providers,
     clock,
-    notifier: new ChannelNotifier(log, channels),
+    notifier: links === undefined ? channelNotifier : new LinkingNotifier(channelNotifier, links),
     log,
     schedules: config.fleet.schedules,
     environments: config.fleet.environments,
@@ -144,9 +182,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       environments: config.fleet.environments,
       schedules: config.fleet.schedules,
       now: () => clock.now(),
+      ...(links === undefined ? {} : { links }),
+      hooks: { hooks, log },
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),
+      ...(slack === undefined ? {} : { slack: { ...slack, links } }),
     },
     {
       ...(options.rateLimitPerMinute === undefined

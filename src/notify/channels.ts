@@ -17,16 +17,28 @@ import { SlackChannel } from './slack.js';
 import { TeamsChannel } from './teams.js';
 import { WebhookChannel } from './webhook.js';
 
+export interface ChannelOptions {
+  /**
+   * The Slack app (`switches.slack`) is configured: Slack messages carry buttons
+   * that act through its interactivity URL, rather than links to pages.
+   */
+  readonly slackInteractive?: boolean;
+}
+
 export function channelsOf(
   notifiers: Readonly<Record<string, NotifierDocument>>,
   sources?: SecretSources,
+  options: ChannelOptions = {},
 ): Map<string, Channel> {
   const channels = new Map<string, Channel>();
   for (const [name, notifier] of Object.entries(notifiers))
     channels.set(
       name,
-      channelOf(name, notifier, (value, field) =>
-        resolveSecret(value, `notifiers.${name}.${field}`, sources),
+      channelOf(
+        name,
+        notifier,
+        (value, field) => resolveSecret(value, `notifiers.${name}.${field}`, sources),
+        options,
       ),
     );
   return channels;
@@ -34,16 +46,28 @@ export function channelsOf(
 
 type Secret = (value: string, field: string) => string;
 
-function channelOf(name: string, notifier: NotifierDocument, secret: Secret): Channel {
+function channelOf(
+  name: string,
+  notifier: NotifierDocument,
+  secret: Secret,
+  options: ChannelOptions,
+): Channel {
   switch (notifier.type) {
-    case 'slack':
+    case 'slack': {
+      const interactive = options.slackInteractive === true;
       return notifier.webhook_url !== undefined
-        ? new SlackChannel({ name, webhookUrl: secret(notifier.webhook_url, 'webhook_url') })
+        ? new SlackChannel({
+            name,
+            webhookUrl: secret(notifier.webhook_url, 'webhook_url'),
+            interactive,
+          })
         : new SlackChannel({
             name,
             token: secret(notifier.token!, 'token'),
             channel: notifier.channel!,
+            interactive,
           });
+    }
     case 'email':
       return new EmailChannel({
         name,

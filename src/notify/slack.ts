@@ -20,6 +20,7 @@ import {
 import type { Notice } from '../engine/ports.js';
 import { CHANNEL_TIMEOUT_MS, DeliveryError, type Channel } from './channel.js';
 import { render } from './render.js';
+import type { NoticeAction } from '../switches/link-actions.js';
 
 export interface SlackWebhookOptions {
   readonly name: string;
@@ -27,6 +28,8 @@ export interface SlackWebhookOptions {
   readonly webhookUrl: string;
   /** Request timeout; CHANNEL_TIMEOUT_MS unless set. */
   readonly timeoutMs?: number;
+  /** Buttons act through the Slack app's interactivity URL (see slackMessage). */
+  readonly interactive?: boolean;
 }
 
 export interface SlackBotOptions {
@@ -39,15 +42,16 @@ export interface SlackBotOptions {
   readonly slackApiUrl?: string;
   /** Request timeout; CHANNEL_TIMEOUT_MS unless set. */
   readonly timeoutMs?: number;
+  /** Buttons act through the Slack app's interactivity URL (see slackMessage). */
+  readonly interactive?: boolean;
 }
 
 export type SlackChannelOptions = SlackWebhookOptions | SlackBotOptions;
 
 /** A button a notice may carry: `details.actions: [{ label, url }]`. */
-interface NoticeAction {
-  readonly label: string;
-  readonly url: string;
-}
+type LinkButton = Pick<NoticeAction, 'label' | 'url'>;
+/** A button the Slack app follows: `details.actions: [{ action, label, token }]`. */
+type AppButton = Pick<NoticeAction, 'action' | 'label' | 'token'>;
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(text: string): string {
@@ -66,11 +70,32 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function noticeActions(notice: Notice): NoticeAction[] {
+/** Interactive buttons' `action_id` is `lightsout:<action>`; api/slack-routes.ts reads it back. */
+export const SLACK_BUTTON_PREFIX = 'lightsout:';
+/** A button's value (the action token) is at most 2000 characters. */
+const BUTTON_VALUE_MAX = 2000;
+
+function appButtons(notice: Notice): AppButton[] {
+  const raw = notice.details?.['actions'];
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((a): a is AppButton => {
+    const fields = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+    return (
+      typeof fields['label'] === 'string' &&
+      typeof fields['action'] === 'string' &&
+      /^[a-z0-9-]{1,40}$/.test(fields['action']) &&
+      typeof fields['token'] === 'string' &&
+      fields['token'] !== '' &&
+      fields['token'].length <= BUTTON_VALUE_MAX
+    );
+  });
+}
+
+function linkButtons(notice: Notice): LinkButton[] {
   const raw = notice.details?.['actions'];
   if (!Array.isArray(raw)) return [];
   return raw.filter(
-    (a): a is NoticeAction =>
+    (a): a is LinkButton =>
       typeof a === 'object' &&
       a !== null &&
       typeof (a as Record<string, unknown>)['label'] === 'string' &&
@@ -80,8 +105,16 @@ function noticeActions(notice: Notice): NoticeAction[] {
   );
 }
 
-/** The message both modes send: `text` for notifications and old clients, `blocks` for the layout. */
-export function slackMessage(notice: Notice): { text: string; blocks: KnownBlock[] } {
+/**
+ * The message both modes send: `text` for notifications and old clients, `blocks`
+ * for the layout. A stop warning's actions are URL buttons (pages that confirm and
+ * act), or, `interactive`, buttons that the Slack app follows: `action_id`
+ * `lightsout:<action>` and the action token as `value`.
+ */
+export function slackMessage(
+  notice: Notice,
+  interactive = false,
+): { text: string; blocks: KnownBlock[] } {
   const { title, text, facts, lines } = render(notice);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(title, HEADER_MAX), emoji: false } },
@@ -104,16 +137,29 @@ export function slackMessage(notice: Notice): { text: string; blocks: KnownBlock
         text: cut(lines.map((l) => `• ${escapeMrkdwn(l)}`).join('\n'), SECTION_TEXT_MAX),
       },
     });
-  const actions = notice.kind === 'stop-warning' ? noticeActions(notice) : [];
-  if (actions.length > 0) {
-    blocks.push({
-      type: 'actions',
-      elements: actions.slice(0, BUTTONS_PER_ACTIONS).map((a, i) => ({
+  const warning = notice.kind === 'stop-warning';
+  const label = (text: string) => ({
+    type: 'plain_text' as const,
+    text: cut(text, BUTTON_TEXT_MAX),
+    emoji: false,
+  });
+  const buttons = interactive
+    ? (warning ? appButtons(notice) : []).map((a) => ({
         type: 'button' as const,
-        text: { type: 'plain_text' as const, text: cut(a.label, BUTTON_TEXT_MAX), emoji: false },
+        text: label(a.label),
+        action_id: `${SLACK_BUTTON_PREFIX}${a.action}`,
+        value: a.token,
+      }))
+    : (warning ? linkButtons(notice) : []).map((a, i) => ({
+        type: 'button' as const,
+        text: label(a.label),
         url: a.url,
         action_id: `lightsout-action-${i}`,
-      })),
+      }));
+  if (buttons.length > 0) {
+    blocks.push({
+      type: 'actions',
+      elements: buttons.slice(0, BUTTONS_PER_ACTIONS),
     });
   }
   return { text: escapeMrkdwn(`${title}: ${text}`), blocks };
@@ -264,9 +310,11 @@ export class SlackChannel implements Channel {
   readonly #client: WebClient | undefined;
   readonly #channel: string | undefined;
   readonly #timeoutMs: number;
+  readonly #interactive: boolean;
 
   constructor(options: SlackChannelOptions) {
     this.name = options.name;
+    this.#interactive = options.interactive === true;
     this.#timeoutMs = options.timeoutMs ?? CHANNEL_TIMEOUT_MS;
     if ('webhookUrl' in options) {
       if (!/^https?:\/\//i.test(options.webhookUrl))
@@ -302,7 +350,7 @@ export class SlackChannel implements Channel {
       response = await fetch(this.#webhookUrl as string, {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: JSON.stringify(slackMessage(notice)),
+        body: JSON.stringify(slackMessage(notice, this.#interactive)),
         redirect: 'error',
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -338,7 +386,11 @@ export class SlackChannel implements Channel {
     const client = this.#client as WebClient;
     const channel = this.#channel as string;
     try {
-      await client.chat.postMessage({ channel, ...slackMessage(notice), unfurl_links: false });
+      await client.chat.postMessage({
+        channel,
+        ...slackMessage(notice, this.#interactive),
+        unfurl_links: false,
+      });
     } catch (error) {
       throw this.#botError(error, channel);
     }
