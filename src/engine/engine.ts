@@ -21,7 +21,7 @@ import { Commands } from './commands.js';
 import type { HoldRequest } from './commands.js';
 import type { EngineContext, EngineLog } from './context.js';
 import { deliverNotices } from './notices.js';
-import { nextNoticeWaitEnd } from './notice-wait.js';
+import { nextNoticeWaitEnd, warningTaken } from './notice-wait.js';
 import { LAST_PASS, reconcile } from './pass.js';
 import { environmentNamed, fleetFor } from './planning.js';
 import type { Clock, Notifier, Provider } from './ports.js';
@@ -91,7 +91,9 @@ export class Engine {
         for (const listener of this.listeners) listener();
       },
     };
-    this.runner = new Runner(this.ctx, pLimit(options.concurrency ?? 16), () => this.deliver());
+    this.runner = new Runner(this.ctx, pLimit(options.concurrency ?? 16), () =>
+      this.deliverOutsidePass(),
+    );
     this.commands = new Commands(this.ctx);
   }
 
@@ -147,8 +149,20 @@ export class Engine {
     });
   }
 
-  private async afterCommand<T>(result: T): Promise<T> {
+  /**
+   * Delivery after a command or a run's end: a pass follows only when a stop that
+   * waited for its warning (require_notice) may act now, the pass's own delivery
+   * being followed by its runs anyway.
+   */
+  private async deliverOutsidePass(): Promise<void> {
     await this.deliver();
+    if (!this.delivers) return;
+    const ready = await warningTaken(this.ctx, this.ctx.clock.now()).catch(() => false);
+    if (ready) this.ctx.changed();
+  }
+
+  private async afterCommand<T>(result: T): Promise<T> {
+    await this.deliverOutsidePass();
     return result;
   }
 

@@ -165,6 +165,27 @@ export async function undeliveredNote(
   return 'the warning was never delivered to any channel; stopped at the notice_wait bound';
 }
 
+/** Stops of this engine's environments waiting for their warning now (act_at passed, in grace). */
+async function waitingRuns(ctx: EngineContext, now: Instant): Promise<Run[]> {
+  const requiring = [...ctx.environments.values()].filter((e) => e.requireNotice !== undefined);
+  if (requiring.length === 0) return [];
+  const names = new Set(requiring.map((e) => e.name));
+  return (await ctx.store.openRuns()).filter(
+    (r) =>
+      names.has(r.environment) && r.status === 'grace' && r.direction === 'stop' && r.act_at <= now,
+  );
+}
+
+/** Whether a stop waiting for its warning may act now: a channel took it since. */
+export async function warningTaken(ctx: EngineContext, now: Instant): Promise<boolean> {
+  for (const run of await waitingRuns(ctx, now)) {
+    const notices = await ctx.store.listNotices(run.id);
+    if (notices.some((n) => n.kind === 'stop-warning' && n.channel !== '' && n.status === 'sent'))
+      return true;
+  }
+  return false;
+}
+
 /**
  * The earliest bound of a stop waiting for its warning, after `now`: the pass
  * wakes then (such a run's own act_at is already past, so nextActAt skips it).
@@ -173,16 +194,11 @@ export async function nextNoticeWaitEnd(
   ctx: EngineContext,
   now: Instant,
 ): Promise<Instant | undefined> {
-  const bounds = new Map<string, number>();
-  for (const e of ctx.environments.values())
-    if (e.requireNotice !== undefined) bounds.set(e.name, e.requireNotice.waitMs);
-  if (bounds.size === 0) return undefined;
   let next: Instant | undefined;
-  for (const run of await ctx.store.openRuns()) {
-    const waitMs = bounds.get(run.environment);
-    if (waitMs === undefined || run.status !== 'grace' || run.direction !== 'stop') continue;
+  for (const run of await waitingRuns(ctx, now)) {
+    const waitMs = ctx.environments.get(run.environment)?.requireNotice?.waitMs ?? 0;
     const until = run.act_at + waitMs;
-    if (run.act_at <= now && until > now) next = Math.min(next ?? until, until);
+    if (until > now) next = Math.min(next ?? until, until);
   }
   return next;
 }
