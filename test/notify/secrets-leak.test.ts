@@ -289,9 +289,10 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
     const log = logCapture();
     const clock = new ManualClock(at('2026-06-01T17:40Z'));
+    const db = database.url();
     const service: Service = await startService({
       config: loaded.config,
-      db: database.url(),
+      db,
       clock,
       log: createLogger(log.stream, 'debug'),
       port: 0,
@@ -381,6 +382,14 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
       const result = await cli(['notify', 'test', channel, '--config', configPath]);
       capture(`lightsout notify test ${channel}`, result);
       expect(result.code, `notify test ${channel}: ${result.out}${result.err}`).toBe(code);
+    }
+
+    // The CLI's views of the store the service writes.
+    for (const command of [['status'], ['runs'], ['events', '--limit', '1000']]) {
+      const args = [...command, '--config', configPath, '--db', db];
+      const result = await cli(args);
+      capture(`lightsout ${command[0]!}`, result);
+      expect(result.code, `lightsout ${command[0]!}: ${result.err}`).toBe(0);
     }
 
     // Everything the service recorded and everyone received.
