@@ -282,5 +282,18 @@ describe.each(DATABASES)('notices to their channels, on $name', (database) => {
       expect((await h.states())['dev-web']).toBe('on');
       expect(await events('run.notice-wait-ended')).toEqual([]);
     });
+
+    it('a stop without grace during the wait stops now: it has no warning to wait for', async () => {
+      const { h, a, events } = await setUp(() => false);
+      await h.tickAt('2026-06-01T17:58Z', a);
+      await h.tickAt('2026-06-01T18:00Z', a);
+      expect((await h.states())['dev-web']).toBe('on');
+      await a.command('dev', 'stop', 'alice', 0);
+      await h.tickAt('2026-06-01T18:01Z', a);
+      expect((await h.states())['dev-web']).toBe('off');
+      const runs = await store!.listRuns({ environment: 'dev' });
+      expect(runs.map((r) => r.status).sort()).toEqual(['succeeded', 'superseded']);
+      expect(await events('run.notice-wait-ended')).toEqual([]);
+    });
   });
 });

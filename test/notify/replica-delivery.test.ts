@@ -6,6 +6,8 @@
  * delivery passes, channels that accept, refuse or hang, clock advances and
  * replicas dying mid-send never deliver a notice twice to a channel.
  *
+ * `LIGHTSOUT_DELIVERY_MODEL_RUNS` sets how many stories the model runs (default 15).
+ *
  * Not covered, by design: a process that dies after a channel accepted a notice
  * and before recording it sends it again (at least once, docs/engine.md).
  */
@@ -145,7 +147,7 @@ describe.each(DATABASES)('replicas delivering notices, on $name', (database) => 
           await deliveryStory(await twoStores(), steps);
         },
       ),
-      { numRuns: Number(process.env.LIGHTSOUT_MODEL_RUNS ?? 15), seed: 13 },
+      { numRuns: Number(process.env.LIGHTSOUT_DELIVERY_MODEL_RUNS ?? 15), seed: 13 },
     );
   });
 });
