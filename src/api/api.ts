@@ -17,6 +17,7 @@ import { provisionBody, reservationBody } from './bodies.js';
 import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from '../core/limits.js';
 import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
+import { registerActionPages } from './action-pages.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkProblems, problemErrors } from './problems.js';
@@ -41,6 +42,8 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
 export const API_SERVER_OPTIONS = {
   logger: false,
   bodyLimit: 64 * 1024,
+  // An action link's token (a run id, its action and expiry, and a signature) is longer than the default 100.
+  routerOptions: { maxParamLength: 512 },
   ...frameworkProblems,
 } satisfies FastifyServerOptions;
 
@@ -97,6 +100,7 @@ export function registerApi(
   const visible = (principal: Principal, name: string) => context.visible(principal, name);
   const byName = context.byName;
   registerControl(http, context);
+  if (deps.links !== undefined) registerActionPages(http, deps.links);
   // Any write that went through may change plans: cached views are recomputed.
   http.addHook('onResponse', async (request, reply) => {
     if (request.method !== 'GET' && reply.statusCode < 400) context.changed();

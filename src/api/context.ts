@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
 import type { OidcVerifier } from './oidc.js';
+import type { ActionLinks } from '../switches/action-links.js';
 import type { Limit } from '../core/limits.js';
 import { YEARS } from '../core/limits.js';
 import { authenticate, canSee } from './auth.js';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   readonly now: () => Instant;
   /** Verifies OpenID Connect tokens, when the config has `api.oidc`. */
   readonly oidc?: OidcVerifier;
+  /** The warnings' action links, when the config has `public_url`: their pages are served. */
+  readonly links?: ActionLinks;
 }
 
 export const DAY = 24 * 3_600_000;

@@ -15,6 +15,9 @@ import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { channelsOf } from '../notify/channels.js';
 import { ChannelNotifier } from '../notify/router.js';
+import { ActionLinks } from '../switches/action-links.js';
+import { audiencesOf } from '../switches/audiences.js';
+import { LinkingNotifier } from '../switches/linking-notifier.js';
 import { AwsProvider } from '../providers/aws/aws.js';
 import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
@@ -84,6 +87,25 @@ export class PortInUseError extends Error {
   }
 }
 
+/** The warnings' action links, when the config says where people reach this service. */
+function linksOf(
+  config: ServiceConfig,
+  store: Store,
+  clock: Clock,
+  engine: () => Engine,
+): ActionLinks | undefined {
+  const publicUrl = config.document.public_url;
+  if (publicUrl === undefined) return undefined;
+  return new ActionLinks({
+    store,
+    engine,
+    environments: new Map(config.fleet.environments.map((e) => [e.name, e])),
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    audiences: audiencesOf(config.document.notifiers),
+    now: () => clock.now(),
+  });
+}
+
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
   // Before the store opens: a secret that cannot be read stops the start with one line.
@@ -120,11 +142,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ['command', new CommandProvider()],
     ['aws', new AwsProvider({ restore: store.restoreData(() => clock.now()) })],
   ]);
-  const engine = new Engine({
+  const links = linksOf(config, store, clock, () => engine);
+  const channelNotifier = new ChannelNotifier(log, channels);
+  const engine: Engine = new Engine({
     store,
     providers,
     clock,
-    notifier: new ChannelNotifier(log, channels),
+    notifier: links === undefined ? channelNotifier : new LinkingNotifier(channelNotifier, links),
     log,
     schedules: config.fleet.schedules,
     environments: config.fleet.environments,
@@ -142,6 +166,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       environments: config.fleet.environments,
       schedules: config.fleet.schedules,
       now: () => clock.now(),
+      ...(links === undefined ? {} : { links }),
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),

@@ -25,6 +25,7 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
   const warnings = [
     ...lintFleet(config.fleet, io.now()),
     ...inlineSecrets(config.document.notifiers),
+    ...warningsWithoutLinks(config.document),
   ].map((w) => config.locate(w.path, 'warning', w.message));
   warnings.sort((a, b) => a.line - b.line || a.column - b.column);
   for (const w of warnings) io.out(formatDiagnostic(w));
@@ -34,6 +35,20 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
       : `${options.config}: ${plural(warnings.length, 'warning')}`,
   );
   return EXIT.ok;
+}
+
+/** Channels are configured but warnings can carry no action links: people can only cancel from a shell. */
+function warningsWithoutLinks(
+  document: LoadedConfig['document'],
+): { path: string[]; message: string }[] {
+  if (document.public_url !== undefined || Object.keys(document.notifiers).length === 0) return [];
+  return [
+    {
+      path: ['notifiers'],
+      message:
+        'warnings will carry no "keep running" or "stop now" links; set public_url to the address people reach lightsout at, e.g. public_url: https://lightsout.example.com',
+    },
+  ];
 }
 
 /** Resources of the sandbox fleet that two environments select. */

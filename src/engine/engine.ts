@@ -23,7 +23,7 @@ import type { EngineContext, EngineLog } from './context.js';
 import { deliverNotices } from './notices.js';
 import { nextNoticeWaitEnd, warningTaken } from './notice-wait.js';
 import { LAST_PASS, reconcile } from './pass.js';
-import { environmentNamed, fleetFor } from './planning.js';
+import { environmentNamed, fleetFor, nextScheduledStart } from './planning.js';
 import type { Clock, Notifier, Provider } from './ports.js';
 import { RetryPolicy } from './retry.js';
 import { Runner } from './runner.js';
@@ -211,6 +211,11 @@ export class Engine {
 
   boost(environmentName: string, forMs: number, actor: string): Promise<Run> {
     return this.commands.boost(environmentName, forMs, actor);
+  }
+
+  /** The schedule's next start after `at` (within 14 days), if it has one. */
+  nextScheduledStart(environmentName: string, at: Instant): Instant | undefined {
+    return nextScheduledStart(this.ctx, environmentNamed(this.ctx, environmentName), at);
   }
 
   /**

@@ -73,7 +73,26 @@ export function cancelKeepsOnUntil(
   environment: Environment,
   stopAt: Instant,
 ): Instant {
-  const window = { start: stopAt, end: stopAt + 14 * 24 * HOUR };
+  return scheduledAfter(ctx, environment, stopAt, 'off') ?? stopAt + HOUR;
+}
+
+/** The schedule's next start after `at` (within 14 days): where "keep running until the next start" ends. */
+export function nextScheduledStart(
+  ctx: Pick<EngineContext, 'schedules'>,
+  environment: Environment,
+  at: Instant,
+): Instant | undefined {
+  return scheduledAfter(ctx, environment, at, 'on');
+}
+
+/** The schedule alone (no reservations, no holds): its first transition to `state` after `at`. */
+function scheduledAfter(
+  ctx: Pick<EngineContext, 'schedules'>,
+  environment: Environment,
+  at: Instant,
+  state: 'on' | 'off',
+): Instant | undefined {
+  const window = { start: at, end: at + 14 * 24 * HOUR };
   const schedule = {
     schedules: ctx.schedules,
     environments: [environment],
@@ -81,7 +100,7 @@ export function cancelKeepsOnUntil(
     holds: [],
   };
   const plan = planFleet(schedule, window).get(environment.name)!.plan();
-  return plan.transitions.find((t) => t.state === 'off' && t.at > stopAt)?.at ?? stopAt + HOUR;
+  return plan.transitions.find((t) => t.state === state && t.at > at)?.at;
 }
 
 export function environmentNamed(ctx: EngineContext, name: string): Environment {

@@ -215,7 +215,28 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   sandbox_resources: SandboxResourceTable;
   tokens: TokenTable;
+  link_keys: LinkKeyTable;
+  link_uses: LinkUseTable;
 }
+
+/** The key action links are signed with (one row, made on first use). */
+export interface LinkKeyTable {
+  id: string;
+  secret: string;
+  created_at: number;
+}
+
+/** An action link followed: once per link, whoever followed it. */
+export interface LinkUseTable {
+  /** SHA-256 of the link's token, hex. */
+  token_hash: string;
+  run_id: string;
+  action: string;
+  actor: string;
+  used_at: number;
+}
+
+export type LinkUseRow = Selectable<LinkUseTable>;
 
 export type Role = 'viewer' | 'operator' | 'admin';
 

@@ -17,6 +17,8 @@ import * as plans from './queries/plans.js';
 import * as resources from './queries/resources.js';
 import * as runs from './queries/runs.js';
 import * as tokens from './queries/tokens.js';
+import * as links from './queries/links.js';
+import type { LinkUseRow } from './schema.js';
 import * as statistics from './queries/stats.js';
 import { inTransaction } from './queries/transaction.js';
 
@@ -139,6 +141,10 @@ export class Store {
   readonly addToken = (t: Parameters<typeof tokens.addToken>[1], now: number) =>
     tokens.addToken(this.db, t, now);
   readonly tokenByHash = (hash: string) => tokens.tokenByHash(this.db, hash);
+  readonly linkKey = (candidate: string, now: number) => links.linkKey(this.db, candidate, now);
+  readonly claimLinkUse = (use: LinkUseRow) => links.claimLinkUse(this.db, use);
+  readonly linkUse = (tokenHash: string) => links.linkUse(this.db, tokenHash);
+  readonly releaseLinkUse = (tokenHash: string) => links.releaseLinkUse(this.db, tokenHash);
   readonly listTokens = () => tokens.listTokens(this.db);
   readonly revokeToken = (idOrName: string, now: number) =>
     tokens.revokeToken(this.db, idOrName, now);

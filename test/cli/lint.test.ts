@@ -25,6 +25,11 @@ describe('lightsout lint warns about likely mistakes, with the fix, and exits 0'
       'warning: notifiers.team.webhook_url: webhook_url is a secret written inline, so it goes wherever this file goes; write ${VARIABLE} or file:/path instead',
     ],
     [
+      'notifiers without public_url, so warnings carry no action links',
+      `notifiers:\n  team: { type: slack, webhook_url: '\${SLACK_URL}' }\n`,
+      'warning: notifiers: warnings will carry no "keep running" or "stop now" links; set public_url',
+    ],
+    [
       'a schedule that is never on',
       `schedules:\n  s:\n    periods: [{ monthdays: 31, months: feb, start: "07:00", stop: "19:00" }]\n${USED('s')}`,
       'warning: schedules.s: this schedule is never on in the next 12 months',

@@ -7,69 +7,16 @@
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { simpleParser } from 'mailparser';
-import type { ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
-import type { SMTPServerOptions } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Notice } from '../../src/engine/ports.js';
 import { CHANNEL_TIMEOUT_MS, DeliveryError } from '../../src/notify/channel.js';
 import { EmailChannel } from '../../src/notify/email.js';
 import type { EmailChannelOptions } from '../../src/notify/email.js';
+import { closeSmtpServers, smtpServer as smtp } from '../support/smtp.js';
 
 const PASSWORD = 'hunter2-S3cr3t!pw';
 
-interface Received {
-  readonly mail: ParsedMail;
-  readonly from: string;
-  readonly to: string[];
-  readonly user: string | undefined;
-}
-
-const servers: SMTPServer[] = [];
-
-async function smtp(
-  options: Partial<SMTPServerOptions> = {},
-): Promise<{ port: number; received: Received[] }> {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    logger: false,
-    authOptional: true,
-    allowInsecureAuth: true,
-    ...options,
-    onData(stream, session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          received.push({
-            mail,
-            from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
-            to: session.envelope.rcptTo.map((r) => r.address),
-            user: session.user as string | undefined,
-          });
-          callback();
-        },
-        (error: unknown) => {
-          callback(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    },
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return { port, received };
-}
-
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.close(resolve);
-        }),
-    ),
-  );
-});
+afterEach(closeSmtpServers);
 
 const notice: Notice = {
   kind: 'stop-warning',
@@ -237,9 +184,7 @@ describe('EmailChannel', () => {
 
   it('treats a refused connection as worth retrying', async () => {
     const { port } = await smtp();
-    await new Promise<void>((resolve) => {
-      servers.pop()!.close(resolve);
-    });
+    await closeSmtpServers();
     const e = await failure(channel(port, { username: 'mailer', password: PASSWORD }).send(notice));
     expect(e.permanent).toBe(false);
     expect(e.message).toMatch(/could not connect/);

@@ -137,6 +137,8 @@ const COLUMNS: Columns = {
     settles_at: true,
     updated_at: true,
   },
+  link_keys: { id: true, secret: true, created_at: true },
+  link_uses: { token_hash: true, run_id: true, action: true, actor: true, used_at: true },
   tokens: {
     id: true,
     name: true,
