@@ -14,6 +14,9 @@
  * the AUTH command, a signature header is derived from the HMAC secret. Those are
  * not captured; everything else a receiver got is.
  *
+ * The key lightsout signs the warnings' action links with (kept in the store) is
+ * checked too.
+ *
  * TODO (coordinator, after merging the switches): extend the story to POST the
  * Slack app's routes and a signed hook (valid, wrong and replayed signatures) and
  * capture their answers and logs; today their config is only loaded.
@@ -408,7 +411,12 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
       });
     for (const raw of smtp.received) capture('mail', raw);
 
-    const leaks = Object.entries(SECRETS).flatMap(([name, value]) =>
+    // The key the warnings' action links are signed with is made by lightsout, and as secret.
+    const linkKeys = await store.db.selectFrom('link_keys').select('secret').execute();
+    expect(linkKeys).toHaveLength(1);
+    expect(web.received.some((r) => r.body.includes('/actions/'))).toBe(true);
+    const secrets = { ...SECRETS, linkKey: linkKeys[0]!.secret };
+    const leaks = Object.entries(secrets).flatMap(([name, value]) =>
       captured
         .filter((c) => c.text.includes(value))
         .map(
