@@ -6,7 +6,8 @@
  * an SMTP server refusing the login, an SNS endpoint refusing the publish) whose
  * errors are logged and recorded, `lint`, `notify test` on failing and working
  * channels, API answers (runs, events, environments, metrics) and the NDJSON
- * event stream. Every log line, event, notice row, API answer, CLI output and
+ * event stream, the warning's action links opened and followed. Every log line,
+ * event, notice row, API answer, CLI output and
  * message received is captured; the test fails naming where a secret turned up.
  *
  * A receiver needs some secrets to do its job: the URL of a webhook channel is its
@@ -369,6 +370,19 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
     await get('/api/v1/environments');
     await get('/api/v1/environments/dev');
     await get('/metrics', 'text/plain');
+
+    // The warning's action links, opened and followed after the stop happened (a refusal page).
+    const warning = web.received.find((r) => r.path === '/hook' && r.body.includes('stop-warning'));
+    const actions = (JSON.parse(warning!.body) as { details: { actions?: { url: string }[] } })
+      .details.actions;
+    expect(actions?.length).toBeGreaterThan(0);
+    for (const { url } of actions ?? []) {
+      const path = new URL(url).pathname;
+      for (const method of ['GET', 'POST']) {
+        const response = await fetch(`${base}${path}`, { method });
+        capture(`${method} action link`, `${response.status} ${await response.text()}`);
+      }
+    }
 
     // The CLI: lint, and notify test on a working channel and on each refusing one.
     const lint = await cli(['lint', '--config', configPath]);
