@@ -7,8 +7,8 @@
  * errors are logged and recorded, `lint`, `notify test` on failing and working
  * channels, API answers (runs, events, environments, metrics) and the NDJSON
  * event stream, the warning's action links opened and followed. Every log line,
- * event, notice row, API answer, CLI output and
- * message received is captured; the test fails naming where a secret turned up.
+ * event, notice row, API answer, CLI output and message received is captured;
+ * the test fails naming where a secret turned up.
  *
  * A receiver needs some secrets to do its job: the URL of a webhook channel is its
  * address (the receiver sees it as the request path), the SMTP login travels in
