@@ -61,6 +61,13 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
     const notify = [
       ...new Set([...(e.team === undefined ? [] : (doc.teams[e.team]?.notify ?? [])), ...e.notify]),
     ];
+    if (e.require_notice && notify.length === 0)
+      issues.push({
+        path: ['environments', name, 'require_notice'],
+        message:
+          'require_notice waits for a channel to accept the warning, and this environment has none: ' +
+          `name one in notify: [...] (or its team's notify), or remove require_notice`,
+      });
     const tiers =
       e.tiers ?? (e.select === undefined ? [] : [{ name: 'default', select: e.select }]);
     environments.push({

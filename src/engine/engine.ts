@@ -6,7 +6,8 @@
  * - `watches.ts`: enforce mode and the watch for databases that restart by themselves;
  * - `runner.ts`: claiming and executing runs under fenced leases;
  * - `executor.ts`: one run's tiers, steps, retries and verification;
- * - `notices.ts`: delivering the warnings and summaries runs owe.
+ * - `notices.ts`: delivering the warnings and summaries runs owe;
+ * - `notice-wait.ts`: a stop that waits until a channel accepted its warning (require_notice).
  */
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
@@ -20,6 +21,7 @@ import { Commands } from './commands.js';
 import type { HoldRequest } from './commands.js';
 import type { EngineContext, EngineLog } from './context.js';
 import { deliverNotices } from './notices.js';
+import { nextNoticeWaitEnd, warningTaken } from './notice-wait.js';
 import { LAST_PASS, reconcile } from './pass.js';
 import { environmentNamed, fleetFor, nextScheduledStart } from './planning.js';
 import type { Clock, Notifier, Provider } from './ports.js';
@@ -92,7 +94,9 @@ export class Engine {
         for (const listener of this.listeners) listener();
       },
     };
-    this.runner = new Runner(this.ctx, pLimit(options.concurrency ?? 16), () => this.deliver());
+    this.runner = new Runner(this.ctx, pLimit(options.concurrency ?? 16), () =>
+      this.deliverOutsidePass(),
+    );
     this.commands = new Commands(this.ctx);
   }
 
@@ -103,11 +107,12 @@ export class Engine {
     const wake = await reconcile(this.ctx, now);
     await this.deliver();
     await this.runner.runDue(now);
-    const [nextAct, nextNotice] = await Promise.all([
+    const [nextAct, nextNotice, waitEnds] = await Promise.all([
       this.ctx.store.nextActAt(now),
       this.delivers ? this.ctx.store.nextNoticeAt(now) : undefined,
+      nextNoticeWaitEnd(this.ctx, now),
     ]);
-    return Math.min(wake, nextAct ?? Infinity, nextNotice ?? Infinity);
+    return Math.min(wake, nextAct ?? Infinity, nextNotice ?? Infinity, waitEnds ?? Infinity);
   }
 
   /**
@@ -147,8 +152,20 @@ export class Engine {
     });
   }
 
-  private async afterCommand<T>(result: T): Promise<T> {
+  /**
+   * Delivery after a command or a run's end: a pass follows only when a stop that
+   * waited for its warning (require_notice) may act now, the pass's own delivery
+   * being followed by its runs anyway.
+   */
+  private async deliverOutsidePass(): Promise<void> {
     await this.deliver();
+    if (!this.delivers) return;
+    const ready = await warningTaken(this.ctx, this.ctx.clock.now()).catch(() => false);
+    if (ready) this.ctx.changed();
+  }
+
+  private async afterCommand<T>(result: T): Promise<T> {
+    await this.deliverOutsidePass();
     return result;
   }
 

@@ -75,6 +75,8 @@ export interface RunSummary {
   readonly counts: Record<string, number>;
   readonly resources: readonly StepSummary[];
   readonly failures: readonly StepSummary[];
+  /** What the report adds (a warning that reached no channel, say). */
+  readonly notes?: readonly string[];
 }
 
 /** Thrown when shutdown interrupts a run; the run stays open and resumes after restart. */
@@ -533,9 +535,11 @@ export function summaryOf(
 export function summaryText(run: Run, summary: RunSummary): string {
   // Resources, not steps: a boost has two steps per service (boost, then unboost).
   const n = new Set(summary.resources.map((r) => r.resource)).size;
-  return summary.outcome === 'succeeded'
-    ? `${run.environment}: ${run.direction} succeeded (${n} ${n === 1 ? 'resource' : 'resources'})`
-    : `${run.environment}: ${run.direction} failed for ${failureList(summary.failures)}`;
+  const line =
+    summary.outcome === 'succeeded'
+      ? `${run.environment}: ${run.direction} succeeded (${n} ${n === 1 ? 'resource' : 'resources'})`
+      : `${run.environment}: ${run.direction} failed for ${failureList(summary.failures)}`;
+  return [line, ...(summary.notes ?? [])].join('; ');
 }
 
 /** The first few failures with their reasons (the failed before the skipped: cause first). */

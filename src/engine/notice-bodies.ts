@@ -187,6 +187,8 @@ export function reportDetails(
     resources: rows,
     more,
     ...(more > 0 ? { seeAll: seeAllHint(run) } : {}),
+    // What else the run has to say (require_notice: its warning was never delivered).
+    ...(end.notes === undefined ? {} : { notes: end.notes }),
   };
 }
 

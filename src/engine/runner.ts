@@ -34,6 +34,14 @@ import {
 import { failureAlert, reportDetails } from './notice-bodies.js';
 import type { RunEnd } from './notice-bodies.js';
 import { addNotices } from './notices.js';
+import {
+  checkNoticeWait,
+  logWaitEnded,
+  recordWaiting,
+  undeliveredNote,
+  waitEndedEvent,
+} from './notice-wait.js';
+import type { EventInput } from '../store/queries/events.js';
 import { timelineOf } from './planning.js';
 import { claimedElsewhere } from './claims.js';
 import type { Resource } from './ports.js';
@@ -107,7 +115,16 @@ export class Runner {
           await this.supersedeBeforeActing(run, fence, reason);
           return;
         }
-        if (!(await this.beginActing(run, fence))) return;
+        // require_notice: no channel took the warning yet; it waits, the lease free for any replica.
+        const wait = await checkNoticeWait(ctx, environment, run);
+        if (wait.kind === 'wait') {
+          await recordWaiting(ctx, run, wait);
+          await ctx.store.releaseLease(run.id, fence);
+          return;
+        }
+        if (!(await this.beginActing(run, fence, waitEndedEvent(run, wait, ctx.clock.now()))))
+          return;
+        logWaitEnded(ctx, run, wait);
       } else {
         // Resumed after a restart or by another replica: still wanted?
         const reason = await unwanted();
@@ -119,9 +136,11 @@ export class Runner {
         claimedElsewhere: (found: readonly Resource[]) =>
           claimedElsewhere(ctx, environment, found, run.id, ctx.clock.now()),
       };
-      const summary = await this.withLease(run, deps, (d) =>
+      const executed = await this.withLease(run, deps, (d) =>
         executeRun(d, run, environment, leave),
       );
+      const note = await undeliveredNote(ctx, environment, run);
+      const summary = note === undefined ? executed : { ...executed, notes: [note] };
       await this.finish(run, fence, environment, summary, summary.outcome);
     } catch (error) {
       if (error instanceof Interrupted) return;
@@ -209,7 +228,11 @@ export class Runner {
    * grace → acting, with its event, in one fenced transaction; false when it was
    * cancelled meanwhile, or another run of its environment is acting (it waits).
    */
-  private async beginActing(run: Run, fence: Fence): Promise<boolean> {
+  private async beginActing(
+    run: Run,
+    fence: Fence,
+    events: readonly EventInput[] = [],
+  ): Promise<boolean> {
     const now = this.ctx.clock.now();
     return this.ctx.store.atomically(async (tx) => {
       // One acting run per environment, also across replicas that claimed two runs at once.
@@ -227,6 +250,7 @@ export class Runner {
           environment: run.environment,
           runId: run.id,
         },
+        ...events,
       ]);
       return true;
     });

@@ -159,6 +159,7 @@ export function render(notice: Notice): RenderedNotice {
       add('Took', stringIn(details, 'duration'));
       add('Resources', countsText(countsIn(details, 'counts') ?? {}));
       add('Error', stringIn(details, 'error'));
+      if (Array.isArray(details['notes'])) add('Note', (details['notes'] as unknown[]).join('; '));
       lines = listLines(details);
       break;
     case 'run-failed': {

@@ -452,4 +452,42 @@ ${notifiers}
   ])('%s is refused: %s', (notifier, message) => {
     expect(errors(withNotifiers(notifier, '[]')).join('\n')).toContain(message);
   });
+
+  it('require_notice waits notice_wait (default one hour) for a channel of the environment or its team', () => {
+    const config = (environment: string, teams = '') => `
+environments:
+  dev: ${environment}
+${teams}
+notifiers:
+  team-slack: { type: slack, webhook_url: "\${SLACK_WEBHOOK_URL}" }
+`;
+    const environmentOf = (text: string) => {
+      const result = load(text);
+      if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+      return result.config.fleet.environments[0];
+    };
+    expect(
+      environmentOf(config('{ notify: [team-slack], require_notice: true }'))?.requireNotice,
+    ).toEqual({ waitMs: 3_600_000 });
+    expect(
+      environmentOf(
+        config(
+          '{ team: payments, require_notice: true, notice_wait: 20m }',
+          'teams:\n  payments: { notify: [team-slack] }',
+        ),
+      )?.requireNotice,
+    ).toEqual({ waitMs: 20 * 60_000 });
+    expect(environmentOf(config('{ notify: [team-slack] }'))?.requireNotice).toBeUndefined();
+  });
+
+  it('require_notice without any channel to accept the warning is refused, naming the fix', () => {
+    expect(
+      errors(
+        withNotifiers('  team-slack: { type: slack, webhook_url: x }', '[]').replace(
+          'notify: []',
+          'notify: [], require_notice: true',
+        ),
+      ).join('\n'),
+    ).toMatch(/environments\.dev\.require_notice.*name one in notify/);
+  });
 });

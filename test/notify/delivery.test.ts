@@ -17,6 +17,7 @@ import type { Store } from '../../src/store/store.js';
 import { officeHours } from '../engine/fixtures.js';
 import { harness } from '../engine/harness.js';
 import { DATABASES } from '../store/databases.js';
+import { at } from '../helpers.js';
 
 const SECRET = 'whsec-test-0123456789';
 
@@ -154,5 +155,145 @@ describe.each(DATABASES)('notices to their channels, on $name', (database) => {
     ]);
     await h.tickAt('2026-06-01T18:00Z', engine);
     expect((await h.states())['dev-web']).toBe('off');
+  });
+
+  describe('require_notice: a stop waits until a channel accepted its warning', () => {
+    /** dev requires a delivered warning (2 min of grace); qa shares its channel and does not. */
+    const environments: Environment[] = [
+      {
+        ...dev,
+        graceMs: 2 * 60_000,
+        notify: ['slack'],
+        requireNotice: { waitMs: 20 * 60_000 },
+      },
+      {
+        ...dev,
+        name: 'qa',
+        graceMs: 2 * 60_000,
+        notify: ['slack'],
+        tiers: [{ name: 'apps', select: [{ provider: 'sandbox', tags: { env: 'qa' } }] }],
+      },
+    ];
+    const seeds = [
+      { kind: 'ec2' as const, name: 'dev-web', tags: { env: 'dev' } },
+      { kind: 'ec2' as const, name: 'qa-web', tags: { env: 'qa' } },
+    ];
+
+    async function setUp(up: () => boolean) {
+      const slack = await receiver(() => (up() ? 200 : 503));
+      closers.push(slack.close);
+      store = await database.open();
+      const h = await harness(store, {
+        schedules: [officeHours],
+        environments,
+        seeds,
+        start: '2026-06-01T17:58Z',
+      });
+      const channels = new Map<string, Channel>([
+        ['slack', new SlackChannel({ name: 'slack', webhookUrl: `${slack.url}/services/T/B/x` })],
+      ]);
+      // Two replicas on one store; a long safety tick, so what a tick returns is the instant it needs.
+      const replica = (owner: string) =>
+        h.makeEngine(owner, undefined, {
+          notifier: new ChannelNotifier(pino({ level: 'silent' }), channels),
+          safetyTickMs: 6 * 3_600_000,
+        });
+      const s = store;
+      const events = async (kind: string) =>
+        (await s.queryEvents({ kind })).events.filter((e) => e.environment === 'dev');
+      const devStop = async () => (await s.listRuns({ environment: 'dev' }))[0]!;
+      return { slack, h, a: replica('replica-a'), b: replica('replica-b'), events, devStop };
+    }
+
+    it('a channel down holds the stop past its time; it happens once the channel takes the warning, acted by another replica', async () => {
+      let up = false;
+      const { slack, h, a, b, events, devStop } = await setUp(() => up);
+      await h.tickAt('2026-06-01T17:58Z', a);
+      await h.tickAt('2026-06-01T18:00Z', a);
+      // qa does not require it: its stop is on time though the channel refused its warning.
+      expect(await h.states()).toEqual({ 'dev-web': 'on', 'qa-web': 'off' });
+      expect((await devStop()).status).toBe('grace');
+      expect((await events('run.notice-wait')).map((e) => e.payload)).toEqual([
+        { actAt: '2026-06-01T18:00:00.000Z', until: '2026-06-01T18:20:00.000Z' },
+      ]);
+      // Passes while it waits record the wait once.
+      await h.tickAt('2026-06-01T18:00:20Z', b);
+      expect(await events('run.notice-wait')).toHaveLength(1);
+      expect((await h.states())['dev-web']).toBe('on');
+
+      up = true;
+      // The next attempt of the warning (after its backoff) is accepted; the same pass stops dev.
+      await h.tickAt('2026-06-01T18:01Z', b);
+      expect(await h.states()).toEqual({ 'dev-web': 'off', 'qa-web': 'off' });
+      expect((await events('notice.sent')).map((e) => e.payload)).toContainEqual({
+        notice: 'stop-warning',
+        channel: 'slack',
+        attempt: 3,
+      });
+      expect(slack.received.at(-1)?.body).toContain('dev');
+      expect((await events('run.notice-wait-ended')).map((e) => e.payload)).toEqual([
+        { delivered: true, channel: 'slack', waitedMs: 60_000 },
+      ]);
+      const finished = await events('run.finished');
+      expect(finished[0]?.payload).not.toHaveProperty('notes');
+    });
+
+    it('no channel taking the warning: the stop waits notice_wait, then stops anyway and says so', async () => {
+      const { h, a, events, devStop } = await setUp(() => false);
+      await h.tickAt('2026-06-01T17:58Z', a);
+      await h.tickAt('2026-06-01T18:00Z', a);
+      // Every attempt of the warning fails; the stop still waits for its bound, and the pass wakes then.
+      let next = 0;
+      for (const time of ['18:00:40', '18:01:20', '18:02:40', '18:10'])
+        next = await h.tickAt(`2026-06-01T${time}Z`, a);
+      expect(next).toBe(at('2026-06-01T18:20Z'));
+      expect((await h.states())['dev-web']).toBe('on');
+
+      await h.tickAt('2026-06-01T18:20Z', a);
+      expect((await h.states())['dev-web']).toBe('off');
+      const [ended] = await events('run.notice-wait-ended');
+      expect(ended?.payload).toEqual({
+        delivered: false,
+        waitedMs: 20 * 60_000,
+        channels: [{ channel: 'slack', status: 'failed', attempts: 5 }],
+        reason: 'no channel accepted the warning within notice_wait; stopping anyway',
+      });
+      // The run's report says the warning never reached anyone.
+      const [finished] = await events('run.finished');
+      expect(finished?.payload).toMatchObject({
+        outcome: 'succeeded',
+        notes: [expect.stringContaining('never delivered')],
+      });
+      const report = (await store!.listNotices((await devStop()).id)).find(
+        (n) => n.kind === 'run-summary' && n.channel === '',
+      );
+      expect(report?.body).toContain('the warning was never delivered');
+    });
+
+    it('a cancel during the wait calls the stop off; the bound passing changes nothing', async () => {
+      const { h, a, events, devStop } = await setUp(() => false);
+      await h.tickAt('2026-06-01T17:58Z', a);
+      await h.tickAt('2026-06-01T18:00Z', a);
+      const waiting = await devStop();
+      expect(waiting.status).toBe('grace');
+      await a.cancel(waiting.id, 'alice');
+      for (const time of ['18:05', '18:20', '18:30']) await h.tickAt(`2026-06-01T${time}Z`, a);
+      expect((await devStop()).status).toBe('cancelled');
+      expect((await h.states())['dev-web']).toBe('on');
+      expect(await events('run.notice-wait-ended')).toEqual([]);
+    });
+
+    it('a stop without grace during the wait stops now: it has no warning to wait for', async () => {
+      const { h, a, events } = await setUp(() => false);
+      await h.tickAt('2026-06-01T17:58Z', a);
+      await h.tickAt('2026-06-01T18:00Z', a);
+      expect((await h.states())['dev-web']).toBe('on');
+      await a.command('dev', 'stop', 'alice', 0);
+      await h.tickAt('2026-06-01T18:01Z', a);
+      expect((await h.states())['dev-web']).toBe('off');
+      const runs = await store!.listRuns({ environment: 'dev' });
+      expect(runs.map((r) => r.status).sort()).toEqual(['succeeded', 'superseded']);
+      expect(await events('run.notice-wait-ended')).toEqual([]);
+    });
   });
 });
