@@ -106,6 +106,24 @@ function linkButtons(notice: Notice): LinkButton[] {
 }
 
 /**
+ * A list's lines in as few sections as fit Slack's 3000 characters each, whole
+ * lines only: a long reason never pushes the report's last line ("and N more")
+ * out of a cut section.
+ */
+function sectionsOf(lines: readonly string[]): string[] {
+  const sections: string[] = [];
+  let current = '';
+  for (const line of lines.map((l) => cut(l, SECTION_TEXT_MAX))) {
+    if (current !== '' && current.length + 1 + line.length > SECTION_TEXT_MAX) {
+      sections.push(current);
+      current = '';
+    }
+    current = current === '' ? line : `${current}\n${line}`;
+  }
+  return current === '' ? sections : [...sections, current];
+}
+
+/**
  * The message both modes send: `text` for notifications and old clients, `blocks`
  * for the layout. A stop warning's actions are URL buttons (pages that confirm and
  * act), or, `interactive`, buttons that the Slack app follows: `action_id`
@@ -129,14 +147,8 @@ export function slackMessage(
       })),
     });
   }
-  if (lines.length > 0)
-    blocks.push({
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: cut(lines.map((l) => `• ${escapeMrkdwn(l)}`).join('\n'), SECTION_TEXT_MAX),
-      },
-    });
+  for (const text of sectionsOf(lines.map((l) => `• ${escapeMrkdwn(l)}`)))
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
   const warning = notice.kind === 'stop-warning';
   const label = (text: string) => ({
     type: 'plain_text' as const,

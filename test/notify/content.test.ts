@@ -315,6 +315,22 @@ describe('the run report', () => {
   });
 });
 
+describe('the run report in Slack', () => {
+  it('splits a long list into sections of whole lines, so "and N more" is never cut off', () => {
+    const long = steps(20, 30).map((s) =>
+      s.error === undefined ? s : { ...s, error: `${s.error} ${'x'.repeat(300)}` },
+    );
+    const { blocks } = slackMessage(reportNotice(long));
+    const sections = blocks
+      .filter((b) => b.type === 'section' && 'text' in b && b.text.text.startsWith('• '))
+      .map((b) => (b as { text: { text: string } }).text.text);
+    expect(sections.length).toBeGreaterThan(1);
+    expect(sections.every((t) => t.length <= 3000)).toBe(true);
+    expect(sections.join('\n').split('\n')).toHaveLength(REPORT_LIMIT + 1);
+    expect(sections.at(-1)).toContain('and 30 more: GET /api/v1/runs/run-1');
+  });
+});
+
 describe('the failure alert', () => {
   it('says how many did not reach the state, each with its reason, and when it is tried again', () => {
     const resources = steps(2, 3);
