@@ -1,6 +1,7 @@
 import { lintFleet } from '../core/lint.js';
 import { inlineSecrets } from '../notify/secrets.js';
 import { inlineHookSecrets } from '../switches/hooks.js';
+import { inlineSlackSecrets } from '../switches/slack-app.js';
 import { claimedTwice } from '../core/selection.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import type { Diagnostic, LoadedConfig } from '../config/load.js';
@@ -28,6 +29,7 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
     ...inlineSecrets(config.document.notifiers),
     ...warningsWithoutLinks(config.document),
     ...inlineHookSecrets(config.document.switches.hooks),
+    ...inlineSlackSecrets(config.document.switches.slack),
   ].map((w) => config.locate(w.path, 'warning', w.message));
   warnings.sort((a, b) => a.line - b.line || a.column - b.column);
   for (const w of warnings) io.out(formatDiagnostic(w));

@@ -113,6 +113,11 @@ export interface HookSwitchesOptions {
   readonly log: HookLog;
   /** Fetches SNS signing certificates and confirms subscriptions; HTTPS GET unless set (tests). */
   readonly fetchText?: FetchText;
+  /**
+   * Real time by default, for signatures, replays and SNS message ages: senders sign
+   * with wall-clock timestamps, whatever a demo's faster clock says.
+   */
+  readonly wallNow?: () => Instant;
 }
 
 const UNSIGNED = new HookRefused(
@@ -129,6 +134,7 @@ export class HookSwitches {
   readonly #signatures: SeenWithin;
   readonly #messages: OnceWithin<SwitchOutcome>;
   readonly #verifier: SnsVerifier;
+  readonly #wallNow: () => Instant;
 
   constructor(
     options: HookSwitchesOptions,
@@ -139,10 +145,11 @@ export class HookSwitches {
     this.#hooks = options.hooks;
     this.#log = options.log;
     this.#fetch = options.fetchText ?? fetchOverHttps;
+    this.#wallNow = options.wallNow ?? Date.now;
     // A signature is good for the window either side of its timestamp: remembered for both.
-    this.#signatures = new SeenWithin(2 * SIGNATURE_WINDOW_S * 1000, now);
-    this.#messages = new OnceWithin(SNS_RETRY_WINDOW_MS, now);
-    this.#verifier = new SnsVerifier(this.#fetch, now);
+    this.#signatures = new SeenWithin(2 * SIGNATURE_WINDOW_S * 1000, this.#wallNow);
+    this.#messages = new OnceWithin(SNS_RETRY_WINDOW_MS, this.#wallNow);
+    this.#verifier = new SnsVerifier(this.#fetch, this.#wallNow);
   }
 
   /** `POST /hooks/NAME`: the headers as Node gives them, the raw body. */
@@ -159,7 +166,7 @@ export class HookSwitches {
         timestamp,
         body,
         signature,
-        this.now(),
+        this.#wallNow(),
         SIGNATURE_WINDOW_S,
       )
     )

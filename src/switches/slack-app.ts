@@ -7,7 +7,7 @@
 import type { Instant } from '../core/glossary.js';
 import type { SlackAppDocument } from '../config/schema.js';
 import type { SecretSources } from '../notify/secrets.js';
-import { resolveSecret } from '../notify/secrets.js';
+import { isSecretReference, resolveSecret } from '../notify/secrets.js';
 import type { LinkActor } from './link-actions.js';
 import { SlackRequestVerifier } from './slack-signature.js';
 import { SlackUsers, usersInfoLookup } from './slack-users.js';
@@ -67,4 +67,22 @@ export function slackAppOf(document: SlackAppDocument, options: SlackAppOptions 
     responseUrlAllowed: options.responseUrlAllowed ?? isSlackResponseUrl,
     log: options.log ?? (() => undefined),
   };
+}
+
+/** The Slack app's secrets written inline in the config, for `lint` (values never printed). */
+export function inlineSlackSecrets(
+  document: SlackAppDocument | undefined,
+): { path: string[]; message: string }[] {
+  if (document === undefined) return [];
+  return (['signing_secret', 'token'] as const).flatMap((field) => {
+    const value = document[field];
+    return value === undefined || isSecretReference(value)
+      ? []
+      : [
+          {
+            path: ['switches', 'slack', field],
+            message: `${field} is a secret written inline, so it goes wherever this file goes; write \${VARIABLE} or file:/path instead`,
+          },
+        ];
+  });
 }

@@ -30,6 +30,11 @@ describe('lightsout lint warns about likely mistakes, with the fix, and exits 0'
       'warning: notifiers: warnings will carry no "keep running" or "stop now" links; set public_url',
     ],
     [
+      "the Slack app's signing secret written inline (its value never printed)",
+      `public_url: https://lightsout.example.com\nswitches:\n  slack:\n    signing_secret: 8f742231b10e8888abcd99yyyzzz85a5\n    users: [{ user: U024BE7LH, role: viewer }]\n`,
+      'warning: switches.slack.signing_secret: signing_secret is a secret written inline, so it goes wherever this file goes; write ${VARIABLE} or file:/path instead',
+    ],
+    [
       'a schedule that is never on',
       `schedules:\n  s:\n    periods: [{ monthdays: 31, months: feb, start: "07:00", stop: "19:00" }]\n${USED('s')}`,
       'warning: schedules.s: this schedule is never on in the next 12 months',

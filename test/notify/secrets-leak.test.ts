@@ -18,9 +18,8 @@
  * The key lightsout signs the warnings' action links with (kept in the store) is
  * checked too.
  *
- * TODO (coordinator, after merging the switches): extend the story to POST the
- * Slack app's routes and a signed hook (valid, wrong and replayed signatures) and
- * capture their answers and logs; today their config is only loaded.
+ * The switches are called too: the Slack app's command and a signed hook, each
+ * signed, forged and replayed.
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -37,6 +36,8 @@ import { createLogger } from '../../src/app/logger.js';
 import { startService } from '../../src/app/service.js';
 import type { Service } from '../../src/app/service.js';
 import { loadConfigFile } from '../../src/config/load.js';
+import { signWebhook } from '../../src/notify/webhook.js';
+import { slackSignature } from '../../src/switches/slack-signature.js';
 import type { Clock } from '../../src/engine/ports.js';
 import { cli } from '../cli/run.js';
 import { at } from '../helpers.js';
@@ -221,6 +222,7 @@ switches:
     signing_secret: "\${LEAK_SLACK_SIGNING_SECRET}"
     token: "file:${files.slackAppToken}"
     users:
+      - { user: U0LEAKTEST, role: operator, team: payments }
       - { email: "*@example.test", role: operator, team: payments }
   hooks:
     button:
@@ -383,6 +385,62 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
         capture(`${method} action link`, `${response.status} ${await response.text()}`);
       }
     }
+
+    // The switches: the Slack app's command (signed, forged, replayed) and a signed hook
+    // (valid, wrongly signed, replayed). Both check signatures against the wall clock.
+    const switchPost = async (
+      where: string,
+      path: string,
+      body: string,
+      headers: Record<string, string>,
+    ) => {
+      const response = await fetch(`${base}${path}`, { method: 'POST', headers, body });
+      capture(where, `${response.status} ${await response.text()}`);
+      return response.status;
+    };
+    const slackForm = new URLSearchParams({
+      command: '/lightsout',
+      text: 'status dev',
+      user_id: 'U0LEAKTEST',
+      user_name: 'leak',
+      response_url: 'https://hooks.slack.com/commands/T0/1/x',
+    }).toString();
+    const slackTs = String(Math.floor(Date.now() / 1000));
+    const slackHeaders = (signingSecret: string) => ({
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': slackTs,
+      'x-slack-signature': slackSignature(signingSecret, slackTs, slackForm),
+    });
+    const commands = '/hooks/slack/commands';
+    expect(
+      await switchPost('slack command', commands, slackForm, slackHeaders(SECRETS.signingSecret)),
+    ).toBe(200);
+    expect(
+      await switchPost('slack replay', commands, slackForm, slackHeaders(SECRETS.signingSecret)),
+    ).toBe(401);
+    expect(
+      await switchPost('slack forged', commands, slackForm, slackHeaders('not-the-secret')),
+    ).toBe(401);
+    const hookBody = JSON.stringify({ from: 'the leak test' });
+    const hookTs = String(Math.floor(Date.now() / 1000));
+    const hookHeaders = (hmacSecret: string) => ({
+      'content-type': 'application/json',
+      'x-lightsout-timestamp': hookTs,
+      'x-lightsout-signature': signWebhook(hmacSecret, hookTs, hookBody),
+    });
+    const hookStatus = await switchPost(
+      'hook',
+      '/hooks/button',
+      hookBody,
+      hookHeaders(SECRETS.buttonSecret),
+    );
+    expect([202, 409]).toContain(hookStatus);
+    expect(
+      await switchPost('hook replay', '/hooks/button', hookBody, hookHeaders(SECRETS.buttonSecret)),
+    ).toBe(401);
+    expect(
+      await switchPost('hook forged', '/hooks/button', hookBody, hookHeaders('not-the-secret')),
+    ).toBe(401);
 
     // The CLI: lint, and notify test on a working channel and on each refusing one.
     const lint = await cli(['lint', '--config', configPath]);

@@ -60,7 +60,13 @@ export async function serveHooks(
       environments: [dev],
       schedules: new Map([[officeHours.name, officeHours]]),
       now: () => h.clock.now(),
-      hooks: { hooks, log: { info: line('info'), warn: line('warn') }, fetchText },
+      hooks: {
+        hooks,
+        log: { info: line('info'), warn: line('warn') },
+        fetchText,
+        // The test's clock stands in for the wall clock senders sign with.
+        wallNow: () => h.clock.now(),
+      },
     },
     { logError: (error) => logs.push(`error ${String(error)}`) },
   );
