@@ -1,5 +1,5 @@
 /**
- * The pages behind a warning's action links. `GET /actions/TOKEN` changes
+ * The pages behind a warning's action links. `GET /actions?token=TOKEN` changes
  * nothing: it says what the link will do and asks to confirm, because mail
  * scanners and chat previews fetch links before anyone clicks them. The form
  * posts to the same address, which carries the action out once through the
@@ -10,8 +10,17 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ActionLinks } from '../switches/action-links.js';
 import { LinkRefused } from '../switches/link-actions.js';
 
-interface TokenParams {
-  Params: { token: string };
+interface TokenQuery {
+  Querystring: { token?: string | string[] };
+}
+
+/**
+ * The token travels in the query: it is longer than a path part may be (the
+ * router's 100 characters), and it is the same on the form's POST, which goes to
+ * the page's own address.
+ */
+function tokenOf(query: TokenQuery['Querystring']): string {
+  return typeof query.token === 'string' ? query.token : '';
 }
 
 const TITLES: Record<LinkRefused['reason'], string> = {
@@ -43,9 +52,9 @@ export function registerActionPages(http: FastifyInstance, links: LinkPages): vo
       },
     );
 
-    scope.get<TokenParams>('/actions/:token', async (request, reply) => {
+    scope.get<TokenQuery>('/actions', async (request, reply) => {
       try {
-        const preview = await links.preview(request.params.token);
+        const preview = await links.preview(tokenOf(request.query));
         page(
           reply,
           200,
@@ -60,8 +69,8 @@ export function registerActionPages(http: FastifyInstance, links: LinkPages): vo
       return reply;
     });
 
-    scope.post<TokenParams>('/actions/:token', async (request, reply) => {
-      const token = request.params.token;
+    scope.post<TokenQuery>('/actions', async (request, reply) => {
+      const token = tokenOf(request.query);
       try {
         const outcome = await links.use(token, links.pageActor(token));
         page(

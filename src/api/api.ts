@@ -44,8 +44,6 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
 export const API_SERVER_OPTIONS = {
   logger: false,
   bodyLimit: 64 * 1024,
-  // An action link's token (a run id, its action and expiry, and a signature) is longer than the default 100.
-  routerOptions: { maxParamLength: 512 },
   ...frameworkProblems,
 } satisfies FastifyServerOptions;
 

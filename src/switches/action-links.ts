@@ -91,7 +91,7 @@ export class ActionLinks implements LinkActor {
         return {
           action,
           label: LINK_LABELS[action],
-          url: `${this.options.publicUrl}/actions/${token}`,
+          url: `${this.options.publicUrl}/actions?token=${token}`,
           token,
         };
       }),

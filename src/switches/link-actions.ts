@@ -17,7 +17,7 @@ export const LINK_LABELS: Record<LinkAction, string> = {
 export interface NoticeAction {
   readonly action: LinkAction;
   readonly label: string;
-  /** The page that confirms and carries out the action (public_url + /actions/TOKEN). */
+  /** The page that confirms and carries out the action (public_url + /actions?token=TOKEN). */
   readonly url: string;
   /** The token alone, for buttons that act without a page (Slack interactivity). */
   readonly token: string;

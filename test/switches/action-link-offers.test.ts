@@ -79,7 +79,8 @@ describe('the actions a stop warning offers', () => {
   it('offers all three to an environment with a scheduled start ahead, as links under public_url', async () => {
     const actions = await linksFor(runOf({}), NOW + 14 * 3_600_000).actionsFor(warning);
     expect(actions.map((a) => a.action)).toEqual(['keep-1h', 'keep-until-start', 'stop-now']);
-    for (const a of actions) expect(a.url).toBe(`https://lightsout.example.com/actions/${a.token}`);
+    for (const a of actions)
+      expect(a.url).toBe(`https://lightsout.example.com/actions?token=${a.token}`);
   });
 
   it('leaves out "until the next scheduled start" when there is none', async () => {

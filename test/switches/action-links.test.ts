@@ -40,7 +40,7 @@ const dev: Environment = {
 function linksIn(mail: ReceivedMail): Map<string, string> {
   const text = mail.mail.text ?? '';
   const links = new Map<string, string>();
-  for (const match of text.matchAll(/^(.+?):?\s*\n?\s*(http:\/\/\S+\/actions\/\S+)$/gm))
+  for (const match of text.matchAll(/^(.+?):?\s*\n?\s*(http:\/\/\S+\/actions\?token=\S+)$/gm))
     links.set(match[1]!.trim().replace(/^[-*•]\s*/, ''), match[2]!);
   return links;
 }
@@ -189,15 +189,16 @@ describe.each(DATABASES)('action links in a warning, on $name', (database) => {
     const { h, engine, mails, base } = await story();
     await h.tickAt('2026-06-01T17:45Z', engine);
     const link = linksIn(mails[0]!).get('Stop now')!;
-    const token = link.split('/actions/')[1]!;
+    const token = new URL(link).searchParams.get('token')!;
     const [payload] = token.split('.');
     const forged = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { a: string };
     forged.a = 'keep-1h';
     const forgedToken = `${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${token.split('.')[1]!}`;
     for (const url of [
-      `${base}/actions/${forgedToken}`,
-      `${base}/actions/${token.slice(0, -3)}`,
-      `${base}/actions/nonsense`,
+      `${base}/actions?token=${forgedToken}`,
+      `${base}/actions?token=${token.slice(0, -3)}`,
+      `${base}/actions?token=nonsense`,
+      `${base}/actions`,
     ]) {
       const answer = await follow(url);
       expect(answer.status).toBe(404);
