@@ -57,6 +57,12 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       });
     }
     checkNotifiers(doc, e.notify, ['environments', name, 'notify'], issues);
+    const baseline = e.savings?.baseline;
+    if (baseline !== undefined && !schedules.has(baseline))
+      issues.push({
+        path: ['environments', name, 'savings', 'baseline'],
+        message: unknownName('schedule', baseline, [...schedules.keys()]),
+      });
     // The team's channels first, then the environment's own, each once.
     const notify = [
       ...new Set([...(e.team === undefined ? [] : (doc.teams[e.team]?.notify ?? [])), ...e.notify]),
