@@ -80,7 +80,7 @@ export function scanEventKinds(files: readonly SourceFile[]): ScanResult {
 
     const identifierValues = (name: ts.Identifier, depth: number): string[] | undefined => {
       // A parameter of an enclosing function: the arguments its calls in this file pass.
-      for (let node: ts.Node | undefined = name.parent; node !== undefined; node = node.parent) {
+      for (let node: ts.Node = name.parent; !ts.isSourceFile(node); node = node.parent) {
         if (!ts.isFunctionLike(node)) continue;
         const index = node.parameters.findIndex(
           (p) => ts.isIdentifier(p.name) && p.name.text === name.text,
@@ -89,16 +89,16 @@ export function scanEventKinds(files: readonly SourceFile[]): ScanResult {
         const callee = functionName(node);
         if (callee === undefined) return undefined;
         const found: string[] = [];
-        let followed = true;
+        const lost: ts.Node[] = [];
         visit(source, (n) => {
           if (!ts.isCallExpression(n) || !ts.isIdentifier(n.expression)) return;
           if (n.expression.text !== callee) return;
           const argument = n.arguments[index];
           const texts = argument === undefined ? undefined : values(argument, depth + 1);
-          if (texts === undefined) followed = false;
+          if (texts === undefined) lost.push(n);
           else found.push(...texts);
         });
-        return followed && found.length > 0 ? found : undefined;
+        return lost.length === 0 && found.length > 0 ? found : undefined;
       }
       // A constant of this file or of another.
       let local: ts.Expression | undefined;
@@ -159,14 +159,15 @@ function skipWrappers(e: ts.Expression): ts.Expression {
 function functionName(node: ts.SignatureDeclaration): string | undefined {
   if (ts.isFunctionDeclaration(node) && node.name !== undefined) return node.name.text;
   const parent = node.parent;
-  if (parent !== undefined && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name))
-    return parent.name.text;
+  if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   return undefined;
 }
 
 function visit(node: ts.Node, f: (node: ts.Node) => void): void {
   f(node);
-  ts.forEachChild(node, (child) => visit(child, f));
+  ts.forEachChild(node, (child) => {
+    visit(child, f);
+  });
 }
 
 function sourceFiles(): SourceFile[] {
