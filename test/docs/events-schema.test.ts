@@ -190,6 +190,8 @@ export interface DocumentedKind {
   readonly columns: { environment: Presence; runId: Presence; resource: Presence };
   /** Field name → whether it may be left out. */
   readonly fields: Map<string, boolean>;
+  /** The section's example payload, when it has one. */
+  readonly example?: Record<string, unknown>;
 }
 
 export function documentedKinds(markdown: string): Map<string, DocumentedKind> {
@@ -215,6 +217,9 @@ export function documentedKinds(markdown: string): Map<string, DocumentedKind> {
     if (fields.size === 0 && !flat.includes('No payload fields'))
       throw new Error(`events.md, ${kind}: neither a field table nor "No payload fields"`);
     if (sections.has(kind)) throw new Error(`events.md lists ${kind} twice`);
+    const json = /```json\n([\s\S]*?)```/.exec(body)?.[1];
+    if (json === undefined && fields.size > 0)
+      throw new Error(`events.md, ${kind}: no example payload (a json block)`);
     sections.set(kind, {
       kind,
       columns: {
@@ -223,6 +228,7 @@ export function documentedKinds(markdown: string): Map<string, DocumentedKind> {
         resource: columns[3] as Presence,
       },
       fields,
+      ...(json === undefined ? {} : { example: JSON.parse(json) as Record<string, unknown> }),
     });
   }
   return sections;
@@ -233,14 +239,7 @@ export function misfits(event: Event, documented: ReadonlyMap<string, Documented
   const section = documented.get(event.kind);
   if (section === undefined)
     return [`${event.kind} is recorded but has no section in docs/events.md`];
-  const problems: string[] = [];
-  const keys = Object.keys(event.payload);
-  for (const key of keys)
-    if (!section.fields.has(key))
-      problems.push(`${event.kind}: payload field "${key}" is not documented`);
-  for (const [field, optional] of section.fields)
-    if (!optional && !keys.includes(field))
-      problems.push(`${event.kind}: documented field "${field}" is missing (mark it optional?)`);
+  const problems = payloadMisfits(event.kind, event.payload, section);
   for (const column of ['environment', 'runId', 'resource'] as const) {
     const presence = section.columns[column];
     const value = event[column];
@@ -249,6 +248,22 @@ export function misfits(event: Event, documented: ReadonlyMap<string, Documented
     if (presence === 'never' && value !== null)
       problems.push(`${event.kind}: ${column} is set, documented never`);
   }
+  return problems;
+}
+
+function payloadMisfits(
+  kind: string,
+  payload: Record<string, unknown>,
+  section: DocumentedKind,
+): string[] {
+  const problems: string[] = [];
+  const keys = Object.keys(payload);
+  for (const key of keys)
+    if (!section.fields.has(key))
+      problems.push(`${kind}: payload field "${key}" is not documented`);
+  for (const [field, optional] of section.fields)
+    if (!optional && !keys.includes(field))
+      problems.push(`${kind}: documented field "${field}" is missing (mark it optional?)`);
   return problems;
 }
 
@@ -300,6 +315,15 @@ describe('docs/events.md', () => {
     expect(missing).toEqual([]);
   });
 
+  it("gives each kind an example payload that fits the kind's own field table", () => {
+    const problems = [...docs().values()].flatMap((section) =>
+      section.example === undefined
+        ? []
+        : payloadMisfits(`${section.kind} (example)`, section.example, section),
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('documents no kind the source no longer records', () => {
     const stale = [...docs().keys()].filter((kind) => !scan().kinds.has(kind));
     expect(stale).toEqual([]);
@@ -345,44 +369,53 @@ describe.each(DATABASES)('the events an engine story records on $name', (databas
       ],
       start: '2026-06-01T17:00Z',
     });
+    // The first notice fails (a channel down): it is retried.
+    let failures = 1;
+    const engine = h.makeEngine('test', undefined, {
+      notifier: {
+        send: () =>
+          failures-- > 0 ? Promise.reject(new Error('503 Service Unavailable')) : Promise.resolve(),
+      },
+    });
+    const tickAt = (iso: string) => h.tickAt(iso, engine);
     const grace = async (name: string) =>
       (await store!.listRuns({ environment: name, status: 'grace' }))[0]!;
 
-    await h.tickAt('2026-06-01T17:00Z'); // both adopted
-    const hold = await h.engine.hold(
+    await tickAt('2026-06-01T17:00Z'); // both adopted
+    const hold = await engine.hold(
       'dev',
       { state: 'on', until: at('2026-06-01T17:30Z') },
       'api:ci',
     );
-    await h.engine.deleteHold(hold, 'api:ci');
-    const reservation = await h.engine.reserve(
+    await engine.deleteHold(hold, 'api:ci');
+    const reservation = await engine.reserve(
       'dev',
       at('2026-06-03T06:00Z'),
       at('2026-06-03T07:00Z'),
       'cli:jane',
     );
-    await h.engine.deleteReservation(reservation, 'cli:jane');
-    await h.tickAt('2026-06-01T17:45Z'); // stops warned
+    await engine.deleteReservation(reservation, 'cli:jane');
+    await tickAt('2026-06-01T17:45Z'); // stops warned
     h.clock.set(at('2026-06-01T17:50Z'));
-    await h.engine.cancel((await grace('dev')).id, 'slack:@jane (U1)', at('2026-06-01T18:30Z'));
-    await h.tickAt('2026-06-01T18:00Z'); // qa stops
-    await h.tickAt('2026-06-01T18:15Z'); // dev warned again
-    await h.tickAt('2026-06-01T18:30Z'); // dev stops
+    await engine.cancel((await grace('dev')).id, 'slack:@jane (U1)', at('2026-06-01T18:30Z'));
+    await tickAt('2026-06-01T18:00Z'); // qa stops
+    await tickAt('2026-06-01T18:15Z'); // dev warned again
+    await tickAt('2026-06-01T18:30Z'); // dev stops
     h.clock.set(at('2026-06-01T19:00Z'));
     await h.sandbox.setStateByHand('qa-web', 'on'); // drift, enforced
-    await h.tickAt('2026-06-01T19:00Z');
-    await h.tickAt('2026-06-01T19:05Z');
+    await tickAt('2026-06-01T19:00Z');
+    await tickAt('2026-06-01T19:05Z');
     h.clock.set(at('2026-06-02T03:00Z'));
     await h.sandbox.setStateByHand('dev-db', 'on'); // a database starts by itself
     h.sandbox.inject('dev-db', { kind: 'fail', reason: 'InvalidDBInstanceState' });
-    await h.tickAt('2026-06-02T03:05Z'); // its stop fails: a retry is scheduled
+    await tickAt('2026-06-02T03:05Z'); // its stop fails: a retry is scheduled
     h.sandbox.inject('dev-db', undefined);
-    await h.tickAt('2026-06-02T03:10Z');
-    await h.tickAt('2026-06-02T09:00Z'); // down over the 08:00 start: missed, caught up
-    await h.engine.command('dev', 'stop', 'cli:jane', 10 * 60_000);
-    await h.engine.command('dev', 'start', 'cli:jane'); // overtakes the stop in grace
-    await h.tickAt('2026-06-02T09:01Z');
-    await h.tickAt('2026-06-02T09:20Z');
+    await tickAt('2026-06-02T03:10Z');
+    await tickAt('2026-06-02T09:00Z'); // down over the 08:00 start: missed, caught up
+    await engine.command('dev', 'stop', 'cli:jane', 10 * 60_000);
+    await engine.command('dev', 'start', 'cli:jane'); // overtakes the stop in grace
+    await tickAt('2026-06-02T09:01Z');
+    await tickAt('2026-06-02T09:20Z');
 
     const events: Event[] = [];
     for (let after: string | undefined, first = true; first || after !== undefined; first = false) {
@@ -398,6 +431,7 @@ describe.each(DATABASES)('the events an engine story records on $name', (databas
         'environment.adopted',
         'hold.created',
         'hold.deleted',
+        'notice.failed',
         'notice.sent',
         'reservation.created',
         'reservation.deleted',
@@ -433,6 +467,9 @@ describe('the check of a recorded event against its section', () => {
         '| --- | --- | --- |',
         '| `id` | string | the id |',
         '| `note` | string, optional | a note |',
+        '```json',
+        '{ "id": "h1" }',
+        '```',
       ].join('\n'),
     );
     const event: Event = {
