@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment } from '../../src/core/glossary.js';
+import { CommandProvider } from '../../src/providers/command/command.js';
+import type { CommandTarget } from '../../src/providers/command/command-line.js';
 import type { Event } from '../../src/store/queries/events.js';
 import type { Store } from '../../src/store/store.js';
 import { harness } from '../engine/harness.js';
@@ -331,10 +333,11 @@ describe('docs/events.md', () => {
 });
 
 // ---------------------------------------------------------------------------
-// A representative story: two environments on office hours (one in enforce mode)
-// through a day and a night of holds, reservations, warnings, a cancel, drift, a
-// database that starts by itself and fails to stop, downtime, and an ad-hoc stop
-// that a start overtakes. Every event it records must fit its section.
+// A representative story: two environments on office hours, one in enforce mode,
+// one with a command target, through a day and a night of holds, reservations,
+// warnings (the first fails), a cancel, drift, a database that starts by itself
+// and fails to stop, downtime, and an ad-hoc stop that a start overtakes. Every
+// event it records must fit its section.
 // ---------------------------------------------------------------------------
 
 const environment = (name: string, extra: Partial<Environment> = {}): Environment => ({
@@ -350,6 +353,34 @@ const environment = (name: string, extra: Partial<Environment> = {}): Environmen
   ...extra,
 });
 
+/** A tier of one command target, whose commands print what they do. */
+const withCommandTarget = (e: Environment): Environment => ({
+  ...e,
+  tiers: [
+    ...(e.tiers ?? []),
+    {
+      name: 'hosts',
+      select: [
+        {
+          provider: 'command',
+          kinds: ['command'],
+          settings: {
+            targets: {
+              [`${e.name}-vm`]: {
+                start: `echo ${e.name}-vm started`,
+                stop: `echo ${e.name}-vm stopped`,
+                timeoutMs: 10_000,
+                shell: false,
+                env: {},
+              } satisfies CommandTarget,
+            },
+          },
+        },
+      ],
+    },
+  ],
+});
+
 describe.each(DATABASES)('the events an engine story records on $name', (database) => {
   let store: Store | undefined;
   afterEach(async () => {
@@ -361,13 +392,14 @@ describe.each(DATABASES)('the events an engine story records on $name', (databas
     store = await database.open();
     const h = await harness(store, {
       schedules: [officeHours],
-      environments: [environment('dev'), environment('qa', { mode: 'enforce' })],
+      environments: [withCommandTarget(environment('dev')), environment('qa', { mode: 'enforce' })],
       seeds: [
         { kind: 'rds', name: 'dev-db', tags: { env: 'dev' } },
         { kind: 'ec2', name: 'dev-web', tags: { env: 'dev' } },
         { kind: 'ec2', name: 'qa-web', tags: { env: 'qa' } },
       ],
       start: '2026-06-01T17:00Z',
+      providers: new Map([['command', new CommandProvider()]]),
     });
     // The first notice fails (a channel down): it is retried.
     let failures = 1;
@@ -435,6 +467,7 @@ describe.each(DATABASES)('the events an engine story records on $name', (databas
         'notice.sent',
         'reservation.created',
         'reservation.deleted',
+        'resource.output',
         'resource.restarted-by-itself',
         'run.acting',
         'run.cancelled',
