@@ -142,7 +142,12 @@ function environmentOf(config: LoadedConfig, name: string): Environment {
  * A time from the command line: ISO 8601 (without an offset it is read in
  * `zone`, or refused when there is none), or `+DURATION` from now (e.g. `+2h`).
  */
-function readTime(flag: string, text: string, zone: string | undefined, now: Instant): Instant {
+export function readTime(
+  flag: string,
+  text: string,
+  zone: string | undefined,
+  now: Instant,
+): Instant {
   const trimmed = text.trim();
   if (trimmed.startsWith('+')) {
     const parsed = parseDuration(trimmed.slice(1));

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
+import { eventsExportCommand } from './events-export.js';
+import type { EventsExportOptions } from './events-export.js';
 import { iamPolicyCommand } from './iam-policy.js';
 import { lintCommand } from './lint.js';
 import { notifyTestCommand } from './notify.js';
@@ -167,7 +169,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       code = await runsCommand(options, io);
     });
 
-  withStore(program.command('events').description('the event log, oldest first, a page at a time'))
+  const events = program
+    .command('events')
+    .description('the event log, oldest first, a page at a time')
+    // Its options end where `export` begins, so `events export --config ...` gives them to export.
+    .enablePositionalOptions();
+  withStore(events)
     .option('--env <name>', 'only this environment (times without an offset are read in its zone)')
     .option('--kind <kind>', 'only this kind, e.g. run.finished')
     .option('--since <iso>', 'from this instant')
@@ -176,6 +183,20 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--after <cursor>', 'continue after a previous page')
     .action(async (options: EventsOptions) => {
       code = await eventsCommand(options, io);
+    });
+  withStore(
+    events
+      .command('export')
+      .description(
+        'write the event log to files under --out, one folder per UTC day (year=/month=/day=); only what is new since the last export there, unless --from/--to',
+      ),
+  )
+    .requiredOption('--format <format>', 'ndjson or parquet')
+    .requiredOption('--out <dir>', 'the directory to write to (made if missing)')
+    .option('--from <iso>', 'a one-off export of the events from this instant (Z or an offset)')
+    .option('--to <iso>', 'a one-off export of the events before this instant')
+    .action(async (options: EventsExportOptions) => {
+      code = await eventsExportCommand(options, io);
     });
 
   for (const direction of ['start', 'stop'] as const) {
