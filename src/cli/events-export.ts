@@ -68,14 +68,23 @@ function readInput(options: EventsExportOptions, now: Instant): ExportInput {
       `--format ${options.format} is not a format of the export; use ${EXPORT_FORMATS.join(' or ')}`,
     );
   const format = options.format as ExportFormat;
-  const from =
-    options.from === undefined ? undefined : readTime('from', options.from, undefined, now);
-  const to = options.to === undefined ? undefined : readTime('to', options.to, undefined, now);
+  const from = options.from === undefined ? undefined : readUtcTime('from', options.from, now);
+  const to = options.to === undefined ? undefined : readUtcTime('to', options.to, now);
   if (from !== undefined && to !== undefined && to <= from)
     throw new UsageError(
       `--to ${new Date(to).toISOString()} is not after --from ${new Date(from).toISOString()}; give a --to later than --from`,
     );
   return from === undefined && to === undefined ? { format } : { format, range: { from, to } };
+}
+
+/** `--from`/`--to`: an instant with its offset (days are cut in UTC, not in a zone), or +DURATION. */
+function readUtcTime(flag: string, text: string, now: Instant): Instant {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('+') && !/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed))
+    throw new UsageError(
+      `--${flag} "${text}" has no time zone; add Z or an offset, e.g. ${trimmed}Z`,
+    );
+  return readTime(flag, text, undefined, now);
 }
 
 function rate(events: number, elapsedMs: number): number {

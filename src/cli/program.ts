@@ -40,6 +40,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       'Turns cloud environments off when nobody needs them and back on when somebody does.',
     )
     .version(VERSION)
+    // Each command's options end where its subcommand begins (`events --config` vs
+    // `events export --config`); lightsout's own options (--version, --help) come first.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => {
@@ -146,9 +149,13 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       code = await iamPolicyCommand(options, io);
     });
 
-  const withStore = (command: Command) =>
-    command
-      .requiredOption('-c, --config <file>', 'the lightsout.yaml the server runs')
+  const CONFIG_FLAGS = '-c, --config <file>';
+  const CONFIG_HELP = 'the lightsout.yaml the server runs';
+  const withStore = (command: Command, configRequired = true) =>
+    (configRequired
+      ? command.requiredOption(CONFIG_FLAGS, CONFIG_HELP)
+      : command.option(CONFIG_FLAGS, CONFIG_HELP)
+    )
       .option('--db <url>', 'the store the server uses: sqlite:PATH or postgres://...', DEFAULT_DB)
       .option('--json', 'print JSON');
 
@@ -171,10 +178,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
 
   const events = program
     .command('events')
-    .description('the event log, oldest first, a page at a time')
-    // Its options end where `export` begins, so `events export --config ...` gives them to export.
-    .enablePositionalOptions();
-  withStore(events)
+    .description('the event log, oldest first, a page at a time');
+  // Its --config is checked by its action, not by commander, which would ask for it on
+  // `events export` too (a subcommand's parse checks its parent's required options).
+  withStore(events, false)
     .option('--env <name>', 'only this environment (times without an offset are read in its zone)')
     .option('--kind <kind>', 'only this kind, e.g. run.finished')
     .option('--since <iso>', 'from this instant')
@@ -182,6 +189,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--limit <n>', 'page size', '100')
     .option('--after <cursor>', 'continue after a previous page')
     .action(async (options: EventsOptions) => {
+      if ((options as Partial<EventsOptions>).config === undefined)
+        throw new UsageError(`required option '${CONFIG_FLAGS}' not specified`);
       code = await eventsCommand(options, io);
     });
   withStore(

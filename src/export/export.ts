@@ -119,9 +119,9 @@ export async function exportEvents(
       const reported = Math.floor(events / progressEvery);
       events += rows.length;
       inChunk += rows.length;
+      if (inChunk >= chunkRows) await placeChunk();
       if (Math.floor(events / progressEvery) > reported)
         options.onProgress?.(events, clock() - started);
-      if (inChunk >= chunkRows) await placeChunk();
       if (rows.length < pageSize) break;
     }
     if (inChunk > 0) await placeChunk();

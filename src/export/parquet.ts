@@ -3,7 +3,8 @@
  * Spark all read): a chunk's rows are appended to an in-memory DuckDB table, then
  * each UTC day of it is copied to its own file. Columns: id BIGINT, at TIMESTAMP
  * (UTC, microseconds), actor, kind, environment, resource, run_id, payload (JSON
- * text); the partition columns live in the path only, as Athena requires.
+ * text), snappy-compressed (what every reader takes); the partition columns live
+ * in the path only, as Athena requires.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ export async function parquetSink(out: string): Promise<ChunkSink> {
                    resource, run_id, payload
                  from chunk where at_ms >= ${day.day * DAY_MS} and at_ms < ${(day.day + 1) * DAY_MS}
                  order by id)
-           to ${quote(temporary)} (format parquet, compression zstd)`,
+           to ${quote(temporary)} (format parquet)`,
         );
         written.push({ temporary, final, rows: day.rows });
       }
