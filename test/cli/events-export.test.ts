@@ -384,6 +384,23 @@ describe.each(DATABASES)('events export on $name', (database) => {
     expect(filesUnder(out)).toEqual(files);
   });
 
+  it('`events` and `events export` each take their own --config', async () => {
+    const { args } = await storeWith(EVENTS);
+    expect(await run(['events', 'export', '--format', 'parquet', '--out', outDir()])).toMatchObject(
+      {
+        code: 2,
+        err: "error: required option '-c, --config <file>' not specified",
+      },
+    );
+    expect(await run(['events', '--kind', 'hold.created'])).toMatchObject({
+      code: 2,
+      err: "error: required option '-c, --config <file>' not specified",
+    });
+    const listed = await run(['events', '--kind', 'hold.created', '--json', ...args]);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.out) as { events: unknown[] }).events).toHaveLength(1);
+  });
+
   it.each(['parquet', 'ndjson'] as const)(
     'a %s export that fails half-way removes the files it had placed and keeps the mark',
     async (format) => {
