@@ -196,6 +196,8 @@ describe.each(DATABASES)('events export on $name', (database) => {
     const result = await run(['events', 'export', '--format', 'parquet', '--out', out, ...args]);
     expect(result.code).toBe(0);
     expect(result.out).toBe(`exported 4 events 1-4 to ${out} in 2 parquet files`);
+    // Progress and the totals go to stderr, so stdout stays the summary alone.
+    expect(result.err).toMatch(/^done: 4 events in 2 files, \d+\.\d s, \d+ events\/s$/);
 
     const rows = await readParquet(out);
     expect(rows.map(withoutFile)).toEqual((await storedRows(url)).map(expected));
