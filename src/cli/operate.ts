@@ -129,7 +129,7 @@ function actorName(): string {
   }
 }
 
-function environmentOf(config: LoadedConfig, name: string): Environment {
+export function environmentOf(config: LoadedConfig, name: string): Environment {
   const environment = config.fleet.environments.find((e) => e.name === name);
   if (environment === undefined) {
     const known = config.fleet.environments.map((e) => e.name).join(', ');

@@ -20,6 +20,8 @@ import {
 } from './operate.js';
 import type { EventsOptions, StoreOptions } from './operate.js';
 import { DEFAULT_DB, demoCommand, serveCommand } from './serve.js';
+import type { SavingsOptions } from './savings.js';
+import { savingsCommand } from './savings.js';
 import type { DemoOptions, ServeOptions } from './serve.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './tokens.js';
 import type { TokenCreateOptions } from './tokens.js';
@@ -167,6 +169,21 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--env <name>', 'only this environment')
     .action(async (options: StoreOptions & { env?: string }) => {
       code = await statusCommand(options, io);
+    });
+
+  withStore(
+    program
+      .command('savings')
+      .description('hours off, money and carbon saved, measured from the event log'),
+  )
+    .option('--env <name>', 'only this environment (times without an offset are read in its zone)')
+    .option('--team <name>', "only this team's environments")
+    .option('--from <iso>', 'from this instant (default: 30 days before --to)')
+    .option('--to <iso>', 'until this instant (default: now)')
+    .option('--by <period>', "also per day, week or month, in each environment's zone")
+    .option('--csv', 'print CSV')
+    .action(async (options: SavingsOptions) => {
+      code = await savingsCommand(options, io);
     });
 
   withStore(program.command('runs').description('recent runs, newest first'))

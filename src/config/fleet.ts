@@ -57,6 +57,12 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       });
     }
     checkNotifiers(doc, e.notify, ['environments', name, 'notify'], issues);
+    const baseline = e.savings?.baseline;
+    if (baseline !== undefined && !schedules.has(baseline))
+      issues.push({
+        path: ['environments', name, 'savings', 'baseline'],
+        message: unknownName('schedule', baseline, [...schedules.keys()]),
+      });
     // The team's channels first, then the environment's own, each once.
     const notify = [
       ...new Set([...(e.team === undefined ? [] : (doc.teams[e.team]?.notify ?? [])), ...e.notify]),
@@ -82,6 +88,7 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       tiers,
       ...(notify.length === 0 ? {} : { notify }),
       ...(e.require_notice ? { requireNotice: { waitMs: e.notice_wait } } : {}),
+      ...(e.savings === undefined ? {} : { savings: e.savings }),
     });
   }
   for (const [team, t] of Object.entries(doc.teams))

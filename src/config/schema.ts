@@ -446,6 +446,23 @@ const environment = z
     select: selectors.optional(),
     /** Names of `notifiers` its warnings and run reports go to. */
     notify: z.array(z.string().min(1)).default([]),
+    /** How savings are counted: a baseline schedule, and prices that override the table's. */
+    savings: z
+      .strictObject({
+        /** The schedule the team followed before lightsout (default: always on). */
+        baseline: z.string().min(1).optional(),
+        /** USD per hour for each resource without a price of its own (command targets, say). */
+        hourly: z.number().nonnegative().optional(),
+        /** USD per hour by resource name. */
+        resources: z.record(z.string().min(1), z.number().nonnegative()).optional(),
+        /** A fraction off the price table (Savings Plans, an enterprise discount), e.g. 0.25. */
+        discount: z
+          .number()
+          .min(0)
+          .max(1, { message: 'discount is a fraction between 0 and 1, e.g. 0.25 for 25 %' })
+          .optional(),
+      })
+      .optional(),
     /** A stop waits until one channel accepted its warning, at most `notice_wait` past its time. */
     require_notice: z.boolean().default(false),
     notice_wait: duration
