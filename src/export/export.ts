@@ -89,7 +89,7 @@ export async function exportEvents(
   const after = before ?? 0;
   const upTo = incremental ? await lastSettledId(source, after, options.now) : undefined;
   const pageSize = options.pageSize ?? 10_000;
-  const chunkRows = options.chunkRows ?? 1_000_000;
+  const chunkRows = options.chunkRows ?? 250_000;
   const progressEvery = options.progressEvery ?? 100_000;
 
   const sink: ChunkSink = options.format === 'parquet' ? await parquetSink(out) : ndjsonSink(out);
