@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { exportEvents, markKey } from '../../src/export/export.js';
@@ -288,6 +289,36 @@ describe.each(DATABASES)('events export on $name', (database) => {
     expect(await mark(url, out, 'ndjson')).toBe(6);
     expect(await mark(url, out, 'parquet')).toBeUndefined();
   });
+
+  it.each([
+    ['parquet', 'read_parquet'],
+    ['ndjson', 'read_json'],
+  ] as const)(
+    'DuckDB reads the %s export with the day partitions from the path',
+    async (format, reader) => {
+      const { args } = await storeWith(EVENTS);
+      const out = outDir();
+      expect(
+        (await run(['events', 'export', '--format', format, '--out', out, ...args])).code,
+      ).toBe(0);
+      const instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
+      try {
+        const result = await connection.runAndReadAll(
+          `select year::int as year, month::int as month, day::int as day, count(*)::int as events, min(id)::int as first
+           from ${reader}('${out}/**/*.${format}', hive_partitioning = true)
+          group by all order by first`,
+        );
+        expect(result.getRowObjectsJson()).toEqual([
+          { year: 2026, month: 5, day: 31, events: 2, first: 1 },
+          { year: 2026, month: 6, day: 1, events: 2, first: 3 },
+        ]);
+      } finally {
+        connection.closeSync();
+        instance.closeSync();
+      }
+    },
+  );
 
   it('--from/--to export one window once and leave the incremental mark alone', async () => {
     const { url, args } = await storeWith([...EVENTS, ...LATER]);
