@@ -1,6 +1,7 @@
 /** The discovered inventory: what each environment holds and the last state lightsout saw. */
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
+import type { ResourceSize } from '../../core/glossary.js';
 import { slices } from './batches.js';
 import type { Database, ResourceTable } from '../schema.js';
 
@@ -10,6 +11,8 @@ export interface InventoryResource {
   readonly kind: string;
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** What discovery read of its size; absent when it read nothing. */
+  readonly size?: ResourceSize | undefined;
 }
 
 export interface StoredResource extends InventoryResource {
@@ -29,9 +32,16 @@ function inventoryRow(environment: string, r: InventoryResource, now: number) {
     tags: JSON.stringify(r.tags),
     last_state: null,
     restore: null,
+    size: r.size === undefined ? null : JSON.stringify(r.size),
     updated_at: now,
   };
 }
+
+/**
+ * A discovery that reads no size keeps the last one known: a group a person
+ * scaled to zero, say, still has the count it ran with.
+ */
+const keptSize = sql<string | null>`coalesce(excluded.size, resources.size)`;
 
 /** Records what discovery found for an environment; last states are kept. */
 export async function upsertResources(
@@ -48,6 +58,7 @@ export async function upsertResources(
         oc.column('id').doUpdateSet((eb) => ({
           environment: eb.ref('excluded.environment'),
           tags: eb.ref('excluded.tags'),
+          size: keptSize,
           updated_at: eb.ref('excluded.updated_at'),
         })),
       )
@@ -87,6 +98,7 @@ function toStored(r: Selectable<ResourceTable>): StoredResource {
     kind: r.kind,
     name: r.name,
     tags: JSON.parse(r.tags) as Record<string, string>,
+    ...(r.size === null ? {} : { size: JSON.parse(r.size) as ResourceSize }),
     environment: r.environment,
     lastState: r.last_state,
     updatedAt: r.updated_at,
@@ -129,6 +141,7 @@ export async function recordDiscovered(
         oc.column('id').doUpdateSet((eb) => ({
           environment: sql<string>`coalesce(resources.environment, excluded.environment)`,
           tags: eb.ref('excluded.tags'),
+          size: keptSize,
           updated_at: eb.ref('excluded.updated_at'),
         })),
       )
@@ -245,6 +258,7 @@ export async function saveRestore(
               tags: '{}',
               last_state: null,
               restore: Object.keys(restore).length === 0 ? null : JSON.stringify(restore),
+              size: null,
               updated_at: now,
             };
           }),
