@@ -38,9 +38,35 @@ function inventoryRow(environment: string, r: InventoryResource, now: number) {
 }
 
 /**
- * A discovery that reads no size keeps the last one known: a group a person
- * scaled to zero, say, still has the count it ran with.
+ * What discovery found, each size completed with the parts of the last one known
+ * that this discovery could not read: a group held at zero has no instance left to
+ * say its type, yet it still runs that type once started. (Merged here rather than
+ * in SQL: SQLite and PostgreSQL merge JSON differently.)
  */
+async function withKnownSizes(
+  db: Kysely<Database>,
+  found: readonly InventoryResource[],
+): Promise<InventoryResource[]> {
+  const sized = found.filter((r) => r.size !== undefined);
+  if (sized.length === 0) return [...found];
+  const rows = await db
+    .selectFrom('resources')
+    .select(['id', 'size'])
+    .where(
+      'id',
+      'in',
+      sized.map((r) => r.id),
+    )
+    .where('size', 'is not', null)
+    .execute();
+  const known = new Map(rows.map((r) => [r.id, JSON.parse(r.size!) as ResourceSize]));
+  return found.map((r) => {
+    const last = known.get(r.id);
+    return last === undefined || r.size === undefined ? r : { ...r, size: { ...last, ...r.size } };
+  });
+}
+
+/** A discovery that reads no size at all keeps the last one known. */
 const keptSize = sql<string | null>`coalesce(excluded.size, resources.size)`;
 
 /** Records what discovery found for an environment; last states are kept. */
@@ -50,7 +76,8 @@ export async function upsertResources(
   resources: readonly InventoryResource[],
   now: number,
 ): Promise<void> {
-  for (const chunk of slices(resources)) {
+  for (const slice of slices(resources)) {
+    const chunk = await withKnownSizes(db, slice);
     await db
       .insertInto('resources')
       .values(chunk.map((r) => inventoryRow(environment, r, now)))
@@ -133,7 +160,8 @@ export async function recordDiscovered(
   resources: readonly InventoryResource[],
   now: number,
 ): Promise<void> {
-  for (const chunk of slices(resources)) {
+  for (const slice of slices(resources)) {
+    const chunk = await withKnownSizes(db, slice);
     await db
       .insertInto('resources')
       .values(chunk.map((r) => inventoryRow(environment, r, now)))
