@@ -66,6 +66,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       '--json',
       'print JSON: {"environments": {NAME: {"initial", "transitions": [{"at", "state"}]}}}',
     )
+    .option('--savings', 'project hours, money and carbon saved instead (default window: 30 days)')
+    .option('--proposed <file>', 'with --savings: compare with what this config would save')
+    .option('--db <url>', 'with --savings: the store whose inventory is priced', DEFAULT_DB)
     .action(
       async (options: {
         config: string;
@@ -73,6 +76,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         to?: string;
         env?: string[];
         json?: boolean;
+        savings?: boolean;
+        proposed?: string;
+        db?: string;
       }) => {
         code = await planCommand(options, io);
       },

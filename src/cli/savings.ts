@@ -47,16 +47,10 @@ export async function savingsCommand(options: SavingsOptions, io: CliIo): Promis
         throw new UsageError(
           `--to (${new Date(to).toISOString()}) is not after --from (${new Date(from).toISOString()}); give a later --to or an earlier --from`,
         );
-      const overrides = new Map(
-        Object.entries(config.document.environments).flatMap(([name, e]) =>
-          e.savings === undefined ? [] : [[name, e.savings] as const],
-        ),
-      );
       return {
         window: { start: from, end: to },
         by: options.by as SavingsPeriod | undefined,
         environments,
-        overrides,
         schedules: config.fleet.schedules,
       };
     },

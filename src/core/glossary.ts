@@ -161,6 +161,19 @@ export interface Environment {
    * past its time (then it stops anyway and says so).
    */
   readonly requireNotice?: { readonly waitMs: number };
+  /** How its savings are counted (config `savings`): a baseline schedule, prices that override the table's. */
+  readonly savings?: SavingsSettings;
+}
+
+export interface SavingsSettings {
+  /** The schedule the team followed before lightsout; absent: always on. */
+  readonly baseline?: string | undefined;
+  /** USD per hour for each resource without a price of its own. */
+  readonly hourly?: number | undefined;
+  /** USD per hour by resource name. */
+  readonly resources?: Readonly<Record<string, number>> | undefined;
+  /** A fraction off the price table. */
+  readonly discount?: number | undefined;
 }
 
 export interface Transition {

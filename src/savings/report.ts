@@ -11,7 +11,6 @@ import { hoursOf, intersect, offIntervals, periodStarts, splitAt } from '../core
 import type { Fleet } from '../core/planner.js';
 import type { StoredResource } from '../store/queries/resources.js';
 import type { Store } from '../store/store.js';
-import type { PriceOverrides } from './rates.js';
 import { ratesOf } from './rates.js';
 
 /** The event kinds that say a resource reached on or off (see core/savings.ts). */
@@ -62,8 +61,6 @@ export interface SavingsInput {
   readonly window: Interval;
   readonly by?: SavingsPeriod | undefined;
   readonly environments: readonly Environment[];
-  /** Each environment's `savings` from the config. */
-  readonly overrides: ReadonlyMap<string, PriceOverrides & { baseline?: string | undefined }>;
   readonly schedules: Fleet['schedules'];
 }
 
@@ -80,7 +77,7 @@ export async function savingsReport(
   const totals = zero();
   const kinds = new Set<string>();
   const environments = input.environments.map((environment) => {
-    const overrides = input.overrides.get(environment.name);
+    const overrides = environment.savings;
     const baseline = baselineOf(environment, overrides?.baseline, input);
     const starts =
       input.by === undefined
