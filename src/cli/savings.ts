@@ -85,6 +85,11 @@ function chosen(
 const money = (usd: number) => usd.toFixed(2);
 const hours = (h: number) => h.toFixed(1);
 const kg = (value: number) => value.toFixed(3);
+/** Energy and carbon only when some resource's size was known: never a made-up 0. */
+const estimate = (
+  value: number,
+  e: { resources: readonly unknown[]; unmeasured: readonly unknown[] },
+) => (e.unmeasured.length === e.resources.length ? '-' : kg(value));
 
 function textOf(report: SavingsReport): string {
   const rows = report.environments.map((e) => [
@@ -93,8 +98,8 @@ function textOf(report: SavingsReport): string {
     hours(e.hoursOff),
     hours(e.hoursSaved),
     money(e.money),
-    kg(e.kwh),
-    kg(e.kgCo2e),
+    estimate(e.kwh, e),
+    estimate(e.kgCo2e, e),
     e.unpriced.length === 0 ? '' : String(e.unpriced.length),
   ]);
   const t = report.totals;

@@ -33,6 +33,8 @@ export interface EnvironmentSavings extends SavingsFigures {
   readonly resources: readonly ResourceLine[];
   /** Resources with no known price: counted in hours, not valued. */
   readonly unpriced: readonly string[];
+  /** Resources whose size is unknown: no energy or carbon counted for them. */
+  readonly unmeasured: readonly string[];
   readonly periods: readonly ({ readonly start: string } & SavingsFigures)[];
 }
 
@@ -88,6 +90,7 @@ export async function savingsReport(
     const periods = new Map<Instant, SavingsFigures>();
     const resources: ResourceLine[] = [];
     const unpriced: string[] = [];
+    const unmeasured: string[] = [];
     for (const [id, found] of off) {
       if (found.environment !== environment.name) continue;
       const stored = inventory.get(id);
@@ -98,6 +101,7 @@ export async function savingsReport(
       const line = valued(hoursOf(found.off), hoursOf(saved), rates);
       add(figures, line);
       if (rates.hourly === undefined) unpriced.push(id);
+      if (rates.kwhPerHour === undefined) unmeasured.push(id);
       resources.push({ resource: id, kind, ...line, priceSource: rates.priceSource ?? null });
       if (starts !== undefined)
         for (const [start, part] of splitAt(saved, starts)) {
@@ -113,6 +117,7 @@ export async function savingsReport(
       ...figures,
       resources,
       unpriced,
+      unmeasured,
       periods: [...periods]
         .sort(([a], [b]) => a - b)
         .map(([start, f]) => ({ start: new Date(start).toISOString(), ...f })),
