@@ -103,6 +103,20 @@ export interface Hold {
   readonly until: Instant;
 }
 
+/**
+ * A resource's size as its provider reports it; every part is optional, as no
+ * kind knows them all. `type`: an EC2 instance type, an RDS DB instance class, an
+ * Aurora cluster's writer class. `count`: an Auto Scaling group's desired capacity
+ * or an ECS service's desired count while it runs. `vcpu`/`memoryGb`: a Fargate
+ * task's size.
+ */
+export interface ResourceSize {
+  readonly type?: string | undefined;
+  readonly count?: number | undefined;
+  readonly vcpu?: number | undefined;
+  readonly memoryGb?: number | undefined;
+}
+
 /** Where to find resources: a provider, the kinds wanted, and tags they must all carry. */
 export interface Selector {
   readonly provider: string;

@@ -11,6 +11,7 @@ import { hoursOf, intersect, offIntervals, periodStarts, splitAt } from '../core
 import type { Fleet } from '../core/planner.js';
 import type { StoredResource } from '../store/queries/resources.js';
 import type { Store } from '../store/store.js';
+import type { PricedResource } from './rates.js';
 import { ratesOf } from './rates.js';
 
 /** The event kinds that say a resource reached on or off (see core/savings.ts). */
@@ -171,8 +172,14 @@ function baselineOf(
   return planFleet(fleet, input.window).get(environment.name)!.onOf(undefined);
 }
 
-function pricedOf(id: string, stored: StoredResource | undefined, kind: string) {
-  return { id, name: stored?.name ?? id.split(':').at(-1) ?? id, kind };
+/** A resource as the inventory knows it, with its size (type, count, task size) for the price table. */
+function pricedOf(id: string, stored: StoredResource | undefined, kind: string): PricedResource {
+  return {
+    id,
+    name: stored?.name ?? id.split(':').at(-1) ?? id,
+    kind,
+    ...(stored?.size === undefined ? {} : { size: stored.size }),
+  };
 }
 
 function valued(hoursOff: number, hoursSaved: number, rates: ResourceRates) {
