@@ -1,7 +1,7 @@
 /**
- * The inventory keeps each resource's size (migration 0012): written by both
+ * The inventory keeps each resource's size (migration 0011): written by both
  * discovery upserts, read back by `listResources`, completed by what was known
- * when a discovery reads only part of it, and absent on rows from before 0012.
+ * when a discovery reads only part of it, and absent on rows from before 0011.
  */
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
