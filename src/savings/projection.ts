@@ -11,6 +11,7 @@ import { hoursOf, intersect } from '../core/savings.js';
 import { subtract } from '../core/intervals.js';
 import type { PricedResource } from './rates.js';
 import { ratesOf } from './rates.js';
+import { baselinesOf } from './baselines.js';
 
 export interface ProjectedSavings {
   readonly environment: string;
@@ -35,7 +36,7 @@ export function projectSavings(
 ): ProjectedSavings[] {
   const names = new Set(environments.map((e) => e.name));
   const timelines = planFleet(fleet, window, names);
-  const baselines = baselinesOf(fleet, window, environments);
+  const baselines = baselinesOf(fleet.schedules, window, environments);
   return environments.map((environment) => {
     const timeline = timelines.get(environment.name)!;
     const baseline = baselines.get(environment.name);
@@ -71,20 +72,4 @@ export function projectSavings(
       unpriced,
     };
   });
-}
-
-/** Each environment's baseline on-time, for those that name a baseline schedule. */
-function baselinesOf(
-  fleet: Fleet,
-  window: Interval,
-  environments: readonly Environment[],
-): Map<string, readonly Interval[]> {
-  const withBaseline = environments.flatMap((e) =>
-    e.savings?.baseline === undefined ? [] : [{ ...e, schedule: e.savings.baseline }],
-  );
-  const planned = planFleet(
-    { schedules: fleet.schedules, environments: withBaseline, reservations: [], holds: [] },
-    window,
-  );
-  return new Map(withBaseline.map((e) => [e.name, planned.get(e.name)!.onOf(undefined)]));
 }

@@ -5,7 +5,6 @@
  * by the CLI (`lightsout savings`) and the API.
  */
 import type { Environment, Instant, Interval } from '../core/glossary.js';
-import { planFleet } from '../core/planner.js';
 import type { ResourceRates, SavingsEvent, SavingsPeriod } from '../core/savings.js';
 import { hoursOf, intersect, offIntervals, periodStarts, splitAt } from '../core/savings.js';
 import type { Fleet } from '../core/planner.js';
@@ -13,6 +12,7 @@ import type { StoredResource } from '../store/queries/resources.js';
 import type { Store } from '../store/store.js';
 import type { PricedResource } from './rates.js';
 import { ratesOf } from './rates.js';
+import { baselinesOf } from './baselines.js';
 
 /** The event kinds that say a resource reached on or off (see core/savings.ts). */
 const POWER_KINDS = ['run.finished', 'drift.detected', 'resource.restarted-by-itself'];
@@ -78,10 +78,11 @@ export async function savingsReport(
   const off = offIntervals(events, input.window);
   const inventory = new Map((await store.listResources()).map((r) => [r.id, r]));
   const totals = zero();
+  const baselines = baselinesOf(input.schedules, input.window, input.environments);
   const kinds = new Set<string>();
   const environments = input.environments.map((environment) => {
     const overrides = environment.savings;
-    const baseline = baselineOf(environment, overrides?.baseline, input);
+    const baseline = baselines.get(environment.name);
     const starts =
       input.by === undefined
         ? undefined
@@ -153,23 +154,6 @@ async function powerEvents(
     } while (after !== undefined);
   }
   return events;
-}
-
-/** The baseline's on-time over the window, when the environment names one. */
-function baselineOf(
-  environment: Environment,
-  baseline: string | undefined,
-  input: SavingsInput,
-): readonly Interval[] | undefined {
-  if (baseline === undefined) return undefined;
-  const asBaseline = { ...environment, schedule: baseline };
-  const fleet = {
-    schedules: input.schedules,
-    environments: [asBaseline],
-    reservations: [],
-    holds: [],
-  };
-  return planFleet(fleet, input.window).get(environment.name)!.onOf(undefined);
 }
 
 /** A resource as the inventory knows it, with its size (type, count, task size) for the price table. */
