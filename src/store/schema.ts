@@ -217,6 +217,15 @@ export interface Database {
   tokens: TokenTable;
   link_keys: LinkKeyTable;
   link_uses: LinkUseTable;
+  forward_cursors: ForwardCursorTable;
+}
+
+/** Per forwarding destination, the last event sent to it (see forward/forwarder.ts). */
+export interface ForwardCursorTable {
+  /** The destination's type and address, e.g. `sns:arn:aws:sns:...`. */
+  destination: string;
+  last_event_id: number;
+  updated_at: number;
 }
 
 /** The key action links are signed with (one row, made on first use). */

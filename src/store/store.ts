@@ -18,6 +18,7 @@ import * as resources from './queries/resources.js';
 import * as runs from './queries/runs.js';
 import * as tokens from './queries/tokens.js';
 import * as links from './queries/links.js';
+import * as forwarding from './queries/forwarding.js';
 import type { LinkUseRow } from './schema.js';
 import * as statistics from './queries/stats.js';
 import { inTransaction } from './queries/transaction.js';
@@ -119,6 +120,17 @@ export class Store {
     filter: events.EventFilter,
     page?: { after?: string | undefined; limit?: number | undefined },
   ) => events.queryEvents(this.db, this.dialect, filter, page);
+
+  readonly forwardCursor = (destination: string, now: number) =>
+    forwarding.forwardCursor(this.db, destination, now);
+  readonly advanceForwardCursor = (
+    destination: string,
+    expected: number,
+    next: number,
+    now: number,
+  ) => forwarding.advanceForwardCursor(this.db, destination, expected, next, now);
+  readonly eventsAfter = (after: number, limit: number) =>
+    forwarding.eventsAfter(this.db, after, limit);
 
   readonly syncConfig = (snapshot: plans.ConfigSnapshot, now: number) =>
     plans.syncConfig(this.db, snapshot, now);

@@ -1,0 +1,75 @@
+/** Live forwarding: each destination's cursor (the last event sent to it) and the events after it. */
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import type { Event } from './events.js';
+import { toEvent } from './events.js';
+
+/**
+ * The destination's cursor; a destination seen for the first time starts at the
+ * last event recorded now (it gets what happens from now on, not the whole
+ * history). Replicas racing to start it keep the first one stored.
+ */
+export async function forwardCursor(
+  db: Kysely<Database>,
+  destination: string,
+  now: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom('forward_cursors')
+    .select('last_event_id')
+    .where('destination', '=', destination)
+    .executeTakeFirst();
+  if (row !== undefined) return Number(row.last_event_id);
+  const last = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
+  await db
+    .insertInto('forward_cursors')
+    .values({ destination, last_event_id: Number(last?.id ?? 0), updated_at: now })
+    .onConflict((oc) => oc.column('destination').doNothing())
+    .execute();
+  const stored = await db
+    .selectFrom('forward_cursors')
+    .select('last_event_id')
+    .where('destination', '=', destination)
+    .executeTakeFirstOrThrow();
+  return Number(stored.last_event_id);
+}
+
+/**
+ * Moves the cursor from `expected` to `next`; true for the one replica that saw
+ * `expected`. Never moves it backwards.
+ */
+export async function advanceForwardCursor(
+  db: Kysely<Database>,
+  destination: string,
+  expected: number,
+  next: number,
+  now: number,
+): Promise<boolean> {
+  if (next <= expected) return false;
+  const updated = await db
+    .updateTable('forward_cursors')
+    .set({ last_event_id: next, updated_at: now })
+    .where('destination', '=', destination)
+    .where('last_event_id', '=', expected)
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) > 0;
+}
+
+/** Up to `limit` events recorded after event `after`, in id order. */
+export async function eventsAfter(
+  db: Kysely<Database>,
+  after: number,
+  limit: number,
+): Promise<Event[]> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('id', '>', after)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toEvent);
+}
