@@ -19,14 +19,14 @@ export async function forwardCursor(
     .select('last_event_id')
     .where('destination', '=', destination)
     .executeTakeFirst();
-  if (row !== undefined) return Number(row.last_event_id);
+  if (row !== undefined) return row.last_event_id;
   const last = await db
     .selectFrom('events')
     .select((eb) => eb.fn.max('id').as('id'))
     .executeTakeFirst();
   await db
     .insertInto('forward_cursors')
-    .values({ destination, last_event_id: Number(last?.id ?? 0), updated_at: now })
+    .values({ destination, last_event_id: last?.id ?? 0, updated_at: now })
     .onConflict((oc) => oc.column('destination').doNothing())
     .execute();
   const stored = await db
@@ -34,7 +34,7 @@ export async function forwardCursor(
     .select('last_event_id')
     .where('destination', '=', destination)
     .executeTakeFirstOrThrow();
-  return Number(stored.last_event_id);
+  return stored.last_event_id;
 }
 
 /**

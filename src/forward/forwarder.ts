@@ -1,0 +1,166 @@
+/**
+ * Forwards the event log to one destination, at least once, in log order as far
+ * as the APIs allow.
+ *
+ * The destination's cursor (the last event it has been sent) is in the store. A
+ * step reads the events after it, sends them in requests cut to the API's
+ * limits, and after each request is accepted whole moves the cursor to the
+ * request's last event by compare-and-set: two replicas may both send a request
+ * (the event arrives twice, at least once), but the cursor never moves past an
+ * event that no replica has had accepted. Entries the API refused are sent again
+ * alone (within a step after a backoff; across steps while the cursor stays put);
+ * the events after a refused one wait, so a bus that refuses everything loses
+ * nothing.
+ *
+ * On PostgreSQL an event id can become visible after a higher one (ids are
+ * taken when a transaction inserts, seen when it commits), so a step stops
+ * before a hole in the ids until the hole is GAP_WAIT_MS old: a transaction
+ * still under way commits long before; a hole that old is an id never used (a
+ * rolled-back transaction). SQLite has one writer at a time, so no holes.
+ */
+import type { Event } from '../store/queries/events.js';
+import type { Store } from '../store/store.js';
+import type { Destination, Outcome, Retry } from './destination.js';
+import { ForwardError } from './destination.js';
+import { kindFilter } from './kinds.js';
+
+/** Events read per step. */
+export const READ_LIMIT = 100;
+/** A hole in the ids older than this is an id never used. */
+export const GAP_WAIT_MS = 60_000;
+/** Tries of a request within one step (throttling, a failed service) before the step gives up. */
+export const ATTEMPTS = 4;
+const RETRY_BASE_MS = 250;
+
+export type StepOutcome =
+  | { readonly status: 'idle' }
+  | { readonly status: 'sent'; readonly events: number; readonly more: boolean }
+  | {
+      readonly status: 'failed';
+      readonly retry: Retry;
+      readonly code: string;
+      readonly message: string;
+    };
+
+export interface ForwarderOptions {
+  readonly store: Pick<Store, 'dialect' | 'forwardCursor' | 'advanceForwardCursor' | 'eventsAfter'>;
+  readonly destination: Destination;
+  readonly kinds?: readonly string[] | undefined;
+  /** Wall-clock milliseconds (the age of a hole in the ids). */
+  readonly now: () => number;
+  /** Waits between tries within a step. */
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+export class Forwarder {
+  private readonly wanted: (kind: string) => boolean;
+  /** Events accepted since the cursor was at `after`: not sent again while it stays there. */
+  private accepted = { after: -1, ids: new Set<number>() };
+  /** The hole in the ids being waited for: after which id, seen since when. */
+  private hole: { after: number; since: number } | undefined;
+
+  constructor(private readonly options: ForwarderOptions) {
+    this.wanted = kindFilter(options.kinds);
+  }
+
+  get key(): string {
+    return this.options.destination.key;
+  }
+
+  /** One read of the log and the requests it makes. */
+  async step(): Promise<StepOutcome> {
+    const { store, destination, now } = this.options;
+    const cursor = await store.forwardCursor(destination.key, now());
+    if (this.accepted.after !== cursor) this.accepted = { after: cursor, ids: new Set() };
+    const read = await store.eventsAfter(cursor, READ_LIMIT);
+    const settled = this.settled(cursor, read);
+    const last = settled.at(-1);
+    if (last === undefined) return { status: 'idle' };
+    const more = settled.length === read.length && read.length === READ_LIMIT;
+    const batches = destination.batches(
+      settled.filter((e) => this.wanted(e.kind) && !this.accepted.ids.has(e.id)),
+    );
+    let position = cursor;
+    let sent = 0;
+    for (const [i, batch] of batches.entries()) {
+      const refused = await this.deliver(batch);
+      if (refused !== undefined) return { status: 'failed', ...refused };
+      sent += batch.length;
+      // Events left out by `kinds` between two requests go with the request before them.
+      const upTo = i === batches.length - 1 ? last.id : batch.at(-1)!.id;
+      if (!(await store.advanceForwardCursor(destination.key, position, upTo, now())))
+        return { status: 'sent', events: sent, more: true }; // another replica moved it: read again
+      position = upTo;
+    }
+    if (
+      batches.length === 0 &&
+      !(await store.advanceForwardCursor(destination.key, cursor, last.id, now()))
+    )
+      return { status: 'sent', events: 0, more: true };
+    return { status: 'sent', events: sent, more };
+  }
+
+  /** Sends a request, then its refused entries alone; what stayed refused, or undefined. */
+  private async deliver(
+    batch: readonly Event[],
+  ): Promise<{ retry: Retry; code: string; message: string } | undefined> {
+    const { destination, sleep, random = Math.random } = this.options;
+    let pending = batch;
+    for (let attempt = 1; ; attempt += 1) {
+      let outcomes: Outcome[];
+      try {
+        outcomes = await destination.send(pending);
+      } catch (error) {
+        if (!(error instanceof ForwardError)) throw error;
+        if (error.retry === 'permanent' || attempt >= ATTEMPTS)
+          return { retry: error.retry, code: error.code, message: error.message };
+        await sleep(retryDelay(attempt, random));
+        continue;
+      }
+      const refused: Event[] = [];
+      let worst: Extract<Outcome, { ok: false }> | undefined;
+      pending.forEach((event, i) => {
+        const outcome = outcomes[i] ?? {
+          ok: false,
+          retry: 'transient',
+          code: 'Missing',
+          message: 'no result',
+        };
+        if (outcome.ok) this.accepted.ids.add(event.id);
+        else {
+          refused.push(event);
+          if (worst === undefined || (outcome.retry === 'permanent' && worst.retry !== 'permanent'))
+            worst = outcome;
+        }
+      });
+      if (worst === undefined) return undefined;
+      const message = `${refused.length} of ${pending.length} events refused (event ${refused[0]!.id}: ${worst.code}: ${worst.message})`;
+      if (worst.retry === 'permanent' || attempt >= ATTEMPTS)
+        return { retry: worst.retry, code: worst.code, message };
+      await sleep(retryDelay(attempt, random));
+      pending = refused;
+    }
+  }
+
+  /** The events that can be sent now: on PostgreSQL, those before a hole in the ids still young. */
+  private settled(cursor: number, events: readonly Event[]): readonly Event[] {
+    if (this.options.store.dialect !== 'postgres') return events;
+    let expected = cursor + 1;
+    for (const [i, event] of events.entries()) {
+      if (event.id !== expected) {
+        const after = expected - 1;
+        if (this.hole?.after !== after) this.hole = { after, since: this.options.now() };
+        if (this.options.now() - this.hole.since < GAP_WAIT_MS) return events.slice(0, i);
+      }
+      expected = event.id + 1;
+    }
+    return events;
+  }
+}
+
+/** 250 ms doubling, with equal jitter. */
+function retryDelay(attempt: number, random: () => number): number {
+  const ceiling = RETRY_BASE_MS * 2 ** (attempt - 1);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
