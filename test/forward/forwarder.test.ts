@@ -392,7 +392,7 @@ describe.each(DATABASES)('forwarding events on $name', (database) => {
       send: (batch) =>
         Promise.resolve(
           batch.map((e): Outcome => {
-            if (random() < 0.3)
+            if (random() < 0.6)
               return { ok: false, retry: 'transient', code: 'InternalFailure', message: 'x' };
             received.add(e.id);
             return { ok: true };
