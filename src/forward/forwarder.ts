@@ -14,11 +14,17 @@
  *
  * On PostgreSQL an event id can become visible after a higher one (ids are
  * taken when a transaction inserts, seen when it commits), so a step stops
- * before a hole in the ids until the hole is GAP_WAIT_MS old: a transaction
- * still under way commits long before; a hole that old is an id never used (a
- * rolled-back transaction). SQLite has one writer at a time, so no holes.
+ * before a hole in the ids until the hole cannot be filled any more: every
+ * transaction that could hold its ids has ended. Its transaction took the id
+ * before the hole was seen, and a transaction id within moments of that; so
+ * HOLE_FENCE_MS after the hole is first seen, the next transaction id to be
+ * given is noted as the hole's fence, and once every transaction below the fence
+ * has ended (the snapshot's xmin reached it), the hole is an id never used (a
+ * rolled-back write) and is passed over. GAP_WAIT_MS is the backstop. SQLite has
+ * one writer at a time, so no holes.
  */
 import type { Event } from '../store/queries/events.js';
+import type { WriterHorizon } from '../store/queries/forwarding.js';
 import type { Store } from '../store/store.js';
 import type { Destination, Outcome, Retry } from './destination.js';
 import { ForwardError } from './destination.js';
@@ -26,7 +32,9 @@ import { kindFilter } from './kinds.js';
 
 /** Events read per step. */
 export const READ_LIMIT = 100;
-/** A hole in the ids older than this is an id never used. */
+/** A hole in the ids is fenced this long after it is first seen (see above). */
+export const HOLE_FENCE_MS = 1_000;
+/** A hole in the ids older than this is an id never used, whatever the fence says. */
 export const GAP_WAIT_MS = 60_000;
 /** Tries of a request within one step (throttling, a failed service) before the step gives up. */
 export const ATTEMPTS = 4;
@@ -43,7 +51,10 @@ export type StepOutcome =
     };
 
 export interface ForwarderOptions {
-  readonly store: Pick<Store, 'dialect' | 'forwardCursor' | 'advanceForwardCursor' | 'eventsAfter'>;
+  readonly store: Pick<
+    Store,
+    'dialect' | 'forwardCursor' | 'advanceForwardCursor' | 'eventsAfter' | 'writerHorizon'
+  >;
   readonly destination: Destination;
   readonly kinds?: readonly string[] | undefined;
   /** Wall-clock milliseconds (the age of a hole in the ids). */
@@ -58,7 +69,7 @@ export class Forwarder {
   /** Events accepted since the cursor was at `after`: not sent again while it stays there. */
   private accepted = { after: -1, ids: new Set<number>() };
   /** The hole in the ids being waited for: after which id, seen since when. */
-  private hole: { after: number; since: number } | undefined;
+  private hole: { after: number; since: number; fence?: number } | undefined;
 
   constructor(private readonly options: ForwarderOptions) {
     this.wanted = kindFilter(options.kinds);
@@ -73,8 +84,10 @@ export class Forwarder {
     const { store, destination, now } = this.options;
     const cursor = await store.forwardCursor(destination.key, now());
     if (this.accepted.after !== cursor) this.accepted = { after: cursor, ids: new Set() };
+    // Read before the events: a transaction below its xmin that wrote an event is visible in them.
+    const horizon = store.dialect === 'postgres' ? await store.writerHorizon() : undefined;
     const read = await store.eventsAfter(cursor, READ_LIMIT);
-    const settled = this.settled(cursor, read);
+    const settled = horizon === undefined ? read : this.settled(cursor, read, horizon);
     const last = settled.at(-1);
     if (last === undefined) return { status: 'idle' };
     const more = settled.length === read.length && read.length === READ_LIMIT;
@@ -143,15 +156,23 @@ export class Forwarder {
     }
   }
 
-  /** The events that can be sent now: on PostgreSQL, those before a hole in the ids still young. */
-  private settled(cursor: number, events: readonly Event[]): readonly Event[] {
-    if (this.options.store.dialect !== 'postgres') return events;
+  /** The events that can be sent now: those before a hole in the ids that may still be filled. */
+  private settled(
+    cursor: number,
+    events: readonly Event[],
+    horizon: WriterHorizon,
+  ): readonly Event[] {
+    const now = this.options.now();
     let expected = cursor + 1;
     for (const [i, event] of events.entries()) {
       if (event.id !== expected) {
         const after = expected - 1;
-        if (this.hole?.after !== after) this.hole = { after, since: this.options.now() };
-        if (this.options.now() - this.hole.since < GAP_WAIT_MS) return events.slice(0, i);
+        if (this.hole?.after !== after) this.hole = { after, since: now };
+        const hole = this.hole;
+        if (hole.fence === undefined && now - hole.since >= HOLE_FENCE_MS)
+          hole.fence = horizon.xmax;
+        const ended = hole.fence !== undefined && horizon.xmin >= hole.fence;
+        if (!ended && now - hole.since < GAP_WAIT_MS) return events.slice(0, i);
       }
       expected = event.id + 1;
     }

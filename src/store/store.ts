@@ -131,6 +131,8 @@ export class Store {
   ) => forwarding.advanceForwardCursor(this.db, destination, expected, next, now);
   readonly eventsAfter = (after: number, limit: number) =>
     forwarding.eventsAfter(this.db, after, limit);
+  /** PostgreSQL only. */
+  readonly writerHorizon = () => forwarding.writerHorizon(this.db);
 
   readonly syncConfig = (snapshot: plans.ConfigSnapshot, now: number) =>
     plans.syncConfig(this.db, snapshot, now);

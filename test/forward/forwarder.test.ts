@@ -16,7 +16,7 @@ import {
   entrySize,
   PUT_EVENTS_MAX_BYTES,
 } from '../../src/forward/eventbridge.js';
-import { ATTEMPTS, Forwarder, GAP_WAIT_MS } from '../../src/forward/forwarder.js';
+import { ATTEMPTS, Forwarder, GAP_WAIT_MS, HOLE_FENCE_MS } from '../../src/forward/forwarder.js';
 import { SnsDestination } from '../../src/forward/sns.js';
 import { eventJson } from '../../src/store/queries/events.js';
 import type { Event, EventInput } from '../../src/store/queries/events.js';
@@ -444,7 +444,7 @@ describe.each(DATABASES)('forwarding events on $name', (database) => {
   );
 
   it.runIf(database.name === 'postgres')(
-    'passes a hole left by a rolled-back transaction once it is a minute old',
+    'passes a hole left by a rolled-back write once every transaction that could fill it has ended',
     async () => {
       const f = forwarder(busDestination());
       await f.step();
@@ -456,7 +456,7 @@ describe.each(DATABASES)('forwarding events on $name', (database) => {
         .catch(() => undefined);
       await store.appendEvents(happened(1, 'after.hole'));
       expect(await f.step()).toEqual({ status: 'idle' });
-      now += GAP_WAIT_MS - 1;
+      now += HOLE_FENCE_MS - 1;
       expect(await f.step()).toEqual({ status: 'idle' });
       now += 1;
       expect(await f.step()).toMatchObject({ status: 'sent', events: 1 });
@@ -465,6 +465,37 @@ describe.each(DATABASES)('forwarding events on $name', (database) => {
           .flat()
           .map((e) => e.DetailType),
       ).toEqual(['after.hole']);
+    },
+  );
+
+  it.runIf(database.name === 'postgres')(
+    'keeps waiting at a hole while the transaction that may fill it is open, up to the backstop',
+    async () => {
+      const f = forwarder(busDestination());
+      await f.step();
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let opened!: () => void;
+      const open = new Promise<void>((resolve) => (opened = resolve));
+      // A transaction that took an id and is still open (it rolls back in the end).
+      const writing = store
+        .atomically(async (tx) => {
+          await tx.appendEvents(happened(1, 'never.committed'));
+          opened();
+          await released;
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      await open;
+      await store.appendEvents(happened(1, 'after.hole'));
+      for (const wait of [0, HOLE_FENCE_MS, 10_000, 30_000]) {
+        now += wait;
+        expect(await f.step()).toEqual({ status: 'idle' });
+      }
+      now = T0 + GAP_WAIT_MS;
+      expect(await f.step()).toMatchObject({ status: 'sent', events: 1 });
+      release();
+      await writing;
     },
   );
 });

@@ -1,4 +1,5 @@
 /** Live forwarding: each destination's cursor (the last event sent to it) and the events after it. */
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Event } from './events.js';
@@ -72,4 +73,19 @@ export async function eventsAfter(
     .limit(limit)
     .execute();
   return rows.map(toEvent);
+}
+
+/** PostgreSQL's transaction horizon now: every transaction id below `xmin` has ended; `xmax` is the next to be given. */
+export interface WriterHorizon {
+  readonly xmin: number;
+  readonly xmax: number;
+}
+
+/** The horizon of the current snapshot (https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-PG-SNAPSHOT). */
+export async function writerHorizon(db: Kysely<Database>): Promise<WriterHorizon> {
+  const { rows } = await sql<{ xmin: string; xmax: string }>`
+    select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax
+    from pg_current_snapshot() as s`.execute(db);
+  const row = rows[0]!;
+  return { xmin: Number(row.xmin), xmax: Number(row.xmax) };
 }
