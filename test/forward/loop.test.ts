@@ -21,12 +21,12 @@ function scripted(...outcomes: StepOutcome[]) {
   return fake;
 }
 
-const refused: StepOutcome = {
+const refused = {
   status: 'failed',
   retry: 'permanent',
   code: 'AccessDeniedException',
   message: 'EventBridge bus lightsout refused the request: AccessDeniedException',
-};
+} as const satisfies StepOutcome;
 
 describe('the forwarding loop', () => {
   const log = { warn: vi.fn(), info: vi.fn() };
@@ -75,7 +75,7 @@ describe('the forwarding loop', () => {
     expect(f.steps).toBe(1);
     expect(log.warn).toHaveBeenCalledTimes(1);
     expect(log.warn.mock.calls[0]).toEqual([
-      { destination: f.key, error: refused.status === 'failed' && refused.message, repeats: 0 },
+      { destination: f.key, error: refused.message, repeats: 0 },
       'forwarding events failed; the events wait and are sent again',
     ]);
     forwarding.wake(); // a change does not hurry a refused destination
