@@ -305,8 +305,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const shutdown = engine.shutdown();
       await loop;
       await shutdown;
-      // After the runs: what they recorded on the way out is forwarded if it can be now.
-      forwarding?.wake();
+      // Its cursor is in the store: what is not forwarded yet goes at the next start.
       await forwarding?.stop();
       await stopWatching();
       await http.close();
