@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, parseConfig } from '../../src/config/load.js';
 
@@ -33,6 +34,14 @@ forward:
         role_arn: 'arn:aws:iam::123456789012:role/lightsout-events',
       },
     ]);
+  });
+
+  it('takes the example in docs/forwarding.md', () => {
+    const docs = readFileSync('docs/forwarding.md', 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(docs)?.[1];
+    const result = load(example ?? 'no example');
+    if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+    expect(result.config.document.forward.map((f) => f.type)).toEqual(['eventbridge', 'sns']);
   });
 
   it('is empty when left out', () => {
