@@ -28,7 +28,8 @@ process.stdout.write(`${lines.join('\n')}\n`);
 
 /**
  * Sections other commands write (`npm run chaos -- --write` appends the crash-storm
- * figures, which take minutes of real processes): kept as they are.
+ * figures, `npm run bench:export -- --write` the events export's, which take minutes):
+ * kept as they are, from the crash storm's on.
  */
 function keptSections(): string[] {
   if (!existsSync('BENCHMARKS.md')) return [];

@@ -16,7 +16,7 @@ import {
   reservationBody,
   stopBody,
 } from './bodies.js';
-import { eventsQuery, holdsQuery, reservationsQuery, runsQuery } from './queries.js';
+import { eventsQuery, holdsQuery, reservationsQuery, runsQuery, savingsQuery } from './queries.js';
 
 interface Route {
   readonly method: 'get' | 'post' | 'delete';
@@ -122,6 +122,14 @@ export const ROUTES: readonly Route[] = [
     summary: 'Delete a hold made through the API or CLI',
     role: 'operator',
     success: 204,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/savings',
+    summary: 'Hours off, money, energy and carbon saved, measured from the event log',
+    role: 'viewer',
+    query: savingsQuery,
+    success: 200,
   },
   {
     method: 'get',

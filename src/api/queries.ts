@@ -26,6 +26,17 @@ export const reservationsQuery = z.strictObject({
   to: time('reservations that begin before this'),
 });
 
+export const savingsQuery = z.strictObject({
+  environment,
+  team: text("only this team's environments"),
+  from: time('from this instant; default 30 days before `to`'),
+  to: time('until this instant; default now'),
+  by: z
+    .enum(['day', 'week', 'month'], { message: 'by is day, week or month' })
+    .describe("also per day, week or month, in each environment's zone")
+    .optional(),
+});
+
 export const runsQuery = z.strictObject({ environment, limit: limit(500, 50) });
 
 export const holdsQuery = z.strictObject({ environment });

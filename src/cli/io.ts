@@ -10,7 +10,8 @@ export interface CliIo {
 /**
  * Exit codes: 0 success, 1 the config (or its plan) has errors, 2 the command line
  * is wrong, 3 the database cannot be opened (a read-only directory, a full disk,
- * PostgreSQL unreachable).
+ * PostgreSQL unreachable), 4 a notifier refused a test message, 5 an export failed
+ * (and removed what it had written).
  */
 export const EXIT = {
   ok: 0,
@@ -18,6 +19,7 @@ export const EXIT = {
   usage: 2,
   storeUnavailable: 3,
   deliveryFailed: 4,
+  exportFailed: 5,
 } as const;
 
 /** A mistake on the command line: printed as `error: ...` with exit code 2. */

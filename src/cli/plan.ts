@@ -8,6 +8,8 @@ import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
 import { formatTable } from './table.js';
+import { planSavings } from './plan-savings.js';
+import { DEFAULT_DB } from './serve.js';
 
 export interface PlanOptions {
   readonly config: string;
@@ -15,10 +17,16 @@ export interface PlanOptions {
   readonly to?: string;
   readonly env?: readonly string[];
   readonly json?: boolean;
+  /** Project savings instead of listing transitions (default window: 30 days). */
+  readonly savings?: boolean;
+  readonly proposed?: string;
+  readonly db?: string;
 }
 
 const DAY = 86_400_000;
 const DEFAULT_DAYS = 7;
+/** Savings are projected over about a month unless --to says otherwise. */
+const SAVINGS_DAYS = 30;
 /** Longer windows are refused: they print thousands of lines and nobody reads them. */
 const MAX_DAYS = 5 * 366;
 
@@ -30,8 +38,23 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
     return EXIT.invalidConfig;
   }
   const { fleet, document } = loaded.config;
-  const window = planWindow(options, document.timezone, io.now());
+  if (options.proposed !== undefined && options.savings !== true)
+    throw new UsageError('--proposed compares savings: add --savings');
+  const window = planWindow(
+    options,
+    document.timezone,
+    io.now(),
+    options.savings === true ? SAVINGS_DAYS : DEFAULT_DAYS,
+  );
   const selected = selectEnvironments(fleet, options.env);
+  if (options.savings === true)
+    return planSavings(
+      loaded.config,
+      selected,
+      window,
+      { ...options, db: options.db ?? DEFAULT_DB },
+      io,
+    );
   const timelines = planFleet(fleet, window, new Set(selected.map((e) => e.name)));
   const plans = new Map(selected.map((e) => [e.name, timelines.get(e.name)!.plan()]));
   io.out(
@@ -40,7 +63,7 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
   return EXIT.ok;
 }
 
-function planWindow(options: PlanOptions, zone: string, now: Instant): Interval {
+function planWindow(options: PlanOptions, zone: string, now: Instant, days: number): Interval {
   const read = (flag: string, text: string | undefined, fallback: Instant): Instant => {
     if (text === undefined) return fallback;
     const parsed = parseInstant(text, zone);
@@ -51,7 +74,7 @@ function planWindow(options: PlanOptions, zone: string, now: Instant): Interval 
     return parsed.value;
   };
   const start = read('from', options.from, now);
-  const end = read('to', options.to, start + DEFAULT_DAYS * DAY);
+  const end = read('to', options.to, start + days * DAY);
   if (end <= start)
     throw new UsageError(`--to (${iso(end)}) must be later than --from (${iso(start)})`);
   if (end - start > MAX_DAYS * DAY)

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
+import { eventsExportCommand } from './events-export.js';
+import type { EventsExportOptions } from './events-export.js';
 import { iamPolicyCommand } from './iam-policy.js';
 import { lintCommand } from './lint.js';
 import { notifyTestCommand } from './notify.js';
@@ -40,6 +42,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       'Turns cloud environments off when nobody needs them and back on when somebody does.',
     )
     .version(VERSION)
+    // Each command's options end where its subcommand begins (`events --config` vs
+    // `events export --config`); lightsout's own options (--version, --help) come first.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => {
@@ -66,6 +71,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       '--json',
       'print JSON: {"environments": {NAME: {"initial", "transitions": [{"at", "state"}]}}}',
     )
+    .option('--savings', 'project hours, money and carbon saved instead (default window: 30 days)')
+    .option('--proposed <file>', 'with --savings: compare with what this config would save')
+    .option('--db <url>', 'with --savings: the store whose inventory is priced', DEFAULT_DB)
     .action(
       async (options: {
         config: string;
@@ -73,6 +81,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         to?: string;
         env?: string[];
         json?: boolean;
+        savings?: boolean;
+        proposed?: string;
+        db?: string;
       }) => {
         code = await planCommand(options, io);
       },
@@ -146,9 +157,13 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       code = await iamPolicyCommand(options, io);
     });
 
-  const withStore = (command: Command) =>
-    command
-      .requiredOption('-c, --config <file>', 'the lightsout.yaml the server runs')
+  const CONFIG_FLAGS = '-c, --config <file>';
+  const CONFIG_HELP = 'the lightsout.yaml the server runs';
+  const withStore = (command: Command, configRequired = true) =>
+    (configRequired
+      ? command.requiredOption(CONFIG_FLAGS, CONFIG_HELP)
+      : command.option(CONFIG_FLAGS, CONFIG_HELP)
+    )
       .option('--db <url>', 'the store the server uses: sqlite:PATH or postgres://...', DEFAULT_DB)
       .option('--json', 'print JSON');
 
@@ -184,7 +199,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       code = await runsCommand(options, io);
     });
 
-  withStore(program.command('events').description('the event log, oldest first, a page at a time'))
+  const events = program
+    .command('events')
+    .description('the event log, oldest first, a page at a time');
+  // Its --config is checked by its action, not by commander, which would ask for it on
+  // `events export` too (a subcommand's parse checks its parent's required options).
+  withStore(events, false)
     .option('--env <name>', 'only this environment (times without an offset are read in its zone)')
     .option('--kind <kind>', 'only this kind, e.g. run.finished')
     .option('--since <iso>', 'from this instant')
@@ -192,7 +212,23 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--limit <n>', 'page size', '100')
     .option('--after <cursor>', 'continue after a previous page')
     .action(async (options: EventsOptions) => {
+      if ((options as Partial<EventsOptions>).config === undefined)
+        throw new UsageError(`required option '${CONFIG_FLAGS}' not specified`);
       code = await eventsCommand(options, io);
+    });
+  withStore(
+    events
+      .command('export')
+      .description(
+        'write the event log to files under --out, one folder per UTC day (year=/month=/day=); only what is new since the last export there, unless --from/--to',
+      ),
+  )
+    .requiredOption('--format <format>', 'ndjson or parquet')
+    .requiredOption('--out <dir>', 'the directory to write to (made if missing)')
+    .option('--from <iso>', 'a one-off export of the events from this instant (Z or an offset)')
+    .option('--to <iso>', 'a one-off export of the events before this instant')
+    .action(async (options: EventsExportOptions) => {
+      code = await eventsExportCommand(options, io);
     });
 
   for (const direction of ['start', 'stop'] as const) {

@@ -47,16 +47,10 @@ export async function savingsCommand(options: SavingsOptions, io: CliIo): Promis
         throw new UsageError(
           `--to (${new Date(to).toISOString()}) is not after --from (${new Date(from).toISOString()}); give a later --to or an earlier --from`,
         );
-      const overrides = new Map(
-        Object.entries(config.document.environments).flatMap(([name, e]) =>
-          e.savings === undefined ? [] : [[name, e.savings] as const],
-        ),
-      );
       return {
         window: { start: from, end: to },
         by: options.by as SavingsPeriod | undefined,
         environments,
-        overrides,
         schedules: config.fleet.schedules,
       };
     },
@@ -91,6 +85,11 @@ function chosen(
 const money = (usd: number) => usd.toFixed(2);
 const hours = (h: number) => h.toFixed(1);
 const kg = (value: number) => value.toFixed(3);
+/** Energy and carbon only when some resource's size was known: never a made-up 0. */
+const estimate = (
+  value: number,
+  e: { resources: readonly unknown[]; unmeasured: readonly unknown[] },
+) => (e.unmeasured.length === e.resources.length ? '-' : kg(value));
 
 function textOf(report: SavingsReport): string {
   const rows = report.environments.map((e) => [
@@ -99,8 +98,8 @@ function textOf(report: SavingsReport): string {
     hours(e.hoursOff),
     hours(e.hoursSaved),
     money(e.money),
-    kg(e.kwh),
-    kg(e.kgCo2e),
+    estimate(e.kwh, e),
+    estimate(e.kgCo2e, e),
     e.unpriced.length === 0 ? '' : String(e.unpriced.length),
   ]);
   const t = report.totals;

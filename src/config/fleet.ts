@@ -88,6 +88,7 @@ export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIs
       tiers,
       ...(notify.length === 0 ? {} : { notify }),
       ...(e.require_notice ? { requireNotice: { waitMs: e.notice_wait } } : {}),
+      ...(e.savings === undefined ? {} : { savings: e.savings }),
     });
   }
   for (const [team, t] of Object.entries(doc.teams))

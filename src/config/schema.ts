@@ -489,6 +489,8 @@ const sandboxResource = z.strictObject({
     .default({}),
   state: z.enum(['on', 'off']).default('on'),
   capacity: z.number().int().min(1).optional(),
+  /** The EC2 instance type (or RDS class) it stands for, so savings can size it. */
+  type: z.string().min(1, { message: 'type is an instance type such as t3.medium' }).optional(),
 });
 
 const sandbox = z.strictObject({

@@ -103,6 +103,20 @@ export interface Hold {
   readonly until: Instant;
 }
 
+/**
+ * A resource's size as its provider reports it; every part is optional, as no
+ * kind knows them all. `type`: an EC2 instance type, an RDS DB instance class, an
+ * Aurora cluster's writer class. `count`: an Auto Scaling group's desired capacity
+ * or an ECS service's desired count while it runs. `vcpu`/`memoryGb`: a Fargate
+ * task's size.
+ */
+export interface ResourceSize {
+  readonly type?: string | undefined;
+  readonly count?: number | undefined;
+  readonly vcpu?: number | undefined;
+  readonly memoryGb?: number | undefined;
+}
+
 /** Where to find resources: a provider, the kinds wanted, and tags they must all carry. */
 export interface Selector {
   readonly provider: string;
@@ -147,6 +161,19 @@ export interface Environment {
    * past its time (then it stops anyway and says so).
    */
   readonly requireNotice?: { readonly waitMs: number };
+  /** How its savings are counted (config `savings`): a baseline schedule, prices that override the table's. */
+  readonly savings?: SavingsSettings;
+}
+
+export interface SavingsSettings {
+  /** The schedule the team followed before lightsout; absent: always on. */
+  readonly baseline?: string | undefined;
+  /** USD per hour for each resource without a price of its own. */
+  readonly hourly?: number | undefined;
+  /** USD per hour by resource name. */
+  readonly resources?: Readonly<Record<string, number>> | undefined;
+  /** A fraction off the price table. */
+  readonly discount?: number | undefined;
 }
 
 export interface Transition {

@@ -33,6 +33,9 @@ export const MAX_HOLD_AHEAD: Limit = { ms: 366 * DAY, text: '366d' };
  * The longest window a reservation's answer plans for its `onWindows` (a day
  * before it starts, to a day after it ends, when `max_reservation` allows long ones).
  */
+/** The longest window a savings report covers (the event log's default retention). */
+export const MAX_SAVINGS_WINDOW: Limit = { ms: 400 * DAY, text: '400d' };
+
 export const MAX_ANSWER_WINDOW: Limit = { ms: 31 * DAY, text: '31d' };
 
 /** Times in requests lie in these years: four digits, as ISO 8601 writes them without agreement. */

@@ -3,7 +3,9 @@
  * interfaces: a clock, providers and a notifier. Adapters implement them; the
  * engine imports no SDK, driver or framework.
  */
-import type { Instant, PowerState, Selector } from '../core/glossary.js';
+import type { Instant, PowerState, ResourceSize, Selector } from '../core/glossary.js';
+
+export type { ResourceSize } from '../core/glossary.js';
 
 /** The one clock; injected so tests and `demo --speed` control time. */
 export interface Clock {
@@ -24,6 +26,8 @@ export interface Resource {
   readonly kind: string;
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** How big it is, when the provider's describe calls say so: what savings price it by. */
+  readonly size?: ResourceSize | undefined;
 }
 
 /** What a provider sees: settled on or off, on the way, or gone. */

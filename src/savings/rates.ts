@@ -1,10 +1,14 @@
 /**
- * What one resource costs and draws while it runs: the config's price first (by
- * resource name, then the environment's flat `hourly`), else the shipped table for
- * its type and region less the environment's `discount`. Energy follows the Cloud
- * Carbon Footprint method for the types whose vCPUs and memory are known. A
+ * What one resource costs and draws while it runs: its own price in the config
+ * first (by resource name), else the shipped table for its size and region less
+ * the environment's `discount`, else the environment's flat `hourly`. The table
+ * prices an EC2 instance by its type, an Auto Scaling group as its instance count x
+ * that type, an ECS service on Fargate as its task count x (vCPU x vCPU-hour +
+ * GB x GB-hour); RDS and Aurora classes have no table yet. Energy follows the
+ * Cloud Carbon Footprint method for the sizes whose vCPUs and memory are known. A
  * resource with neither is left unpriced: counted in hours, never valued at 0.
  */
+import type { ResourceSize } from '../core/glossary.js';
 import type { ResourceRates } from '../core/savings.js';
 import {
   AVERAGE_CPU_UTILIZATION,
@@ -15,7 +19,7 @@ import {
   MEMORY_KWH_PER_GB_HOUR,
   MIN_WATTS_PER_VCPU,
 } from './carbon-data.js';
-import { EC2_HOURLY } from './price-data.js';
+import { EC2_HOURLY, FARGATE_HOURLY } from './price-data.js';
 
 /** An environment's `savings` in the config. */
 export interface PriceOverrides {
@@ -24,13 +28,12 @@ export interface PriceOverrides {
   readonly discount?: number | undefined;
 }
 
-/** What is known of a resource: its inventory row, and its type when the provider reports one. */
+/** What is known of a resource: its inventory row, with the size its provider reported. */
 export interface PricedResource {
   readonly id: string;
   readonly name: string;
   readonly kind: string;
-  /** An instance type or class (t3.large), when known. */
-  readonly type?: string | undefined;
+  readonly size?: ResourceSize | undefined;
 }
 
 /** The AWS region in an AWS resource id (`aws:KIND:REGION:ACCOUNT:ID`). */
@@ -46,18 +49,71 @@ export function kwhPerHour(vcpu: number, memoryGb: number): number {
   return ((cpuWatts * vcpu) / 1000 + MEMORY_KWH_PER_GB_HOUR * memoryGb) * AWS_PUE;
 }
 
+/** What runs while a resource is on: `count` machines of `vcpu` and `memoryGb` each. */
+interface Machines {
+  readonly count: number;
+  readonly vcpu: number;
+  readonly memoryGb: number;
+}
+
+/** The machines behind a resource, when its kind and size say; unknown otherwise. */
+function machinesOf(kind: string, size: ResourceSize): Machines | undefined {
+  if (kind === 'ec2' || kind === 'asg') {
+    const specs = size.type === undefined ? undefined : EC2_SPECS[size.type];
+    const count = kind === 'ec2' ? 1 : size.count;
+    return specs === undefined || count === undefined
+      ? undefined
+      : { count, vcpu: specs[0], memoryGb: specs[1] };
+  }
+  if (kind === 'ecs' && size.vcpu !== undefined && size.memoryGb !== undefined)
+    return size.count === undefined
+      ? undefined
+      : { count: size.count, vcpu: size.vcpu, memoryGb: size.memoryGb };
+  return undefined;
+}
+
+/** The table's on-demand price of what runs, and where it comes from. */
+function listedPrice(
+  kind: string,
+  size: ResourceSize,
+  region: string | undefined,
+): { hourly: number; source: string } | undefined {
+  if (region === undefined) return undefined;
+  const { type, count } = size;
+  if ((kind === 'ec2' || kind === 'asg') && type !== undefined) {
+    const each = EC2_HOURLY[region]?.[type];
+    if (each === undefined) return undefined;
+    if (kind === 'ec2') return { hourly: each, source: `EC2 ${type} in ${region}` };
+    return count === undefined
+      ? undefined
+      : { hourly: count * each, source: `${count} x EC2 ${type} in ${region}` };
+  }
+  const fargate = FARGATE_HOURLY[region];
+  // Linux/x86 rates: the architecture of a task is not known here.
+  if (kind === 'ecs' && fargate !== undefined) {
+    const { vcpu, memoryGb } = size;
+    if (vcpu === undefined || memoryGb === undefined || count === undefined) return undefined;
+    return {
+      hourly: count * (vcpu * fargate.vcpuHour + memoryGb * fargate.gbHour),
+      source: `${count} x Fargate task of ${vcpu} vCPU and ${memoryGb} GB in ${region}`,
+    };
+  }
+  return undefined;
+}
+
 export function ratesOf(
   resource: PricedResource,
   environment: string,
   overrides: PriceOverrides | undefined,
 ): ResourceRates {
   const region = regionOf(resource.id);
-  const specs = resource.type === undefined ? undefined : EC2_SPECS[resource.type];
+  const size = resource.size ?? {};
+  const machines = machinesOf(resource.kind, size);
   const footprint =
-    specs === undefined
+    machines === undefined
       ? {}
       : {
-          kwhPerHour: kwhPerHour(specs[0], specs[1]),
+          kwhPerHour: machines.count * kwhPerHour(machines.vcpu, machines.memoryGb),
           kgPerKwh: region === undefined ? undefined : GRID_KG_PER_KWH[region],
         };
   const own = overrides?.resources?.[resource.name];
@@ -67,14 +123,11 @@ export function ratesOf(
       priceSource: `config: environments.${environment}.savings.resources`,
       ...footprint,
     };
-  const listed =
-    resource.kind === 'ec2' && resource.type !== undefined && region !== undefined
-      ? EC2_HOURLY[region]?.[resource.type]
-      : undefined;
+  const listed = listedPrice(resource.kind, size, region);
   if (listed !== undefined)
     return {
-      hourly: listed * (1 - (overrides?.discount ?? 0)),
-      priceSource: `price table: EC2 ${resource.type} in ${region}${overrides?.discount === undefined ? '' : `, less ${overrides.discount * 100} %`}`,
+      hourly: listed.hourly * (1 - (overrides?.discount ?? 0)),
+      priceSource: `price table: ${listed.source}${overrides?.discount === undefined ? '' : `, less ${overrides.discount * 100} %`}`,
       ...footprint,
     };
   if (overrides?.hourly !== undefined)

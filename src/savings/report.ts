@@ -11,7 +11,7 @@ import { hoursOf, intersect, offIntervals, periodStarts, splitAt } from '../core
 import type { Fleet } from '../core/planner.js';
 import type { StoredResource } from '../store/queries/resources.js';
 import type { Store } from '../store/store.js';
-import type { PriceOverrides } from './rates.js';
+import type { PricedResource } from './rates.js';
 import { ratesOf } from './rates.js';
 
 /** The event kinds that say a resource reached on or off (see core/savings.ts). */
@@ -33,6 +33,8 @@ export interface EnvironmentSavings extends SavingsFigures {
   readonly resources: readonly ResourceLine[];
   /** Resources with no known price: counted in hours, not valued. */
   readonly unpriced: readonly string[];
+  /** Resources whose size is unknown: no energy or carbon counted for them. */
+  readonly unmeasured: readonly string[];
   readonly periods: readonly ({ readonly start: string } & SavingsFigures)[];
 }
 
@@ -62,8 +64,6 @@ export interface SavingsInput {
   readonly window: Interval;
   readonly by?: SavingsPeriod | undefined;
   readonly environments: readonly Environment[];
-  /** Each environment's `savings` from the config. */
-  readonly overrides: ReadonlyMap<string, PriceOverrides & { baseline?: string | undefined }>;
   readonly schedules: Fleet['schedules'];
 }
 
@@ -80,7 +80,7 @@ export async function savingsReport(
   const totals = zero();
   const kinds = new Set<string>();
   const environments = input.environments.map((environment) => {
-    const overrides = input.overrides.get(environment.name);
+    const overrides = environment.savings;
     const baseline = baselineOf(environment, overrides?.baseline, input);
     const starts =
       input.by === undefined
@@ -90,6 +90,7 @@ export async function savingsReport(
     const periods = new Map<Instant, SavingsFigures>();
     const resources: ResourceLine[] = [];
     const unpriced: string[] = [];
+    const unmeasured: string[] = [];
     for (const [id, found] of off) {
       if (found.environment !== environment.name) continue;
       const stored = inventory.get(id);
@@ -100,6 +101,7 @@ export async function savingsReport(
       const line = valued(hoursOf(found.off), hoursOf(saved), rates);
       add(figures, line);
       if (rates.hourly === undefined) unpriced.push(id);
+      if (rates.kwhPerHour === undefined) unmeasured.push(id);
       resources.push({ resource: id, kind, ...line, priceSource: rates.priceSource ?? null });
       if (starts !== undefined)
         for (const [start, part] of splitAt(saved, starts)) {
@@ -115,6 +117,7 @@ export async function savingsReport(
       ...figures,
       resources,
       unpriced,
+      unmeasured,
       periods: [...periods]
         .sort(([a], [b]) => a - b)
         .map(([start, f]) => ({ start: new Date(start).toISOString(), ...f })),
@@ -169,8 +172,14 @@ function baselineOf(
   return planFleet(fleet, input.window).get(environment.name)!.onOf(undefined);
 }
 
-function pricedOf(id: string, stored: StoredResource | undefined, kind: string) {
-  return { id, name: stored?.name ?? id.split(':').at(-1) ?? id, kind };
+/** A resource as the inventory knows it, with its size (type, count, task size) for the price table. */
+function pricedOf(id: string, stored: StoredResource | undefined, kind: string): PricedResource {
+  return {
+    id,
+    name: stored?.name ?? id.split(':').at(-1) ?? id,
+    kind,
+    ...(stored?.size === undefined ? {} : { size: stored.size }),
+  };
 }
 
 function valued(hoursOff: number, hoursSaved: number, rates: ResourceRates) {

@@ -29,6 +29,8 @@ export interface ResourceTable {
   last_state: string | null;
   /** What a stop saved to bring the resource back (a capacity, a desired count), as JSON. */
   restore: string | null;
+  /** What discovery read of its size (ResourceSize), as JSON. */
+  size: string | null;
   updated_at: number;
 }
 
@@ -198,6 +200,8 @@ export interface SandboxResourceTable {
   on_capacity: number;
   /** When a transitional state settles. */
   settles_at: number | null;
+  /** The instance type it stands for (config `sandbox.resources[].type`). */
+  type: string | null;
   updated_at: number;
 }
 

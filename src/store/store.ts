@@ -120,6 +120,10 @@ export class Store {
     filter: events.EventFilter,
     page?: { after?: string | undefined; limit?: number | undefined },
   ) => events.queryEvents(this.db, this.dialect, filter, page);
+  readonly readEventRows = (after: number, limit: number, range?: events.EventRange) =>
+    events.readEventRows(this.db, after, limit, range);
+  readonly firstEventIdSince = (after: number, since: number) =>
+    events.firstEventIdSince(this.db, after, since);
 
   readonly forwardCursor = (destination: string, now: number) =>
     forwarding.forwardCursor(this.db, destination, now);

@@ -288,6 +288,7 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     },
   },
   'get /api/v1/runs': { path: '/api/v1/runs?limit=500', listed: environmentsOf('runs') },
+  'get /api/v1/savings': { path: '/api/v1/savings', listed: environmentsOf('environments') },
   'get /api/v1/runs/{id}': {
     unknown: 'unknown-run',
     prepare: async (world, env) => ({
@@ -321,6 +322,7 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
 /** Lists that take `?environment=`. */
 const FILTERED_LISTS = [
   'get /api/v1/reservations',
+  'get /api/v1/savings',
   'get /api/v1/holds',
   'get /api/v1/runs',
   'get /api/v1/events',

@@ -104,7 +104,8 @@ describe('lightsout savings', () => {
     const db = await store();
     const result = await run(['savings', ...WINDOW, '--by', 'day', '--env', 'dev', ...db]);
     expect(result.code, result.err).toBe(0);
-    expect(result.out).toMatch(/dev\s+payments\s+26\.0\s+26\.0\s+0\.91/);
+    // No size known for these sandbox machines: no energy or carbon, shown as "-", not 0.
+    expect(result.out).toMatch(/dev\s+payments\s+26\.0\s+26\.0\s+0\.91\s+-\s+-/);
     expect(result.out).toMatch(/total\s+26\.0\s+26\.0\s+0\.91/);
     // Days in Paris: Monday 19:00-24:00 (5 h x 2; the day starts at the window's start),
     // Tuesday 00:00-08:00 (8 h x 2).
@@ -136,5 +137,66 @@ describe('lightsout savings', () => {
     expect(result.code).toBe(2);
     expect(result.err).toContain(message);
     expect(result.out).toBe('');
+  });
+});
+
+describe('lightsout savings over an inventory that knows sizes', () => {
+  const config = configFile(`
+timezone: Europe/Paris
+schedules:
+  office-hours:
+    periods: [{ days: mon-fri, start: "08:00", stop: "19:00" }]
+environments:
+  staging:
+    schedule: office-hours
+    select:
+      provider: aws
+      regions: [eu-west-3]
+      kinds: [ec2, asg, ecs, rds]
+      tags: { env: staging }
+`);
+  const aws = (kind: string, name: string) => `aws:${kind}:eu-west-3:123456789012:${name}`;
+  const resources = [
+    { kind: 'ec2', name: 'i-0web', size: { type: 'm5.large' } },
+    { kind: 'asg', name: 'workers', size: { type: 't3.large', count: 3 } },
+    { kind: 'ecs', name: 'apps/api', size: { count: 2, vcpu: 0.5, memoryGb: 1 } },
+    { kind: 'rds', name: 'orders', size: { type: 'db.m5.large' } },
+  ].map((r) => ({ ...r, id: aws(r.kind, r.name), provider: 'aws', tags: { env: 'staging' } }));
+
+  it('prices each resource from the table by its type, count and task size; the database stays unpriced', async () => {
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-sizes-')), 'lightsout.db')}`;
+    const s = await openStore(url);
+    await s.recordDiscovered('staging', resources, at('2026-06-01T12:00Z'));
+    const ids = resources.map((r) => r.id);
+    // Monday 19:00 to Tuesday 08:00 in Paris: 13 h off.
+    await s.appendEvents([
+      finished('2026-06-01T17:00Z', 'staging', 'stop', ids),
+      finished('2026-06-02T06:00Z', 'staging', 'start', ids),
+    ]);
+    await s.close();
+    const result = await run(['savings', ...WINDOW, '--json', '--config', config, '--db', url]);
+    expect(result.code, result.err).toBe(0);
+    const [staging] = (
+      JSON.parse(result.out) as {
+        environments: {
+          money: number;
+          unpriced: string[];
+          resources: { resource: string; money: number | null; priceSource: string | null }[];
+        }[];
+      }
+    ).environments;
+    const money = Object.fromEntries(staging!.resources.map((r) => [r.resource, r.money]));
+    // m5.large in eu-west-3: 0.112 an hour
+    expect(money[aws('ec2', 'i-0web')]).toBeCloseTo(13 * 0.112, 10);
+    // 3 x t3.large at 0.0944
+    expect(money[aws('asg', 'workers')]).toBeCloseTo(13 * 3 * 0.0944, 10);
+    // 2 tasks x (0.5 vCPU x 0.0486 + 1 GB x 0.0053)
+    expect(money[aws('ecs', 'apps/api')]).toBeCloseTo(13 * 2 * 0.0296, 10);
+    expect(money[aws('rds', 'orders')]).toBeNull();
+    expect(staging!.unpriced).toEqual([aws('rds', 'orders')]);
+    expect(staging!.money).toBeCloseTo(13 * (0.112 + 0.2832 + 0.0592), 10);
+    expect(staging!.resources.find((r) => r.resource === aws('asg', 'workers'))!.priceSource).toBe(
+      'price table: 3 x EC2 t3.large in eu-west-3',
+    );
   });
 });

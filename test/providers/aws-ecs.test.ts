@@ -206,6 +206,7 @@ describe('discovery', () => {
       kind: 'ecs',
       name: 'apps/svc-00',
       tags: { env: 'dev' },
+      size: { count: 3 },
     });
     expect(found.map((r) => r.name)).toContain('batch/jobs');
     expect(found.map((r) => r.name)).not.toContain('apps/untagged');

@@ -6,7 +6,19 @@ const web = {
   id: 'aws:ec2:us-east-1:123456789012:i-0abc',
   name: 'web',
   kind: 'ec2',
-  type: 't3.medium',
+  size: { type: 't3.medium' },
+};
+const workers = {
+  id: 'aws:asg:eu-west-3:123456789012:workers',
+  name: 'workers',
+  kind: 'asg',
+  size: { type: 't3.large', count: 3 },
+};
+const api = {
+  id: 'aws:ecs:eu-west-3:123456789012:apps/api',
+  name: 'apps/api',
+  kind: 'ecs',
+  size: { count: 2, vcpu: 0.5, memoryGb: 1 },
 };
 
 describe('what a resource costs and draws while it runs', () => {
@@ -34,11 +46,68 @@ describe('what a resource costs and draws while it runs', () => {
   });
 
   it('leaves unpriced what it cannot price: no type, no table entry, no override', () => {
-    expect(ratesOf({ ...web, type: undefined }, 'dev', undefined)).toEqual({});
-    expect(ratesOf({ ...web, type: 'x9.mega' }, 'dev', undefined).hourly).toBeUndefined();
+    expect(ratesOf({ ...web, size: undefined }, 'dev', undefined)).toEqual({});
+    expect(ratesOf({ ...web, size: { type: 'x9.mega' } }, 'dev', undefined).hourly).toBeUndefined();
     expect(
       ratesOf({ ...web, id: 'aws:ec2:mars-north-1:1:i-0' }, 'dev', undefined).hourly,
     ).toBeUndefined();
+  });
+
+  it('prices an Auto Scaling group as its count x the type, less a discount, with energy x count', () => {
+    const rates = ratesOf(workers, 'dev', undefined);
+    // 3 x t3.large in eu-west-3 at 0.0944 (zeebrow, 2023-01-06)
+    expect(rates.hourly).toBeCloseTo(0.2832, 12);
+    expect(rates.priceSource).toBe('price table: 3 x EC2 t3.large in eu-west-3');
+    // 3 x (2.12 W x 2 vCPU + 0.392 W x 8 GB) x PUE 1.135 = 3 x 8.37176 W
+    expect(rates.kwhPerHour).toBeCloseTo(0.02511528, 12);
+    expect(rates.kgPerKwh).toBe(0.0511);
+    expect(ratesOf(workers, 'dev', { discount: 0.25 }).hourly).toBeCloseTo(0.2124, 12);
+  });
+
+  it('leaves a group whose count is unknown unpriced by the table (the flat rate still applies)', () => {
+    const unknown = { ...workers, size: { type: 't3.large' } };
+    expect(ratesOf(unknown, 'dev', undefined)).toEqual({});
+    expect(ratesOf(unknown, 'dev', { hourly: 0.05 })).toEqual({
+      hourly: 0.05,
+      priceSource: 'config: environments.dev.savings.hourly',
+    });
+  });
+
+  it('prices an ECS service on Fargate as tasks x (vCPU x vCPU-hour + GB x GB-hour) of its region', () => {
+    const rates = ratesOf(api, 'dev', undefined);
+    // 2 x (0.5 x 0.0486 + 1 x 0.0053) in eu-west-3 (fgcalc) = 2 x 0.0296
+    expect(rates.hourly).toBeCloseTo(0.0592, 12);
+    expect(rates.priceSource).toBe(
+      'price table: 2 x Fargate task of 0.5 vCPU and 1 GB in eu-west-3',
+    );
+    // 2 x (2.12 W x 0.5 vCPU + 0.392 W x 1 GB) x 1.135 = 2 x 1.64802 W
+    expect(rates.kwhPerHour).toBeCloseTo(0.00329604, 12);
+    // A service without its task size (AWS discovery reads only the count) is unpriced.
+    expect(ratesOf({ ...api, size: { count: 2 } }, 'dev', undefined)).toEqual({});
+  });
+
+  it('leaves RDS and Aurora classes unpriced (no table yet) but takes the config', () => {
+    const db = {
+      id: 'aws:rds:eu-west-3:123456789012:orders',
+      name: 'orders',
+      kind: 'rds',
+      size: { type: 'db.m5.large' },
+    };
+    expect(ratesOf(db, 'dev', undefined)).toEqual({});
+    expect(ratesOf(db, 'dev', { resources: { orders: 0.2 } }).hourly).toBe(0.2);
+  });
+
+  it('sizes a sandbox resource for energy but prices it only from the config: it has no region', () => {
+    const box = {
+      id: 'sandbox:asg:box',
+      name: 'box',
+      kind: 'asg',
+      size: { type: 't3.large', count: 3 },
+    };
+    const rates = ratesOf(box, 'dev', undefined);
+    expect(rates.hourly).toBeUndefined();
+    expect(rates.kwhPerHour).toBeCloseTo(0.02511528, 12);
+    expect(rates.kgPerKwh).toBeUndefined();
   });
 
   it('reads the region of AWS ids only', () => {

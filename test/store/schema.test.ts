@@ -30,6 +30,7 @@ const COLUMNS: Columns = {
     tags: true,
     last_state: true,
     restore: true,
+    size: true,
     updated_at: true,
   },
   reservations: {
@@ -135,6 +136,7 @@ const COLUMNS: Columns = {
     capacity: true,
     on_capacity: true,
     settles_at: true,
+    type: true,
     updated_at: true,
   },
   link_keys: { id: true, secret: true, created_at: true },

@@ -274,6 +274,8 @@ export interface Ec2InstanceState {
   readonly rootDeviceType: 'ebs' | 'instance-store';
   readonly spot: boolean;
   readonly hibernationConfigured: boolean;
+  /** InstanceType, as DescribeInstances reports it (default t3.micro). */
+  readonly instanceType: string;
   /** The state a change in progress ends in. */
   next?: InstanceStateName;
   progress?: Progress;
@@ -290,6 +292,10 @@ export interface GroupState {
   readonly instances: Map<string, 'Pending' | 'InService' | 'Terminating'>;
   /** Suspended processes (SuspendProcesses), e.g. ScheduledActions. */
   readonly suspended: Set<string>;
+  /** The type its instances launch as (default t3.micro). */
+  readonly instanceType: string;
+  /** The instance types of a mixed instances policy's overrides, if it has one. */
+  readonly overrides?: readonly string[];
   progress?: Progress;
 }
 
@@ -313,6 +319,8 @@ export interface DatabaseState {
   readonly engine: string;
   readonly tags: Tags;
   readonly cluster?: string;
+  /** DBInstanceClass (default db.t3.micro; a cluster's members db.r6g.large). */
+  readonly instanceClass: string;
   next?: string;
   progress?: Progress;
 }
@@ -550,6 +558,7 @@ export class AwsDouble {
     rootDeviceType?: 'ebs' | 'instance-store';
     spot?: boolean;
     hibernationConfigured?: boolean;
+    instanceType?: string;
   }): Ec2InstanceState {
     const id = spec.id ?? this.nextInstanceId();
     const instance: Ec2InstanceState = {
@@ -559,6 +568,7 @@ export class AwsDouble {
       rootDeviceType: spec.rootDeviceType ?? 'ebs',
       spot: spec.spot ?? false,
       hibernationConfigured: spec.hibernationConfigured ?? false,
+      instanceType: spec.instanceType ?? 't3.micro',
     };
     this.instances.set(id, instance);
     return instance;
@@ -702,6 +712,7 @@ export class AwsDouble {
       State: { Name: i.state, Code: STATE_CODES[i.state] },
       Tags: tagList(i.tags),
       RootDeviceType: i.rootDeviceType,
+      InstanceType: i.instanceType as Instance['InstanceType'],
       ...(i.spot ? { InstanceLifecycle: 'spot' } : {}),
       HibernationOptions: { Configured: i.hibernationConfigured },
       ...(i.state === 'stopped'
@@ -805,6 +816,8 @@ export class AwsDouble {
     desired: number;
     tags?: Tags;
     suspended?: readonly string[];
+    instanceType?: string;
+    overrides?: readonly string[];
   }): GroupState {
     const group: GroupState = {
       name: spec.name,
@@ -817,6 +830,8 @@ export class AwsDouble {
       ),
       instances: new Map(),
       suspended: new Set(spec.suspended ?? []),
+      instanceType: spec.instanceType ?? 't3.micro',
+      ...(spec.overrides === undefined ? {} : { overrides: spec.overrides }),
     };
     this.groups.set(spec.name, group);
     for (let n = 0; n < spec.desired; n++) group.instances.set(this.launch(group), 'InService');
@@ -854,8 +869,10 @@ export class AwsDouble {
     const propagated = Object.fromEntries(
       [...group.tags].filter(([, t]) => t.propagate).map(([k, t]) => [k, t.value]),
     );
-    return this.addInstance({ tags: { ...propagated, 'aws:autoscaling:groupName': group.name } })
-      .id;
+    return this.addInstance({
+      tags: { ...propagated, 'aws:autoscaling:groupName': group.name },
+      instanceType: group.instanceType,
+    }).id;
   }
 
   private autoScalingCommands(): CommandSpec[] {
@@ -990,11 +1007,22 @@ export class AwsDouble {
       DesiredCapacity: g.desired,
       Instances: [...g.instances].map(([InstanceId, LifecycleState]) => ({
         InstanceId,
+        InstanceType: this.instances.get(InstanceId)?.instanceType ?? g.instanceType,
         LifecycleState,
         HealthStatus: 'Healthy',
         AvailabilityZone: `${this.region}a`,
         ProtectedFromScaleIn: false,
       })),
+      ...(g.overrides === undefined
+        ? {}
+        : {
+            MixedInstancesPolicy: {
+              LaunchTemplate: {
+                LaunchTemplateSpecification: { LaunchTemplateName: `${g.name}-template` },
+                Overrides: g.overrides.map((InstanceType) => ({ InstanceType })),
+              },
+            },
+          }),
       Tags: [...g.tags].map(([Key, t]) => ({
         ResourceId: g.name,
         ResourceType: 'auto-scaling-group',
@@ -1063,13 +1091,20 @@ export class AwsDouble {
   // -------------------------------------------------------------------------
 
   /** A standalone DB instance (available by default). */
-  addDatabase(spec: { name: string; tags?: Tags; status?: string; engine?: string }) {
+  addDatabase(spec: {
+    name: string;
+    tags?: Tags;
+    status?: string;
+    engine?: string;
+    instanceClass?: string;
+  }) {
     const db: DatabaseState = {
       name: spec.name,
       arn: `arn:aws:rds:${this.region}:${this.account}:db:${spec.name}`,
       status: spec.status ?? 'available',
       engine: spec.engine ?? 'postgres',
       tags: { ...spec.tags },
+      instanceClass: spec.instanceClass ?? 'db.t3.micro',
     };
     this.databases.set(spec.name, db);
     return db;
@@ -1100,6 +1135,7 @@ export class AwsDouble {
         engine: cluster.engine,
         tags: { ...spec.memberTags },
         cluster: spec.name,
+        instanceClass: 'db.r6g.large',
       });
     return cluster;
   }
@@ -1278,6 +1314,7 @@ export class AwsDouble {
       MultiAZ: false,
       TagList: tagList(db.tags),
       ReadReplicaDBInstanceIdentifiers: [],
+      DBInstanceClass: db.instanceClass,
       ...(db.cluster === undefined ? {} : { DBClusterIdentifier: db.cluster }),
     };
   }

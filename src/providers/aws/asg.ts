@@ -140,16 +140,46 @@ async function discoverGroups(
       // arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME
       const account = group.AutoScalingGroupARN?.split(':')[4] ?? 'unknown';
       const groupTags = tagRecord(group.Tags);
+      const size = sizeOf(group);
       found.push({
         id: asgId(region, account, name),
         provider: 'aws',
         kind: 'asg',
         name,
         tags: groupTags,
+        ...(size === undefined ? {} : { size }),
       });
     }
   }
   return found;
+}
+
+/**
+ * What the group description says of its size, with no further call: the instance
+ * type its instances run (Instances[].InstanceType), else the one type of its mixed
+ * instances policy's overrides (MixedInstancesPolicy.LaunchTemplate.Overrides[].InstanceType)
+ * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_AutoScalingGroup.html,
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html);
+ * a launch template or launch configuration would take another call, so it is not
+ * read. The count is the desired capacity, or while lightsout holds the group at
+ * zero the desired capacity its stop saved in the group's tag: what would run.
+ */
+export function sizeOf(group: AutoScalingGroup) {
+  const running = new Set((group.Instances ?? []).flatMap((i) => i.InstanceType ?? []));
+  const listed = new Set(
+    (group.MixedInstancesPolicy?.LaunchTemplate?.Overrides ?? []).flatMap(
+      (o) => o.InstanceType ?? [],
+    ),
+  );
+  const [type] =
+    running.size === 1 ? running : running.size === 0 && listed.size === 1 ? listed : [];
+  const capacity = capacityOf(group);
+  const count = isZero(capacity) ? fromTag(group)?.desired : capacity.desired;
+  if (type === undefined && (count === undefined || count === 0)) return undefined;
+  return {
+    ...(type === undefined ? {} : { type }),
+    ...(count === undefined || count === 0 ? {} : { count }),
+  };
 }
 
 async function describe(

@@ -176,6 +176,11 @@ async function discoverInstances(
             kind: 'ec2',
             name: instanceTags.Name ?? instance.InstanceId ?? '',
             tags: instanceTags,
+            // InstanceType is part of every instance DescribeInstances returns
+            // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Instance.html).
+            ...(instance.InstanceType === undefined
+              ? {}
+              : { size: { type: instance.InstanceType } }),
           },
           details: detailsOf(instance),
         });

@@ -112,7 +112,12 @@ export class EcsKind implements AwsKind {
     const client = await context.clients.get('ecs', scope.connection);
     const found = await discoverServices(client, scope.connection.region, scope.tags);
     for (const { resource, arn } of found) this.arns.set(resource.id, arn);
-    return found.map((f) => f.resource);
+    const saved = await savedCounts(context, scope.connection.region, found);
+    return found.map(({ resource, desiredCount }) => {
+      // A service lightsout holds at 0 would run the count its stop saved.
+      const count = desiredCount > 0 ? desiredCount : saved.get(resource.id);
+      return count === undefined ? resource : { ...resource, size: { count } };
+    });
   }
 
   async observe(
@@ -304,6 +309,28 @@ function byCluster(resources: readonly Resource[]): Resource[][] {
 interface EcsFound {
   readonly resource: Resource;
   readonly arn: string;
+  /** The service's desiredCount as described (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html). */
+  readonly desiredCount: number;
+}
+
+/**
+ * The desired counts stops saved for services found at 0, one store read for the
+ * region. (A Fargate task's vCPU and memory are in its task definition, which would
+ * take a DescribeTaskDefinition call per definition: not read, so an ECS service
+ * has a count but no task size.)
+ */
+async function savedCounts(
+  context: KindContext,
+  region: string,
+  found: readonly EcsFound[],
+): Promise<Map<string, number>> {
+  if (!found.some((f) => f.desiredCount === 0)) return new Map();
+  const saved = await context.restore.find(`aws:ecs:${region}:`, DESIRED_KEY);
+  return new Map(
+    saved.flatMap(({ id, data }) =>
+      typeof data === 'number' && data > 0 ? [[id, data] as const] : [],
+    ),
+  );
 }
 
 /** Every cluster, every service in it, described 10 at a time with tags, filtered by tags. */
@@ -356,6 +383,7 @@ function foundService(
   return {
     resource: { id: awsId('ecs', region, account, name), provider: 'aws', kind: 'ecs', name, tags },
     arn,
+    desiredCount: service.desiredCount ?? 0,
   };
 }
 

@@ -30,6 +30,14 @@
  *   is busy (backing up, modifying, or changed since the describe) is transient:
  *   those states end by themselves, and the DocumentDB reference states the
  *   condition: "The cluster must be in the available state".
+ * - Sizes, for savings, from what discovery reads anyway: a DB instance's
+ *   DBInstanceClass (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html);
+ *   a cluster found through its members takes its writer's class (the DBClusterMembers
+ *   entry with IsClusterWriter, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBClusterMember.html)
+ *   from the instances listed; a cluster found by its own tags has only
+ *   DBClusterInstanceClass, which RDS reports for Multi-AZ DB clusters alone
+ *   (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBCluster.html),
+ *   so an Aurora cluster found that way has no size (its members are not described).
  */
 import {
   AddTagsToResourceCommand,
@@ -74,6 +82,10 @@ interface Database {
   readonly tags: Record<string, string>;
   /** The cluster a DB instance belongs to. */
   readonly cluster?: string;
+  /** A DB instance's class (DBInstanceClass); a cluster's, when RDS reports one (DBClusterInstanceClass). */
+  readonly instanceClass?: string;
+  /** A cluster's writer instance (the member with IsClusterWriter). */
+  readonly writer?: string;
   /** Why it cannot be stopped, if it cannot. */
   readonly unstoppable?: string;
 }
@@ -221,13 +233,22 @@ function databaseKind(api: DatabaseApi, discover: Discover): AwsKind {
  */
 async function discoverInstances(context: KindContext, scope: DiscoveryScope): Promise<Resource[]> {
   const client = await context.clients.get('rds', scope.connection);
-  const tagged = (await INSTANCES.describe(client, [])).filter((i) => hasTags(i.tags, scope.tags));
+  const all = await INSTANCES.describe(client, []);
+  const tagged = all.filter((i) => hasTags(i.tags, scope.tags));
   const standalone = tagged.filter((i) => i.cluster === undefined);
   const clusterNames = [...new Set(tagged.flatMap((i) => i.cluster ?? []))];
   const clusters = await describeInBatches(client, CLUSTERS, clusterNames);
+  // The region's instances are listed already: a cluster's writer class costs no call.
+  const classes = new Map(
+    all.flatMap((i) => (i.instanceClass === undefined ? [] : [[i.name, i.instanceClass] as const])),
+  );
+  const sized = clusters.map((c) => {
+    const writerClass = c.writer === undefined ? undefined : classes.get(c.writer);
+    return writerClass === undefined ? c : { ...c, instanceClass: writerClass };
+  });
   return [
     ...found(context, scope, INSTANCES, standalone, (i) => i.tags),
-    ...found(context, scope, CLUSTERS, clusters, (c) => ({ ...c.tags, ...scope.tags })),
+    ...found(context, scope, CLUSTERS, sized, (c) => ({ ...c.tags, ...scope.tags })),
   ];
 }
 
@@ -245,7 +266,14 @@ function found(
     const account = db.arn.split(':')[4] ?? 'unknown';
     const id = awsId(api.kind, scope.connection.region, account, db.name);
     arns.set(id, db.arn);
-    return { id, provider: 'aws', kind: api.kind, name: db.name, tags: tagsOf(db) };
+    return {
+      id,
+      provider: 'aws',
+      kind: api.kind,
+      name: db.name,
+      tags: tagsOf(db),
+      ...(db.instanceClass === undefined ? {} : { size: { type: db.instanceClass } }),
+    };
   });
 }
 
@@ -290,17 +318,25 @@ function instanceOf(instance: DBInstance): Database {
     ...(instance.DBClusterIdentifier === undefined
       ? {}
       : { cluster: instance.DBClusterIdentifier }),
+    ...(instance.DBInstanceClass === undefined ? {} : { instanceClass: instance.DBInstanceClass }),
     ...(unstoppable === undefined ? {} : { unstoppable }),
   };
 }
 
 function clusterOf(cluster: DBCluster): Database {
   const unstoppable = whyClusterCannotStop(cluster);
+  const writer = cluster.DBClusterMembers?.find(
+    (m) => m.IsClusterWriter === true,
+  )?.DBInstanceIdentifier;
   return {
     name: cluster.DBClusterIdentifier ?? '',
     arn: cluster.DBClusterArn ?? '',
     status: cluster.Status ?? '',
     tags: tagRecord(cluster.TagList),
+    ...(cluster.DBClusterInstanceClass === undefined
+      ? {}
+      : { instanceClass: cluster.DBClusterInstanceClass }),
+    ...(writer === undefined ? {} : { writer }),
     ...(unstoppable === undefined ? {} : { unstoppable }),
   };
 }

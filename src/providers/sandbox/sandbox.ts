@@ -36,6 +36,8 @@ export interface SandboxSeed {
   readonly state?: PowerState;
   /** asg and ecs: instances or tasks when on (default 2). */
   readonly capacity?: number | undefined;
+  /** The instance type (or class) it stands for: its size in the inventory. */
+  readonly type?: string | undefined;
 }
 
 export type Fault =
@@ -74,7 +76,7 @@ export class SandboxProvider implements Provider {
     this.limit = pLimit(options.concurrency ?? 32);
   }
 
-  /** Adds resources that do not exist yet; existing ones keep their state. */
+  /** Adds resources that do not exist yet; existing ones keep their state (and take the seed's type). */
   async seed(seeds: readonly SandboxSeed[]): Promise<void> {
     this.inventoryLoad = undefined;
     const now = this.clock.now();
@@ -94,11 +96,15 @@ export class SandboxProvider implements Provider {
               capacity: on ? capacity : 0,
               on_capacity: capacity,
               settles_at: null,
+              type: s.type ?? null,
               updated_at: now,
             };
           }),
         )
-        .onConflict((oc) => oc.column('id').doNothing())
+        // An existing resource keeps its state; its type follows the config.
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({ type: eb.ref('excluded.type') })),
+        )
         .execute();
     }
   }
@@ -352,12 +358,19 @@ function tagKey(key: string, value: string): string {
 }
 
 function toResource(row: SandboxResourceRow): Resource {
+  // asg and ecs run `on_capacity` instances or tasks when on, whatever their state now.
+  const count = row.kind === 'asg' || row.kind === 'ecs' ? row.on_capacity : undefined;
+  const size = {
+    ...(row.type === null ? {} : { type: row.type }),
+    ...(count === undefined ? {} : { count }),
+  };
   return {
     id: row.id,
     provider: 'sandbox',
     kind: row.kind,
     name: row.name,
     tags: JSON.parse(row.tags) as Record<string, string>,
+    ...(Object.keys(size).length === 0 ? {} : { size }),
   };
 }
 

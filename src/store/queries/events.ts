@@ -148,3 +148,48 @@ export function toEvent(row: EventRow): Event {
     payload: JSON.parse(row.payload) as Record<string, unknown>,
   };
 }
+
+/** Bounds of an export: events recorded at `[from, to)`. */
+export interface EventRange {
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
+/**
+ * Up to `limit` stored rows after id `after`, in id order, as they are stored (the
+ * payload left as its JSON text): what an export writes, a page at a time, without
+ * parsing and re-serialising every payload. Walks the primary key from `after`.
+ */
+export async function readEventRows(
+  db: Kysely<Database>,
+  after: number,
+  limit: number,
+  range: EventRange = {},
+): Promise<EventRow[]> {
+  let query = db.selectFrom('events').selectAll().where('id', '>', after);
+  if (range.from !== undefined) query = query.where('at', '>=', range.from);
+  if (range.to !== undefined) query = query.where('at', '<', range.to);
+  return query.orderBy('id').limit(limit).execute();
+}
+
+/**
+ * The id of the first event after `after` recorded at or after `since`, if any.
+ * On PostgreSQL ids are handed out when a transaction inserts and become visible
+ * when it commits, so a lower id can appear after a higher one: an export that
+ * stops before the recent events does not step over one still being committed.
+ */
+export async function firstEventIdSince(
+  db: Kysely<Database>,
+  after: number,
+  since: number,
+): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('events')
+    .select('id')
+    .where('id', '>', after)
+    .where('at', '>=', since)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
+}

@@ -1,6 +1,7 @@
 /** The discovered inventory: what each environment holds and the last state lightsout saw. */
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
+import type { ResourceSize } from '../../core/glossary.js';
 import { slices } from './batches.js';
 import type { Database, ResourceTable } from '../schema.js';
 
@@ -10,6 +11,8 @@ export interface InventoryResource {
   readonly kind: string;
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** What discovery read of its size; absent when it read nothing. */
+  readonly size?: ResourceSize | undefined;
 }
 
 export interface StoredResource extends InventoryResource {
@@ -29,9 +32,42 @@ function inventoryRow(environment: string, r: InventoryResource, now: number) {
     tags: JSON.stringify(r.tags),
     last_state: null,
     restore: null,
+    size: r.size === undefined ? null : JSON.stringify(r.size),
     updated_at: now,
   };
 }
+
+/**
+ * What discovery found, each size completed with the parts of the last one known
+ * that this discovery could not read: a group held at zero has no instance left to
+ * say its type, yet it still runs that type once started. (Merged here rather than
+ * in SQL: SQLite and PostgreSQL merge JSON differently.)
+ */
+async function withKnownSizes(
+  db: Kysely<Database>,
+  found: readonly InventoryResource[],
+): Promise<InventoryResource[]> {
+  const sized = found.filter((r) => r.size !== undefined);
+  if (sized.length === 0) return [...found];
+  const rows = await db
+    .selectFrom('resources')
+    .select(['id', 'size'])
+    .where(
+      'id',
+      'in',
+      sized.map((r) => r.id),
+    )
+    .where('size', 'is not', null)
+    .execute();
+  const known = new Map(rows.map((r) => [r.id, JSON.parse(r.size!) as ResourceSize]));
+  return found.map((r) => {
+    const last = known.get(r.id);
+    return last === undefined || r.size === undefined ? r : { ...r, size: { ...last, ...r.size } };
+  });
+}
+
+/** A discovery that reads no size at all keeps the last one known. */
+const keptSize = sql<string | null>`coalesce(excluded.size, resources.size)`;
 
 /** Records what discovery found for an environment; last states are kept. */
 export async function upsertResources(
@@ -40,7 +76,8 @@ export async function upsertResources(
   resources: readonly InventoryResource[],
   now: number,
 ): Promise<void> {
-  for (const chunk of slices(resources)) {
+  for (const slice of slices(resources)) {
+    const chunk = await withKnownSizes(db, slice);
     await db
       .insertInto('resources')
       .values(chunk.map((r) => inventoryRow(environment, r, now)))
@@ -48,6 +85,7 @@ export async function upsertResources(
         oc.column('id').doUpdateSet((eb) => ({
           environment: eb.ref('excluded.environment'),
           tags: eb.ref('excluded.tags'),
+          size: keptSize,
           updated_at: eb.ref('excluded.updated_at'),
         })),
       )
@@ -87,6 +125,7 @@ function toStored(r: Selectable<ResourceTable>): StoredResource {
     kind: r.kind,
     name: r.name,
     tags: JSON.parse(r.tags) as Record<string, string>,
+    ...(r.size === null ? {} : { size: JSON.parse(r.size) as ResourceSize }),
     environment: r.environment,
     lastState: r.last_state,
     updatedAt: r.updated_at,
@@ -121,7 +160,8 @@ export async function recordDiscovered(
   resources: readonly InventoryResource[],
   now: number,
 ): Promise<void> {
-  for (const chunk of slices(resources)) {
+  for (const slice of slices(resources)) {
+    const chunk = await withKnownSizes(db, slice);
     await db
       .insertInto('resources')
       .values(chunk.map((r) => inventoryRow(environment, r, now)))
@@ -129,6 +169,7 @@ export async function recordDiscovered(
         oc.column('id').doUpdateSet((eb) => ({
           environment: sql<string>`coalesce(resources.environment, excluded.environment)`,
           tags: eb.ref('excluded.tags'),
+          size: keptSize,
           updated_at: eb.ref('excluded.updated_at'),
         })),
       )
@@ -245,6 +286,7 @@ export async function saveRestore(
               tags: '{}',
               last_state: null,
               restore: Object.keys(restore).length === 0 ? null : JSON.stringify(restore),
+              size: null,
               updated_at: now,
             };
           }),

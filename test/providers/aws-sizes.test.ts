@@ -1,0 +1,131 @@
+/**
+ * Sizes reach the inventory from the describe calls discovery makes anyway: an EC2
+ * instance's InstanceType, an RDS instance's DBInstanceClass, an Aurora cluster's
+ * writer class (from its members, listed already), an Auto Scaling group's type
+ * and desired capacity, an ECS service's desired count; a group or service held at
+ * zero keeps the count its stop saved. Against the AWS double, recorded in the
+ * store on each test database; no call is added for sizes.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Selector } from '../../src/core/glossary.js';
+import { AwsProvider } from '../../src/providers/aws/aws.js';
+import type { Store } from '../../src/store/store.js';
+import { DATABASES } from '../store/databases.js';
+import { AwsDouble } from '../support/aws-double.js';
+
+const PREFIX = 'aws:%s:eu-west-3:123456789012:';
+const id = (kind: string, name: string) => PREFIX.replace('%s', kind) + name;
+const selector = (kinds: string[]): Selector => ({
+  provider: 'aws',
+  kinds,
+  tags: { env: 'dev' },
+  settings: { regions: ['eu-west-3'], alarms: false },
+});
+
+describe.each(DATABASES)('sizes in the inventory on $name', (database) => {
+  let store: Store | undefined;
+  let double: AwsDouble | undefined;
+  afterEach(async () => {
+    double?.restore();
+    double = undefined;
+    await store?.close();
+    store = undefined;
+  });
+
+  async function setup() {
+    store = await database.open();
+    const world = (double = new AwsDouble());
+    world.install();
+    const provider = new AwsProvider({ restore: store.restoreData(() => 0) });
+    /** Discovers as a run does and records what it found; returns the inventory's sizes by id. */
+    const inventory = async (kinds: string[]) => {
+      const found = await provider.discover(selector(kinds));
+      await store!.recordDiscovered('dev', found, 1_000);
+      return {
+        found,
+        sizes: Object.fromEntries((await store!.listResources()).map((r) => [r.id, r.size])),
+      };
+    };
+    return { world, provider, inventory };
+  }
+
+  it('records EC2 instance types and RDS classes with no call but the describes', async () => {
+    const { world, inventory } = await setup();
+    const web = world.addInstance({ name: 'web', tags: { env: 'dev' }, instanceType: 'm5.large' });
+    world.addDatabase({ name: 'orders', tags: { env: 'dev' }, instanceClass: 'db.m5.large' });
+    world.addCluster({
+      name: 'ledger',
+      members: ['ledger-1', 'ledger-2'],
+      memberTags: { env: 'dev' },
+    });
+    const { sizes } = await inventory(['ec2', 'rds']);
+    expect(sizes).toEqual({
+      [id('ec2', web.id)]: { type: 'm5.large' },
+      [id('rds', 'orders')]: { type: 'db.m5.large' },
+      // The writer (first member in the double) is a db.r6g.large.
+      [id('aurora', 'ledger')]: { type: 'db.r6g.large' },
+    });
+    expect(world.history().map((c) => c.command)).toEqual([
+      'DescribeInstances',
+      'DescribeDBInstances',
+      'DescribeDBClusters',
+    ]);
+  });
+
+  it('records a group as its instances’ type x its desired capacity, and keeps the count while it is held at 0', async () => {
+    const { world, provider, inventory } = await setup();
+    world.addGroup({
+      name: 'workers',
+      min: 1,
+      max: 4,
+      desired: 3,
+      tags: { env: 'dev' },
+      instanceType: 't3.large',
+    });
+    world.addGroup({
+      name: 'batch',
+      min: 0,
+      max: 2,
+      desired: 0,
+      tags: { env: 'dev' },
+      overrides: ['c5.large'],
+    });
+    const first = await inventory(['asg']);
+    expect(first.sizes).toEqual({
+      [id('asg', 'workers')]: { type: 't3.large', count: 3 },
+      // No instance runs: the one type of its mixed instances policy; no count at 0.
+      [id('asg', 'batch')]: { type: 'c5.large' },
+    });
+    expect(world.history().map((c) => c.command)).toEqual(['DescribeAutoScalingGroups']);
+
+    const workers = first.found.filter((r) => r.name === 'workers');
+    await provider.act(workers, 'off');
+    for (let i = 0; i < 5; i++) await provider.observe(workers);
+    expect(world.capacity('workers')).toBe('0/0/0');
+    const held = await inventory(['asg']);
+    // No instance is left to say its type: the count is the one its stop saved in
+    // the group's tag, and the inventory keeps the type it knew.
+    expect(held.found.find((r) => r.name === 'workers')!.size).toEqual({ count: 3 });
+    expect(held.sizes[id('asg', 'workers')]).toEqual({ type: 't3.large', count: 3 });
+  });
+
+  it('records an ECS service’s desired count, and the saved one while it is held at 0', async () => {
+    const { world, provider, inventory } = await setup();
+    world.addService({ cluster: 'apps', name: 'api', desired: 2, tags: { env: 'dev' } });
+    world.addService({ cluster: 'apps', name: 'idle', desired: 0, tags: { env: 'dev' } });
+    const first = await inventory(['ecs']);
+    expect(first.sizes).toEqual({
+      [id('ecs', 'apps/api')]: { count: 2 },
+      [id('ecs', 'apps/idle')]: undefined,
+    });
+    const api = first.found.filter((r) => r.name === 'apps/api');
+    await provider.act(api, 'off');
+    world.clearCalls();
+    const held = await inventory(['ecs']);
+    expect(world.service('apps', 'api').desired).toBe(0);
+    expect(held.found.find((r) => r.name === 'apps/api')!.size).toEqual({ count: 2 });
+    expect(held.sizes[id('ecs', 'apps/api')]).toEqual({ count: 2 });
+    // The saved count comes from the store, not from AWS.
+    expect(world.history().map((c) => c.command)).not.toContain('DescribeTaskDefinition');
+  });
+});
