@@ -659,14 +659,17 @@ const forwardKinds = z
       message: 'write an event kind or a glob of kinds, e.g. run.* or environment.stopped',
     }),
   )
-  .min(1, { message: 'list at least one kind or glob, e.g. kinds: ["run.*"], or leave kinds out for all' })
+  .min(1, {
+    message: 'list at least one kind or glob, e.g. kinds: ["run.*"], or leave kinds out for all',
+  })
   .optional();
 
 const EVENT_BUS_ARN = /^arn:aws[\w-]*:events:([a-z0-9-]+):\d{12}:event-bus\/[/.\-_A-Za-z0-9]+$/;
 const forwardRole = z
   .string()
   .regex(ROLE_ARN, {
-    message: 'write role_arn as an IAM role ARN, e.g. arn:aws:iam::123456789012:role/lightsout-events',
+    message:
+      'write role_arn as an IAM role ARN, e.g. arn:aws:iam::123456789012:role/lightsout-events',
   })
   .optional();
 
