@@ -105,6 +105,8 @@ export class Forwarder {
       if (!(await store.advanceForwardCursor(destination.key, position, upTo, now())))
         return { status: 'sent', events: sent, more: true }; // another replica moved it: read again
       position = upTo;
+      // Still ours: what the next request had accepted is not sent again after a refusal.
+      this.accepted.after = upTo;
     }
     if (
       batches.length === 0 &&

@@ -292,6 +292,29 @@ describe.each(DATABASES)('forwarding events on $name', (database) => {
     expect(await store.forwardCursor(f.key, now)).toBe(ids[2]);
   });
 
+  it('after a request accepted whole, sends only what the next one had refused', async () => {
+    const f = forwarder(busDestination());
+    await f.step();
+    await store.appendEvents(happened(12));
+    const ids = (await log(store)).map((e) => e.id);
+    eventbridge
+      .on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 0, Entries: accepted(Array(10).fill({})) })
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: 'k' }, { ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }],
+      })
+      .callsFake((input: { Entries?: PutEventsRequestEntry[] }) => ({
+        FailedEntryCount: 0,
+        Entries: accepted(input.Entries),
+      }));
+    expect(await f.step()).toMatchObject({ status: 'failed', retry: 'permanent' });
+    expect(await store.forwardCursor(f.key, now)).toBe(ids[9]);
+    await f.step();
+    expect(sentIds()).toEqual([ids.slice(0, 10), ids.slice(10), [ids[11]]]);
+    expect(await store.forwardCursor(f.key, now)).toBe(ids[11]);
+  });
+
   it('sends only the kinds asked for, and moves past the others', async () => {
     const f = forwarder(busDestination(), ['run.*', 'hold.created']);
     await f.step();
