@@ -164,6 +164,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ['aws', new AwsProvider({ restore: store.restoreData(() => clock.now()) })],
   ]);
   const links = linksOf(config, store, clock, () => engine);
+  const owner = options.replicaId ?? `${hostname()}:${process.pid}`;
   const channelNotifier = new ChannelNotifier(log, channels);
   const engine: Engine = new Engine({
     store,
@@ -173,7 +174,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     log,
     schedules: config.fleet.schedules,
     environments: config.fleet.environments,
-    owner: options.replicaId ?? `${hostname()}:${process.pid}`,
+    owner,
     digests: digestsOf(config.document.notifiers),
     ...(options.safetyTickMs === undefined ? {} : { safetyTickMs: options.safetyTickMs }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
@@ -242,7 +243,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await abandonStart(http);
     throw error;
   }
-  const forwarding = forwardingOf(config, store, log, options.forwardTickMs);
+  const forwarding = forwardingOf(config, store, log, owner, options.forwardTickMs);
   const state = { stopping: false, changed: false };
   /** Read through a function: both flags change while the loop awaits. */
   const isSet = (flag: keyof typeof state) => state[flag];
@@ -340,6 +341,7 @@ function forwardingOf(
   config: ServiceConfig,
   store: Store,
   log: Logger,
+  owner: string,
   tickMs: number | undefined,
 ): Forwarding | undefined {
   const destinations = config.document.forward;
@@ -351,6 +353,7 @@ function forwardingOf(
         store,
         destination: destinationOf(f, sessions),
         kinds: f.kinds,
+        owner,
         now: () => Date.now(),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       }),

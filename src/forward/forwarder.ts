@@ -36,6 +36,8 @@ export const READ_LIMIT = 100;
 export const HOLE_FENCE_MS = 1_000;
 /** A hole in the ids older than this is an id never used, whatever the fence says. */
 export const GAP_WAIT_MS = 60_000;
+/** A replica forwards to a destination for this long after its last step; then another may. */
+export const LEASE_MS = 30_000;
 /** Tries of a request within one step (throttling, a failed service) before the step gives up. */
 export const ATTEMPTS = 4;
 const RETRY_BASE_MS = 250;
@@ -53,10 +55,21 @@ export type StepOutcome =
 export interface ForwarderOptions {
   readonly store: Pick<
     Store,
-    'dialect' | 'forwardCursor' | 'advanceForwardCursor' | 'eventsAfter' | 'writerHorizon'
+    | 'dialect'
+    | 'forwardCursor'
+    | 'advanceForwardCursor'
+    | 'eventsAfter'
+    | 'writerHorizon'
+    | 'leaseForwarding'
+    | 'releaseForwarding'
   >;
   readonly destination: Destination;
   readonly kinds?: readonly string[] | undefined;
+  /**
+   * This replica's name: with it, one replica at a time forwards to the
+   * destination (a lease of LEASE_MS, renewed at each step); without it, no lease.
+   */
+  readonly owner?: string | undefined;
   /** Wall-clock milliseconds (the age of a hole in the ids). */
   readonly now: () => number;
   /** Waits between tries within a step. */
@@ -83,6 +96,12 @@ export class Forwarder {
   async step(): Promise<StepOutcome> {
     const { store, destination, now } = this.options;
     const cursor = await store.forwardCursor(destination.key, now());
+    const { owner } = this.options;
+    if (
+      owner !== undefined &&
+      !(await store.leaseForwarding(destination.key, owner, now(), LEASE_MS))
+    )
+      return { status: 'idle' }; // another replica forwards to it
     if (this.accepted.after !== cursor) this.accepted = { after: cursor, ids: new Set() };
     // Read before the events: a transaction below its xmin that wrote an event is visible in them.
     const horizon = store.dialect === 'postgres' ? await store.writerHorizon() : undefined;
@@ -114,6 +133,12 @@ export class Forwarder {
     )
       return { status: 'sent', events: 0, more: true };
     return { status: 'sent', events: sent, more };
+  }
+
+  /** Gives up the lease, so another replica takes over at once (a stop). */
+  async release(): Promise<void> {
+    if (this.options.owner !== undefined)
+      await this.options.store.releaseForwarding(this.options.destination.key, this.options.owner);
   }
 
   /** Sends a request, then its refused entries alone; what stayed refused, or undefined. */

@@ -81,6 +81,8 @@ export function startForwarding(
       state.stopping = true;
       stopped.abort();
       await Promise.all(loops);
+      // Another replica takes over at once rather than after the lease.
+      await Promise.all(forwarders.map((f) => f.release().catch(() => undefined)));
     },
   };
 }

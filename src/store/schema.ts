@@ -230,6 +230,9 @@ export interface ForwardCursorTable {
   destination: string;
   last_event_id: number;
   updated_at: number;
+  /** The replica forwarding to it now, until `lease_until` (its own clock). */
+  owner: string | null;
+  lease_until: number | null;
 }
 
 /** The key action links are signed with (one row, made on first use). */

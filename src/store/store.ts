@@ -135,6 +135,10 @@ export class Store {
   ) => forwarding.advanceForwardCursor(this.db, destination, expected, next, now);
   readonly eventsAfter = (after: number, limit: number) =>
     forwarding.eventsAfter(this.db, after, limit);
+  readonly leaseForwarding = (destination: string, owner: string, now: number, leaseMs: number) =>
+    forwarding.leaseForwarding(this.db, destination, owner, now, leaseMs);
+  readonly releaseForwarding = (destination: string, owner: string) =>
+    forwarding.releaseForwarding(this.db, destination, owner);
   /** PostgreSQL only. */
   readonly writerHorizon = () => forwarding.writerHorizon(this.db);
 

@@ -16,7 +16,13 @@ import {
   entrySize,
   PUT_EVENTS_MAX_BYTES,
 } from '../../src/forward/eventbridge.js';
-import { ATTEMPTS, Forwarder, GAP_WAIT_MS, HOLE_FENCE_MS } from '../../src/forward/forwarder.js';
+import {
+  ATTEMPTS,
+  Forwarder,
+  GAP_WAIT_MS,
+  HOLE_FENCE_MS,
+  LEASE_MS,
+} from '../../src/forward/forwarder.js';
 import { SnsDestination } from '../../src/forward/sns.js';
 import { eventJson } from '../../src/store/queries/events.js';
 import type { Event, EventInput } from '../../src/store/queries/events.js';
@@ -80,11 +86,12 @@ describe.each(DATABASES)('forwarding events on $name', (database) => {
   let store: Store;
   let now = T0;
   const sleeps: number[] = [];
-  const forwarder = (destination: Destination, kinds?: string[]) =>
+  const forwarder = (destination: Destination, kinds?: string[], owner?: string) =>
     new Forwarder({
       store,
       destination,
       kinds,
+      owner,
       now: () => now,
       sleep: (ms) => {
         sleeps.push(ms);
@@ -435,6 +442,24 @@ describe.each(DATABASES)('forwarding events on $name', (database) => {
     for (let round = 0; round < 50; round += 1) await Promise.all([a.step(), b.step()]);
     expect((await log(store)).filter((e) => !received.has(e.id))).toEqual([]);
     expect(await store.forwardCursor(a.key, now)).toBe((await log(store)).at(-1)!.id);
+  });
+
+  it('one replica at a time forwards to a destination; another takes over when its lease ends or it stops', async () => {
+    const a = forwarder(busDestination(), undefined, 'replica-a');
+    const b = forwarder(busDestination(), undefined, 'replica-b');
+    expect(await a.step()).toEqual({ status: 'idle' });
+    await store.appendEvents(happened(2));
+    expect(await b.step()).toEqual({ status: 'idle' }); // a holds the lease
+    expect(sentEntries()).toHaveLength(0);
+    expect(await a.step()).toMatchObject({ status: 'sent', events: 2 });
+    await store.appendEvents(happened(1));
+    now += LEASE_MS; // a said nothing for a lease: it is gone
+    expect(await b.step()).toMatchObject({ status: 'sent', events: 1 });
+    expect(await a.step()).toEqual({ status: 'idle' });
+    await b.release();
+    await store.appendEvents(happened(1));
+    expect(await a.step()).toMatchObject({ status: 'sent', events: 1 });
+    expect(sentEntries()).toHaveLength(3);
   });
 
   it.runIf(database.name === 'postgres')(

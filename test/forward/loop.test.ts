@@ -13,6 +13,7 @@ function scripted(...outcomes: StepOutcome[]) {
   const fake = {
     key: 'eventbridge:eu-west-3:test',
     steps: 0,
+    release: () => Promise.resolve(),
     step: () => {
       fake.steps += 1;
       return Promise.resolve(outcomes.shift() ?? ({ status: 'idle' } as const));

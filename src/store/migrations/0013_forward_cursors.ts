@@ -11,5 +11,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('destination', 'text', (c) => c.primaryKey())
     .addColumn('last_event_id', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('owner', 'text')
+    .addColumn('lease_until', 'bigint')
     .execute();
 }

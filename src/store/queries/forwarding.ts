@@ -59,6 +59,44 @@ export async function advanceForwardCursor(
   return Number(updated.numUpdatedRows) > 0;
 }
 
+/**
+ * Takes or renews the lease on forwarding to `destination` (its cursor must
+ * exist); false while another replica's lease runs. Leases read each replica's
+ * own clock: a skewed clock only makes two replicas forward at once, which the
+ * cursor's compare-and-set makes safe (duplicates, nothing passed over).
+ */
+export async function leaseForwarding(
+  db: Kysely<Database>,
+  destination: string,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<boolean> {
+  const updated = await db
+    .updateTable('forward_cursors')
+    .set({ owner, lease_until: now + leaseMs })
+    .where('destination', '=', destination)
+    .where((eb) =>
+      eb.or([eb('owner', '=', owner), eb('lease_until', 'is', null), eb('lease_until', '<=', now)]),
+    )
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) > 0;
+}
+
+/** Gives the lease up (a stop), so another replica forwards at once. */
+export async function releaseForwarding(
+  db: Kysely<Database>,
+  destination: string,
+  owner: string,
+): Promise<void> {
+  await db
+    .updateTable('forward_cursors')
+    .set({ owner: null, lease_until: null })
+    .where('destination', '=', destination)
+    .where('owner', '=', owner)
+    .execute();
+}
+
 /** Up to `limit` events recorded after event `after`, in id order. */
 export async function eventsAfter(
   db: Kysely<Database>,
