@@ -7,7 +7,8 @@
  * limits, and after each request is accepted whole moves the cursor to the
  * request's last event by compare-and-set: two replicas may both send a request
  * (the event arrives twice, at least once), but the cursor never moves past an
- * event that no replica has had accepted. Entries the API refused are sent again
+ * event that no replica has had accepted. With an `owner`, a lease makes one
+ * replica at a time forward, so that happens only when a lease ran out. Entries the API refused are sent again
  * alone (within a step after a backoff; across steps while the cursor stays put);
  * the events after a refused one wait, so a bus that refuses everything loses
  * nothing.
