@@ -15,6 +15,10 @@ import { watchChanges } from './changes.js';
 import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
 import type { Clock, Provider } from '../engine/ports.js';
 import { channelsOf } from '../notify/channels.js';
+import { destinationOf, roleSessions } from '../forward/destinations.js';
+import { Forwarder } from '../forward/forwarder.js';
+import { startForwarding } from '../forward/loop.js';
+import type { Forwarding } from '../forward/loop.js';
 import { slackAppOf } from '../switches/slack-app.js';
 import { resolveHooks } from '../switches/hooks.js';
 import { ChannelNotifier } from '../notify/router.js';
@@ -54,6 +58,8 @@ export interface ServiceOptions {
   readonly settleScale?: number;
   /** API requests per minute per caller (a token, an OIDC subject, or an address without a valid one). */
   readonly rateLimitPerMinute?: number;
+  /** How often event forwarding looks for events nobody announced (default 5 s). */
+  readonly forwardTickMs?: number;
   /** Runs after the store is ready and before the first reconciler pass. */
   readonly beforeFirstPass?: (parts: {
     engine: Engine;
@@ -158,6 +164,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ['aws', new AwsProvider({ restore: store.restoreData(() => clock.now()) })],
   ]);
   const links = linksOf(config, store, clock, () => engine);
+  const owner = options.replicaId ?? `${hostname()}:${process.pid}`;
   const channelNotifier = new ChannelNotifier(log, channels);
   const engine: Engine = new Engine({
     store,
@@ -167,7 +174,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     log,
     schedules: config.fleet.schedules,
     environments: config.fleet.environments,
-    owner: options.replicaId ?? `${hostname()}:${process.pid}`,
+    owner,
     digests: digestsOf(config.document.notifiers),
     ...(options.safetyTickMs === undefined ? {} : { safetyTickMs: options.safetyTickMs }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
@@ -236,6 +243,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await abandonStart(http);
     throw error;
   }
+  const forwarding = forwardingOf(config, store, log, owner, options.forwardTickMs);
   const state = { stopping: false, changed: false };
   /** Read through a function: both flags change while the loop awaits. */
   const isSet = (flag: keyof typeof state) => state[flag];
@@ -244,6 +252,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const poke = () => {
     state.changed = true;
     wake.abort();
+    forwarding?.wake();
   };
   wakeLoop = poke;
   const unsubscribe = engine.onChange(poke);
@@ -297,6 +306,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const shutdown = engine.shutdown();
       await loop;
       await shutdown;
+      // Its cursor is in the store: what is not forwarded yet goes at the next start.
+      await forwarding?.stop();
       await stopWatching();
       await http.close();
       // Not stored, the clock just keeps running while the process is down (as after a crash).
@@ -323,6 +334,31 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     stop,
   };
+}
+
+/** Live forwarding of events to the config's `forward` destinations, if any. */
+function forwardingOf(
+  config: ServiceConfig,
+  store: Store,
+  log: Logger,
+  owner: string,
+  tickMs: number | undefined,
+): Forwarding | undefined {
+  const destinations = config.document.forward;
+  if (destinations.length === 0) return undefined;
+  const sessions = roleSessions();
+  const forwarders = destinations.map(
+    (f) =>
+      new Forwarder({
+        store,
+        destination: destinationOf(f, sessions),
+        kinds: f.kinds,
+        owner,
+        now: () => Date.now(),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      }),
+  );
+  return startForwarding(forwarders, log, tickMs);
 }
 
 /** Config-file objects into the store; API-made ones stay. */

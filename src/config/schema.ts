@@ -652,6 +652,102 @@ const switches = z.strictObject({
 
 export type OidcDocument = z.output<typeof oidc>;
 
+/** Event kinds a destination takes: names such as run.started, or globs where `*` stands for any characters (run.*). */
+const forwardKinds = z
+  .array(
+    z.string().regex(/^[a-z*][a-z0-9_.*-]*$/, {
+      message: 'write an event kind or a glob of kinds, e.g. run.* or environment.stopped',
+    }),
+  )
+  .min(1, {
+    message: 'list at least one kind or glob, e.g. kinds: ["run.*"], or leave kinds out for all',
+  })
+  .optional();
+
+const EVENT_BUS_ARN = /^arn:aws[\w-]*:events:([a-z0-9-]+):\d{12}:event-bus\/[/.\-_A-Za-z0-9]+$/;
+const forwardRole = z
+  .string()
+  .regex(ROLE_ARN, {
+    message:
+      'write role_arn as an IAM role ARN, e.g. arn:aws:iam::123456789012:role/lightsout-events',
+  })
+  .optional();
+
+/** An EventBridge bus: PutEvents (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html). */
+const eventBridgeForward = z
+  .strictObject({
+    type: z.literal('eventbridge'),
+    // EventBusName takes a name or an ARN (1-1600 characters; names are [/.\-_A-Za-z0-9]+).
+    bus: z.string().refine((b) => EVENT_BUS_ARN.test(b) || /^[/.\-_A-Za-z0-9]{1,256}$/.test(b), {
+      message:
+        'write the bus as its name (default, or e.g. lightsout) or its ARN, e.g. arn:aws:events:eu-west-3:123456789012:event-bus/lightsout',
+    }),
+    region: z.string().regex(AWS_REGION, {
+      message: 'write an AWS region code such as eu-west-3 or us-east-1',
+    }),
+    role_arn: forwardRole,
+    source: z
+      .string()
+      .min(1)
+      .max(256)
+      .refine((s) => !s.startsWith('aws.'), {
+        message: 'sources beginning with aws. are reserved for AWS services; write e.g. lightsout',
+      })
+      .default('lightsout'),
+    kinds: forwardKinds,
+  })
+  .superRefine((f, ctx) => {
+    const arnRegion = EVENT_BUS_ARN.exec(f.bus)?.[1];
+    if (arnRegion !== undefined && arnRegion !== f.region)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['region'],
+        message: `the bus is in ${arnRegion}, not ${f.region}; write region: ${arnRegion}`,
+      });
+  });
+
+/** An SNS topic: PublishBatch (https://docs.aws.amazon.com/sns/latest/api/API_PublishBatch.html). */
+const snsForward = z.strictObject({
+  type: z.literal('sns'),
+  topic_arn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, {
+    message:
+      'write the topic ARN of a standard topic, e.g. arn:aws:sns:eu-west-3:123456789012:lightsout-events',
+  }),
+  role_arn: forwardRole,
+  kinds: forwardKinds,
+});
+
+const FORWARD_TYPES = ['eventbridge', 'sns'] as const;
+
+/** Where events are forwarded to as they are recorded (see docs/forwarding.md). */
+const forwardDestination = z
+  .looseObject({
+    type: z.enum(FORWARD_TYPES, { message: `type is one of ${FORWARD_TYPES.join(', ')}` }),
+  })
+  .pipe(z.discriminatedUnion('type', [eventBridgeForward, snsForward]));
+
+export type ForwardDocument = z.output<typeof forwardDestination>;
+
+/** The store key of a destination's cursor: its type and address. */
+export function forwardKey(f: ForwardDocument): string {
+  return f.type === 'sns' ? `sns:${f.topic_arn}` : `eventbridge:${f.region}:${f.bus}`;
+}
+
+const forwardList = z.array(forwardDestination).superRefine((list, ctx) => {
+  const seen = new Map<string, number>();
+  list.forEach((f, i) => {
+    const key = forwardKey(f);
+    const first = seen.get(key);
+    if (first !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [i],
+        message: `the same destination as forward[${first}]: list each bus or topic once (merge their kinds)`,
+      });
+    else seen.set(key, i);
+  });
+});
+
 export const configSchema = z.strictObject({
   version: z
     .literal(1, {
@@ -674,6 +770,8 @@ export const configSchema = z.strictObject({
     .refine((u) => /^https?:/.test(u), { message: 'public_url is an http(s) URL' })
     .optional(),
   switches: switches.default({ hooks: {} }),
+  /** Live forwarding of events to EventBridge buses and SNS topics. */
+  forward: forwardList.default([]),
 });
 
 export type ConfigDocument = z.output<typeof configSchema>;

@@ -221,6 +221,18 @@ export interface Database {
   tokens: TokenTable;
   link_keys: LinkKeyTable;
   link_uses: LinkUseTable;
+  forward_cursors: ForwardCursorTable;
+}
+
+/** Per forwarding destination, the last event sent to it (see forward/forwarder.ts). */
+export interface ForwardCursorTable {
+  /** The destination's type and address, e.g. `sns:arn:aws:sns:...`. */
+  destination: string;
+  last_event_id: number;
+  updated_at: number;
+  /** The replica forwarding to it now, until `lease_until` (its own clock). */
+  owner: string | null;
+  lease_until: number | null;
 }
 
 /** The key action links are signed with (one row, made on first use). */

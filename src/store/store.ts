@@ -18,6 +18,7 @@ import * as resources from './queries/resources.js';
 import * as runs from './queries/runs.js';
 import * as tokens from './queries/tokens.js';
 import * as links from './queries/links.js';
+import * as forwarding from './queries/forwarding.js';
 import type { LinkUseRow } from './schema.js';
 import * as statistics from './queries/stats.js';
 import { inTransaction } from './queries/transaction.js';
@@ -123,6 +124,23 @@ export class Store {
     events.readEventRows(this.db, after, limit, range);
   readonly firstEventIdSince = (after: number, since: number) =>
     events.firstEventIdSince(this.db, after, since);
+
+  readonly forwardCursor = (destination: string, now: number) =>
+    forwarding.forwardCursor(this.db, destination, now);
+  readonly advanceForwardCursor = (
+    destination: string,
+    expected: number,
+    next: number,
+    now: number,
+  ) => forwarding.advanceForwardCursor(this.db, destination, expected, next, now);
+  readonly eventsAfter = (after: number, limit: number) =>
+    forwarding.eventsAfter(this.db, after, limit);
+  readonly leaseForwarding = (destination: string, owner: string, now: number, leaseMs: number) =>
+    forwarding.leaseForwarding(this.db, destination, owner, now, leaseMs);
+  readonly releaseForwarding = (destination: string, owner: string) =>
+    forwarding.releaseForwarding(this.db, destination, owner);
+  /** PostgreSQL only. */
+  readonly writerHorizon = () => forwarding.writerHorizon(this.db);
 
   readonly syncConfig = (snapshot: plans.ConfigSnapshot, now: number) =>
     plans.syncConfig(this.db, snapshot, now);

@@ -141,6 +141,13 @@ const COLUMNS: Columns = {
   },
   link_keys: { id: true, secret: true, created_at: true },
   link_uses: { token_hash: true, run_id: true, action: true, actor: true, used_at: true },
+  forward_cursors: {
+    destination: true,
+    last_event_id: true,
+    updated_at: true,
+    owner: true,
+    lease_until: true,
+  },
   tokens: {
     id: true,
     name: true,

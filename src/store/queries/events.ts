@@ -136,7 +136,7 @@ function decodeCursor(cursor: string): number {
   return Number(id);
 }
 
-function toEvent(row: EventRow): Event {
+export function toEvent(row: EventRow): Event {
   return {
     id: row.id,
     at: row.at,
