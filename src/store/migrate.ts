@@ -17,7 +17,7 @@ import * as m0008 from './migrations/0008_event_keyset.js';
 import * as m0009 from './migrations/0009_notice_channels.js';
 import * as m0010 from './migrations/0010_action_links.js';
 import * as m0011 from './migrations/0011_resource_size.js';
-import * as m0013 from './migrations/0013_forward_cursors.js';
+import * as m0012 from './migrations/0012_forward_cursors.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -34,7 +34,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0009_notice_channels': m0009,
   '0010_action_links': m0010,
   '0011_resource_size': m0011,
-  '0013_forward_cursors': m0013,
+  '0012_forward_cursors': m0012,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;
