@@ -55,9 +55,9 @@ export interface ActionLinksOptions {
 }
 
 const STATUS_WORDS: Record<string, string> = {
-  acting: 'is stopping now',
-  succeeded: 'already stopped',
-  failed: 'already acted (and failed)',
+  acting: 'is under way',
+  succeeded: 'already happened',
+  failed: 'already happened (and failed)',
   cancelled: 'was called off',
   superseded: 'was replaced by a newer change of plan',
 };
