@@ -76,7 +76,27 @@ export async function migrate(
   target: string = LATEST_MIGRATION,
 ): Promise<MigrationResultSet> {
   if (connection.schema !== undefined) await ensureSchema(connection, connection.schema);
-  const result = await migratorFor(connection).migrateTo(target);
+  const migrator = migratorFor(connection);
+  if (connection.dialect !== 'sqlite') return checked(await migrator.migrateTo(target));
+  // On SQLite, one migration at a time with a checkpoint after each: migrations that
+  // rebuild tables would otherwise pile up a write-ahead log several times the size of
+  // the database before SQLite's own checkpoint (at 4 MB), and a new store on a small
+  // disk would fill it while it is being made.
+  const names = Object.keys(MIGRATIONS);
+  const last = names.indexOf(target);
+  const pending = (await migrator.getMigrations())
+    .filter((m) => m.executedAt === undefined && names.indexOf(m.name) <= last)
+    .map((m) => m.name);
+  const results: NonNullable<MigrationResultSet['results']>[number][] = [];
+  for (const name of pending) {
+    const step = checked(await migrator.migrateTo(name));
+    results.push(...(step.results ?? []));
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(connection.db);
+  }
+  return { results };
+}
+
+function checked(result: MigrationResultSet): MigrationResultSet {
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     const reason =
