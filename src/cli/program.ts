@@ -20,6 +20,7 @@ import {
 } from './operate.js';
 import type { EventsOptions, StoreOptions } from './operate.js';
 import { DEFAULT_DB, demoCommand, serveCommand } from './serve.js';
+import { storeFaultOf } from '../store/faults.js';
 import type { SavingsOptions } from './savings.js';
 import { savingsCommand } from './savings.js';
 import type { DemoOptions, ServeOptions } from './serve.js';
@@ -357,6 +358,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     }
     if (error instanceof StoreOpenError) {
       io.err(`error: ${error.message}`);
+      return EXIT.storeUnavailable;
+    }
+    // A write the store refused (a full disk, a read-only file): one line, not a stack.
+    const fault = storeFaultOf(error);
+    if (fault !== undefined) {
+      io.err(`error: the store refused the change: ${fault.reason}; nothing was changed`);
       return EXIT.storeUnavailable;
     }
     throw error;

@@ -305,6 +305,23 @@ describe.skipIf(!canMount)(
       });
       expect((await holdOn(serve.port, token)).status).toBe(503);
       expect(serve.child.exitCode).toBeNull();
+      // A command's write on the full disk: one line and exit 3, no stack.
+      const refused = await runToExit([
+        'token',
+        'create',
+        '--name',
+        'late',
+        '--role',
+        'viewer',
+        '--config',
+        config,
+        '--db',
+        db,
+      ]);
+      expect(refused.stderr).toBe(
+        'error: the store refused the change: the disk holding the database is full; nothing was changed\n',
+      );
+      expect(refused.code).toBe(3);
 
       rmSync(filler);
       await waitFor('ready again', async () => (await readyz(serve.port)).status === 200, 20_000);
