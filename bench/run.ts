@@ -5,12 +5,14 @@ import { apiBenchmarks } from './api.bench.js';
 import { awsBenchmarks } from './aws.bench.js';
 import { engineBenchmarks } from './engine.bench.js';
 import { planBenchmarks } from './plan.bench.js';
+import { savingsBenchmarks } from './savings.bench.js';
 
 const sections = [
   await planBenchmarks(),
   await engineBenchmarks(),
   await awsBenchmarks(),
   await apiBenchmarks(),
+  await savingsBenchmarks(),
 ];
 const lines = [
   '# Benchmarks',

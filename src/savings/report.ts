@@ -1,12 +1,12 @@
 /**
  * The savings report for a window: per environment (and per day, week or month
- * when asked), hours off and saved, money, energy and carbon, from the event log
- * and the inventory in the store, the baselines and prices in the config. Shared
+ * when asked), hours off and saved, money, energy and carbon, from the power
+ * ledger (what the event log says happened) and the inventory in the store, the baselines and prices in the config. Shared
  * by the CLI (`lightsout savings`) and the API.
  */
 import type { Environment, Instant, Interval } from '../core/glossary.js';
-import type { ResourceRates, SavingsEvent, SavingsPeriod } from '../core/savings.js';
-import { hoursOf, intersect, offIntervals, periodStarts, splitAt } from '../core/savings.js';
+import type { ResourceRates, SavingsPeriod } from '../core/savings.js';
+import { hoursOf, intersect, periodStarts, splitAt } from '../core/savings.js';
 import type { Fleet } from '../core/planner.js';
 import type { StoredResource } from '../store/queries/resources.js';
 import type { Store } from '../store/store.js';
@@ -14,9 +14,7 @@ import type { PricedResource } from './rates.js';
 import { ratesOf } from './rates.js';
 import { baselinesOf } from './baselines.js';
 
-/** The event kinds that say a resource reached on or off (see core/savings.ts). */
-const POWER_KINDS = ['run.finished', 'drift.detected', 'resource.restarted-by-itself'];
-const PAGE = 1_000;
+const HOUR = 3_600_000;
 
 export interface SavingsFigures {
   hoursOff: number;
@@ -70,46 +68,40 @@ export interface SavingsInput {
 const zero = (): SavingsFigures => ({ hoursOff: 0, hoursSaved: 0, money: 0, kwh: 0, kgCo2e: 0 });
 
 export async function savingsReport(
-  store: Pick<Store, 'queryEvents' | 'listResources'>,
+  store: Pick<Store, 'offTotals' | 'offIntervalsIn' | 'listResources'>,
   input: SavingsInput,
 ): Promise<SavingsReport> {
-  const names = input.environments.map((e) => e.name);
-  const events = await powerEvents(store, names, input.window.end);
-  const off = offIntervals(events, input.window);
+  const off = await offTimes(store, input);
   const inventory = new Map((await store.listResources()).map((r) => [r.id, r]));
   const totals = zero();
-  const baselines = baselinesOf(input.schedules, input.window, input.environments);
   const kinds = new Set<string>();
   const environments = input.environments.map((environment) => {
-    const overrides = environment.savings;
-    const baseline = baselines.get(environment.name);
-    const starts =
-      input.by === undefined
-        ? undefined
-        : periodStarts(input.window, environment.timezone, input.by);
     const figures = zero();
     const periods = new Map<Instant, SavingsFigures>();
     const resources: ResourceLine[] = [];
     const unpriced: string[] = [];
     const unmeasured: string[] = [];
-    for (const [id, found] of off) {
-      if (found.environment !== environment.name) continue;
-      const stored = inventory.get(id);
-      const kind = stored?.kind ?? id.split(':')[1] ?? 'resource';
+    for (const unit of off.get(environment.name) ?? []) {
+      const stored = inventory.get(unit.resource);
+      const kind = stored?.kind ?? unit.resource.split(':')[1] ?? 'resource';
       kinds.add(kind);
-      const rates = ratesOf(pricedOf(id, stored, kind), environment.name, overrides);
-      const saved = baseline === undefined ? found.off : intersect(found.off, baseline);
-      const line = valued(hoursOf(found.off), hoursOf(saved), rates);
+      const priced = pricedOf(unit.resource, stored, kind);
+      const rates = ratesOf(priced, environment.name, environment.savings);
+      const line = valued(unit.hoursOff, unit.hoursSaved, rates);
       add(figures, line);
-      if (rates.hourly === undefined) unpriced.push(id);
-      if (rates.kwhPerHour === undefined) unmeasured.push(id);
-      resources.push({ resource: id, kind, ...line, priceSource: rates.priceSource ?? null });
-      if (starts !== undefined)
-        for (const [start, part] of splitAt(saved, starts)) {
-          const period = periods.get(start) ?? zero();
-          add(period, valued(0, hoursOf(part), rates));
-          periods.set(start, period);
-        }
+      if (rates.hourly === undefined) unpriced.push(unit.resource);
+      if (rates.kwhPerHour === undefined) unmeasured.push(unit.resource);
+      resources.push({
+        resource: unit.resource,
+        kind,
+        ...line,
+        priceSource: rates.priceSource ?? null,
+      });
+      for (const [start, hours] of unit.periods) {
+        const period = periods.get(start) ?? zero();
+        add(period, valued(0, hours, rates));
+        periods.set(start, period);
+      }
     }
     add(totals, figures);
     return {
@@ -135,25 +127,110 @@ export async function savingsReport(
   };
 }
 
-/** Every power event of the environments up to `until`, oldest first: a resource may have stopped before the window. */
-async function powerEvents(
-  store: Pick<Store, 'queryEvents'>,
-  environments: readonly string[],
-  until: Instant,
-): Promise<SavingsEvent[]> {
-  const events: SavingsEvent[] = [];
-  for (const kind of POWER_KINDS) {
-    let after: string | undefined;
-    do {
-      const page = await store.queryEvents(
-        { environments, kind, to: until },
-        { after, limit: PAGE },
-      );
-      events.push(...page.events);
-      after = page.next;
-    } while (after !== undefined);
+/** A resource's off time within the window: hours off, hours saved, saved hours per period. */
+interface UnitOff {
+  readonly resource: string;
+  readonly hoursOff: number;
+  readonly hoursSaved: number;
+  readonly periods: ReadonlyMap<Instant, number>;
+}
+
+/** Environments whose off intervals are read per query: bounds memory, whatever the fleet. */
+const ENVIRONMENTS_PER_SCAN = 50;
+
+/**
+ * Per environment, each resource that was off within the window. Without a baseline
+ * schedule (always on), and with few periods, a resource's off time up to each
+ * period boundary comes from the power ledger: one indexed lookup per resource and
+ * boundary. With a baseline, or by day, its off intervals within the window are
+ * read instead (fewer rows than lookups then), environments a few at a time,
+ * intersected with the baseline's on-time and split by period.
+ */
+async function offTimes(
+  store: Pick<Store, 'offTotals' | 'offIntervalsIn'>,
+  input: SavingsInput,
+): Promise<Map<string, UnitOff[]>> {
+  const { window } = input;
+  const boundaries = new Map(
+    input.environments.map((e) => [
+      e.name,
+      input.by === undefined
+        ? [window.start, window.end]
+        : periodStarts(window, e.timezone, input.by),
+    ]),
+  );
+  const result = new Map<string, UnitOff[]>();
+  const push = (environment: string, unit: UnitOff) => {
+    if (unit.hoursOff <= 0) return;
+    const list = result.get(environment) ?? [];
+    list.push(unit);
+    result.set(environment, list);
+  };
+  const scanned = (e: Environment) => e.savings?.baseline !== undefined || input.by === 'day';
+  const looked = input.environments.filter((e) => !scanned(e));
+  for (const unit of await lookedUp(store, looked, boundaries, input)) push(unit.environment, unit);
+  const withScan = input.environments.filter(scanned);
+  const baselines = baselinesOf(input.schedules, window, withScan);
+  for (let k = 0; k < withScan.length; k += ENVIRONMENTS_PER_SCAN) {
+    const names = withScan.slice(k, k + ENVIRONMENTS_PER_SCAN).map((e) => e.name);
+    for (const unit of await store.offIntervalsIn(names, window)) {
+      const baseline = baselines.get(unit.environment);
+      const saved = baseline === undefined ? unit.off : intersect(unit.off, baseline);
+      const periods = new Map<Instant, number>();
+      if (input.by !== undefined)
+        for (const [start, part] of splitAt(saved, boundaries.get(unit.environment)!))
+          periods.set(start, hoursOf(part));
+      push(unit.environment, {
+        resource: unit.resource,
+        hoursOff: hoursOf(unit.off),
+        hoursSaved: hoursOf(saved),
+        periods,
+      });
+    }
   }
-  return events;
+  return result;
+}
+
+/**
+ * Off time per resource and period from the ledger's running totals at each
+ * boundary; environments with the same boundaries (the same zone) share queries.
+ */
+async function lookedUp(
+  store: Pick<Store, 'offTotals'>,
+  environments: readonly Environment[],
+  boundaries: ReadonlyMap<string, readonly Instant[]>,
+  input: SavingsInput,
+): Promise<(UnitOff & { environment: string })[]> {
+  const byBoundaries = new Map<string, Environment[]>();
+  for (const e of environments) {
+    const key = boundaries.get(e.name)!.join(',');
+    byBoundaries.set(key, [...(byBoundaries.get(key) ?? []), e]);
+  }
+  const units: (UnitOff & { environment: string })[] = [];
+  for (const group of byBoundaries.values()) {
+    const starts = boundaries.get(group[0]!.name)!;
+    const totals = await store.offTotals(
+      group.map((e) => e.name),
+      starts,
+    );
+    for (const unit of totals) {
+      const periods = new Map<Instant, number>();
+      if (input.by !== undefined)
+        for (let k = 0; k < starts.length - 1; k++) {
+          const ms = unit.offMs[k + 1]! - unit.offMs[k]!;
+          if (ms > 0) periods.set(starts[k]!, ms / HOUR);
+        }
+      const hours = (unit.offMs.at(-1)! - unit.offMs[0]!) / HOUR;
+      units.push({
+        environment: unit.environment,
+        resource: unit.resource,
+        hoursOff: hours,
+        hoursSaved: hours,
+        periods,
+      });
+    }
+  }
+  return units;
 }
 
 /** A resource as the inventory knows it, with its size (type, count, task size) for the price table. */

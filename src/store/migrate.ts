@@ -18,6 +18,7 @@ import * as m0009 from './migrations/0009_notice_channels.js';
 import * as m0010 from './migrations/0010_action_links.js';
 import * as m0011 from './migrations/0011_resource_size.js';
 import * as m0012 from './migrations/0012_forward_cursors.js';
+import * as m0013 from './migrations/0013_power_ledger.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0010_action_links': m0010,
   '0011_resource_size': m0011,
   '0012_forward_cursors': m0012,
+  '0013_power_ledger': m0013,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

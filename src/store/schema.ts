@@ -222,6 +222,8 @@ export interface Database {
   link_keys: LinkKeyTable;
   link_uses: LinkUseTable;
   forward_cursors: ForwardCursorTable;
+  power_state: PowerStateTable;
+  power_intervals: PowerIntervalTable;
 }
 
 /** Per forwarding destination, the last event sent to it (see forward/forwarder.ts). */
@@ -281,3 +283,24 @@ export type ReservationRow = Selectable<ReservationTable>;
 export type HoldRow = Selectable<HoldTable>;
 export type SandboxResourceRow = Selectable<SandboxResourceTable>;
 export type { ColumnType };
+
+/** Per environment and resource, whether it is off now (see queries/power.ts). */
+export interface PowerStateTable {
+  environment: string;
+  resource_id: string;
+  /** When it turned off; null while on. */
+  off_since: number | null;
+  /** Off time (ms) of its closed intervals. */
+  off_total: number;
+}
+
+/** Each time a resource was off, in the environment that stopped it. */
+export interface PowerIntervalTable {
+  environment: string;
+  resource_id: string;
+  off_from: number;
+  /** null while still off. */
+  off_to: number | null;
+  /** Off time (ms) of the unit's intervals before this one. */
+  off_before: number;
+}

@@ -19,6 +19,8 @@ import * as runs from './queries/runs.js';
 import * as tokens from './queries/tokens.js';
 import * as links from './queries/links.js';
 import * as forwarding from './queries/forwarding.js';
+import * as power from './queries/power.js';
+import type { Interval } from '../core/glossary.js';
 import type { LinkUseRow } from './schema.js';
 import * as statistics from './queries/stats.js';
 import { inTransaction } from './queries/transaction.js';
@@ -114,8 +116,18 @@ export class Store {
   readonly writeValue = (key: string, value: number) => engineState.writeValue(this.db, key, value);
   readonly deleteValues = (prefix: string) => engineState.deleteValues(this.db, prefix);
 
-  readonly appendEvents = (inputs: readonly events.EventInput[]) =>
-    events.appendEvents(this.db, inputs);
+  /** Appends events; those that say a resource turned on or off update the power ledger with them. */
+  readonly appendEvents = (inputs: readonly events.EventInput[]): Promise<void> =>
+    power.changesPower(inputs)
+      ? inTransaction(this.db, this.dialect, async (trx) => {
+          await events.appendEvents(trx, inputs);
+          await power.recordPower(trx, inputs);
+        })
+      : events.appendEvents(this.db, inputs);
+  readonly offTotals = (environments: readonly string[], instants: readonly number[]) =>
+    power.offTotals(this.db, environments, instants);
+  readonly offIntervalsIn = (environments: readonly string[], window: Interval) =>
+    power.offIntervalsIn(this.db, environments, window);
   readonly queryEvents = (
     filter: events.EventFilter,
     page?: { after?: string | undefined; limit?: number | undefined },

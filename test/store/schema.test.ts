@@ -12,6 +12,14 @@ import { DATABASES } from './databases.js';
 type Columns = { readonly [T in keyof Database]: { readonly [C in keyof Database[T]]-?: true } };
 
 const COLUMNS: Columns = {
+  power_state: { environment: true, resource_id: true, off_since: true, off_total: true },
+  power_intervals: {
+    environment: true,
+    resource_id: true,
+    off_from: true,
+    off_to: true,
+    off_before: true,
+  },
   environments: {
     name: true,
     team: true,
