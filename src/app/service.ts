@@ -18,6 +18,7 @@ import { channelsOf } from '../notify/channels.js';
 import { destinationOf, roleSessions } from '../forward/destinations.js';
 import { Forwarder } from '../forward/forwarder.js';
 import { startForwarding } from '../forward/loop.js';
+import { startRetention } from './retention.js';
 import type { Forwarding } from '../forward/loop.js';
 import { slackAppOf } from '../switches/slack-app.js';
 import { resolveHooks } from '../switches/hooks.js';
@@ -60,6 +61,8 @@ export interface ServiceOptions {
   readonly rateLimitPerMinute?: number;
   /** How often event forwarding looks for events nobody announced (default 5 s). */
   readonly forwardTickMs?: number;
+  /** How often events past their retention are deleted (default hourly). */
+  readonly retentionEveryMs?: number;
   /** Runs after the store is ready and before the first reconciler pass. */
   readonly beforeFirstPass?: (parts: {
     engine: Engine;
@@ -244,6 +247,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     throw error;
   }
   const forwarding = forwardingOf(config, store, log, owner, options.forwardTickMs);
+  const retention =
+    config.document.retention === 'forever'
+      ? undefined
+      : startRetention(
+          store,
+          () => clock.now(),
+          config.document.retention,
+          log,
+          options.retentionEveryMs,
+        );
   const state = { stopping: false, changed: false };
   /** Read through a function: both flags change while the loop awaits. */
   const isSet = (flag: keyof typeof state) => state[flag];
@@ -308,6 +321,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await shutdown;
       // Its cursor is in the store: what is not forwarded yet goes at the next start.
       await forwarding?.stop();
+      await retention?.stop();
       await stopWatching();
       await http.close();
       // Not stored, the clock just keeps running while the process is down (as after a crash).

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { eventsExportCommand } from './events-export.js';
 import type { EventsExportOptions } from './events-export.js';
+import { eventsPruneCommand } from './events-prune.js';
+import type { EventsPruneOptions } from './events-prune.js';
 import { iamPolicyCommand } from './iam-policy.js';
 import { lintCommand } from './lint.js';
 import { notifyTestCommand } from './notify.js';
@@ -230,6 +232,17 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--to <iso>', 'a one-off export of the events before this instant')
     .action(async (options: EventsExportOptions) => {
       code = await eventsExportCommand(options, io);
+    });
+  withStore(
+    events
+      .command('prune')
+      .description(
+        "delete the events older than the config's retention (400d by default) now, as serve does hourly; savings stay exact",
+      ),
+  )
+    .option('--older-than <duration>', "instead of the config's retention, e.g. 90d (at least 1d)")
+    .action(async (options: EventsPruneOptions) => {
+      code = await eventsPruneCommand(options, io);
     });
 
   for (const direction of ['start', 'stop'] as const) {

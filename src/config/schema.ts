@@ -172,6 +172,10 @@ export function parseDuration(text: string): Parsed<number> {
 
 const duration = parsedText(parseDuration);
 
+/** Events are kept 400 days unless the config says otherwise: over a year, for year-on-year. */
+export const DEFAULT_RETENTION_MS = 400 * 86_400_000;
+const MIN_RETENTION_MS = 86_400_000;
+
 export const PROVIDERS = ['sandbox', 'command', 'aws'] as const;
 const SANDBOX_KINDS = ['ec2', 'asg', 'rds', 'ecs'] as const;
 
@@ -772,6 +776,19 @@ export const configSchema = z.strictObject({
   switches: switches.default({ hooks: {} }),
   /** Live forwarding of events to EventBridge buses and SNS topics. */
   forward: forwardList.default([]),
+  /**
+   * How long events are kept before `serve` deletes them; `forever` keeps them.
+   * Savings stay exact beyond it: the power ledger keeps what events said about power.
+   */
+  retention: z
+    .union([
+      z.literal('forever'),
+      duration.refine((ms) => ms >= MIN_RETENTION_MS, {
+        message:
+          'retention is at least 1d (or forever): events younger than a day may not be exported or read yet',
+      }),
+    ])
+    .default(DEFAULT_RETENTION_MS),
 });
 
 export type ConfigDocument = z.output<typeof configSchema>;

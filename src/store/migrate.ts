@@ -19,6 +19,7 @@ import * as m0010 from './migrations/0010_action_links.js';
 import * as m0011 from './migrations/0011_resource_size.js';
 import * as m0012 from './migrations/0012_forward_cursors.js';
 import * as m0013 from './migrations/0013_power_ledger.js';
+import * as m0014 from './migrations/0014_event_retention.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0011_resource_size': m0011,
   '0012_forward_cursors': m0012,
   '0013_power_ledger': m0013,
+  '0014_event_retention': m0014,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

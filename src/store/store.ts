@@ -38,7 +38,11 @@ const PROBE_KEY = 'readiness_probe';
 export type Readiness = { ready: true } | { ready: false; reason: string; fault?: StoreFault };
 
 export class Store {
-  constructor(readonly connection: Connection) {}
+  constructor(
+    readonly connection: Connection,
+    /** Made by `atomically` or `snapshot`: every query is already part of one transaction. */
+    private readonly nested = false,
+  ) {}
 
   get db() {
     return this.connection.db;
@@ -51,7 +55,7 @@ export class Store {
   /** Runs `work` in one transaction, with a store whose every query is part of it. */
   atomically<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     return inTransaction(this.db, this.dialect, (trx) =>
-      work(new Store({ ...this.connection, db: trx })),
+      work(new Store({ ...this.connection, db: trx }, true)),
     );
   }
 
@@ -60,7 +64,7 @@ export class Store {
     return inTransaction(
       this.db,
       this.dialect,
-      (trx) => work(new Store({ ...this.connection, db: trx })),
+      (trx) => work(new Store({ ...this.connection, db: trx }, true)),
       'snapshot',
     );
   }
@@ -118,12 +122,18 @@ export class Store {
 
   /** Appends events; those that say a resource turned on or off update the power ledger with them. */
   readonly appendEvents = (inputs: readonly events.EventInput[]): Promise<void> =>
-    power.changesPower(inputs)
+    power.changesPower(inputs) && !this.nested
       ? inTransaction(this.db, this.dialect, async (trx) => {
           await events.appendEvents(trx, inputs);
           await power.recordPower(trx, inputs);
         })
-      : events.appendEvents(this.db, inputs);
+      : this.appendAll(inputs);
+  private async appendAll(inputs: readonly events.EventInput[]): Promise<void> {
+    await events.appendEvents(this.db, inputs);
+    await power.recordPower(this.db, inputs);
+  }
+  readonly pruneEvents = (before: number, limit: number) =>
+    events.pruneEvents(this.db, before, limit);
   readonly offTotals = (environments: readonly string[], instants: readonly number[]) =>
     power.offTotals(this.db, environments, instants);
   readonly offIntervalsIn = (environments: readonly string[], window: Interval) =>

@@ -118,6 +118,24 @@ export async function queryEvents(
     : { events };
 }
 
+/**
+ * Deletes up to `limit` events recorded before `before`, oldest first; answers how
+ * many. Savings do not need them: the power ledger kept what they said about power.
+ */
+export async function pruneEvents(
+  db: Kysely<Database>,
+  before: number,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('events')
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('events').select('id').where('at', '<', before).orderBy('id').limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export class CursorError extends Error {
   override readonly name = 'CursorError';
 }
