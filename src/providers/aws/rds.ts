@@ -31,13 +31,16 @@
  *   those states end by themselves, and the DocumentDB reference states the
  *   condition: "The cluster must be in the available state".
  * - Sizes, for savings, from what discovery reads anyway: a DB instance's
- *   DBInstanceClass (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html);
- *   a cluster found through its members takes its writer's class (the DBClusterMembers
- *   entry with IsClusterWriter, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBClusterMember.html)
- *   from the instances listed; a cluster found by its own tags has only
- *   DBClusterInstanceClass, which RDS reports for Multi-AZ DB clusters alone
- *   (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBCluster.html),
- *   so an Aurora cluster found that way has no size (its members are not described).
+ *   DBInstanceClass, Engine and MultiAZ (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html),
+ *   which choose its list price. A cluster's Engine and StorageType (`aurora` for
+ *   Standard, `aurora-iopt1` for I/O-Optimized) come from DBCluster
+ *   (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBCluster.html);
+ *   a cluster found through its members counts its DBClusterMembers
+ *   (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBClusterMember.html),
+ *   which stopping the cluster stops, and takes their class from the instances
+ *   listed when they all share one. A cluster found by its own tags has only
+ *   DBClusterInstanceClass, which RDS reports for Multi-AZ DB clusters alone, so an
+ *   Aurora cluster found that way has no class (its members are not described).
  */
 import {
   AddTagsToResourceCommand,
@@ -49,7 +52,7 @@ import {
   StopDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import type { DBCluster, DBInstance, Filter, RDSClient } from '@aws-sdk/client-rds';
-import type { PowerState } from '../../core/glossary.js';
+import type { PowerState, ResourceSize } from '../../core/glossary.js';
 import type { ActOutcome, Observation, Observed, Resource } from '../../engine/ports.js';
 import type { Connection } from './clients.js';
 import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
@@ -82,10 +85,10 @@ interface Database {
   readonly tags: Record<string, string>;
   /** The cluster a DB instance belongs to. */
   readonly cluster?: string;
-  /** A DB instance's class (DBInstanceClass); a cluster's, when RDS reports one (DBClusterInstanceClass). */
-  readonly instanceClass?: string;
-  /** A cluster's writer instance (the member with IsClusterWriter). */
-  readonly writer?: string;
+  /** What prices it: class, engine, deployment; a cluster's class only when RDS reports one (DBClusterInstanceClass). */
+  readonly size: ResourceSize;
+  /** A cluster's member instances (DBClusterMembers). */
+  readonly members?: readonly string[];
   /** Why it cannot be stopped, if it cannot. */
   readonly unstoppable?: string;
 }
@@ -238,14 +241,9 @@ async function discoverInstances(context: KindContext, scope: DiscoveryScope): P
   const standalone = tagged.filter((i) => i.cluster === undefined);
   const clusterNames = [...new Set(tagged.flatMap((i) => i.cluster ?? []))];
   const clusters = await describeInBatches(client, CLUSTERS, clusterNames);
-  // The region's instances are listed already: a cluster's writer class costs no call.
-  const classes = new Map(
-    all.flatMap((i) => (i.instanceClass === undefined ? [] : [[i.name, i.instanceClass] as const])),
-  );
-  const sized = clusters.map((c) => {
-    const writerClass = c.writer === undefined ? undefined : classes.get(c.writer);
-    return writerClass === undefined ? c : { ...c, instanceClass: writerClass };
-  });
+  // The region's instances are listed already: the members' classes cost no call.
+  const classes = new Map(all.map((i) => [i.name, i.size.type] as const));
+  const sized = clusters.map((c) => withMembers(c, classes));
   return [
     ...found(context, scope, INSTANCES, standalone, (i) => i.tags),
     ...found(context, scope, CLUSTERS, sized, (c) => ({ ...c.tags, ...scope.tags })),
@@ -272,7 +270,8 @@ function found(
       kind: api.kind,
       name: db.name,
       tags: tagsOf(db),
-      ...(db.instanceClass === undefined ? {} : { size: { type: db.instanceClass } }),
+      // Without a class there is no price to choose: the size waits for one.
+      ...(db.size.type === undefined ? {} : { size: db.size }),
     };
   });
 }
@@ -318,27 +317,56 @@ function instanceOf(instance: DBInstance): Database {
     ...(instance.DBClusterIdentifier === undefined
       ? {}
       : { cluster: instance.DBClusterIdentifier }),
-    ...(instance.DBInstanceClass === undefined ? {} : { instanceClass: instance.DBInstanceClass }),
+    size: definedOnly({
+      type: instance.DBInstanceClass,
+      engine: instance.Engine,
+      multiAz: instance.MultiAZ,
+    }),
     ...(unstoppable === undefined ? {} : { unstoppable }),
   };
 }
 
 function clusterOf(cluster: DBCluster): Database {
   const unstoppable = whyClusterCannotStop(cluster);
-  const writer = cluster.DBClusterMembers?.find(
-    (m) => m.IsClusterWriter === true,
-  )?.DBInstanceIdentifier;
   return {
     name: cluster.DBClusterIdentifier ?? '',
     arn: cluster.DBClusterArn ?? '',
     status: cluster.Status ?? '',
     tags: tagRecord(cluster.TagList),
-    ...(cluster.DBClusterInstanceClass === undefined
-      ? {}
-      : { instanceClass: cluster.DBClusterInstanceClass }),
-    ...(writer === undefined ? {} : { writer }),
+    size: definedOnly({
+      type: cluster.DBClusterInstanceClass,
+      engine: cluster.Engine,
+      storageType: cluster.StorageType,
+    }),
+    members: (cluster.DBClusterMembers ?? []).flatMap((m) => m.DBInstanceIdentifier ?? []),
     ...(unstoppable === undefined ? {} : { unstoppable }),
   };
+}
+
+/**
+ * A cluster sized by its members, which stopping it stops: their count, and their
+ * class when they all share one (a cluster of mixed classes has no single price).
+ */
+function withMembers(
+  cluster: Database,
+  classes: ReadonlyMap<string, string | undefined>,
+): Database {
+  const members = cluster.members ?? [];
+  const shared = new Set(members.map((m) => classes.get(m)));
+  const [type] = shared;
+  return {
+    ...cluster,
+    size: {
+      ...cluster.size,
+      count: members.length,
+      ...(shared.size === 1 && type !== undefined ? { type } : {}),
+    },
+  };
+}
+
+/** The size without its unknown parts, so the inventory keeps what it knew of them. */
+function definedOnly(size: ResourceSize): ResourceSize {
+  return Object.fromEntries(Object.entries(size).filter(([, v]) => v !== undefined));
 }
 
 function whyInstanceCannotStop(instance: DBInstance): string | undefined {
