@@ -107,14 +107,21 @@ export interface Hold {
  * A resource's size as its provider reports it; every part is optional, as no
  * kind knows them all. `type`: an EC2 instance type, an RDS DB instance class, an
  * Aurora cluster's writer class. `count`: an Auto Scaling group's desired capacity
- * or an ECS service's desired count while it runs. `vcpu`/`memoryGb`: a Fargate
- * task's size.
+ * or an ECS service's desired count while it runs. `vcpu`/`memoryGb`: an ECS
+ * task's size. `capacity`: where an ECS service's tasks run, its launch type
+ * (`FARGATE`, `EC2`, `EXTERNAL`, ...) or the capacity providers of its strategy
+ * (`FARGATE`, `FARGATE_SPOT` or the names of Auto Scaling group providers); only
+ * tasks all on `FARGATE` are priced as Fargate. `cpuArchitecture`/`os`: an ECS
+ * task definition's runtime platform (`X86_64`/`ARM64`, `LINUX`/`WINDOWS_...`).
  */
 export interface ResourceSize {
   readonly type?: string | undefined;
   readonly count?: number | undefined;
   readonly vcpu?: number | undefined;
   readonly memoryGb?: number | undefined;
+  readonly capacity?: readonly string[] | undefined;
+  readonly cpuArchitecture?: string | undefined;
+  readonly os?: string | undefined;
 }
 
 /** Where to find resources: a provider, the kinds wanted, and tags they must all carry. */
