@@ -83,9 +83,9 @@ describe('what a resource costs and draws while it runs', () => {
     // 2 x (2.12 W x 0.5 vCPU + 0.392 W x 1 GB) x 1.135 = 2 x 1.64802 W
     expect(rates.kwhPerHour).toBeCloseTo(0.00329604, 12);
     // A service whose task definition could not be read has no task size: unpriced.
-    expect(ratesOf({ ...api, size: { count: 2, capacity: ['FARGATE'] } }, 'dev', undefined)).toEqual(
-      {},
-    );
+    expect(
+      ratesOf({ ...api, size: { count: 2, capacity: ['FARGATE'] } }, 'dev', undefined),
+    ).toEqual({});
   });
 
   it('prices Fargate only for tasks all on Fargate on demand, and counts energy on Fargate only', () => {
