@@ -50,8 +50,10 @@ export const UNKNOWN_TASK_SIZE: TaskSize = {
 /**
  * Reads each distinct task definition once (many services share one), one call
  * after another, through the client's own retries (adaptive, see clients.ts), and
- * keeps what it read in `known`. A revision never changes once registered, so a
- * definition named by its full ARN with a revision is read once for good; one
+ * keeps what it read in `known`. A revision never changes once registered ("to
+ * update a task definition, create a task definition revision",
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/update-task-definition-console-v2.html),
+ * so a definition named by its full ARN with a revision is read once for good; one
  * named otherwise (a family alone means its latest revision) is read again each
  * time. A definition that cannot be read, even after those retries, is absent
  * from the result: its services' task size is unknown, never guessed, and the
