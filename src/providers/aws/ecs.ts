@@ -130,9 +130,8 @@ export class EcsKind implements AwsKind {
       // An unknown count is left out, so the inventory keeps the last one it knew;
       // an unread task size and an unshown capacity are written as undefined, so it
       // forgets the ones it knew: they may belong to an older task definition.
-      const task = (taskDefinition === undefined ? undefined : tasks.get(taskDefinition)) ?? {
-        ...UNKNOWN_TASK_SIZE,
-      };
+      const task =
+        (taskDefinition === undefined ? undefined : tasks.get(taskDefinition)) ?? UNKNOWN_TASK_SIZE;
       return {
         ...resource,
         size: { ...(count === undefined ? {} : { count }), capacity, ...task },
