@@ -108,11 +108,16 @@ export interface Hold {
  * kind knows them all. `type`: an EC2 instance type, an RDS DB instance class, the
  * class an Aurora cluster's instances share. `count`: an Auto Scaling group's
  * desired capacity, an ECS service's desired count while it runs, an Aurora
- * cluster's instances. `vcpu`/`memoryGb`: a Fargate task's size. `engine`: an RDS
+ * cluster's instances. `vcpu`/`memoryGb`: an ECS task's size. `engine`: an RDS
  * or Aurora database's engine as RDS names it (`mysql`, `postgres`, `aurora-mysql`,
  * `aurora-postgresql`...); `multiAz`: whether an RDS DB instance is a Multi-AZ
  * deployment; `storageType`: an Aurora cluster's storage configuration (`aurora`
  * for Standard, `aurora-iopt1` for I/O-Optimized). Those three choose the price.
+ * `capacity`: where an ECS service's tasks run, its launch type (`FARGATE`, `EC2`,
+ * `EXTERNAL`, ...) or the capacity providers of its strategy (`FARGATE`,
+ * `FARGATE_SPOT` or the names of Auto Scaling group providers); only tasks all on
+ * `FARGATE` are priced as Fargate. `cpuArchitecture`/`os`: an ECS task
+ * definition's runtime platform (`X86_64`/`ARM64`, `LINUX`/`WINDOWS_...`).
  */
 export interface ResourceSize {
   readonly type?: string | undefined;
@@ -122,6 +127,9 @@ export interface ResourceSize {
   readonly engine?: string | undefined;
   readonly multiAz?: boolean | undefined;
   readonly storageType?: string | undefined;
+  readonly capacity?: readonly string[] | undefined;
+  readonly cpuArchitecture?: string | undefined;
+  readonly os?: string | undefined;
 }
 
 /** Where to find resources: a provider, the kinds wanted, and tags they must all carry. */

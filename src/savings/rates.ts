@@ -3,12 +3,14 @@
  * first (by resource name), else the shipped table for its size and region less
  * the environment's `discount`, else the environment's flat `hourly`. The table
  * prices an EC2 instance by its type, an Auto Scaling group as its instance count x
- * that type, an ECS service on Fargate as its task count x (vCPU x vCPU-hour +
- * GB x GB-hour), an RDS DB instance by its class and engine when it is Single-AZ,
- * and an Aurora cluster as its instance count x their class, for its engine, when
- * its storage is Standard. Energy follows the Cloud Carbon Footprint method for
- * the sizes whose vCPUs and memory are known. A resource with neither is left
- * unpriced: counted in hours, never valued at 0.
+ * that type, an ECS service whose tasks all run on Fargate (on demand, Linux) as
+ * its task count x (vCPU x vCPU-hour + GB x GB-hour), at the ARM64 rates for an
+ * ARM64 task (a service on EC2 capacity, Fargate Spot or unknown capacity is not
+ * priced as Fargate), an RDS DB instance by its class and engine when it is
+ * Single-AZ, and an Aurora cluster as its instance count x their class, for its
+ * engine, when its storage is Standard. Energy follows the Cloud Carbon Footprint
+ * method for the sizes whose vCPUs and memory are known. A resource with neither
+ * is left unpriced: counted in hours, never valued at 0.
  */
 import type { ResourceSize } from '../core/glossary.js';
 import type { ResourceRates } from '../core/savings.js';
@@ -67,7 +69,14 @@ function machinesOf(kind: string, size: ResourceSize): Machines | undefined {
       ? undefined
       : { count, vcpu: specs[0], memoryGb: specs[1] };
   }
-  if (kind === 'ecs' && size.vcpu !== undefined && size.memoryGb !== undefined)
+  // Fargate tasks alone: tasks on EC2 capacity draw from instances counted as those
+  // instances (an Auto Scaling group), so counting them here would count them twice.
+  if (
+    kind === 'ecs' &&
+    onFargate(size, FARGATE_PROVIDERS) &&
+    size.vcpu !== undefined &&
+    size.memoryGb !== undefined
+  )
     return size.count === undefined
       ? undefined
       : { count: size.count, vcpu: size.vcpu, memoryGb: size.memoryGb };
@@ -103,6 +112,20 @@ function databasePrice(
   };
 }
 
+/** The Fargate capacity providers; FARGATE is also the Fargate launch type. */
+const FARGATE_PROVIDERS: ReadonlySet<string> = new Set(['FARGATE', 'FARGATE_SPOT']);
+/** What the table's Fargate rates price: on demand only, Spot costs less. */
+const FARGATE_ON_DEMAND: ReadonlySet<string> = new Set(['FARGATE']);
+
+/**
+ * True when every task of an ECS service runs on capacity in `providers`: its
+ * launch type, or every provider of its strategy. Unknown capacity is never true.
+ */
+function onFargate(size: ResourceSize, providers: ReadonlySet<string>): boolean {
+  const capacity = size.capacity ?? [];
+  return capacity.length > 0 && capacity.every((c) => providers.has(c));
+}
+
 /** The table's on-demand price of what runs, and where it comes from. */
 function listedPrice(
   kind: string,
@@ -120,17 +143,33 @@ function listedPrice(
       ? undefined
       : { hourly: count * each, source: `${count} x EC2 ${type} in ${region}` };
   }
-  const fargate = FARGATE_HOURLY[region];
-  // Linux/x86 rates: the architecture of a task is not known here.
-  if (kind === 'ecs' && fargate !== undefined) {
+  if (kind === 'ecs' && onFargate(size, FARGATE_ON_DEMAND)) {
+    const rates = fargateRates(region, size);
     const { vcpu, memoryGb } = size;
-    if (vcpu === undefined || memoryGb === undefined || count === undefined) return undefined;
+    if (rates === undefined || vcpu === undefined || memoryGb === undefined || count === undefined)
+      return undefined;
+    const arm = size.cpuArchitecture === 'ARM64' ? ' ARM64' : '';
     return {
-      hourly: count * (vcpu * fargate.vcpuHour + memoryGb * fargate.gbHour),
-      source: `${count} x Fargate task of ${vcpu} vCPU and ${memoryGb} GB in ${region}`,
+      hourly: count * (vcpu * rates.vcpuHour + memoryGb * rates.gbHour),
+      source: `${count} x Fargate${arm} task of ${vcpu} vCPU and ${memoryGb} GB in ${region}`,
     };
   }
   return undefined;
+}
+
+/**
+ * The table's Linux Fargate rates for a task's platform: ARM64 where the table has
+ * them, x86 otherwise (also when the task definition names no architecture, the
+ * table's base rates); Windows tasks pay an OS licence the table lacks.
+ */
+function fargateRates(
+  region: string,
+  size: ResourceSize,
+): { vcpuHour: number; gbHour: number } | undefined {
+  const fargate = FARGATE_HOURLY[region];
+  if (fargate === undefined) return undefined;
+  if (size.os !== undefined && size.os !== 'LINUX') return undefined;
+  return size.cpuArchitecture === 'ARM64' ? fargate.arm : fargate;
 }
 
 export function ratesOf(

@@ -85,6 +85,7 @@ describe('lightsout iam-policy', () => {
     });
     // Tags only where the selector asks for them.
     expect(bySid.UpdateServices1?.Action).toEqual(['ecs:UpdateService']);
+    expect(bySid.DescribeServices?.Action).toContain('ecs:DescribeTaskDefinition');
     expect(bySid.RecreateStacks1?.Condition).toEqual({
       StringEquals: { 'aws:RequestTag/env': 'dev' },
     });

@@ -159,7 +159,11 @@ environments:
   const resources = [
     { kind: 'ec2', name: 'i-0web', size: { type: 'm5.large' } },
     { kind: 'asg', name: 'workers', size: { type: 't3.large', count: 3 } },
-    { kind: 'ecs', name: 'apps/api', size: { count: 2, vcpu: 0.5, memoryGb: 1 } },
+    {
+      kind: 'ecs',
+      name: 'apps/api',
+      size: { count: 2, vcpu: 0.5, memoryGb: 1, capacity: ['FARGATE'] },
+    },
     { kind: 'rds', name: 'orders', size: { type: 'db.m5.large' } },
   ].map((r) => ({ ...r, id: aws(r.kind, r.name), provider: 'aws', tags: { env: 'staging' } }));
 

@@ -2,7 +2,8 @@
  * The AWS `ecs` kind at the SDK boundary (aws-sdk-client-mock): discovery across
  * clusters and pages (calls counted), desired counts saved and restored, scaling
  * suspended before a stop and restored exactly after a start, crashes halfway,
- * the burst action, errors per service, observation, alarm dimensions and tags.
+ * the burst action, errors per service, observation, alarm dimensions and tags;
+ * task sizes read once per distinct task definition, and where the tasks run.
  *
  * ECS and Application Auto Scaling are faked as a small world: UpdateService and
  * RegisterScalableTarget change what the next describe returns, so repeated and
@@ -20,6 +21,7 @@ import type {
 } from '@aws-sdk/client-application-auto-scaling';
 import {
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   ECSClient,
   ListClustersCommand,
   ListServicesCommand,
@@ -28,7 +30,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import type {
   DescribeServicesCommandInput,
+  DescribeTaskDefinitionCommandInput,
   Service,
+  TaskDefinition,
   UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -217,6 +221,134 @@ describe('discovery', () => {
     // apps: 15 services → 10 + 5; batch: 1.
     expect(describes.map((d) => d.services?.length)).toEqual([10, 5, 1]);
     expect(describes[0]).toMatchObject({ cluster: clusterArn('apps'), include: ['TAGS'] });
+  });
+});
+
+const taskDefinitionArn = (family: string, revision: number) =>
+  `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:${revision}`;
+
+/** Answers DescribeTaskDefinition from `definitions` by the name asked; an unknown one is a ClientException. */
+function fakeTaskDefinitions(definitions: Record<string, TaskDefinition>) {
+  ecs.on(DescribeTaskDefinitionCommand).callsFake((input: DescribeTaskDefinitionCommandInput) => {
+    const found = definitions[input.taskDefinition ?? ''];
+    if (found === undefined)
+      throw Object.assign(new Error('Unable to describe task definition.'), {
+        name: 'ClientException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    return { taskDefinition: found };
+  });
+}
+
+describe('task sizes', () => {
+  const web = taskDefinitionArn('web', 7);
+  const worker = taskDefinitionArn('worker', 2);
+  const definitions: Record<string, TaskDefinition> = {
+    // Task-level size, as Fargate requires: CPU units and MiB, in strings.
+    [web]: { taskDefinitionArn: web, cpu: '512', memory: '1024', containerDefinitions: [] },
+    // No task-level size (EC2 launch type): the containers' reservations, memoryReservation
+    // before memory.
+    [worker]: {
+      taskDefinitionArn: worker,
+      runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+      containerDefinitions: [
+        { name: 'app', cpu: 256, memory: 512, memoryReservation: 256 },
+        { name: 'sidecar', cpu: 128, memory: 256 },
+      ],
+    },
+  };
+
+  it('reads each distinct task definition once, by the ARN the service names, and records where its tasks run', async () => {
+    world([
+      service('web-a', { taskDefinition: web, launchType: 'FARGATE' }),
+      service('web-b', {
+        taskDefinition: web,
+        capacityProviderStrategy: [
+          { capacityProvider: 'FARGATE_SPOT', weight: 3 },
+          { capacityProvider: 'FARGATE', base: 1, weight: 1 },
+        ],
+      }),
+      service('worker', { taskDefinition: worker, launchType: 'EC2' }),
+      service('jobs', { taskDefinition: web }, 'batch'),
+    ]);
+    fakeTaskDefinitions(definitions);
+    const found = await new AwsProvider().discover(selector);
+    const sizes = Object.fromEntries(found.map((r) => [r.name, r.size]));
+    const web05 = { vcpu: 0.5, memoryGb: 1, cpuArchitecture: undefined, os: undefined };
+    expect(sizes).toEqual({
+      'apps/web-a': { count: 3, capacity: ['FARGATE'], ...web05 },
+      'apps/web-b': { count: 3, capacity: ['FARGATE', 'FARGATE_SPOT'], ...web05 },
+      // (256 + 128) units; 256 reserved + 256 MiB
+      'apps/worker': {
+        count: 3,
+        capacity: ['EC2'],
+        vcpu: 0.375,
+        memoryGb: 0.5,
+        cpuArchitecture: 'ARM64',
+        os: 'LINUX',
+      },
+      // Neither a launch type nor a strategy shown: where it runs is not guessed.
+      'batch/jobs': { count: 3, capacity: undefined, ...web05 },
+    });
+    expect(ecs.commandCalls(DescribeTaskDefinitionCommand).map((c) => c.args[0].input)).toEqual([
+      { taskDefinition: web },
+      { taskDefinition: worker },
+    ]);
+  });
+
+  it('reads a revision once for good, but a family name (its latest revision) once per discovery', async () => {
+    world([
+      service('web', { taskDefinition: web, launchType: 'FARGATE' }),
+      service('latest', { taskDefinition: 'web', launchType: 'FARGATE' }),
+      service('latest-too', { taskDefinition: 'web', launchType: 'FARGATE' }),
+    ]);
+    fakeTaskDefinitions({ ...definitions, web: definitions[web]! });
+    const provider = new AwsProvider();
+    await provider.discover(selector);
+    const again = await provider.discover(selector);
+    expect(again.map((r) => r.size?.vcpu)).toEqual([0.5, 0.5, 0.5]);
+    // Once per discovery for the family, shared by two services.
+    expect(
+      ecs.commandCalls(DescribeTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition),
+    ).toEqual([web, 'web', 'web']);
+  });
+
+  it('a task definition it cannot read leaves its services’ task size unknown, and the others known', async () => {
+    const gone = taskDefinitionArn('gone', 1);
+    world([
+      service('web', { taskDefinition: web, launchType: 'FARGATE' }),
+      service('orphan', { taskDefinition: gone, launchType: 'FARGATE' }),
+      service('denied', { taskDefinition: worker, launchType: 'FARGATE' }),
+    ]);
+    fakeTaskDefinitions(definitions);
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: worker }).rejects(
+      Object.assign(new Error('not authorized to perform: ecs:DescribeTaskDefinition'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const provider = new AwsProvider();
+    const found = await provider.discover(selector);
+    const size = (name: string) => found.find((r) => r.name === name)?.size;
+    expect(size('apps/web')).toMatchObject({ count: 3, vcpu: 0.5, memoryGb: 1 });
+    for (const name of ['apps/orphan', 'apps/denied']) {
+      // Written out as undefined, so the inventory forgets a size it knew.
+      expect(size(name)).toHaveProperty('vcpu', undefined);
+      expect(size(name)).toHaveProperty('memoryGb', undefined);
+      expect(size(name)).toMatchObject({ count: 3, capacity: ['FARGATE'] });
+    }
+    // A failed read is not kept: the next discovery asks again.
+    await provider.discover(selector);
+    expect(
+      ecs.commandCalls(DescribeTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition),
+    ).toEqual([web, gone, worker, gone, worker]);
+  });
+
+  it('a service naming no task definition calls nothing more', async () => {
+    world([service('web')]);
+    const found = await new AwsProvider().discover(selector);
+    expect(found[0]!.size).toMatchObject({ count: 3, vcpu: undefined });
+    expect(ecs.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(0);
   });
 });
 

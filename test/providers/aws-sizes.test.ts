@@ -3,8 +3,9 @@
  * instance's InstanceType, an RDS instance's DBInstanceClass, an Aurora cluster's
  * writer class (from its members, listed already), an Auto Scaling group's type
  * and desired capacity, an ECS service's desired count; a group or service held at
- * zero keeps the count its stop saved. Against the AWS double, recorded in the
- * store on each test database; no call is added for sizes.
+ * zero keeps the count its stop saved. An ECS service's task size takes one
+ * DescribeTaskDefinition per distinct task definition, the only call added for
+ * sizes. Against the AWS double, recorded in the store on each test database.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Selector } from '../../src/core/glossary.js';
@@ -154,7 +155,8 @@ describe.each(DATABASES)('sizes in the inventory on $name', (database) => {
     const first = await inventory(['ecs']);
     expect(first.sizes).toEqual({
       [id('ecs', 'apps/api')]: { count: 2 },
-      [id('ecs', 'apps/idle')]: undefined,
+      // At 0 with no count saved and no task definition in the double: nothing known.
+      [id('ecs', 'apps/idle')]: {},
     });
     const api = first.found.filter((r) => r.name === 'apps/api');
     await provider.act(api, 'off');
@@ -165,5 +167,51 @@ describe.each(DATABASES)('sizes in the inventory on $name', (database) => {
     expect(held.sizes[id('ecs', 'apps/api')]).toEqual({ count: 2 });
     // The saved count comes from the store, not from AWS.
     expect(world.history().map((c) => c.command)).not.toContain('DescribeTaskDefinition');
+  });
+
+  it('records an ECS service’s task size and capacity, and forgets the size once its task definition cannot be read', async () => {
+    const { world, inventory } = await setup();
+    const web = world.addTaskDefinition({ family: 'web', cpu: '1024', memory: '2048' });
+    world.addService({
+      cluster: 'apps',
+      name: 'api',
+      desired: 2,
+      tags: { env: 'dev' },
+      taskDefinition: web,
+      launchType: 'FARGATE',
+    });
+    world.addService({
+      cluster: 'apps',
+      name: 'admin',
+      desired: 1,
+      tags: { env: 'dev' },
+      taskDefinition: web,
+      capacityProviders: ['FARGATE_SPOT'],
+    });
+    const first = await inventory(['ecs']);
+    expect(first.sizes).toEqual({
+      [id('ecs', 'apps/api')]: { count: 2, capacity: ['FARGATE'], vcpu: 1, memoryGb: 2 },
+      [id('ecs', 'apps/admin')]: { count: 1, capacity: ['FARGATE_SPOT'], vcpu: 1, memoryGb: 2 },
+    });
+    expect(world.calls('DescribeTaskDefinition')).toBe(1);
+
+    // A new revision the next discovery is refused: the size of the old one is not kept.
+    const api = world.service('apps', 'api');
+    api.taskDefinition = world.addTaskDefinition({ family: 'web', cpu: '2048', memory: '4096' });
+    world.fail(
+      'DescribeTaskDefinition',
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const second = await inventory(['ecs']);
+    expect(second.sizes[id('ecs', 'apps/api')]).toEqual({ count: 2, capacity: ['FARGATE'] });
+    // The revision read before is not read again.
+    expect(second.sizes[id('ecs', 'apps/admin')]).toEqual(first.sizes[id('ecs', 'apps/admin')]);
+    expect(world.calls('DescribeTaskDefinition')).toBe(2);
+
+    const third = await inventory(['ecs']);
+    expect(third.sizes[id('ecs', 'apps/api')]).toMatchObject({ vcpu: 2, memoryGb: 4 });
   });
 });

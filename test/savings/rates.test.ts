@@ -19,7 +19,7 @@ const api = {
   id: 'aws:ecs:eu-west-3:123456789012:apps/api',
   name: 'apps/api',
   kind: 'ecs',
-  size: { count: 2, vcpu: 0.5, memoryGb: 1 },
+  size: { count: 2, vcpu: 0.5, memoryGb: 1, capacity: ['FARGATE'] },
 };
 
 describe('what a resource costs and draws while it runs', () => {
@@ -83,8 +83,44 @@ describe('what a resource costs and draws while it runs', () => {
     );
     // 2 x (2.12 W x 0.5 vCPU + 0.392 W x 1 GB) x 1.135 = 2 x 1.64802 W
     expect(rates.kwhPerHour).toBeCloseTo(0.00329604, 12);
-    // A service without its task size (AWS discovery reads only the count) is unpriced.
-    expect(ratesOf({ ...api, size: { count: 2 } }, 'dev', undefined)).toEqual({});
+    // A service whose task definition could not be read has no task size: unpriced.
+    expect(
+      ratesOf({ ...api, size: { count: 2, capacity: ['FARGATE'] } }, 'dev', undefined),
+    ).toEqual({});
+  });
+
+  it('prices Fargate only for tasks all on Fargate on demand, and counts energy on Fargate only', () => {
+    const on = (capacity: string[] | undefined) =>
+      ratesOf({ ...api, size: { ...api.size, capacity } }, 'dev', undefined);
+    // On EC2 capacity the instances cost, not the tasks: they are priced as those instances.
+    expect(on(['EC2'])).toEqual({});
+    expect(on(['my-asg-provider'])).toEqual({});
+    expect(on(['FARGATE', 'my-asg-provider'])).toEqual({});
+    // Capacity the service did not show (the cluster's default strategy) is not guessed.
+    expect(on(undefined)).toEqual({});
+    // Fargate Spot costs less than the table: unpriced, but its tasks do draw energy.
+    const spot = on(['FARGATE', 'FARGATE_SPOT']);
+    expect(spot.hourly).toBeUndefined();
+    expect(spot.kwhPerHour).toBeCloseTo(0.00329604, 12);
+    expect(on(['FARGATE']).hourly).toBeCloseTo(0.0592, 12);
+  });
+
+  it('prices an ARM64 task at the ARM rates where the table has them, and Windows tasks not at all', () => {
+    const graviton = {
+      ...api,
+      id: 'aws:ecs:us-east-1:123456789012:apps/api',
+      size: { ...api.size, cpuArchitecture: 'ARM64', os: 'LINUX' },
+    };
+    const rates = ratesOf(graviton, 'dev', undefined);
+    // 2 x (0.5 x 0.03238 + 1 x 0.00356) in us-east-1 = 2 x 0.01975
+    expect(rates.hourly).toBeCloseTo(0.0395, 12);
+    expect(rates.priceSource).toBe(
+      'price table: 2 x Fargate ARM64 task of 0.5 vCPU and 1 GB in us-east-1',
+    );
+    // eu-west-3 has no ARM rates in the table.
+    expect(ratesOf({ ...graviton, id: api.id }, 'dev', undefined).hourly).toBeUndefined();
+    const windows = { ...api, size: { ...api.size, os: 'WINDOWS_SERVER_2022_CORE' } };
+    expect(ratesOf(windows, 'dev', undefined).hourly).toBeUndefined();
   });
 
   it('prices a Single-AZ RDS instance by its class and engine (vantage 2019-11-30, confirmed)', () => {

@@ -77,6 +77,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import {
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   ECSClient,
   ListClustersCommand,
   ListServicesCommand,
@@ -84,9 +85,14 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type {
+  ContainerDefinition,
+  CPUArchitecture,
   DescribeServicesCommandInput,
+  DescribeTaskDefinitionCommandInput,
+  LaunchType,
   ListClustersCommandInput,
   ListServicesCommandInput,
+  OSFamily,
   Service,
   TagResourceCommandInput,
   UpdateServiceCommandInput,
@@ -348,6 +354,23 @@ export interface ServiceState {
   running: number;
   readonly tags: Tags;
   progress?: Progress;
+  /** The ARN of the task definition revision its tasks run. */
+  taskDefinition?: string;
+  /** Its launch type, or the capacity providers of its strategy (never both, as in ECS). */
+  launchType?: LaunchType;
+  capacityProviders?: readonly string[];
+}
+
+/** A registered task definition revision, as DescribeTaskDefinition returns it. */
+export interface TaskDefinitionState {
+  readonly arn: string;
+  readonly family: string;
+  readonly revision: number;
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly containers: readonly ContainerDefinition[];
+  readonly cpuArchitecture?: CPUArchitecture;
+  readonly os?: OSFamily;
 }
 
 export interface TargetState {
@@ -393,6 +416,8 @@ export class AwsDouble {
   /** ECS services by `CLUSTER/SERVICE`, and the clusters (even empty ones) by name. */
   readonly services = new Map<string, ServiceState>();
   readonly ecsClusters = new Set<string>();
+  /** Task definition revisions by ARN. */
+  readonly taskDefinitions = new Map<string, TaskDefinitionState>();
   readonly targets = new Map<string, TargetState>();
   readonly alarms = new Map<string, AlarmState>();
 
@@ -452,6 +477,7 @@ export class AwsDouble {
       this.databases,
       this.clusters,
       this.services,
+      this.taskDefinitions,
       this.targets,
       this.alarms,
     ])
@@ -1408,7 +1434,15 @@ export class AwsDouble {
   // -------------------------------------------------------------------------
 
   /** A service in a cluster (created if new), ACTIVE, with `desired` tasks running. */
-  addService(spec: { cluster: string; name: string; desired: number; tags?: Tags }): ServiceState {
+  addService(spec: {
+    cluster: string;
+    name: string;
+    desired: number;
+    tags?: Tags;
+    taskDefinition?: string;
+    launchType?: LaunchType;
+    capacityProviders?: readonly string[];
+  }): ServiceState {
     this.ecsClusters.add(spec.cluster);
     const service: ServiceState = {
       cluster: spec.cluster,
@@ -1418,9 +1452,38 @@ export class AwsDouble {
       desired: spec.desired,
       running: spec.desired,
       tags: { ...spec.tags },
+      ...(spec.taskDefinition === undefined ? {} : { taskDefinition: spec.taskDefinition }),
+      ...(spec.launchType === undefined ? {} : { launchType: spec.launchType }),
+      ...(spec.capacityProviders === undefined
+        ? {}
+        : { capacityProviders: spec.capacityProviders }),
     };
     this.services.set(`${spec.cluster}/${spec.name}`, service);
     return service;
+  }
+
+  /**
+   * Registers the next revision of a task definition family; returns its ARN.
+   * `cpu` in CPU units and `memory` in MiB, strings as ECS returns them.
+   */
+  addTaskDefinition(spec: {
+    family: string;
+    cpu?: string;
+    memory?: string;
+    containers?: readonly ContainerDefinition[];
+    cpuArchitecture?: CPUArchitecture;
+    os?: OSFamily;
+  }): string {
+    const revision =
+      [...this.taskDefinitions.values()].filter((t) => t.family === spec.family).length + 1;
+    const arn = `arn:aws:ecs:${this.region}:${this.account}:task-definition/${spec.family}:${revision}`;
+    this.taskDefinitions.set(arn, {
+      ...spec,
+      arn,
+      revision,
+      containers: spec.containers ?? [{ name: 'app', image: 'app:latest', cpu: 0 }],
+    });
+    return arn;
   }
 
   service(cluster: string, name: string): ServiceState {
@@ -1478,6 +1541,11 @@ export class AwsDouble {
         this.describeServices(input),
       ),
       spec(
+        'DescribeTaskDefinition',
+        DescribeTaskDefinitionCommand,
+        (input: DescribeTaskDefinitionCommandInput) => this.describeTaskDefinition(input),
+      ),
+      spec(
         'UpdateService',
         UpdateServiceCommand,
         (input: UpdateServiceCommandInput) => ({ service: this.updateService(input) }),
@@ -1523,8 +1591,57 @@ export class AwsDouble {
     return { services, failures };
   }
 
+  /**
+   * One task definition by ARN, family:revision or family (its latest revision);
+   * ECS answers an unknown one with a ClientException.
+   */
+  private describeTaskDefinition(input: DescribeTaskDefinitionCommandInput) {
+    const wanted = input.taskDefinition ?? '';
+    const name = wanted.startsWith('arn:') ? (wanted.split('/').pop() ?? '') : wanted;
+    const [family, revision] = name.split(':');
+    const matching = [...this.taskDefinitions.values()]
+      .filter(
+        (t) => t.family === family && (revision === undefined || `${t.revision}` === revision),
+      )
+      .sort((a, b) => b.revision - a.revision);
+    const found = matching[0];
+    if (found === undefined)
+      throw awsError('ClientException', 'Unable to describe task definition.');
+    return {
+      taskDefinition: {
+        taskDefinitionArn: found.arn,
+        family: found.family,
+        revision: found.revision,
+        status: 'ACTIVE',
+        containerDefinitions: found.containers,
+        ...(found.cpu === undefined ? {} : { cpu: found.cpu }),
+        ...(found.memory === undefined ? {} : { memory: found.memory }),
+        ...(found.cpuArchitecture === undefined && found.os === undefined
+          ? {}
+          : {
+              runtimePlatform: {
+                ...(found.cpuArchitecture === undefined
+                  ? {}
+                  : { cpuArchitecture: found.cpuArchitecture }),
+                ...(found.os === undefined ? {} : { operatingSystemFamily: found.os }),
+              },
+            }),
+      },
+    };
+  }
+
   private serviceOutput(s: ServiceState, withTags: boolean): Service {
     return {
+      ...(s.taskDefinition === undefined ? {} : { taskDefinition: s.taskDefinition }),
+      ...(s.launchType === undefined ? {} : { launchType: s.launchType }),
+      ...(s.capacityProviders === undefined
+        ? {}
+        : {
+            capacityProviderStrategy: s.capacityProviders.map((capacityProvider) => ({
+              capacityProvider,
+              weight: 1,
+            })),
+          }),
       serviceName: s.name,
       serviceArn: s.arn,
       clusterArn: this.clusterArn(s.cluster),

@@ -35,6 +35,8 @@
  *   state, FAILED when the circuit breaker stopped it; it is "only returned for
  *   services that use the rolling update (ECS) deployment type that aren't behind a
  *   Classic Load Balancer" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html).
+ * - Discovery also reads each distinct task definition (DescribeTaskDefinition)
+ *   once, for the task size savings price a service by (ecs-task-size.ts).
  * - Only services with the long ARN (service/CLUSTER/SERVICE) can be tagged
  *   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-arn-migration.html).
  *
@@ -72,6 +74,8 @@ import type {
 } from '../../engine/ports.js';
 import { TransientError } from '../../engine/ports.js';
 import type { Connection } from './clients.js';
+import { capacityOf, readTaskSizes, UNKNOWN_TASK_SIZE } from './ecs-task-size.js';
+import type { TaskSize } from './ecs-task-size.js';
 import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
 import {
   awsId,
@@ -107,16 +111,31 @@ const SCALE_IN_SUSPENDED: SuspendedState = { DynamicScalingInSuspended: true };
 export class EcsKind implements AwsKind {
   readonly kind = 'ecs';
   private readonly arns = new Map<string, string>();
+  /** Task sizes by task definition revision: a revision never changes (readTaskSizes). */
+  private readonly taskSizes = new Map<string, TaskSize>();
 
   async discover(context: KindContext, scope: DiscoveryScope): Promise<Resource[]> {
     const client = await context.clients.get('ecs', scope.connection);
     const found = await discoverServices(client, scope.connection.region, scope.tags);
     for (const { resource, arn } of found) this.arns.set(resource.id, arn);
     const saved = await savedCounts(context, scope.connection.region, found);
-    return found.map(({ resource, desiredCount }) => {
+    const tasks = await readTaskSizes(
+      client,
+      found.flatMap((f) => (f.taskDefinition === undefined ? [] : [f.taskDefinition])),
+      this.taskSizes,
+    );
+    return found.map(({ resource, desiredCount, taskDefinition, capacity }) => {
       // A service lightsout holds at 0 would run the count its stop saved.
       const count = desiredCount > 0 ? desiredCount : saved.get(resource.id);
-      return count === undefined ? resource : { ...resource, size: { count } };
+      // An unknown count is left out, so the inventory keeps the last one it knew;
+      // an unread task size and an unshown capacity are written as undefined, so it
+      // forgets the ones it knew: they may belong to an older task definition.
+      const task =
+        (taskDefinition === undefined ? undefined : tasks.get(taskDefinition)) ?? UNKNOWN_TASK_SIZE;
+      return {
+        ...resource,
+        size: { ...(count === undefined ? {} : { count }), capacity, ...task },
+      };
     });
   }
 
@@ -311,14 +330,13 @@ interface EcsFound {
   readonly arn: string;
   /** The service's desiredCount as described (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html). */
   readonly desiredCount: number;
+  /** The ARN of the task definition its tasks run, read for their size (ecs-task-size.ts). */
+  readonly taskDefinition: string | undefined;
+  /** Its launch type or capacity providers; undefined when the service shows neither. */
+  readonly capacity: readonly string[] | undefined;
 }
 
-/**
- * The desired counts stops saved for services found at 0, one store read for the
- * region. (A Fargate task's vCPU and memory are in its task definition, which would
- * take a DescribeTaskDefinition call per definition: not read, so an ECS service
- * has a count but no task size.)
- */
+/** The desired counts stops saved for services found at 0, one store read for the region. */
 async function savedCounts(
   context: KindContext,
   region: string,
@@ -384,6 +402,8 @@ function foundService(
     resource: { id: awsId('ecs', region, account, name), provider: 'aws', kind: 'ecs', name, tags },
     arn,
     desiredCount: service.desiredCount ?? 0,
+    taskDefinition: service.taskDefinition,
+    capacity: capacityOf(service),
   };
 }
 

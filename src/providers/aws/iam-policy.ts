@@ -111,6 +111,8 @@ const POLICIES: Readonly<Record<string, KindPolicy>> = {
         'ecs:ListClusters',
         'ecs:ListServices',
         'ecs:DescribeServices',
+        // The task size savings price a service by (ecs-task-size.ts).
+        'ecs:DescribeTaskDefinition',
         'application-autoscaling:DescribeScalableTargets',
       ],
     },
