@@ -1,102 +1,74 @@
 /**
  * Parquet, written by DuckDB (a maintained writer whose files DuckDB, Athena and
- * Spark all read): a chunk's rows are appended to an in-memory DuckDB table, then
- * each UTC day of it is copied to its own file. Columns: id BIGINT, at TIMESTAMP
- * (UTC, microseconds), actor, kind, environment, resource, run_id, payload (JSON
- * text), snappy-compressed (what every reader takes); the partition columns live
- * in the path only, as Athena requires.
+ * Spark all read). A chunk's lines go to one scratch NDJSON file per UTC day (a
+ * dotted temporary name in the day's folder, `at` in epoch milliseconds), and at
+ * the chunk's end DuckDB reads each (`read_json`, in C++, on its own threads)
+ * and copies it to the day's Parquet file. Appending row by row through the
+ * appender cost 3.3 µs an event in JavaScript; reading the file costs DuckDB
+ * under 1 µs and JavaScript nothing. Columns: id BIGINT, at TIMESTAMP (UTC,
+ * microseconds), actor, kind, environment, resource, run_id, payload (JSON text),
+ * snappy-compressed (what every reader takes); the partition columns live in the
+ * path only, as Athena requires.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { fileName, partitionOf, temporaryName } from './layout.js';
+import { DayFiles } from './day-files.js';
+import { fileName, temporaryName } from './layout.js';
 import type { ChunkSink, WrittenFile } from './sink.js';
 
-const DAY_MS = 86_400_000;
+/** The scratch lines' columns, by name: nothing is inferred from the data. */
+const COLUMNS = `{id: 'BIGINT', "at": 'BIGINT', actor: 'VARCHAR', kind: 'VARCHAR',
+  environment: 'VARCHAR', resource: 'VARCHAR', run_id: 'VARCHAR', payload: 'VARCHAR'}`;
 
 export async function parquetSink(out: string): Promise<ChunkSink> {
   // Two threads: the machine's cores are shared with the store and the page reads.
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  // Insertion order kept (DuckDB's default, said here because the files rely on
+  // it): a file's rows stay in id order without a sort.
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: '2',
+    preserve_insertion_order: 'true',
+  });
   const connection = await instance.connect();
-  await connection.run(
-    `create table chunk (id bigint, at_ms bigint, actor varchar, kind varchar,
-      environment varchar, resource varchar, run_id varchar, payload varchar)`,
-  );
-  let appender: DuckDBAppender = await connection.createAppender('chunk');
+  const scratch = new DayFiles(out, 'jsonl');
+  /** The last flush's files: removed by `close` when the export fails before placing them all. */
   const pending: string[] = [];
 
   return {
-    add(rows) {
-      for (const row of rows) {
-        appender.appendBigInt(BigInt(row.id));
-        appender.appendBigInt(BigInt(row.at));
-        appender.appendVarchar(row.actor);
-        appender.appendVarchar(row.kind);
-        appendText(appender, row.environment);
-        appendText(appender, row.resource);
-        appendText(appender, row.run_id);
-        appender.appendVarchar(row.payload);
-        appender.endRow();
-      }
-      return Promise.resolve();
+    at: 'epoch-ms',
+    add(days) {
+      scratch.append(days);
     },
     async flush() {
-      appender.closeSync();
+      // The last flush's files are placed by now (the exporter places them before it reads on).
+      pending.length = 0;
       const written: WrittenFile[] = [];
-      for (const day of await daysOf(connection)) {
-        const dir = join(out, partitionOf(day.day));
-        mkdirSync(dir, { recursive: true });
-        const final = join(dir, fileName(day.first, day.last, 'parquet'));
-        const temporary = join(dir, temporaryName(fileName(day.first, day.last, 'parquet')));
+      const days = scratch.close();
+      pending.push(...days.map((day) => day.temporary));
+      for (const day of days) {
+        const name = fileName(day.firstId, day.lastId, 'parquet');
+        const temporary = join(day.dir, temporaryName(name));
         pending.push(temporary);
         await connection.run(
-          `copy (select id, make_timestamptz(at_ms * 1000) as "at", actor, kind, environment,
-                   resource, run_id, payload
-                 from chunk where at_ms >= ${day.day * DAY_MS} and at_ms < ${(day.day + 1) * DAY_MS}
-                 order by id)
-           to ${quote(temporary)} (format parquet)`,
+          `copy (select id, make_timestamptz("at" * 1000) as "at", actor, kind, environment,
+                        resource, run_id, payload
+                   from read_json(${quote(day.temporary)}, format = 'newline_delimited',
+                                  columns = ${COLUMNS}))
+           to ${quote(temporary)} (format parquet, compression snappy)`,
         );
-        written.push({ temporary, final, rows: day.rows });
+        rmSync(day.temporary, { force: true });
+        written.push({ temporary, final: join(day.dir, name), rows: day.rows });
       }
-      await connection.run('delete from chunk');
-      appender = await connection.createAppender('chunk');
-      pending.length = 0;
       return written;
     },
     close() {
-      try {
-        appender.closeSync();
-      } catch {
-        // already closed by a flush that failed half-way
-      }
+      scratch.discard();
       connection.closeSync();
       instance.closeSync();
-      for (const temporary of pending) rmSync(temporary, { force: true });
+      for (const file of pending) rmSync(file, { force: true });
       return Promise.resolve();
     },
   };
-}
-
-function appendText(appender: DuckDBAppender, value: string | null): void {
-  if (value === null) appender.appendNull();
-  else appender.appendVarchar(value);
-}
-
-async function daysOf(
-  connection: DuckDBConnection,
-): Promise<{ day: number; first: number; last: number; rows: number }[]> {
-  const reader = await connection.runAndReadAll(
-    `select floor(at_ms / ${DAY_MS})::bigint as day, min(id) as first, max(id) as last,
-            count(*) as rows
-       from chunk group by 1 order by 1`,
-  );
-  return reader.getRows().map(([day, first, last, rows]) => ({
-    day: Number(day),
-    first: Number(first),
-    last: Number(last),
-    rows: Number(rows),
-  }));
 }
 
 /** A path as an SQL string literal. */

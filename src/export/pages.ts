@@ -1,0 +1,158 @@
+/**
+ * The store read a page at a time as the export writes it: per UTC day of the page,
+ * the events' lines (one JSON object and a newline each), already joined. On SQLite
+ * the store builds them itself (`json_object`, `group_concat`), so JavaScript
+ * handles one string per day of a page instead of eight values per event: reading
+ * rows as objects and serialising them cost about 3 µs an event, more than the
+ * whole export may take (issue #14: 300,000 events/s). Elsewhere (PostgreSQL) the
+ * rows are read and serialised here, the same lines by another road.
+ *
+ * The SQL lives here, not in src/store/queries/, only while the store module is
+ * being reworked elsewhere; it reads the store through the store's own connection.
+ */
+import { sql } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
+import type { Dialect } from '../store/db.js';
+import type { EventRange } from '../store/queries/events.js';
+import type { Database, EventRow } from '../store/schema.js';
+import { dayOf } from './layout.js';
+
+/** One UTC day's events of a page, as the text its file takes. */
+export interface DayLines {
+  readonly day: number;
+  readonly firstId: number;
+  readonly lastId: number;
+  readonly rows: number;
+  /** Newline-terminated JSON lines in id order. */
+  readonly text: string;
+}
+
+export interface LinePage {
+  /** In day order; empty when nothing is left. */
+  readonly days: readonly DayLines[];
+  readonly rows: number;
+}
+
+/**
+ * How `at` is written: an ISO 8601 time with `Z` (the NDJSON files), or epoch
+ * milliseconds (a scratch file DuckDB turns into a Parquet TIMESTAMP).
+ */
+export type AtFormat = 'iso' | 'epoch-ms';
+
+/** The store as the page reader uses it. */
+export interface PageSource {
+  readonly dialect: Dialect;
+  /** The store's own connection, for the SQLite road; without it every dialect takes the other. */
+  readonly db?: Kysely<Database>;
+  readEventRows(after: number, limit: number, range?: EventRange): Promise<EventRow[]>;
+}
+
+export interface PageQuery {
+  readonly at: AtFormat;
+  readonly range?: EventRange | undefined;
+  /** No event after this id (an incremental export on PostgreSQL leaves the last minute out). */
+  readonly upTo?: number | undefined;
+}
+
+/** Reads the page of up to `limit` events after id `after`. */
+export type PageReader = (after: number, limit: number) => Promise<LinePage>;
+
+export function pageReader(source: PageSource, query: PageQuery): PageReader {
+  const db = source.db;
+  if (source.dialect === 'sqlite' && db !== undefined)
+    return (after, limit) => sqlitePage(db, query, after, limit);
+  return async (after, limit) => {
+    const page = await source.readEventRows(after, limit, query.range);
+    const upTo = query.upTo;
+    return linesOf(upTo === undefined ? page : page.filter((row) => row.id <= upTo), query.at);
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+async function sqlitePage(
+  db: Kysely<Database>,
+  query: PageQuery,
+  after: number,
+  limit: number,
+): Promise<LinePage> {
+  const at: RawBuilder<unknown> =
+    query.at === 'iso' ? sql`strftime('%Y-%m-%dT%H:%M:%fZ', at / 1000.0, 'unixepoch')` : sql`at`;
+  // Inline, not bound: better-sqlite3 binds a JavaScript number as a REAL, and
+  // integer division is what cuts the days.
+  const DAY = sql.lit(DAY_MS);
+  const conditions = [sql`id > ${after}`];
+  if (query.upTo !== undefined) conditions.push(sql`id <= ${query.upTo}`);
+  if (query.range?.from !== undefined) conditions.push(sql`at >= ${query.range.from}`);
+  if (query.range?.to !== undefined) conditions.push(sql`at < ${query.range.to}`);
+  // The key order and the JSON types are those of `lineOf` below; `group_concat`
+  // takes its own ORDER BY, so a day's lines keep id order whatever the grouping does.
+  const { rows } = await sql<{
+    day: number;
+    first_id: number;
+    last_id: number;
+    n: number;
+    text: string;
+  }>`
+    select day, min(id) as first_id, max(id) as last_id, count(*) as n,
+           group_concat(line, '' order by id) as text
+      from (select id,
+                   case when at >= 0 then at / ${DAY} else (at + 1) / ${DAY} - 1 end as day,
+                   json_object('id', id, 'at', ${at}, 'actor', actor, 'kind', kind,
+                               'environment', environment, 'resource', resource,
+                               'run_id', run_id, 'payload', payload) || char(10) as line
+              from events
+             where ${sql.join(conditions, sql` and `)}
+             order by id
+             limit ${limit})
+     group by day
+     order by day`.execute(db);
+  return {
+    days: rows.map((row) => ({
+      day: row.day,
+      firstId: row.first_id,
+      lastId: row.last_id,
+      rows: row.n,
+      text: row.text,
+    })),
+    rows: rows.reduce((sum, row) => sum + row.n, 0),
+  };
+}
+
+/** The same page from rows read by the store, serialised here. */
+export function linesOf(rows: readonly EventRow[], at: AtFormat): LinePage {
+  const days = new Map<number, { firstId: number; lastId: number; lines: string[] }>();
+  for (const row of rows) {
+    const day = dayOf(row.at);
+    const lines = days.get(day);
+    if (lines === undefined) days.set(day, { firstId: row.id, lastId: row.id, lines: [] });
+    const entry = days.get(day)!;
+    entry.lastId = row.id;
+    entry.lines.push(lineOf(row, at));
+  }
+  return {
+    days: [...days.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([day, entry]) => ({
+        day,
+        firstId: entry.firstId,
+        lastId: entry.lastId,
+        rows: entry.lines.length,
+        text: entry.lines.join(''),
+      })),
+    rows: rows.length,
+  };
+}
+
+function lineOf(row: EventRow, at: AtFormat): string {
+  return `${JSON.stringify({
+    id: row.id,
+    at: at === 'iso' ? new Date(row.at).toISOString() : row.at,
+    actor: row.actor,
+    kind: row.kind,
+    environment: row.environment,
+    resource: row.resource,
+    run_id: row.run_id,
+    payload: row.payload,
+  })}\n`;
+}
