@@ -52,7 +52,7 @@ export class DayFiles {
         };
         this.open.set(lines.day, file);
       }
-      writeSync(file.fd, lines.text);
+      writeAll(file.fd, lines.text);
       file.lastId = lines.lastId;
       file.rows += lines.rows;
     }
@@ -60,7 +60,13 @@ export class DayFiles {
 
   /** Closes every file and hands them over, in day order; the next append opens new ones. */
   close(): DayFile[] {
+    return this.closeUnless(() => false);
+  }
+
+  /** Closes and hands over the files of the days that `keep` does not keep open. */
+  closeUnless(keep: (day: number) => boolean): DayFile[] {
     const files = [...this.open.entries()]
+      .filter(([day]) => !keep(day))
       .sort(([a], [b]) => a - b)
       .map(([day, file]) => {
         closeSync(file.fd);
@@ -73,7 +79,7 @@ export class DayFiles {
           rows: file.rows,
         };
       });
-    this.open.clear();
+    for (const file of files) this.open.delete(file.day);
     return files;
   }
 
@@ -85,4 +91,11 @@ export class DayFiles {
     }
     this.open.clear();
   }
+}
+
+/** `writeSync` may write less than it was given; a file takes all of it or the export fails. */
+function writeAll(fd: number, text: Uint8Array | string): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  for (let offset = 0; offset < bytes.byteLength;)
+    offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
 }

@@ -9,11 +9,16 @@
  * microseconds), actor, kind, environment, resource, run_id, payload (JSON text),
  * snappy-compressed (what every reader takes); the partition columns live in the
  * path only, as Athena requires.
+ *
+ * A day's file is converted as soon as a page no longer reaches that day, so
+ * DuckDB writes the Parquet of one day while the store is read for the next;
+ * the files are still placed a chunk at a time, by the exporter.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DayFiles } from './day-files.js';
+import type { DayFile } from './day-files.js';
 import { fileName, temporaryName } from './layout.js';
 import type { ChunkSink, WrittenFile } from './sink.js';
 
@@ -31,42 +36,55 @@ export async function parquetSink(out: string): Promise<ChunkSink> {
   });
   const connection = await instance.connect();
   const scratch = new DayFiles(out, 'jsonl');
-  /** The last flush's files: removed by `close` when the export fails before placing them all. */
+  /** Temporary files not placed yet: removed by `close` when the export fails. */
   const pending: string[] = [];
+  /** Conversions run one after the other on DuckDB's threads, while the store is read. */
+  let converting: Promise<void> = Promise.resolve();
+  let converted: WrittenFile[] = [];
+
+  const convert = (day: DayFile) => {
+    const name = fileName(day.firstId, day.lastId, 'parquet');
+    const temporary = join(day.dir, temporaryName(name));
+    pending.push(day.temporary, temporary);
+    converting = converting.then(async () => {
+      await connection.run(
+        `copy (select id, make_timestamptz("at" * 1000) as "at", actor, kind, environment,
+                      resource, run_id, payload
+                 from read_json(${quote(day.temporary)}, format = 'newline_delimited',
+                                columns = ${COLUMNS}))
+         to ${quote(temporary)} (format parquet, compression snappy)`,
+      );
+      rmSync(day.temporary, { force: true });
+      converted.push({ temporary, final: join(day.dir, name), rows: day.rows });
+    });
+    // Awaited by the next flush or by close; until then a failure must not count as unhandled.
+    converting.catch(() => undefined);
+  };
 
   return {
     at: 'epoch-ms',
     add(days) {
       scratch.append(days);
+      // A day the page did not reach is most likely over (events come in time
+      // order, near enough): it is converted while the next pages are read. An
+      // event of that day coming later starts a file of its own.
+      const inPage = new Set(days.map((day) => day.day));
+      for (const day of scratch.closeUnless((d) => inPage.has(d))) convert(day);
     },
     async flush() {
-      // The last flush's files are placed by now (the exporter places them before it reads on).
-      pending.length = 0;
-      const written: WrittenFile[] = [];
-      const days = scratch.close();
-      pending.push(...days.map((day) => day.temporary));
-      for (const day of days) {
-        const name = fileName(day.firstId, day.lastId, 'parquet');
-        const temporary = join(day.dir, temporaryName(name));
-        pending.push(temporary);
-        await connection.run(
-          `copy (select id, make_timestamptz("at" * 1000) as "at", actor, kind, environment,
-                        resource, run_id, payload
-                   from read_json(${quote(day.temporary)}, format = 'newline_delimited',
-                                  columns = ${COLUMNS}))
-           to ${quote(temporary)} (format parquet, compression snappy)`,
-        );
-        rmSync(day.temporary, { force: true });
-        written.push({ temporary, final: join(day.dir, name), rows: day.rows });
-      }
+      for (const day of scratch.close()) convert(day);
+      await converting;
+      const written = converted;
+      converted = [];
+      // The exporter places these before it reads on; `close` forgets nothing it must remove.
       return written;
     },
-    close() {
+    async close() {
+      await converting.catch(() => undefined);
       scratch.discard();
       connection.closeSync();
       instance.closeSync();
       for (const file of pending) rmSync(file, { force: true });
-      return Promise.resolve();
     },
   };
 }
