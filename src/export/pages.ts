@@ -92,10 +92,9 @@ async function sqlitePage(
               from events where ${where} order by id limit ${limit})
      group by day
      order by day`.execute(db);
-  const at: RawBuilder<unknown> =
-    query.at === 'iso' ? sql`strftime('%Y-%m-%dT%H:%M:%fZ', at / 1000.0, 'unixepoch')` : sql`at`;
   const result: DayLines[] = [];
   for (const day of days) {
+    const at = query.at === 'iso' ? isoTimeOf(day.day) : sql`at`;
     // Every event of the page on that day has an id from its first to its last, and
     // every such event of that day is in the page (a page is all the matching ids up
     // to its last). The rows come in id order, the order of the primary key this walks.
@@ -120,6 +119,19 @@ async function sqlitePage(
     });
   }
   return { days: result, rows: result.reduce((sum, day) => sum + day.rows, 0) };
+}
+
+/**
+ * `at` as ISO 8601 (`2026-06-01T07:30:00.000Z`) for events of one UTC day: the
+ * date is the day's, the time integer arithmetic on the milliseconds since its
+ * midnight. `strftime` gives the same text at half again the cost of the whole line.
+ */
+function isoTimeOf(day: number): RawBuilder<unknown> {
+  const midnight = day * DAY_MS;
+  const date = new Date(midnight).toISOString().slice(0, 11);
+  const ms = sql`(at - ${sql.lit(midnight)})`;
+  return sql`${sql.lit(date)} || printf('%02d:%02d:%02d.%03dZ', ${ms} / 3600000,
+    ${ms} / 60000 % 60, ${ms} / 1000 % 60, ${ms} % 1000)`;
 }
 
 /** The same page from rows read by the store, serialised here. */
