@@ -139,9 +139,9 @@ export function linesOf(rows: readonly EventRow[], at: AtFormat): LinePage {
   const days = new Map<number, { firstId: number; lastId: number; lines: string[] }>();
   for (const row of rows) {
     const day = dayOf(row.at);
-    const lines = days.get(day);
-    if (lines === undefined) days.set(day, { firstId: row.id, lastId: row.id, lines: [] });
-    const entry = days.get(day)!;
+    let entry = days.get(day);
+    if (entry === undefined)
+      days.set(day, (entry = { firstId: row.id, lastId: row.id, lines: [] }));
     entry.lastId = row.id;
     entry.lines.push(lineOf(row, at));
   }
