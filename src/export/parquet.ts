@@ -1,102 +1,105 @@
 /**
  * Parquet, written by DuckDB (a maintained writer whose files DuckDB, Athena and
- * Spark all read): a chunk's rows are appended to an in-memory DuckDB table, then
- * each UTC day of it is copied to its own file. Columns: id BIGINT, at TIMESTAMP
- * (UTC, microseconds), actor, kind, environment, resource, run_id, payload (JSON
- * text), snappy-compressed (what every reader takes); the partition columns live
- * in the path only, as Athena requires.
+ * Spark all read). A chunk's lines go to one scratch NDJSON file per UTC day (a
+ * dotted temporary name in the day's folder, `at` in epoch milliseconds), and at
+ * the chunk's end DuckDB reads each (`read_json`, in C++, on its own threads)
+ * and copies it to the day's Parquet file. Appending row by row through the
+ * appender cost 3.3 µs an event in JavaScript; reading the file costs DuckDB
+ * under 1 µs and JavaScript nothing. Columns: id BIGINT, at TIMESTAMP (UTC,
+ * microseconds), actor, kind, environment, resource, run_id, payload (JSON text),
+ * snappy-compressed (what every reader takes); the partition columns live in the
+ * path only, as Athena requires.
+ *
+ * A day's file is converted as soon as a page no longer reaches that day, so
+ * DuckDB writes the Parquet of one day while the store is read for the next;
+ * the files are still placed a chunk at a time, by the exporter.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { fileName, partitionOf, temporaryName } from './layout.js';
+import { DayFiles } from './day-files.js';
+import type { DayFile } from './day-files.js';
+import { fileName, temporaryName } from './layout.js';
 import type { ChunkSink, WrittenFile } from './sink.js';
 
-const DAY_MS = 86_400_000;
+/** The scratch lines' columns, by name: nothing is inferred from the data. */
+const COLUMNS = `{id: 'BIGINT', "at": 'BIGINT', actor: 'VARCHAR', kind: 'VARCHAR',
+  environment: 'VARCHAR', resource: 'VARCHAR', run_id: 'VARCHAR', payload: 'VARCHAR'}`;
 
 export async function parquetSink(out: string): Promise<ChunkSink> {
-  // Two threads: the machine's cores are shared with the store and the page reads.
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
-  const connection = await instance.connect();
-  await connection.run(
-    `create table chunk (id bigint, at_ms bigint, actor varchar, kind varchar,
-      environment varchar, resource varchar, run_id varchar, payload varchar)`,
+  // Two DuckDBs of one thread each, so two days convert at once: a day's file is
+  // too small for one COPY to gain from a second thread (it cost 1.4 µs of CPU an
+  // event with two threads, 0.9 µs with one), and the cores are shared with the
+  // store's reads. Insertion order kept (DuckDB's default, said here because the
+  // files rely on it): a file's rows stay in id order without a sort.
+  const idle: Promise<void> = Promise.resolve();
+  const lanes = await Promise.all(
+    [0, 1].map(async () => {
+      const instance = await DuckDBInstance.create(':memory:', {
+        threads: '1',
+        preserve_insertion_order: 'true',
+      });
+      const connection = await instance.connect();
+      return { instance, connection, converting: idle };
+    }),
   );
-  let appender: DuckDBAppender = await connection.createAppender('chunk');
+  let next = 0;
+  const scratch = new DayFiles(out, 'jsonl');
+  /** Temporary files not placed yet: removed by `close` when the export fails. */
   const pending: string[] = [];
+  /** Conversions run on DuckDB's threads, while the store is read. */
+  let converted: WrittenFile[] = [];
+  const settled = () => Promise.all(lanes.map((lane) => lane.converting));
+
+  const convert = (day: DayFile) => {
+    const name = fileName(day.firstId, day.lastId, 'parquet');
+    const temporary = join(day.dir, temporaryName(name));
+    pending.push(day.temporary, temporary);
+    const lane = lanes[next++ % lanes.length]!;
+    lane.converting = lane.converting.then(async () => {
+      await lane.connection.run(
+        `copy (select id, make_timestamptz("at" * 1000) as "at", actor, kind, environment,
+                      resource, run_id, payload
+                 from read_json(${quote(day.temporary)}, format = 'newline_delimited',
+                                columns = ${COLUMNS}))
+         to ${quote(temporary)} (format parquet, compression snappy)`,
+      );
+      rmSync(day.temporary, { force: true });
+      converted.push({ temporary, final: join(day.dir, name), rows: day.rows });
+    });
+    // Awaited by the next flush or by close; until then a failure must not count as unhandled.
+    lane.converting.catch(() => undefined);
+  };
 
   return {
-    add(rows) {
-      for (const row of rows) {
-        appender.appendBigInt(BigInt(row.id));
-        appender.appendBigInt(BigInt(row.at));
-        appender.appendVarchar(row.actor);
-        appender.appendVarchar(row.kind);
-        appendText(appender, row.environment);
-        appendText(appender, row.resource);
-        appendText(appender, row.run_id);
-        appender.appendVarchar(row.payload);
-        appender.endRow();
-      }
-      return Promise.resolve();
+    at: 'epoch-ms',
+    add(days) {
+      scratch.append(days);
+      // A day the page did not reach is most likely over (events come in time
+      // order, near enough): it is converted while the next pages are read. An
+      // event of that day coming later starts a file of its own.
+      const inPage = new Set(days.map((day) => day.day));
+      for (const day of scratch.closeUnless((d) => inPage.has(d))) convert(day);
     },
     async flush() {
-      appender.closeSync();
-      const written: WrittenFile[] = [];
-      for (const day of await daysOf(connection)) {
-        const dir = join(out, partitionOf(day.day));
-        mkdirSync(dir, { recursive: true });
-        const final = join(dir, fileName(day.first, day.last, 'parquet'));
-        const temporary = join(dir, temporaryName(fileName(day.first, day.last, 'parquet')));
-        pending.push(temporary);
-        await connection.run(
-          `copy (select id, make_timestamptz(at_ms * 1000) as "at", actor, kind, environment,
-                   resource, run_id, payload
-                 from chunk where at_ms >= ${day.day * DAY_MS} and at_ms < ${(day.day + 1) * DAY_MS}
-                 order by id)
-           to ${quote(temporary)} (format parquet)`,
-        );
-        written.push({ temporary, final, rows: day.rows });
-      }
-      await connection.run('delete from chunk');
-      appender = await connection.createAppender('chunk');
-      pending.length = 0;
+      for (const day of scratch.close()) convert(day);
+      await settled();
+      // Two lanes finish in any order; the exporter places a chunk's files by day.
+      const written = converted.sort((a, b) => a.final.localeCompare(b.final));
+      converted = [];
+      // The exporter places these before it reads on; `close` forgets nothing it must remove.
       return written;
     },
-    close() {
-      try {
-        appender.closeSync();
-      } catch {
-        // already closed by a flush that failed half-way
+    async close() {
+      await settled().catch(() => undefined);
+      scratch.discard();
+      for (const lane of lanes) {
+        lane.connection.closeSync();
+        lane.instance.closeSync();
       }
-      connection.closeSync();
-      instance.closeSync();
-      for (const temporary of pending) rmSync(temporary, { force: true });
-      return Promise.resolve();
+      for (const file of pending) rmSync(file, { force: true });
     },
   };
-}
-
-function appendText(appender: DuckDBAppender, value: string | null): void {
-  if (value === null) appender.appendNull();
-  else appender.appendVarchar(value);
-}
-
-async function daysOf(
-  connection: DuckDBConnection,
-): Promise<{ day: number; first: number; last: number; rows: number }[]> {
-  const reader = await connection.runAndReadAll(
-    `select floor(at_ms / ${DAY_MS})::bigint as day, min(id) as first, max(id) as last,
-            count(*) as rows
-       from chunk group by 1 order by 1`,
-  );
-  return reader.getRows().map(([day, first, last, rows]) => ({
-    day: Number(day),
-    first: Number(first),
-    last: Number(last),
-    rows: Number(rows),
-  }));
 }
 
 /** A path as an SQL string literal. */
