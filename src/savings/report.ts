@@ -151,14 +151,18 @@ async function offTimes(
   input: SavingsInput,
 ): Promise<Map<string, UnitOff[]>> {
   const { window } = input;
-  const boundaries = new Map(
-    input.environments.map((e) => [
-      e.name,
-      input.by === undefined
-        ? [window.start, window.end]
-        : periodStarts(window, e.timezone, input.by),
-    ]),
-  );
+  // Once per zone: a thousand environments share a handful of zones.
+  const byZone = new Map<string, Instant[]>();
+  const boundariesIn = (zone: string) => {
+    let starts = byZone.get(zone);
+    if (starts === undefined) {
+      starts =
+        input.by === undefined ? [window.start, window.end] : periodStarts(window, zone, input.by);
+      byZone.set(zone, starts);
+    }
+    return starts;
+  };
+  const boundaries = new Map(input.environments.map((e) => [e.name, boundariesIn(e.timezone)]));
   const result = new Map<string, UnitOff[]>();
   const push = (environment: string, unit: UnitOff) => {
     if (unit.hoursOff <= 0) return;
