@@ -46,7 +46,7 @@ async function turnedOff(
   resources: readonly string[],
   at: number,
 ): Promise<void> {
-  for (const slice of slices([...new Set(resources)])) {
+  for (const slice of slices(inLockOrder(resources))) {
     await db
       .insertInto('power_state')
       .values(
@@ -88,7 +88,7 @@ async function turnedOn(
   resources: readonly string[],
   at: number,
 ): Promise<void> {
-  for (const slice of slices([...new Set(resources)])) {
+  for (const slice of slices(inLockOrder(resources))) {
     // An event recorded out of time order never makes an interval negative.
     await db
       .updateTable('power_intervals')
@@ -200,4 +200,12 @@ export async function offIntervalsIn(
     if (end > start) unit.off.push({ start, end });
   }
   return [...units.values()];
+}
+
+/**
+ * Each resource once, in one order for every writer: two transactions that lock the
+ * same rows in the same order wait for each other instead of deadlocking.
+ */
+function inLockOrder(resources: readonly string[]): string[] {
+  return [...new Set(resources)].sort();
 }
