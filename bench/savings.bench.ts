@@ -83,7 +83,7 @@ export async function savingsBenchmarks(): Promise<string[]> {
   return [
     '## Savings (issue 14): 10,000 resources over a year, SQLite store',
     '',
-    `${ENVIRONMENTS.toLocaleString('en')} environments × ${PER_ENVIRONMENT} resources, office hours every weekday of 2025: ${events.toLocaleString('en')} \`run.finished\` events, recorded a day at a time through the store (ledger kept in the same transaction) in ${(recordMs / 1000).toFixed(0)} s; store ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB. ${total.hours.toFixed(0)} hours saved in all. Target: under 2 s.`,
+    `${ENVIRONMENTS.toLocaleString('en')} environments × ${PER_ENVIRONMENT} resources, office hours every weekday of 2025: ${events.toLocaleString('en')} \`run.finished\` events, recorded a day at a time through the store (ledger kept in the same transaction) in ${(recordMs / 1000).toFixed(0)} s; store ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB. ${total.hours.toLocaleString('en', { maximumFractionDigits: 0 })} hours saved in all. Target: under 2 s.`,
     '',
     '| savings report (`savingsReport`, as `lightsout savings` and the API) | time |',
     '|---|---|',
