@@ -1,4 +1,5 @@
 import { lintFleet } from '../core/lint.js';
+import { forwardWarnings } from '../forward/lint.js';
 import { inlineSecrets } from '../notify/secrets.js';
 import { inlineHookSecrets } from '../switches/hooks.js';
 import { inlineSlackSecrets } from '../switches/slack-app.js';
@@ -30,6 +31,7 @@ export async function lintCommand(options: { config: string }, io: CliIo): Promi
     ...warningsWithoutLinks(config.document),
     ...inlineHookSecrets(config.document.switches.hooks),
     ...inlineSlackSecrets(config.document.switches.slack),
+    ...forwardWarnings(config.document),
   ].map((w) => config.locate(w.path, 'warning', w.message));
   warnings.sort((a, b) => a.line - b.line || a.column - b.column);
   for (const w of warnings) io.out(formatDiagnostic(w));

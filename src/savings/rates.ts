@@ -12,7 +12,7 @@
  * method for the sizes whose vCPUs and memory are known. A resource with neither
  * is left unpriced: counted in hours, never valued at 0.
  */
-import type { ResourceSize } from '../core/glossary.js';
+import type { ResourceSize, SavingsSettings } from '../core/glossary.js';
 import type { ResourceRates } from '../core/savings.js';
 import {
   AVERAGE_CPU_UTILIZATION,
@@ -25,12 +25,8 @@ import {
 } from './carbon-data.js';
 import { EC2_HOURLY, FARGATE_HOURLY, RDS_HOURLY } from './price-data.js';
 
-/** An environment's `savings` in the config. */
-export interface PriceOverrides {
-  readonly hourly?: number | undefined;
-  readonly resources?: Readonly<Record<string, number>> | undefined;
-  readonly discount?: number | undefined;
-}
+/** The prices of an environment's `savings` in the config. */
+type PriceOverrides = Pick<SavingsSettings, 'hourly' | 'resources' | 'discount'>;
 
 /** What is known of a resource: its inventory row, with the size its provider reported. */
 export interface PricedResource {

@@ -126,3 +126,63 @@ sandbox:
     expect(result.out).not.toContain('never');
   });
 });
+
+describe('lightsout lint on forward destinations', () => {
+  const OK = `${USED('s')}schedules:\n  s:\n    periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]\n`;
+  const TOPIC = 'arn:aws:sns:eu-west-3:123456789012:shared';
+
+  it.each([
+    [
+      'a misspelt kind, with the nearest kind lightsout records',
+      `forward:\n  - { type: sns, topic_arn: "${TOPIC}", kinds: [run.finshed] }\n`,
+      ':7:82: warning: forward[0].kinds[0]: "run.finshed" matches no kind of event lightsout records, so it forwards nothing; did you mean "run.finished"? (docs/events.md lists every kind)',
+    ],
+    [
+      'a glob that matches no kind',
+      `forward:\n  - { type: eventbridge, bus: lightsout, region: eu-west-3, kinds: ["runs.*"] }\n`,
+      'warning: forward[0].kinds[0]: "runs.*" matches no kind of event lightsout records, so it forwards nothing; check the glob (docs/events.md lists every kind)',
+    ],
+    [
+      'a kind another entry of the same list already takes',
+      `forward:\n  - { type: eventbridge, bus: lightsout, region: eu-west-3, kinds: [run.finished, "run.*"] }\n`,
+      'warning: forward[0].kinds[0]: every kind "run.finished" matches is already forwarded by "run.*" (kinds[1]); remove one of them',
+    ],
+    [
+      'the same kind twice',
+      `forward:\n  - { type: sns, topic_arn: "${TOPIC}", kinds: ["*.failed", notice.sent, "*.failed"] }\n`,
+      'warning: forward[0].kinds[2]: every kind "*.failed" matches is already forwarded by "*.failed" (kinds[0]); remove one of them',
+    ],
+    [
+      'kinds: ["*"], which is leaving kinds out',
+      `forward:\n  - { type: sns, topic_arn: "${TOPIC}", kinds: ["*"] }\n`,
+      'warning: forward[0].kinds[0]: "*" matches every kind, as leaving kinds out does; remove kinds to forward everything',
+    ],
+    [
+      'a topic an SNS hook reads its requests from',
+      `public_url: https://lightsout.example.com\nswitches:\n  hooks:\n    button: { type: sns, topic_arn: "${TOPIC}", do: { action: stop, environment: dev } }\nforward:\n  - { type: sns, topic_arn: "${TOPIC}" }\n`,
+      'warning: forward[0].topic_arn: the hook switches.hooks.button takes its requests from this topic, so every forwarded event would reach it as a request (with do:, each would start or stop an environment); forward to a topic of its own',
+    ],
+    [
+      'a topic a notifier sends notices to',
+      `public_url: https://lightsout.example.com\nnotifiers:\n  ops: { type: sns, topic_arn: "${TOPIC}" }\nforward:\n  - { type: sns, topic_arn: "${TOPIC}", kinds: ["run.*"] }\n`,
+      'warning: forward[0].topic_arn: the notifier notifiers.ops sends its notices to this topic, so its subscribers (e-mail, SMS, chat) would get every forwarded event as JSON too; forward to a topic of its own',
+    ],
+  ])('%s', async (_, text, warning) => {
+    const result = await lint(OK + text);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(warning);
+    expect(result.out).toMatch(/lightsout\.yaml: 1 warning$/);
+  });
+
+  it('finds nothing wrong in destinations whose kinds each forward something of their own', async () => {
+    const result = await lint(`${OK}notifiers:
+  ops: { type: sns, topic_arn: "arn:aws:sns:eu-west-3:123456789012:ops" }
+public_url: https://lightsout.example.com
+forward:
+  - { type: eventbridge, bus: lightsout, region: eu-west-3, kinds: ["run.*", "*.failed", drift.detected] }
+  - { type: sns, topic_arn: "arn:aws:sns:eu-west-3:123456789012:events" }
+`);
+    expect(result).toMatchObject({ code: 0, err: '' });
+    expect(result.out).toMatch(/lightsout\.yaml: no problems found$/);
+  });
+});

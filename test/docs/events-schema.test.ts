@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment } from '../../src/core/glossary.js';
+import { RECORDED_KINDS } from '../../src/forward/kinds.js';
 import { CommandProvider } from '../../src/providers/command/command.js';
 import type { CommandTarget } from '../../src/providers/command/command-line.js';
 import type { Event } from '../../src/store/queries/events.js';
@@ -329,6 +330,11 @@ describe('docs/events.md', () => {
   it('documents no kind the source no longer records', () => {
     const stale = [...docs().keys()].filter((kind) => !scan().kinds.has(kind));
     expect(stale).toEqual([]);
+  });
+
+  it("lists in RECORDED_KINDS (lint's check of forward kinds) every kind the source records, in the docs' order", () => {
+    expect(RECORDED_KINDS).toEqual([...docs().keys()].filter((kind) => scan().kinds.has(kind)));
+    expect([...RECORDED_KINDS].sort()).toEqual([...scan().kinds.keys()].sort());
   });
 });
 

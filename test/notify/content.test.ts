@@ -26,35 +26,11 @@ import { SnsChannel } from '../../src/notify/sns.js';
 import { teamsMessage } from '../../src/notify/teams.js';
 import { webhookPayload } from '../../src/notify/webhook.js';
 import { at } from '../helpers.js';
+import { scheduledStop } from '../support/runs.js';
 
 const paris = { name: 'dev', timezone: 'Europe/Paris', team: 'payments', schedule: 'office-hours' };
 
-function runOf(fields: Partial<Run>): Run {
-  return {
-    id: 'run-1',
-    environment: 'dev',
-    direction: 'stop',
-    due_at: at('2026-06-01T16:00Z'),
-    trigger: 'schedule',
-    status: 'grace',
-    act_at: at('2026-06-01T16:00Z'),
-    actor: 'scheduler',
-    created_at: at('2026-06-01T15:45Z'),
-    updated_at: at('2026-06-01T15:45Z'),
-    finished_at: null,
-    lease_owner: null,
-    lease_until: null,
-    summary: null,
-    scope: null,
-    until_at: null,
-    target: '',
-    seq: 1,
-    lease_epoch: 0,
-    prior_state: 'on',
-    prior_reached: 1,
-    ...fields,
-  };
-}
+const runOf = (fields: Partial<Run>): Run => scheduledStop(at('2026-06-01T15:45Z'), fields);
 
 /** A warning as the engine records it and the delivery hands it to a channel. */
 function warningNotice(run: Run, actions?: unknown[]): Notice {

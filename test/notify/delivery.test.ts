@@ -3,9 +3,6 @@
  * channel of its environment and once for the log, and each channel is retried on
  * its own, so a channel that is down never makes another get a message twice.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment } from '../../src/core/glossary.js';
@@ -18,25 +15,15 @@ import { officeHours } from '../engine/fixtures.js';
 import { harness } from '../engine/harness.js';
 import { DATABASES } from '../store/databases.js';
 import { at } from '../helpers.js';
+import { httpReceiver } from '../support/http-receiver.js';
 
 const SECRET = 'whsec-test-0123456789';
 
 /** An HTTP receiver that records what it got, answering `status()` at each request. */
-async function receiver(status: () => number) {
-  const received: { path: string; headers: Record<string, unknown>; body: string }[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      received.push({ path: request.url ?? '', headers: request.headers, body });
-      response.writeHead(status()).end(status() < 300 ? 'ok' : 'down');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, received, close: () => server.close() };
-}
+const receiver = (status: () => number) =>
+  httpReceiver((_request, response) =>
+    response.writeHead(status()).end(status() < 300 ? 'ok' : 'down'),
+  );
 
 const dev: Environment = {
   name: 'dev',
@@ -50,9 +37,9 @@ const dev: Environment = {
 
 describe.each(DATABASES)('notices to their channels, on $name', (database) => {
   let store: Store | undefined;
-  const closers: (() => void)[] = [];
+  const closers: (() => Promise<void>)[] = [];
   afterEach(async () => {
-    for (const close of closers.splice(0)) close();
+    for (const close of closers.splice(0)) await close();
     await store?.close();
     store = undefined;
   });

@@ -11,9 +11,6 @@
  * Not covered, by design: a process that dies after a channel accepted a notice
  * and before recording it sends it again (at least once, docs/engine.md).
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,6 +27,7 @@ import { officeHours } from '../engine/fixtures.js';
 import { harness, silentLog } from '../engine/harness.js';
 import { at } from '../helpers.js';
 import { DATABASES } from '../store/databases.js';
+import { httpReceiver } from '../support/http-receiver.js';
 
 const dev: Environment = {
   name: 'dev',
@@ -41,23 +39,6 @@ const dev: Environment = {
   tiers: [{ name: 'apps', select: [{ provider: 'sandbox', tags: { env: 'dev' } }] }],
 };
 const seeds = [{ kind: 'ec2' as const, name: 'dev-web', tags: { env: 'dev' } }];
-
-/** A local HTTP receiver standing in for a webhook channel; it records what it got. */
-async function receiver() {
-  const received: string[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      received.push(body);
-      response.writeHead(200).end('ok');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, received, close: () => server.close() };
-}
 
 describe.each(DATABASES)('replicas delivering notices, on $name', (database) => {
   const cleanups: (() => unknown)[] = [];
@@ -77,7 +58,7 @@ describe.each(DATABASES)('replicas delivering notices, on $name', (database) => 
   }
 
   it('a replica that dies after claiming a warning, before sending it: the other sends it once when the claim expires', async () => {
-    const hook = await receiver();
+    const hook = await httpReceiver();
     cleanups.push(hook.close);
     const [storeA, storeB] = await twoStores();
     const h = await harness(storeA, {
@@ -116,7 +97,7 @@ describe.each(DATABASES)('replicas delivering notices, on $name', (database) => 
     expect(hook.received).toHaveLength(1);
     for (const time of ['17:46', '17:50', '18:00']) await h.tickAt(`2026-06-01T${time}Z`, b);
     // One warning, then the run's report once the stop happened.
-    expect(hook.received.map((body) => (JSON.parse(body) as { kind: string }).kind)).toEqual([
+    expect(hook.received.map((r) => (JSON.parse(r.body) as { kind: string }).kind)).toEqual([
       'stop-warning',
       'run-summary',
     ]);

@@ -22,9 +22,7 @@
  * signed, forged and replayed.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +41,7 @@ import { cli } from '../cli/run.js';
 import { at } from '../helpers.js';
 import { waitFor } from '../process/serve.js';
 import { DATABASES } from '../store/databases.js';
+import { httpReceiver } from '../support/http-receiver.js';
 
 /** A distinctive secret: what the test greps for. */
 const secret = (label: string) => `${label}-${randomBytes(9).toString('hex')}`;
@@ -67,39 +66,21 @@ const SECRETS = {
 /** Headers a receiver gets that carry a secret by design, or a value derived from one. */
 const NEEDED_HEADERS = new Set(['authorization', 'x-lightsout-signature', 'x-amz-security-token']);
 
-interface Request {
-  readonly path: string;
-  readonly headers: Record<string, unknown>;
-  readonly body: string;
-}
-
 /** One HTTP receiver for every web channel: by path, 200, or a refusal (a webhook that is down, SNS). */
-async function webReceiver() {
-  const received: Request[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      const path = request.url ?? '';
-      received.push({ path, headers: request.headers, body });
-      if (path.startsWith('/down')) response.writeHead(500).end('internal error, try later');
-      else if (path === '/' && body.includes('Action=Publish'))
-        // The SNS Query API's error shape (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
-        response
-          .writeHead(403, { 'content-type': 'text/xml' })
-          .end(
-            '<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code>' +
-              '<Message>User is not authorized to perform SNS:Publish</Message></Error>' +
-              '<RequestId>r-1</RequestId></ErrorResponse>',
-          );
-      else response.writeHead(200).end('ok');
-    });
+const webReceiver = () =>
+  httpReceiver(({ url: path, body }, response) => {
+    if (path.startsWith('/down')) response.writeHead(500).end('internal error, try later');
+    else if (path === '/' && body.includes('Action=Publish'))
+      // The SNS Query API's error shape (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
+      response
+        .writeHead(403, { 'content-type': 'text/xml' })
+        .end(
+          '<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code>' +
+            '<Message>User is not authorized to perform SNS:Publish</Message></Error>' +
+            '<RequestId>r-1</RequestId></ErrorResponse>',
+        );
+    else response.writeHead(200).end('ok');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, received, close: () => server.close() };
-}
 
 /** An SMTP server that takes one login and records each message as it came (raw). */
 async function smtpReceiver() {
@@ -336,10 +317,10 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
     });
 
     // The story happened: messages reached the receivers, refusals were logged and recorded.
-    expect(web.received.some((r) => r.path === '/hook')).toBe(true);
-    expect(web.received.some((r) => r.path.startsWith('/teams/'))).toBe(true);
-    expect(web.received.some((r) => r.path.startsWith('/chat/'))).toBe(true);
-    expect(web.received.some((r) => r.path.startsWith('/services/'))).toBe(true);
+    expect(web.received.some((r) => r.url === '/hook')).toBe(true);
+    expect(web.received.some((r) => r.url.startsWith('/teams/'))).toBe(true);
+    expect(web.received.some((r) => r.url.startsWith('/chat/'))).toBe(true);
+    expect(web.received.some((r) => r.url.startsWith('/services/'))).toBe(true);
     expect(web.received.some((r) => r.body.includes('Action=Publish'))).toBe(true);
     expect(smtp.received.length).toBeGreaterThanOrEqual(2);
     const refused = (await eventKinds('notice.failed')).map((p) => p['channel']);
@@ -374,7 +355,7 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
     await get('/metrics', 'text/plain');
 
     // The warning's action links, opened and followed after the stop happened (a refusal page).
-    const warning = web.received.find((r) => r.path === '/hook' && r.body.includes('stop-warning'));
+    const warning = web.received.find((r) => r.url === '/hook' && r.body.includes('stop-warning'));
     const actions = (JSON.parse(warning!.body) as { details: { actions?: { url: string }[] } })
       .details.actions;
     expect(actions?.length).toBeGreaterThan(0);
@@ -476,7 +457,7 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
       capture(`notices of ${id}`, await store.listNotices(id));
     }
     for (const r of web.received)
-      capture(`received ${r.path.split('/').slice(0, 2).join('/')}`, {
+      capture(`received ${r.url.split('/').slice(0, 2).join('/')}`, {
         headers: Object.fromEntries(
           Object.entries(r.headers).filter(([name]) => !NEEDED_HEADERS.has(name)),
         ),
@@ -499,6 +480,6 @@ describe.each(DATABASES)('no secret anywhere, on $name', (database) => {
     );
     expect(leaks).toEqual([]);
     // The check can see a secret: the webhook URLs the receivers were called on carry theirs.
-    expect(web.received.some((r) => r.path.includes(SECRETS.teamsPath))).toBe(true);
+    expect(web.received.some((r) => r.url.includes(SECRETS.teamsPath))).toBe(true);
   }, 120_000);
 });

@@ -1,53 +1,19 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/notify/channel.js';
 import { escapeMrkdwn, SlackChannel, slackMessage } from '../../src/notify/slack.js';
 import type { Notice } from '../../src/engine/ports.js';
+import { answerOk, closedPortUrl, httpReceiver } from '../support/http-receiver.js';
+import type { Answer, HttpReceiver } from '../support/http-receiver.js';
 
 /** A local stand-in for hooks.slack.com and slack.com/api: records requests, answers as told. */
-interface Recorded {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-type Reply = (req: Recorded, res: ServerResponse) => void;
-
-let server: Server;
-let base: string;
-let requests: Recorded[] = [];
-let reply: Reply = (_req, res) => res.end('ok');
-
+let slack: HttpReceiver;
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const recorded = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      requests.push(recorded);
-      reply(recorded, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  slack = await httpReceiver();
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-});
+afterAll(() => slack.close());
 afterEach(() => {
-  requests = [];
-  reply = (_req, res) => res.end('ok');
+  slack.received.length = 0;
+  slack.answer = answerOk;
 });
 
 const SECRET_PATH = '/services/T000SECRET/B000SECRET/XXXXsecretXXXX';
@@ -80,24 +46,24 @@ const summary: Notice = {
 };
 
 function webhook(): SlackChannel {
-  return new SlackChannel({ name: 'ops', webhookUrl: `${base}${SECRET_PATH}` });
+  return new SlackChannel({ name: 'ops', webhookUrl: `${slack.url}${SECRET_PATH}` });
 }
 function bot(timeoutMs?: number): SlackChannel {
   return new SlackChannel({
     name: 'ops',
     token: TOKEN,
     channel: '#ops',
-    slackApiUrl: `${base}/api/`,
+    slackApiUrl: `${slack.url}/api/`,
     ...(timeoutMs !== undefined && { timeoutMs }),
   });
 }
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
   return (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   };
 }
-function plain(status: number, body: string): Reply {
+function plain(status: number, body: string): Answer {
   return (_req, res) => {
     res.writeHead(status, { 'content-type': 'text/plain' });
     res.end(body);
@@ -111,7 +77,7 @@ async function failure(channel: SlackChannel, notice: Notice = warning): Promise
   expect(error).toBeInstanceOf(DeliveryError);
   const d = error as DeliveryError;
   const everything = `${d.message} ${String(d.stack)} ${JSON.stringify(d)} ${String(d.cause)}`;
-  for (const secret of [SECRET_PATH, 'SECRET', 'secret', TOKEN, base])
+  for (const secret of [SECRET_PATH, 'SECRET', 'secret', TOKEN, slack.url])
     expect(everything).not.toContain(secret);
   return d;
 }
@@ -209,8 +175,8 @@ describe('SlackChannel, incoming webhook', () => {
     expect(channel.kind).toBe('slack');
     expect(channel.name).toBe('ops');
     await channel.send(warning);
-    expect(requests).toHaveLength(1);
-    const [req] = requests;
+    expect(slack.received).toHaveLength(1);
+    const [req] = slack.received;
     expect(req?.method).toBe('POST');
     expect(req?.url).toBe(SECRET_PATH);
     expect(req?.headers['content-type']).toMatch(/^application\/json/);
@@ -233,7 +199,7 @@ describe('SlackChannel, incoming webhook', () => {
     [500, 'internal error', false, 'tried again'],
     [503, '', false, 'tried again'],
   ])('maps HTTP %i %s (permanent: %s)', async (status, body, permanent, says) => {
-    reply = plain(status, body);
+    slack.answer = plain(status, body);
     const error = await failure(webhook());
     expect(error.permanent).toBe(permanent);
     expect(error.message).toContain(`HTTP ${status}`);
@@ -242,19 +208,19 @@ describe('SlackChannel, incoming webhook', () => {
   });
 
   it('does not echo a body that is not an error code', async () => {
-    reply = plain(400, `<html>${SECRET_PATH}</html>`);
+    slack.answer = plain(400, `<html>${SECRET_PATH}</html>`);
     const error = await failure(webhook());
     expect(error.permanent).toBe(false);
     expect(error.message).not.toContain('html');
   });
 
   it('times out, not permanently, without naming the URL', async () => {
-    reply = () => {
+    slack.answer = () => {
       /* never answers */
     };
     const channel = new SlackChannel({
       name: 'ops',
-      webhookUrl: `${base}${SECRET_PATH}`,
+      webhookUrl: `${slack.url}${SECRET_PATH}`,
       timeoutMs: 200,
     });
     const error = await failure(channel);
@@ -263,17 +229,9 @@ describe('SlackChannel, incoming webhook', () => {
   });
 
   it('reports an unreachable webhook as not permanent', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) =>
-      closed.close(() => {
-        resolve();
-      }),
-    );
     const channel = new SlackChannel({
       name: 'ops',
-      webhookUrl: `http://127.0.0.1:${port}${SECRET_PATH}`,
+      webhookUrl: `${await closedPortUrl()}${SECRET_PATH}`,
     });
     const error = await failure(channel);
     expect(error.permanent).toBe(false);
@@ -289,10 +247,10 @@ describe('SlackChannel, incoming webhook', () => {
 
 describe('SlackChannel, bot token', () => {
   it('calls chat.postMessage with the token, channel, text and blocks', async () => {
-    reply = json(200, { ok: true, channel: 'C1', ts: '1.2' });
+    slack.answer = json(200, { ok: true, channel: 'C1', ts: '1.2' });
     await bot().send(warning);
-    expect(requests).toHaveLength(1);
-    const [req] = requests;
+    expect(slack.received).toHaveLength(1);
+    const [req] = slack.received;
     expect(req?.method).toBe('POST');
     expect(req?.url).toBe('/api/chat.postMessage');
     expect(req?.headers.authorization).toBe(`Bearer ${TOKEN}`);
@@ -319,47 +277,47 @@ describe('SlackChannel, bot token', () => {
     ['fatal_error', false, 'tried again'],
     ['something_new', false, 'tried again'],
   ])('maps error %s (permanent: %s)', async (code, permanent, says) => {
-    reply = json(200, { ok: false, error: code });
+    slack.answer = json(200, { ok: false, error: code });
     const error = await failure(bot());
     expect(error.permanent).toBe(permanent);
     expect(error.message).toContain(code);
     expect(error.message).toContain(says);
-    expect(requests).toHaveLength(1); // the client does not retry: our delivery does
+    expect(slack.received).toHaveLength(1); // the client does not retry: our delivery does
   });
 
   it('maps a 429 to not permanent, without waiting or retrying', async () => {
-    reply = json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '30' });
+    slack.answer = json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '30' });
     const started = Date.now();
     const error = await failure(bot());
     expect(error.permanent).toBe(false);
     expect(error.message).toContain('rate-limited');
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(requests).toHaveLength(1);
+    expect(slack.received).toHaveLength(1);
   });
 
   it('maps a 429 without Retry-After to not permanent', async () => {
-    reply = json(429, { ok: false, error: 'ratelimited' });
+    slack.answer = json(429, { ok: false, error: 'ratelimited' });
     const error = await failure(bot());
     expect(error.permanent).toBe(false);
   });
 
   it.each([500, 502, 503])('maps HTTP %i to not permanent, once', async (status) => {
-    reply = plain(status, 'upstream trouble');
+    slack.answer = plain(status, 'upstream trouble');
     const error = await failure(bot());
     expect(error.permanent).toBe(false);
     expect(error.message).toContain(`HTTP ${status}`);
-    expect(requests).toHaveLength(1);
+    expect(slack.received).toHaveLength(1);
   });
 
   it('maps HTTP 403 to permanent', async () => {
-    reply = plain(403, 'forbidden');
+    slack.answer = plain(403, 'forbidden');
     const error = await failure(bot());
     expect(error.permanent).toBe(true);
     expect(error.message).toContain('the token was refused: check it');
   });
 
   it('times out, not permanently', async () => {
-    reply = () => {
+    slack.answer = () => {
       /* never answers */
     };
     const error = await failure(bot(200));

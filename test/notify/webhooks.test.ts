@@ -1,5 +1,3 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Notice } from '../../src/engine/ports.js';
@@ -7,54 +5,28 @@ import { DeliveryError, type Channel } from '../../src/notify/channel.js';
 import { GoogleChatChannel } from '../../src/notify/google-chat.js';
 import { TeamsChannel } from '../../src/notify/teams.js';
 import { signWebhook, verifyWebhookSignature, WebhookChannel } from '../../src/notify/webhook.js';
-
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
+import { closedPortUrl, httpReceiver } from '../support/http-receiver.js';
+import type { HttpReceiver, ReceivedRequest } from '../support/http-receiver.js';
 
 /** A local receiver: records every request and answers as `respond` says. */
-let server: Server;
-let base: string;
-let received: Received[] = [];
+let receiver: HttpReceiver;
 let respond: { status: number; body?: string; hang?: boolean } = { status: 200 };
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      if (respond.hang) return; // never answers: the channel's timeout must
-      res.writeHead(respond.status, { 'Content-Type': 'text/plain' });
-      // Some receivers echo the request; the error must still not carry the URL.
-      res.end(respond.body ?? (respond.status < 300 ? '1' : `failed ${req.url ?? ''}`));
-    });
+  receiver = await httpReceiver((req, res) => {
+    if (respond.hang) return; // never answers: the channel's timeout must
+    res.writeHead(respond.status, { 'Content-Type': 'text/plain' });
+    // Some receivers echo the request; the error must still not carry the URL.
+    res.end(respond.body ?? (respond.status < 300 ? '1' : `failed ${req.url}`));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-});
+afterAll(() => receiver.close());
 
 afterEach(() => {
-  received = [];
+  receiver.received.length = 0;
   respond = { status: 200 };
-  server.closeAllConnections();
+  receiver.dropConnections();
 });
 
 const AT = Date.parse('2026-11-30T18:45:00Z');
@@ -90,7 +62,7 @@ const summary: Notice = {
 function webhook(overrides: Partial<ConstructorParameters<typeof WebhookChannel>[0]> = {}) {
   return new WebhookChannel({
     name: 'audit',
-    url: base + HOOK_PATH,
+    url: receiver.url + HOOK_PATH,
     secret: SECRET,
     now: () => AT + 5_000,
     ...overrides,
@@ -101,19 +73,19 @@ const channels: [string, () => Channel, string][] = [
   ['webhook', () => webhook({ timeoutMs: 300 }), HOOK_PATH],
   [
     'teams',
-    () => new TeamsChannel({ name: 'ops', url: base + TEAMS_PATH, timeoutMs: 300 }),
+    () => new TeamsChannel({ name: 'ops', url: receiver.url + TEAMS_PATH, timeoutMs: 300 }),
     TEAMS_PATH,
   ],
   [
     'google-chat',
-    () => new GoogleChatChannel({ name: 'ops', url: base + CHAT_PATH, timeoutMs: 300 }),
+    () => new GoogleChatChannel({ name: 'ops', url: receiver.url + CHAT_PATH, timeoutMs: 300 }),
     CHAT_PATH,
   ],
 ];
 
-function only(): Received {
-  expect(received).toHaveLength(1);
-  return received[0]!;
+function only(): ReceivedRequest {
+  expect(receiver.received).toHaveLength(1);
+  return receiver.received[0]!;
 }
 
 describe('WebhookChannel', () => {
@@ -195,7 +167,7 @@ describe('WebhookChannel', () => {
 
 describe('TeamsChannel', () => {
   it('posts an Adaptive Card 1.4 in a message attachment: title, sentence, facts', async () => {
-    await new TeamsChannel({ name: 'ops', url: base + TEAMS_PATH }).send(warning);
+    await new TeamsChannel({ name: 'ops', url: receiver.url + TEAMS_PATH }).send(warning);
     const request = only();
     expect(request.url).toBe(TEAMS_PATH);
     expect(request.headers['content-type']).toBe('application/json');
@@ -235,12 +207,12 @@ describe('TeamsChannel', () => {
 });
 
 describe('TeamsChannel legacy connector answers', () => {
-  const teams = () => new TeamsChannel({ name: 'ops', url: base + TEAMS_PATH });
+  const teams = () => new TeamsChannel({ name: 'ops', url: receiver.url + TEAMS_PATH });
 
   it('a 202 with an empty body (Workflows) is delivered', async () => {
     respond = { status: 202, body: '' };
     await teams().send(warning);
-    expect(received).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
   });
 
   it('a 200 that says delivery failed with a 429 is a DeliveryError, not permanent', async () => {
@@ -268,7 +240,7 @@ describe('TeamsChannel legacy connector answers', () => {
 
 describe('GoogleChatChannel', () => {
   it('posts a cardsV2 card with a header and one widget per fact, plus a text fallback', async () => {
-    await new GoogleChatChannel({ name: 'ops', url: base + CHAT_PATH }).send(warning);
+    await new GoogleChatChannel({ name: 'ops', url: receiver.url + CHAT_PATH }).send(warning);
     const request = only();
     expect(request.url).toBe(CHAT_PATH);
     expect(request.headers['content-type']).toBe('application/json; charset=UTF-8');
@@ -309,7 +281,7 @@ describe('GoogleChatChannel', () => {
   });
 
   it('escapes HTML in card text (card text is HTML-formatted)', async () => {
-    await new GoogleChatChannel({ name: 'ops', url: base + CHAT_PATH }).send(summary);
+    await new GoogleChatChannel({ name: 'ops', url: receiver.url + CHAT_PATH }).send(summary);
     const body = only().body;
     expect(body).toContain('"topLabel":"Environment","text":"dev &lt;lab&gt;"');
     expect(body).not.toContain('"text":"dev <lab>"');
@@ -326,7 +298,7 @@ function expectNoSecret(error: unknown, path: string) {
     JSON.stringify(error),
   ].join('\n');
   for (const secret of [
-    base + path,
+    receiver.url + path,
     path,
     path.split('?')[0]!,
     ...(path
@@ -389,15 +361,7 @@ describe.each(channels)('%s channel failures', (kind, make, path) => {
   });
 
   it('a closed port is a network error, not permanent', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) =>
-      closed.close(() => {
-        resolve();
-      }),
-    );
-    const url = `http://127.0.0.1:${port}${path}`;
+    const url = `${await closedPortUrl()}${path}`;
     const channel =
       kind === 'webhook'
         ? webhook({ url })

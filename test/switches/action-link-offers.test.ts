@@ -9,36 +9,12 @@ import type { Notice } from '../../src/engine/ports.js';
 import type { Run } from '../../src/store/queries/runs.js';
 import type { LinkUseRow } from '../../src/store/schema.js';
 import { ActionLinks } from '../../src/switches/action-links.js';
+import { scheduledStop } from '../support/runs.js';
 
 const NOW = Date.parse('2026-06-01T17:45:00Z');
 const dev: Environment = { name: 'dev', timezone: 'UTC', requireNotice: { waitMs: 3_600_000 } };
 
-function runOf(fields: Partial<Run>): Run {
-  return {
-    id: 'run-1',
-    environment: 'dev',
-    direction: 'stop',
-    due_at: NOW + 15 * 60_000,
-    trigger: 'schedule',
-    status: 'grace',
-    act_at: NOW + 15 * 60_000,
-    actor: 'scheduler',
-    created_at: NOW,
-    updated_at: NOW,
-    finished_at: null,
-    lease_owner: null,
-    lease_until: null,
-    summary: null,
-    scope: null,
-    until_at: null,
-    target: '',
-    seq: 1,
-    lease_epoch: 0,
-    prior_state: 'on',
-    prior_reached: 1,
-    ...fields,
-  };
-}
+const runOf = (fields: Partial<Run>): Run => scheduledStop(NOW, fields);
 
 function linksFor(run: Run, nextStart: number | undefined) {
   const uses = new Map<string, LinkUseRow>();

@@ -15,7 +15,7 @@
 import type { Environment, Selector } from '../../core/glossary.js';
 import type { AwsSettings } from './aws.js';
 
-interface Statement {
+export interface Statement {
   readonly Sid: string;
   readonly Effect: 'Allow';
   readonly Action: readonly string[];
