@@ -205,14 +205,16 @@ async function lookedUp(
   boundaries: ReadonlyMap<string, readonly Instant[]>,
   input: SavingsInput,
 ): Promise<(UnitOff & { environment: string })[]> {
-  const byBoundaries = new Map<string, Environment[]>();
+  // Environments of one zone share one boundaries array (see offTimes).
+  const byBoundaries = new Map<readonly Instant[], Environment[]>();
   for (const e of environments) {
-    const key = boundaries.get(e.name)!.join(',');
-    byBoundaries.set(key, [...(byBoundaries.get(key) ?? []), e]);
+    const starts = boundaries.get(e.name)!;
+    const group = byBoundaries.get(starts) ?? [];
+    group.push(e);
+    byBoundaries.set(starts, group);
   }
   const units: (UnitOff & { environment: string })[] = [];
-  for (const group of byBoundaries.values()) {
-    const starts = boundaries.get(group[0]!.name)!;
+  for (const [starts, group] of byBoundaries) {
     const totals = await store.offTotals(
       group.map((e) => e.name),
       starts,
