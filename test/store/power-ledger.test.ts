@@ -188,6 +188,22 @@ describe.each(DATABASES)('the power ledger on $name', (database) => {
     expect((await ledgerOf(store, window)).hours).toEqual({ [resourceOf('dev', 'web')]: 3 });
   });
 
+  it('counts one stretch off when a resource is stopped again the millisecond it started', async () => {
+    store = await database.open();
+    const only = ['done', 'omitted', 'omitted'];
+    const events = toEvents([
+      { gap: 0, environment: 'dev', kind: 'stop', statuses: only },
+      { gap: 3, environment: 'dev', kind: 'start', statuses: only },
+      { gap: 0, environment: 'dev', kind: 'stop', statuses: only },
+    ]);
+    await store.appendEvents(asInputs(events));
+    const window = { start: T0, end: T0 + 6 * HOUR };
+    expect(await ledgerOf(store, window)).toEqual(replayOf(events, window));
+    expect((await ledgerOf(store, window)).intervals).toEqual({
+      [resourceOf('dev', 'web')]: [window],
+    });
+  });
+
   it('is filled from the events recorded before its migration', async () => {
     const url = database.url();
     connection = await connect(url);

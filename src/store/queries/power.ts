@@ -197,7 +197,11 @@ export async function offIntervalsIn(
     }
     const start = Math.max(row.off_from, window.start);
     const end = Math.min(row.off_to ?? window.end, window.end);
-    if (end > start) unit.off.push({ start, end });
+    if (end <= start) continue;
+    // Off again the millisecond it came on: one stretch off, as the log replayed says.
+    const last = unit.off.at(-1);
+    if (last !== undefined && start <= last.end) unit.off[unit.off.length - 1] = { ...last, end };
+    else unit.off.push({ start, end });
   }
   return [...units.values()];
 }
