@@ -23,6 +23,7 @@ import { registerHooks } from './hook-routes.js';
 import { registerMetrics } from './metrics.js';
 import { slackRoutes } from './slack-routes.js';
 import { registerOpenApi } from './openapi.js';
+import { registerSessions, registerWebFiles } from './web.js';
 import { frameworkProblems, problemErrors } from './problems.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -88,6 +89,11 @@ export async function serveApi(
     }),
   });
   registerApi(http, deps, context);
+  // The dashboard: its sessions, and its built files at /.
+  if (deps.sessions !== undefined) {
+    registerSessions(http, context, deps.sessions);
+    await registerWebFiles(http);
+  }
   const { slack } = deps;
   if (slack !== undefined) await http.register(slackRoutes(deps, slack));
   await registerHooks(http, deps, context.byName);
