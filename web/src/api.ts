@@ -69,7 +69,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiError(
       response.status,
       type,
-      problem.detail ?? `${method} ${path} answered ${response.status}; retry, or check the server's log`,
+      problem.detail ??
+        `${method} ${path} answered ${response.status}; retry, or check the server's log`,
     );
   }
   return json as T;

@@ -27,7 +27,8 @@ export function App() {
     currentSession().then(
       (me) => {
         if (me === undefined) {
-          go('/sign-in');
+          // On /sign-in already, the URL keeps its fragment (the demo link's code).
+          if (location.pathname !== '/sign-in') go('/sign-in');
           setShell({ kind: 'signed-out' });
         } else {
           if (location.pathname === '/sign-in') go('/');

@@ -63,8 +63,11 @@ export function Overview() {
       (state === '' || shownState(e) === state) &&
       (needle === '' || e.name.toLowerCase().includes(needle)),
   );
-  const groups = new Map<string, EnvironmentSummary[]>();
-  for (const e of shown) {
+  // Teams in alphabetical order, environments of no team last; names sorted in each.
+  const groups = new Map<string, EnvironmentSummary[]>(
+    teams.filter((t) => t !== NO_TEAM).map((t) => [t, []]),
+  );
+  for (const e of [...shown].sort((a, b) => a.name.localeCompare(b.name))) {
     const key = e.team ?? NO_TEAM;
     groups.set(key, [...(groups.get(key) ?? []), e]);
   }
@@ -153,26 +156,28 @@ export function Overview() {
           </button>
         </p>
       ) : (
-        [...groups].map(([name, members]) => (
-          <section key={name} aria-labelledby={`team-${name}`}>
-            <h2 id={`team-${name}`}>{name}</h2>
-            <table class="environments">
-              <thead>
-                <tr>
-                  <th scope="col">Environment</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Next</th>
-                  <th scope="col">Resources</th>
-                </tr>
-              </thead>
-              <tbody>
-                {members.map((e) => (
-                  <Row key={e.name} environment={e} now={now} />
-                ))}
-              </tbody>
-            </table>
-          </section>
-        ))
+        [...groups]
+          .filter(([, members]) => members.length > 0)
+          .map(([name, members]) => (
+            <section key={name} aria-labelledby={`team-${name}`}>
+              <h2 id={`team-${name}`}>{name}</h2>
+              <table class="environments">
+                <thead>
+                  <tr>
+                    <th scope="col">Environment</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Next</th>
+                    <th scope="col">Resources</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {members.map((e) => (
+                    <Row key={e.name} environment={e} now={now} />
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          ))
       )}
     </main>
   );

@@ -59,8 +59,8 @@ export function SignIn({
           }}
         />
         <p class="hint" id="token-hint">
-          A token from <code>lightsout token create</code>. It opens a session in this browser
-          and is not kept here.
+          A token from <code>lightsout token create</code>. It opens a session in this browser and
+          is not kept here.
         </p>
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
