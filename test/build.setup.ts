@@ -20,5 +20,6 @@ export default function setup(): void {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });
-  if (web.status !== 0) throw new Error(`the dashboard's build (vite build web) failed:\n${web.stdout}`);
+  if (web.status !== 0)
+    throw new Error(`the dashboard's build (vite build web) failed:\n${web.stdout}`);
 }

@@ -91,7 +91,11 @@ export class ApiContext {
   private async authenticate(request: FastifyRequest): Promise<Principal> {
     const { sessions, store, oidc } = this.deps;
     const cookie = sessionCookieOf(request);
-    if (sessions === undefined || request.headers.authorization !== undefined || cookie === undefined)
+    if (
+      sessions === undefined ||
+      request.headers.authorization !== undefined ||
+      cookie === undefined
+    )
       return authenticate(request, store, this.deps.now(), oidc);
     const session = await sessions.read(cookie);
     if (session === undefined)

@@ -52,10 +52,13 @@ async function signInWith(page: Page, secret: string): Promise<void> {
   await page.locator('tr[data-environment]').first().waitFor();
 }
 
-const shownNames = (page: Page) =>
-  page
-    .locator('tr[data-environment]')
-    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-environment') ?? '').sort());
+/** The environments the overview lists, sorted (the suite has no DOM types: strings run in the page). */
+const shownNames = async (page: Page): Promise<string[]> =>
+  (
+    await page.evaluate<string[]>(
+      `[...document.querySelectorAll('tr[data-environment]')].map((r) => r.dataset.environment)`,
+    )
+  ).sort();
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
@@ -115,7 +118,7 @@ describe('the dashboard', () => {
     const [cookie] = await context.cookies();
     expect(cookie).toMatchObject({ name: 'lightsout_session', httpOnly: true, sameSite: 'Strict' });
     expect(cookie!.secure).toBe(false);
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
 
     await page.screenshot({ path: join(ARTIFACTS, 'overview.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
@@ -124,14 +127,9 @@ describe('the dashboard', () => {
 
     // Accessibility: axe-core in the page finds no violation.
     await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const axe = (
-        window as unknown as {
-          axe: { run: () => Promise<{ violations: { id: string; nodes: unknown[] }[] }> };
-        }
-      ).axe;
-      return (await axe.run()).violations.map((v) => `${v.id} (${v.nodes.length})`);
-    });
+    const violations = await page.evaluate(
+      `axe.run().then((r) => r.violations.map((v) => v.id + ' (' + v.nodes.length + ')'))`,
+    );
     expect(violations).toEqual([]);
 
     // Filters: by text, by team, by state; then nothing matches, and clearing shows all.

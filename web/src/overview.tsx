@@ -76,7 +76,13 @@ export function Overview() {
   return (
     <main class="page">
       <h1>Environments</h1>
-      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+      <form
+        class="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+        }}
+      >
         <label>
           Team
           <select
