@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { z } from 'zod';
 import { principalOfHash } from './auth.js';
+import { sessionBody } from './bodies.js';
 import type { ApiContext } from './context.js';
 import { parse } from './context.js';
 import { Problem } from './problems.js';
@@ -22,20 +22,6 @@ export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url
 
 /** Paths the page routes itself: each answers index.html. */
 export const CLIENT_ROUTES = ['/', '/sign-in'];
-
-export const sessionBody = z
-  .strictObject({
-    token: z.string().min(1).max(200).optional().describe('an API token (lightsout token create)'),
-    code: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe("the one-time code of the demo's sign-in link"),
-  })
-  .refine((b) => (b.token === undefined) !== (b.code === undefined), {
-    message: 'give either token or code',
-  });
 
 export function registerSessions(
   http: FastifyInstance,
