@@ -137,6 +137,11 @@ export function sessionCookieHeader(
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`;
 }
 
+/** A LIGHTSOUT_SESSION_KEY that cannot seal sessions: the operator's to fix. */
+export class SessionKeyError extends Error {
+  override readonly name = 'SessionKeyError';
+}
+
 /**
  * The sealing key: LIGHTSOUT_SESSION_KEY (at least 32 bytes of text; give every
  * replica the same one), else a random key of this process (sessions then end
@@ -146,7 +151,9 @@ export function sessionKey(env: NodeJS.ProcessEnv = process.env): Uint8Array {
   const text = env.LIGHTSOUT_SESSION_KEY;
   if (text === undefined || text === '') return new Uint8Array(randomBytes(32));
   if (text.length < 32)
-    throw new Error('LIGHTSOUT_SESSION_KEY is too short: give at least 32 random characters');
+    throw new SessionKeyError(
+      'LIGHTSOUT_SESSION_KEY is too short: give at least 32 random characters',
+    );
   return new Uint8Array(createHash('sha256').update(text).digest());
 }
 

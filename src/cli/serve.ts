@@ -6,6 +6,7 @@ import type { Environment } from '../core/glossary.js';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { hashToken, newToken } from '../api/tokens.js';
+import { SessionKeyError } from '../api/session.js';
 import { createLogger, LogFormatError } from '../app/logger.js';
 import { PortInUseError, startService } from '../app/service.js';
 import type { Service, ServiceConfig, ServiceOptions } from '../app/service.js';
@@ -196,6 +197,7 @@ async function start(options: ServiceOptions): Promise<Service> {
     if (error instanceof PortInUseError)
       throw new UsageError(`${error.message}; choose another with --port`, { cause: error });
     if (error instanceof SecretError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof SessionKeyError) throw new UsageError(error.message, { cause: error });
     if (error instanceof StoreNotFoundError) throw new UsageError(error.message, { cause: error });
     // The store opened, then failed before the first pass (it went away, or its disk filled).
     const fault = storeFaultOf(error);
