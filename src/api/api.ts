@@ -64,7 +64,13 @@ export async function serveApi(
 ): Promise<void> {
   const context = new ApiContext(deps);
   problemErrors(http, options.logError ?? (() => undefined));
-  await http.register(helmet, { global: true });
+  // Without upgrade-insecure-requests: the dashboard served over plain HTTP on a
+  // private address (not localhost) would otherwise ask for its own scripts over
+  // HTTPS and not load. Served over HTTPS, HSTS keeps it there.
+  await http.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
   await http.register(rateLimit, {
     max: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,

@@ -255,6 +255,10 @@ describe('the dashboard', () => {
     const page = await fetch(`${base}/sign-in`);
     expect(page.status).toBe(200);
     expect(page.headers.get('cache-control')).toBe('no-cache');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    // Plain HTTP on a private address must load its own scripts, not ask for HTTPS.
+    expect(csp).not.toContain('upgrade-insecure-requests');
     const html = await page.text();
     const script = /src="(\/assets\/[\w-]+\.js)"/.exec(html)![1]!;
     const asset = await fetch(`${base}${script}`);
