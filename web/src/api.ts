@@ -22,6 +22,14 @@ export interface EnvironmentSummary {
   readonly resources: Readonly<Record<string, number>>;
 }
 
+/** A run as GET /api/v1/runs lists it (the fields the overview reads). */
+export interface RunSummary {
+  readonly id: string;
+  readonly environment: string;
+  readonly direction: string;
+  readonly status: string;
+}
+
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
@@ -102,4 +110,9 @@ export async function signOut(): Promise<void> {
 /** The environments the caller may see, and the service's time they were described at. */
 export async function environments(): Promise<{ now: string; environments: EnvironmentSummary[] }> {
   return call('GET', '/api/v1/environments');
+}
+
+/** The newest runs the caller may see, newest first (at most 500). */
+export async function recentRuns(): Promise<RunSummary[]> {
+  return (await call<{ runs: RunSummary[] }>('GET', '/api/v1/runs?limit=500')).runs;
 }

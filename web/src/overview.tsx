@@ -4,10 +4,10 @@
  * named), filters by team, state and text; loading, empty and error states.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { EnvironmentSummary } from './api';
-import { environments } from './api';
+import type { EnvironmentSummary, RunSummary } from './api';
+import { environments, recentRuns } from './api';
 import type { ShownState } from './state';
-import { countdown, inZone, shownState, STATES } from './state';
+import { countdown, inZone, newestRuns, shownState, STATES } from './state';
 
 const REFRESH_MS = 30_000;
 const NO_TEAM = '(no team)';
@@ -18,6 +18,8 @@ type Load =
   | {
       readonly kind: 'ready';
       readonly list: readonly EnvironmentSummary[];
+      /** Each environment's newest run (starting, stopping, failed come from runs). */
+      readonly runs: ReadonlyMap<string, RunSummary>;
       /** The service's time minus this browser's, when the list came. */
       readonly offsetMs: number;
     };
@@ -30,9 +32,14 @@ export function Overview() {
   const [tick, setTick] = useState(Date.now());
 
   const fetchList = () => {
-    environments().then(
-      ({ now, environments: list }) => {
-        setLoad({ kind: 'ready', list, offsetMs: Date.parse(now) - Date.now() });
+    Promise.all([environments(), recentRuns()]).then(
+      ([{ now, environments: list }, runs]) => {
+        setLoad({
+          kind: 'ready',
+          list,
+          runs: newestRuns(runs),
+          offsetMs: Date.parse(now) - Date.now(),
+        });
       },
       (error: unknown) => {
         setLoad({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
@@ -52,6 +59,8 @@ export function Overview() {
   }, []);
 
   const list = load.kind === 'ready' ? load.list : [];
+  const runs = load.kind === 'ready' ? load.runs : new Map<string, RunSummary>();
+  const stateOf = (e: EnvironmentSummary) => shownState(e, runs.get(e.name));
   const teams = useMemo(
     () => [...new Set(list.map((e) => e.team ?? NO_TEAM))].sort((a, b) => a.localeCompare(b)),
     [list],
@@ -60,7 +69,7 @@ export function Overview() {
   const shown = list.filter(
     (e) =>
       (team === '' || (e.team ?? NO_TEAM) === team) &&
-      (state === '' || shownState(e) === state) &&
+      (state === '' || stateOf(e) === state) &&
       (needle === '' || e.name.toLowerCase().includes(needle)),
   );
   // Teams in alphabetical order, environments of no team last; names sorted in each.
@@ -178,7 +187,7 @@ export function Overview() {
                 </thead>
                 <tbody>
                   {members.map((e) => (
-                    <Row key={e.name} environment={e} now={now} />
+                    <Row key={e.name} environment={e} state={stateOf(e)} now={now} />
                   ))}
                 </tbody>
               </table>
@@ -189,8 +198,15 @@ export function Overview() {
   );
 }
 
-function Row({ environment: e, now }: { environment: EnvironmentSummary; now: number }) {
-  const state = shownState(e);
+function Row({
+  environment: e,
+  state,
+  now,
+}: {
+  environment: EnvironmentSummary;
+  state: ShownState;
+  now: number;
+}) {
   const total = Object.values(e.resources).reduce((a, b) => a + b, 0);
   const parts = Object.entries(e.resources)
     .sort(([a], [b]) => a.localeCompare(b))

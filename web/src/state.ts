@@ -1,23 +1,34 @@
 /** What the overview shows of an environment, from its resources' last known states. */
-import type { EnvironmentSummary } from './api';
+import type { EnvironmentSummary, RunSummary } from './api';
 
 export type ShownState = 'on' | 'off' | 'starting' | 'stopping' | 'failed';
 export const STATES: readonly ShownState[] = ['on', 'off', 'starting', 'stopping', 'failed'];
 
 /**
- * A failed resource makes the environment failed; one on its way makes it starting
- * or stopping; else on if any resource is on. An environment with no resource seen
- * yet shows what it should be.
+ * From the environment's newest run first: in its grace or acting, a stop is
+ * stopping and a start is starting; a failed one is failed. Otherwise (no run
+ * under way) from its resources' last known states: on if any is on, off if
+ * they are off; with none seen yet, what its plan wants now.
  */
-export function shownState(environment: EnvironmentSummary): ShownState {
+export function shownState(environment: EnvironmentSummary, newest?: RunSummary): ShownState {
+  if (newest !== undefined) {
+    const underWay = newest.status === 'grace' || newest.status === 'acting';
+    if (underWay && newest.direction === 'stop') return 'stopping';
+    if (underWay && newest.direction === 'start') return 'starting';
+    if (newest.status === 'failed') return 'failed';
+  }
   const counts = environment.resources;
   const has = (state: string) => (counts[state] ?? 0) > 0;
-  if (has('failed') || has('error')) return 'failed';
-  if (has('starting')) return 'starting';
-  if (has('stopping')) return 'stopping';
   if (has('on')) return 'on';
   if (has('off')) return 'off';
   return environment.desired;
+}
+
+/** Each environment's newest run, from a list newest first. */
+export function newestRuns(runs: readonly RunSummary[]): Map<string, RunSummary> {
+  const newest = new Map<string, RunSummary>();
+  for (const run of runs) if (!newest.has(run.environment)) newest.set(run.environment, run);
+  return newest;
 }
 
 /** "in 2 h 05 min", "in 45 s", "now". */
