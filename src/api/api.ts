@@ -23,6 +23,7 @@ import { registerHooks } from './hook-routes.js';
 import { registerMetrics } from './metrics.js';
 import { slackRoutes } from './slack-routes.js';
 import { registerOpenApi } from './openapi.js';
+import { registerSessions, registerWebFiles } from './web.js';
 import { frameworkProblems, problemErrors } from './problems.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -63,7 +64,13 @@ export async function serveApi(
 ): Promise<void> {
   const context = new ApiContext(deps);
   problemErrors(http, options.logError ?? (() => undefined));
-  await http.register(helmet, { global: true });
+  // Without upgrade-insecure-requests: the dashboard served over plain HTTP on a
+  // private address (not localhost) would otherwise ask for its own scripts over
+  // HTTPS and not load. Served over HTTPS, HSTS keeps it there.
+  await http.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
   await http.register(rateLimit, {
     max: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
@@ -88,6 +95,11 @@ export async function serveApi(
     }),
   });
   registerApi(http, deps, context);
+  // The dashboard: its sessions, and its built files at /.
+  if (deps.sessions !== undefined) {
+    registerSessions(http, context, deps.sessions);
+    await registerWebFiles(http);
+  }
   const { slack } = deps;
   if (slack !== undefined) await http.register(slackRoutes(deps, slack));
   await registerHooks(http, deps, context.byName);
@@ -117,6 +129,8 @@ export function registerApi(
     const mine = deps.environments.filter((e) => canSee(principal, e.team));
     const key = mine.map((e) => e.name).join(',');
     return {
+      // The service's own time (a demo's runs faster): what countdowns count from.
+      now: iso(now),
       environments: await context.cached(key, () => describeEnvironments(deps, mine, now)),
     };
   });

@@ -37,7 +37,16 @@ export async function authenticate(
     );
   // lightsout's own tokens start with lo_; anything else is an OpenID Connect token.
   if (oidc !== undefined && !match[1]!.startsWith(TOKEN_PREFIX)) return oidc(match[1]!, now);
-  const token = await store.tokenByHash(hashToken(match[1]!));
+  return principalOfHash(store, hashToken(match[1]!), now);
+}
+
+/** The caller a token's hash names (a bearer token's, or a dashboard session's), if in force. */
+export async function principalOfHash(
+  store: Pick<Store, 'tokenByHash'>,
+  hash: string,
+  now: number,
+): Promise<Principal> {
+  const token = await store.tokenByHash(hash);
   if (token === undefined || token.revokedAt !== null)
     throw new Problem(401, 'invalid-token', 'Invalid token', 'this token is unknown or revoked');
   if (token.expiresAt !== null && token.expiresAt <= now)

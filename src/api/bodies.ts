@@ -60,3 +60,18 @@ export const holdBody = z.strictObject({
   until: z.string().min(1),
   note: z.string().max(500).optional(),
 });
+
+/** `POST /api/v1/session`: an API token, or the one-time code of the demo's sign-in link. */
+export const sessionBody = z
+  .strictObject({
+    token: z.string().min(1).max(200).optional().describe('an API token (lightsout token create)'),
+    code: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("the one-time code of the demo's sign-in link"),
+  })
+  .refine((b) => (b.token === undefined) !== (b.code === undefined), {
+    message: 'give either token or code',
+  });

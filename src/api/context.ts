@@ -12,7 +12,9 @@ import type { SlackApp } from '../switches/slack-app.js';
 import type { HookSwitchesOptions } from '../switches/hooks.js';
 import type { Limit } from '../core/limits.js';
 import { YEARS } from '../core/limits.js';
-import { authenticate, canSee } from './auth.js';
+import { authenticate, canSee, principalOfHash } from './auth.js';
+import type { WebSessions } from './session.js';
+import { csrfOk, sessionCookieOf } from './session.js';
 import { Problem } from './problems.js';
 
 export interface ApiDeps {
@@ -29,6 +31,8 @@ export interface ApiDeps {
   readonly slack?: SlackApp;
   /** The config's `switches.hooks`, served at /hooks/NAME and /hooks/sns/NAME. */
   readonly hooks?: HookSwitchesOptions;
+  /** The dashboard's sessions: with them, a session cookie stands for its token. */
+  readonly sessions?: WebSessions;
 }
 
 export const DAY = 24 * 3_600_000;
@@ -74,10 +78,41 @@ export class ApiContext {
   caller(request: FastifyRequest): Promise<Principal> {
     let principal = this.callers.get(request);
     if (principal === undefined) {
-      principal = authenticate(request, this.deps.store, this.deps.now(), this.deps.oidc);
+      principal = this.authenticate(request);
       this.callers.set(request, principal);
     }
     return principal;
+  }
+
+  /**
+   * A bearer token when the request has one; else the dashboard's session cookie,
+   * whose changes must carry its CSRF token.
+   */
+  private async authenticate(request: FastifyRequest): Promise<Principal> {
+    const { sessions, store, oidc } = this.deps;
+    const cookie = sessionCookieOf(request);
+    if (
+      sessions === undefined ||
+      request.headers.authorization !== undefined ||
+      cookie === undefined
+    )
+      return authenticate(request, store, this.deps.now(), oidc);
+    const session = await sessions.read(cookie);
+    if (session === undefined)
+      throw new Problem(
+        401,
+        'session-expired',
+        'Session expired',
+        'this session is over or was not opened here; sign in again',
+      );
+    if (!csrfOk(request, session))
+      throw new Problem(
+        403,
+        'csrf-token-missing',
+        'CSRF token missing or wrong',
+        'a change made with a session cookie must carry its X-CSRF-Token header (GET /api/v1/session gives it)',
+      );
+    return principalOfHash(store, session.tokenHash, this.deps.now());
   }
 
   /** The environment, unless the caller may not see it: then it does not exist (404). */

@@ -14,6 +14,7 @@ import {
   holdBody,
   provisionBody,
   reservationBody,
+  sessionBody,
   stopBody,
 } from './bodies.js';
 import { eventsQuery, holdsQuery, reservationsQuery, runsQuery, savingsQuery } from './queries.js';
@@ -204,7 +205,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         route.query === undefined
           ? `Needs the ${route.role} role.`
           : `Needs the ${route.role} role. Each query parameter at most once; others are refused (400 invalid-query).`,
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { session: [] }],
       ...(parameters.length === 0 ? {} : { parameters }),
       ...(route.body === undefined
         ? {}
@@ -225,13 +226,61 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     };
   }
+  paths['/api/v1/session'] = sessionPaths();
   return {
     openapi: '3.1.0',
     info: { title: 'lightsout', version },
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'lightsout_session',
+          description:
+            "The dashboard's session (POST /api/v1/session). A change made with it must also send X-CSRF-Token.",
+        },
+      },
       schemas: { Problem: problem },
+    },
+  };
+}
+
+/** The dashboard's sign-in, who-am-I and sign-out (see docs/dashboard.md). */
+function sessionPaths(): Record<string, unknown> {
+  const problems = {
+    description: 'A problem (RFC 9457)',
+    content: {
+      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    },
+  };
+  return {
+    post: {
+      summary:
+        "Sign in: exchange an API token (or the demo link's one-time code) for a session cookie",
+      description:
+        'Open to all (rate-limited by address). Answers the caller and the CSRF token its changes must send.',
+      security: [],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: bodySchema(sessionBody) } },
+      },
+      responses: {
+        '200': { description: 'Signed in; Set-Cookie holds the session' },
+        default: problems,
+      },
+    },
+    get: {
+      summary: "The session's caller and CSRF token",
+      security: [{ session: [] }],
+      responses: { '200': { description: 'Signed in' }, default: problems },
+    },
+    delete: {
+      summary: 'Sign out: the session cookie is cleared',
+      description: 'Needs the X-CSRF-Token header with a session.',
+      security: [{ bearer: [] }, { session: [] }],
+      responses: { '204': { description: 'Signed out' }, default: problems },
     },
   };
 }

@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { NotifierDocument } from '../config/schema.js';
 import { API_SERVER_OPTIONS, serveApi } from '../api/api.js';
 import { oidcVerifier } from '../api/oidc.js';
+import { WebSessions } from '../api/session.js';
 import { Engine } from '../engine/engine.js';
 import { watchChanges } from './changes.js';
 import { backoffMs, pause, StoreFaultLog } from './store-faults.js';
@@ -79,6 +80,8 @@ export interface Service {
   readonly store: Store;
   readonly sandbox: SandboxProvider;
   readonly http: FastifyInstance;
+  /** The dashboard's sessions (the demo makes its one-time sign-in code with them). */
+  readonly sessions: WebSessions;
   /** The port the HTTP server listens on (useful with port 0). */
   readonly port: number;
   /** Resolves when the service has stopped. */
@@ -184,6 +187,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
 
   const http = Fastify(API_SERVER_OPTIONS);
+  const sessions = new WebSessions();
   await serveApi(
     http,
     {
@@ -194,6 +198,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       now: () => clock.now(),
       ...(links === undefined ? {} : { links }),
       hooks: { hooks, log },
+      sessions,
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),
@@ -342,6 +347,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     store,
     sandbox,
     http,
+    sessions,
     port,
     get stopped() {
       return stopped ?? new Promise<void>(() => undefined);

@@ -5,7 +5,8 @@ import { DateTime } from 'luxon';
 import type { Environment } from '../core/glossary.js';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
-import { newToken } from '../api/tokens.js';
+import { hashToken, newToken } from '../api/tokens.js';
+import { SessionKeyError } from '../api/session.js';
 import { createLogger, LogFormatError } from '../app/logger.js';
 import { PortInUseError, startService } from '../app/service.js';
 import type { Service, ServiceConfig, ServiceOptions } from '../app/service.js';
@@ -118,6 +119,8 @@ export async function demoCommand(
     [
       '',
       `lightsout demo: ${config.fleet.environments.length} environments on a simulated fleet, time running ${speed}x (demo time now: ${DateTime.fromMillis(now, { zone: 'UTC' }).toFormat('ccc yyyy-LL-dd HH:mm')} UTC).`,
+      // A one-time code, in the fragment: never sent to the server in a URL, nor logged.
+      `  dashboard: ${api}/sign-in#code=${service.sessions.oneTimeCode(hashToken(token))}  (one click signs you in as the demo's admin, once)`,
       `  health:  ${api}/healthz`,
       `  API:     curl -H "Authorization: Bearer ${token}" ${api}/api/v1/environments`,
       `  status:  ${onStore('status')}`,
@@ -194,6 +197,7 @@ async function start(options: ServiceOptions): Promise<Service> {
     if (error instanceof PortInUseError)
       throw new UsageError(`${error.message}; choose another with --port`, { cause: error });
     if (error instanceof SecretError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof SessionKeyError) throw new UsageError(error.message, { cause: error });
     if (error instanceof StoreNotFoundError) throw new UsageError(error.message, { cause: error });
     // The store opened, then failed before the first pass (it went away, or its disk filled).
     const fault = storeFaultOf(error);

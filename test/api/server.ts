@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { API_SERVER_OPTIONS, serveApi } from '../../src/api/api.js';
+import { WebSessions } from '../../src/api/session.js';
+
 import { newToken } from '../../src/api/tokens.js';
 import type { Environment } from '../../src/core/glossary.js';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -98,6 +100,7 @@ export async function serveOn(database: TestDatabase): Promise<ServedApi> {
       environments,
       schedules,
       now: () => clock.now(),
+      sessions: new WebSessions(),
     },
     { rateLimitPerMinute: 1_000_000, logError: (error) => logged.push(error) },
   );

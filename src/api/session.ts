@@ -1,0 +1,162 @@
+/**
+ * The dashboard's sessions: an API token is exchanged once for a cookie, and the
+ * API then accepts that cookie in place of `Authorization: Bearer`.
+ *
+ * The cookie is sealed, not kept server-side: an encrypted, authenticated JWT
+ * (jose, `dir` + A256GCM) holding the token's hash, a CSRF secret and an expiry.
+ * Nothing is written to the store, so any replica that has the same key
+ * (LIGHTSOUT_SESSION_KEY) reads it; and since each request looks the token up by
+ * its hash, a revoked or expired token ends its sessions at once, with the role
+ * and team the token has now.
+ *
+ * CSRF: every request that changes something and comes with the cookie must carry
+ * the session's CSRF secret in `X-CSRF-Token` (a synchronizer token kept inside the
+ * sealed cookie, so no server-side table). The page reads it from the sign-in
+ * answer or `GET /api/v1/session`; another site can read neither. SameSite=Strict
+ * is a second line.
+ *
+ * Times here are the wall clock's: a cookie's life is a person's, also in a demo
+ * whose clock runs faster.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EncryptJWT, jwtDecrypt } from 'jose';
+import type { FastifyRequest } from 'fastify';
+
+export const SESSION_COOKIE = 'lightsout_session';
+export const CSRF_HEADER = 'x-csrf-token';
+/** How long a session lasts, from sign-in. */
+export const SESSION_TTL_MS = 12 * 3_600_000;
+/** How long a one-time sign-in code stays good. */
+export const CODE_TTL_MS = 24 * 3_600_000;
+
+/** What a sealed session cookie holds. */
+export interface Session {
+  /** SHA-256 of the API token it was opened with (the store's key for it). */
+  readonly tokenHash: string;
+  /** The CSRF secret every change must carry. */
+  readonly csrf: string;
+  /** Wall-clock ms. */
+  readonly expiresAt: number;
+}
+
+/** Methods that change nothing, and so need no CSRF token. */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export class WebSessions {
+  private readonly key: Uint8Array;
+  /** One-time codes (kept as their hash) of the sign-in links, to the token hash each opens. */
+  private readonly codes = new Map<string, { tokenHash: string; until: number }>();
+
+  constructor(
+    key: Uint8Array = sessionKey(),
+    private readonly wallNow: () => number = Date.now,
+  ) {
+    this.key = key;
+  }
+
+  /** A fresh session for the token with this hash: the cookie's value and what the page needs. */
+  async open(tokenHash: string): Promise<{ cookie: string; session: Session }> {
+    const session: Session = {
+      tokenHash,
+      csrf: randomBytes(24).toString('base64url'),
+      expiresAt: this.wallNow() + SESSION_TTL_MS,
+    };
+    const cookie = await new EncryptJWT({ h: session.tokenHash, c: session.csrf })
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .setExpirationTime(Math.floor(session.expiresAt / 1000))
+      .encrypt(this.key);
+    return { cookie, session };
+  }
+
+  /** The session a cookie holds, or undefined if it was not sealed with this key or has expired. */
+  async read(cookie: string): Promise<Session | undefined> {
+    try {
+      const { payload } = await jwtDecrypt(cookie, this.key, {
+        currentDate: new Date(this.wallNow()),
+      });
+      const { h, c, exp } = payload;
+      if (typeof h !== 'string' || typeof c !== 'string' || typeof exp !== 'number')
+        return undefined;
+      return { tokenHash: h, csrf: c, expiresAt: exp * 1000 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A one-time code that opens a session for the token with this hash (the demo's sign-in link). */
+  oneTimeCode(tokenHash: string): string {
+    const code = randomBytes(24).toString('base64url');
+    this.codes.set(digest(code), { tokenHash, until: this.wallNow() + CODE_TTL_MS });
+    return code;
+  }
+
+  /** The token hash a code opens, once: the code is gone after this call, used or not. */
+  redeem(code: string): string | undefined {
+    const key = digest(code);
+    const found = this.codes.get(key);
+    this.codes.delete(key);
+    if (found === undefined || found.until <= this.wallNow()) return undefined;
+    return found.tokenHash;
+  }
+}
+
+/** Whether a request with a session may go on: safe methods always, others with the session's CSRF token. */
+export function csrfOk(request: FastifyRequest, session: Session): boolean {
+  if (SAFE.has(request.method)) return true;
+  const sent = request.headers[CSRF_HEADER];
+  if (typeof sent !== 'string') return false;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(session.csrf);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The session cookie's value on a request, if any. */
+export function sessionCookieOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return rest.join('=');
+  }
+  return undefined;
+}
+
+/**
+ * The Set-Cookie header: HttpOnly, SameSite=Strict, Path=/, Secure when the
+ * request came over HTTPS (directly, or through a proxy that says so).
+ */
+export function sessionCookieHeader(
+  request: FastifyRequest,
+  value: string,
+  maxAgeMs: number,
+): string {
+  const secure =
+    request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https'
+      ? '; Secure'
+      : '';
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`;
+}
+
+/** A LIGHTSOUT_SESSION_KEY that cannot seal sessions: the operator's to fix. */
+export class SessionKeyError extends Error {
+  override readonly name = 'SessionKeyError';
+}
+
+/**
+ * The sealing key: LIGHTSOUT_SESSION_KEY (at least 32 bytes of text; give every
+ * replica the same one), else a random key of this process (sessions then end
+ * when it restarts, and work on this replica only).
+ */
+export function sessionKey(env: NodeJS.ProcessEnv = process.env): Uint8Array {
+  const text = env.LIGHTSOUT_SESSION_KEY;
+  if (text === undefined || text === '') return new Uint8Array(randomBytes(32));
+  if (text.length < 32)
+    throw new SessionKeyError(
+      'LIGHTSOUT_SESSION_KEY is too short: give at least 32 random characters',
+    );
+  return new Uint8Array(createHash('sha256').update(text).digest());
+}
+
+function digest(code: string): string {
+  return createHash('sha256').update(code).digest('hex');
+}
