@@ -102,8 +102,10 @@ export async function registerWebFiles(
     prefix: '/',
     wildcard: false,
     index: false,
+    // Our own cache-control below, not @fastify/static's max-age=0.
+    cacheControl: false,
     setHeaders: (res, path) => {
-      res.header(
+      res.setHeader(
         'cache-control',
         path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
       );
@@ -111,7 +113,7 @@ export async function registerWebFiles(
   });
   for (const route of CLIENT_ROUTES)
     http.get(route, (_request, reply) =>
-      reply.header('cache-control', 'no-cache').sendFile('index.html'),
+      reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }),
     );
   return true;
 }

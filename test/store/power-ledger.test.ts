@@ -190,7 +190,7 @@ describe.each(DATABASES)('the power ledger on $name', (database) => {
 
   it('counts one stretch off when a resource is stopped again the millisecond it started', async () => {
     store = await database.open();
-    const only = ['done', 'omitted', 'omitted'];
+    const only: Generated['statuses'] = ['done', 'omitted', 'omitted'];
     const events = toEvents([
       { gap: 0, environment: 'dev', kind: 'stop', statuses: only },
       { gap: 3, environment: 'dev', kind: 'start', statuses: only },
