@@ -21,7 +21,14 @@ import { hashToken, TOKEN_PREFIX } from './tokens.js';
 export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 
 /** Paths the page routes itself: each answers index.html. */
-export const CLIENT_ROUTES = ['/', '/sign-in'];
+export const CLIENT_ROUTES = [
+  '/',
+  '/sign-in',
+  '/environments/:name',
+  '/runs/:id',
+  '/events',
+  '/savings',
+];
 
 export function registerSessions(
   http: FastifyInstance,

@@ -214,7 +214,9 @@ function Row({
     .join(', ');
   return (
     <tr data-environment={e.name}>
-      <th scope="row">{e.name}</th>
+      <th scope="row">
+        <a href={`/environments/${encodeURIComponent(e.name)}`}>{e.name}</a>
+      </th>
       <td>
         <span class={`state state-${state}`}>{state}</span>
       </td>
