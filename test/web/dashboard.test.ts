@@ -6,51 +6,27 @@
  * CSRF token and that a viewer's or a team's session gets only what its token may.
  * A screenshot of the overview goes to test-artifacts/ (looked at, not compared).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopProcess, waitFor } from '../process/serve.js';
+import type { Demo } from '../support/demo.js';
+import {
+  accessibilityViolations,
+  ARTIFACTS,
+  signInWith as signInAt,
+  startDemo,
+} from '../support/demo.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = 'test-artifacts';
 const ALL = ['batch', 'dev', 'legacy', 'preview', 'staging'];
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
 
-let child: ChildProcessWithoutNullStreams;
-let output = '';
+let demo: Demo;
 let base: string;
 let signInLink: string;
 let adminToken: string;
 let browser: Browser;
-let db: string;
-let tokens = 0;
 
-async function token(role: string, team?: string): Promise<string> {
-  const args = ['dist/cli/main.js', 'token', 'create', '--config', 'examples/demo.yaml'];
-  args.push('--db', db, '--name', `${role}-${team ?? 'all'}-${++tokens}`, '--role', role, '--json');
-  if (team !== undefined) args.push('--team', team);
-  const { stdout } = await promisify(execFile)(process.execPath, args);
-  return (JSON.parse(stdout) as { token: string }).token;
-}
-
-async function signInWith(page: Page, secret: string): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('API token').fill(secret);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Environments' }).waitFor();
-  await page.locator('tr[data-environment]').first().waitFor();
-}
+const token = (role: 'viewer' | 'operator' | 'admin', team?: string) => demo.token(role, team);
+const signInWith = (page: Page, secret: string) => signInAt(demo, page, secret);
 
 /** The environments the overview lists, sorted (the suite has no DOM types: strings run in the page). */
 const shownNames = async (page: Page): Promise<string[]> =>
@@ -61,28 +37,12 @@ const shownNames = async (page: Page): Promise<string[]> =>
   ).sort();
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const data = mkdtempSync(join(tmpdir(), 'lightsout-web-'));
-  db = `sqlite:${join(data, 'lightsout.db')}`;
-  child = spawn(process.execPath, ['dist/cli/main.js', 'demo', '--port', '0', '--data', data]);
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [, link, host] = await waitFor('the dashboard line', () =>
-    Promise.resolve(
-      /dashboard: ((http:\/\/[^/\s]+)\/sign-in#code=[\w-]+)/.exec(output) ?? undefined,
-    ),
-  );
-  signInLink = link!;
-  base = host!;
-  adminToken = /Bearer (lo_[\w-]+)"/.exec(output)![1]!;
-  // As root (CI), Chromium runs only without its sandbox.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  demo = await startDemo();
+  ({ base, signInLink, adminToken, browser } = demo);
 }, 60_000);
 
 afterAll(async () => {
-  await browser.close();
-  await stopProcess({ child, port: 0, output: () => output }, 'SIGTERM');
+  await demo.stop();
 });
 
 describe('the dashboard', () => {
@@ -138,11 +98,7 @@ describe('the dashboard', () => {
     await page.setViewportSize({ width: 1280, height: 720 });
 
     // Accessibility: axe-core in the page finds no violation.
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(
-      `axe.run().then((r) => r.violations.map((v) => v.id + ' (' + v.nodes.length + ')'))`,
-    );
-    expect(violations).toEqual([]);
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     // Filters: by text, by team, by state; then nothing matches, and clearing shows all.
     await page.getByLabel('Name').fill('sta');
