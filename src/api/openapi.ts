@@ -17,7 +17,14 @@ import {
   sessionBody,
   stopBody,
 } from './bodies.js';
-import { eventsQuery, holdsQuery, reservationsQuery, runsQuery, savingsQuery } from './queries.js';
+import {
+  eventsQuery,
+  holdsQuery,
+  reservationsQuery,
+  runsQuery,
+  savingsQuery,
+  timelineQuery,
+} from './queries.js';
 
 interface Route {
   readonly method: 'get' | 'post' | 'delete';
@@ -45,6 +52,15 @@ export const ROUTES: readonly Route[] = [
     path: '/api/v1/environments/{name}',
     summary: 'One environment with its coming reservations and last runs',
     role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/environments/{name}/timeline',
+    summary:
+      'Its days in its zone: the schedule, reservations, holds and desired state; what really happened; the runs',
+    role: 'viewer',
+    query: timelineQuery,
     success: 200,
   },
   {
