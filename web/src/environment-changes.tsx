@@ -74,6 +74,7 @@ export function Changes({ environment: e, pick, onChanged }: Props) {
           event.preventDefault();
           act(async () => {
             await reserve(e.name, from, to, note);
+            setNote('');
             return `Reserved ${from.replace('T', ' ')} to ${to.replace('T', ' ')} (${zone}).`;
           });
         }}
@@ -88,7 +89,9 @@ export function Changes({ environment: e, pick, onChanged }: Props) {
             type="text"
             maxLength={500}
             value={note}
-            onInput={(ev) => { setNote(ev.currentTarget.value); }}
+            onInput={(ev) => {
+              setNote(ev.currentTarget.value);
+            }}
           />
         </label>
         <button type="submit" disabled={busy}>
@@ -227,7 +230,9 @@ function TimeInput({
         required
         value={value}
         aria-describedby={`${id}-mine`}
-        onInput={(ev) => { onInput(ev.currentTarget.value); }}
+        onInput={(ev) => {
+          onInput(ev.currentTarget.value);
+        }}
       />
       <small id={`${id}-mine`} class="muted">
         {t === undefined

@@ -47,7 +47,9 @@ export function Plans({ environment: e, canChange, onChanged }: Props) {
                 <button
                   type="button"
                   class="link"
-                  onClick={() => { remove(() => deleteReservation(r.id)); }}
+                  onClick={() => {
+                    remove(() => deleteReservation(r.id));
+                  }}
                 >
                   Delete
                 </button>
@@ -59,7 +61,13 @@ export function Plans({ environment: e, canChange, onChanged }: Props) {
               Held {h.state} {h.from === undefined ? '' : `from ${when(h.from)} `}until{' '}
               {when(h.until)} by {h.actor}
               {canChange ? (
-                <button type="button" class="link" onClick={() => { remove(() => deleteHold(h.id)); }}>
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => {
+                    remove(() => deleteHold(h.id));
+                  }}
+                >
                   Delete
                 </button>
               ) : null}

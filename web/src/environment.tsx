@@ -143,13 +143,31 @@ export default function Environment() {
             Week <span class="muted">({e.timezone})</span>
           </h2>
           <div class="week-nav">
-            <button type="button" onClick={() => { move(-7); }} disabled={first === undefined}>
+            <button
+              type="button"
+              onClick={() => {
+                move(-7);
+              }}
+              disabled={first === undefined}
+            >
               ← Earlier
             </button>
-            <button type="button" onClick={() => { setFrom(undefined); }} disabled={from === undefined}>
+            <button
+              type="button"
+              onClick={() => {
+                setFrom(undefined);
+              }}
+              disabled={from === undefined}
+            >
               This week
             </button>
-            <button type="button" onClick={() => { move(7); }} disabled={first === undefined}>
+            <button
+              type="button"
+              onClick={() => {
+                move(7);
+              }}
+              disabled={first === undefined}
+            >
               Later →
             </button>
           </div>
@@ -167,7 +185,11 @@ export default function Environment() {
           <Week
             timeline={week.value}
             {...(canOperate(me)
-              ? { onPick: (f: number, t: number) => { setPick({ from: f, to: t }); } }
+              ? {
+                  onPick: (f: number, t: number) => {
+                    setPick({ from: f, to: t });
+                  },
+                }
               : {})}
           />
         )}
