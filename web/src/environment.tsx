@@ -25,6 +25,7 @@ type Load<T> =
   | { readonly kind: 'ready'; readonly value: T };
 
 const DAY_MS = 86_400_000;
+const REFRESH_MS = 30_000;
 
 /** Adds days to a date such as 2026-12-01 (calendar days, no zone involved). */
 function plusDays(date: string, days: number): string {
@@ -73,6 +74,13 @@ export default function Environment() {
   };
   useEffect(loadDetail, [name]);
   useEffect(loadWeek, [name, from]);
+  // Runs finish and the "now" line moves: both refresh while the page is open.
+  useEffect(() => {
+    const refresh = setInterval(reload, REFRESH_MS);
+    return () => {
+      clearInterval(refresh);
+    };
+  }, [name, from]);
 
   if (detail.kind === 'loading')
     return (
