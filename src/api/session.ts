@@ -4,6 +4,8 @@
  *
  * The cookie is sealed, not kept server-side: an encrypted, authenticated JWT
  * (jose, `dir` + A256GCM) holding the token's hash, a CSRF secret and an expiry.
+ * A session opened by signing in with OpenID Connect (oidc-routes.ts) holds the
+ * caller itself instead: there is no token to look up.
  * Nothing is written to the store, so any replica that has the same key
  * (LIGHTSOUT_SESSION_KEY) reads it; and since each request looks the token up by
  * its hash, a revoked or expired token ends its sessions at once, with the role
