@@ -13,11 +13,13 @@
  * Cookies and SameSite: the callback is a cross-site navigation (from the issuer),
  * so the flow cookie is SameSite=Lax (sent on a top-level GET from elsewhere, not
  * on a cross-site POST or a subresource) and scoped to the callback's path. The
- * session cookie stays SameSite=Strict; a Strict cookie set on the answer to a
- * cross-site navigation is not sent on a redirect that answer makes (the chain is
- * still cross-site), so the callback answers a tiny page of this site that moves
- * on by itself (meta refresh, no script: the CSP allows none inline): that second
- * navigation starts here, is same-site, and carries the session.
+ * session cookie stays SameSite=Strict. Chromium does not send a Strict cookie
+ * on a redirect made by the answer to a cross-site navigation (the chain stays
+ * cross-site): with a plain 303, the landing request for `next` goes without the
+ * session (measured: only the page's own later requests carry it). So the
+ * callback answers a tiny page of this site that moves on by itself (meta
+ * refresh, no script: the CSP allows none inline); that navigation starts here,
+ * is same-site, and the landing request itself carries the session.
  *
  * Failures go back to the sign-in page as `/sign-in?oidc-error=TYPE` (a fixed
  * word, never text from the issuer), which says what happened and what to do.
