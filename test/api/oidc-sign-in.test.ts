@@ -250,4 +250,17 @@ describe("the callback's own refusals (before the issuer is asked)", () => {
     expect(await failure('code=c&state=another-state')).toBe('state-mismatch');
     expect(await failure('code=c')).toBe('state-mismatch');
   });
+
+  it('an issuer that does not answer its discovery document is named as such', async () => {
+    const unreachable = oidcSignInOf(parsed(config({ issuer: 'http://127.0.0.1:9' })), {
+      env: { LIGHTSOUT_OIDC_CLIENT_SECRET: 'x' },
+      readFile: () => '',
+    })!;
+    const error: unknown = await unreachable.start('/').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OidcSignInError);
+    expect(error).toMatchObject({
+      failure: 'issuer-unreachable',
+      message: 'the issuer http://127.0.0.1:9 did not answer its discovery document',
+    });
+  });
 });
