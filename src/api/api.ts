@@ -27,6 +27,7 @@ import { registerMetrics } from './metrics.js';
 import { slackRoutes } from './slack-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { registerSessions, registerWebFiles } from './web.js';
+import { registerOidcSignIn } from './oidc-routes.js';
 import { frameworkProblems, problemErrors } from './problems.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -101,6 +102,7 @@ export async function serveApi(
   // The dashboard: its sessions, and its built files at /.
   if (deps.sessions !== undefined) {
     registerSessions(http, context, deps.sessions);
+    registerOidcSignIn(http, context, deps.sessions, options.logError);
     await registerWebFiles(http);
   }
   const { slack } = deps;

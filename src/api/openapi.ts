@@ -17,6 +17,7 @@ import {
   sessionBody,
   stopBody,
 } from './bodies.js';
+import { signInPaths } from './oidc-routes.js';
 import {
   eventsQuery,
   holdsQuery,
@@ -243,6 +244,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     };
   }
   paths['/api/v1/session'] = sessionPaths();
+  Object.assign(paths, signInPaths());
   return {
     openapi: '3.1.0',
     info: { title: 'lightsout', version },
