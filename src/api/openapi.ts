@@ -17,7 +17,14 @@ import {
   sessionBody,
   stopBody,
 } from './bodies.js';
-import { eventsQuery, holdsQuery, reservationsQuery, runsQuery, savingsQuery } from './queries.js';
+import {
+  eventsQuery,
+  holdsQuery,
+  reservationsQuery,
+  runsQuery,
+  savingsProjectionQuery,
+  savingsQuery,
+} from './queries.js';
 
 interface Route {
   readonly method: 'get' | 'post' | 'delete';
@@ -130,6 +137,14 @@ export const ROUTES: readonly Route[] = [
     summary: 'Hours off, money, energy and carbon saved, measured from the event log',
     role: 'viewer',
     query: savingsQuery,
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/savings/projection',
+    summary: 'Projected savings over a window to come, now and with a proposed schedule',
+    role: 'viewer',
+    query: savingsProjectionQuery,
     success: 200,
   },
   {
