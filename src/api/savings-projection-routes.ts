@@ -243,8 +243,15 @@ function proposedFleet(
 }
 
 function figuresOf(p: ProjectedSavings): Figures {
-  const { environment: _environment, team: _team, ...figures } = p;
-  return figures;
+  return {
+    hoursOff: p.hoursOff,
+    resourceHoursSaved: p.resourceHoursSaved,
+    money: p.money,
+    kwh: p.kwh,
+    kgCo2e: p.kgCo2e,
+    resources: p.resources,
+    unpriced: p.unpriced,
+  };
 }
 
 function total(projections: readonly ProjectedSavings[]): Figures {
