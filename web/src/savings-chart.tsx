@@ -49,19 +49,28 @@ export function SavingsChart({
     });
     // The top of the stack first, so the lower bars are drawn over it.
     const order = data.series.map((_, k) => k).reverse();
-    const bars = uPlot.paths.bars!({ size: [0.7, 64], align: 1 });
+    // Each bar from its period's start across most of the period, the last one whole.
+    const bars = uPlot.paths.bars!({ size: [0.8, 64], align: 1 });
+    const period = (by === 'day' ? 1 : by === 'week' ? 7 : 31) * 86_400;
+    const starts = data.starts.map((s) => s / 1000);
     const plot = new uPlot(
       {
         width: Math.max(element.clientWidth, 280),
         height: HEIGHT,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), zone),
         scales: {
-          x: { time: true },
+          x: { time: true, range: (_u, min, max) => [min - period * 0.1, max + period] },
           y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
         },
         cursor: { drag: { x: false, y: false } },
         axes: [
-          { label: `Period start (${zone})`, stroke: '#1d2329', grid: { stroke: '#dde1e5' } },
+          {
+            label: `Period start (${zone})`,
+            stroke: '#1d2329',
+            grid: { stroke: '#dde1e5' },
+            // Weeks and months: a tick at each period's start.
+            ...(by === 'day' ? {} : { splits: () => starts }),
+          },
           {
             label: unit,
             stroke: '#1d2329',
@@ -87,7 +96,7 @@ export function SavingsChart({
           })),
         ],
       },
-      [data.starts.map((s) => s / 1000), ...order.map((k) => stacked[k]!)],
+      [starts, ...order.map((k) => stacked[k]!)],
       element,
     );
     const resize = new ResizeObserver(() => {

@@ -113,6 +113,15 @@ export function formatMeasure(
   }
 }
 
+/** A figure for a table whose header names the unit: "$12.34", "118.0", "1.234". */
+export function formatNumber(
+  measure: Measure | 'hoursOff' | 'resourceHoursSaved',
+  value: number,
+): string {
+  if (measure === 'money') return usd.format(value);
+  return (measure === 'kwh' || measure === 'kgCo2e' ? three : one).format(value);
+}
+
 export interface Series {
   readonly label: string;
   /** One value per period start of `starts`; 0 where nothing was saved. */

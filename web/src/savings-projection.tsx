@@ -233,7 +233,15 @@ function ProjectionTable({ projection: p }: { projection: Projection }) {
   const line = p.environments[0];
   if (line === undefined || line.proposed === null || p.proposed === null) return null;
   const proposed = line.proposed;
+  // Energy or carbon of 0 for hours saved: not counted (unknown size or region), not nothing.
+  const unknown = (key: keyof ProjectedFigures, f: ProjectedFigures) =>
+    (key === 'kwh' || key === 'kgCo2e') && f[key] === 0 && f.resourceHoursSaved > 0;
+  const shown = (key: keyof ProjectedFigures, f: ProjectedFigures) =>
+    unknown(key, f)
+      ? 'not known'
+      : formatMeasure(key === 'money' ? 'money' : measureOf(key), f[key]);
   const change = (key: keyof ProjectedFigures) => {
+    if (unknown(key, line.current) || unknown(key, proposed)) return 'not known';
     const d = proposed[key] - line.current[key];
     if (Math.abs(d) < 1e-9) return 'the same';
     const text = formatMeasure(key === 'money' ? 'money' : measureOf(key), Math.abs(d));
@@ -265,12 +273,8 @@ function ProjectionTable({ projection: p }: { projection: Projection }) {
           {ROWS.map((r) => (
             <tr key={r.key} data-measure={r.key}>
               <th scope="row">{r.label}</th>
-              <td>
-                {formatMeasure(r.key === 'money' ? 'money' : measureOf(r.key), line.current[r.key])}
-              </td>
-              <td>
-                {formatMeasure(r.key === 'money' ? 'money' : measureOf(r.key), proposed[r.key])}
-              </td>
+              <td>{shown(r.key, line.current)}</td>
+              <td>{shown(r.key, proposed)}</td>
               <td>{change(r.key)}</td>
             </tr>
           ))}

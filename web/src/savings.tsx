@@ -13,6 +13,7 @@ import {
   chartData,
   chartZone,
   formatMeasure,
+  formatNumber,
   instantLabel,
   MEASURES,
   NO_TEAM,
@@ -299,11 +300,11 @@ function SavingsTable({ report }: { report: SavingsReport }) {
           <thead>
             <tr>
               <th scope="col">Team / environment</th>
-              <th scope="col">Resource hours off (h)</th>
-              <th scope="col">Resource hours saved (h)</th>
+              <th scope="col">Hours off (h)</th>
+              <th scope="col">Hours saved (h)</th>
               <th scope="col">Money (USD)</th>
-              <th scope="col">Energy (kWh, est.)</th>
-              <th scope="col">Carbon (kg CO2e, est.)</th>
+              <th scope="col">Energy (kWh, estimate)</th>
+              <th scope="col">Carbon (kg CO2e, estimate)</th>
               <th scope="col">Unpriced resources</th>
             </tr>
           </thead>
@@ -319,7 +320,7 @@ function SavingsTable({ report }: { report: SavingsReport }) {
                         {e.environment}
                       </a>
                     </th>
-                    <Cells figures={e} />
+                    <Cells figures={e} unmeasured={e.unmeasured.length > 0} />
                     <td>
                       {e.unpriced.length === 0 ? (
                         <span class="muted">none</span>
@@ -337,7 +338,10 @@ function SavingsTable({ report }: { report: SavingsReport }) {
                 ))}
                 <tr class="subtotal" data-total={team}>
                   <th scope="row">Team {team}</th>
-                  <Cells figures={total} />
+                  <Cells
+                    figures={total}
+                    unmeasured={members.some((e) => e.unmeasured.length > 0)}
+                  />
                   <td>
                     {members.reduce((n, e) => n + e.unpriced.length, 0) || (
                       <span class="muted">none</span>
@@ -350,7 +354,10 @@ function SavingsTable({ report }: { report: SavingsReport }) {
           <tfoot>
             <tr class="total" data-total="all">
               <th scope="row">All</th>
-              <Cells figures={report.totals} />
+              <Cells
+                figures={report.totals}
+                unmeasured={report.environments.some((e) => e.unmeasured.length > 0)}
+              />
               <td>
                 {report.environments.reduce((n, e) => n + e.unpriced.length, 0) || (
                   <span class="muted">none</span>
@@ -360,18 +367,37 @@ function SavingsTable({ report }: { report: SavingsReport }) {
           </tfoot>
         </table>
       </div>
+      <p class="muted">
+        Hours are resource hours: each resource off for an hour counts one. Unpriced resources are
+        counted in hours, not in money. Energy is not known for resources of unknown size, carbon
+        for those of no known region (such as the demo&apos;s simulated ones).
+      </p>
     </>
   );
 }
 
-function Cells({ figures: f }: { figures: Omit<EnvironmentSavings['periods'][number], 'start'> }) {
+/**
+ * Hours, money, energy and carbon; "not known" where nothing was counted for
+ * resources the report could not measure (no size: no energy; no region: no carbon),
+ * so that a 0 is never shown for what is unknown.
+ */
+function Cells({
+  figures: f,
+  unmeasured,
+}: {
+  figures: Omit<EnvironmentSavings['periods'][number], 'start'>;
+  unmeasured: boolean;
+}) {
+  const unknown = <span class="muted">not known</span>;
   return (
     <>
-      <td data-measure="hoursOff">{formatMeasure('hoursOff', f.hoursOff)}</td>
-      <td data-measure="hoursSaved">{formatMeasure('hoursSaved', f.hoursSaved)}</td>
-      <td data-measure="money">{formatMeasure('money', f.money)}</td>
-      <td data-measure="kwh">{formatMeasure('kwh', f.kwh)}</td>
-      <td data-measure="kgCo2e">{formatMeasure('kgCo2e', f.kgCo2e)}</td>
+      <td data-measure="hoursOff">{formatNumber('hoursOff', f.hoursOff)}</td>
+      <td data-measure="hoursSaved">{formatNumber('hoursSaved', f.hoursSaved)}</td>
+      <td data-measure="money">{formatNumber('money', f.money)}</td>
+      <td data-measure="kwh">{f.kwh === 0 && unmeasured ? unknown : formatNumber('kwh', f.kwh)}</td>
+      <td data-measure="kgCo2e">
+        {f.kgCo2e === 0 && (unmeasured || f.kwh > 0) ? unknown : formatNumber('kgCo2e', f.kgCo2e)}
+      </td>
     </>
   );
 }
