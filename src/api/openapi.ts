@@ -24,6 +24,7 @@ import {
   runsQuery,
   savingsProjectionQuery,
   savingsQuery,
+  timelineQuery,
 } from './queries.js';
 
 interface Route {
@@ -52,6 +53,15 @@ export const ROUTES: readonly Route[] = [
     path: '/api/v1/environments/{name}',
     summary: 'One environment with its coming reservations and last runs',
     role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/environments/{name}/timeline',
+    summary:
+      'Its days in its zone: the schedule, reservations, holds and desired state; what really happened; the runs',
+    role: 'viewer',
+    query: timelineQuery,
     success: 200,
   },
   {

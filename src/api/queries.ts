@@ -77,3 +77,12 @@ export const savingsProjectionQuery = z.strictObject({
   ),
   timezone: text("the zone of the proposed days and times; default each environment's own"),
 });
+
+export const timelineQuery = z.strictObject({
+  from: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'from is a date such as 2026-12-01')
+    .describe("the first day, in the environment's zone; default yesterday")
+    .optional(),
+  days: z.coerce.number().int().min(1).max(31).default(7).describe('how many days, 1 to 31'),
+});
