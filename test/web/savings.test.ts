@@ -87,6 +87,7 @@ describe('the savings page', () => {
     const caption = await page.locator('#savings-chart-caption').textContent();
     expect(caption).toMatch(/^Money saved per day by team, from .* UTC to .* UTC, stacked;/);
     expect(caption).toContain(`payments: ${usd(sum(report, 'payments', 'money'))}`);
+    expect(caption).toContain('data: no price known');
 
     // The table: every environment, the totals of the report, the unpriced resources.
     const rows = await page.locator('table.savings-table tbody tr[data-environment]').count();

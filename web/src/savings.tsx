@@ -247,9 +247,19 @@ function Report({
   const ranked = data.series
     .map((s) => ({ label: s.label, total: s.values.reduce((a, b) => a + b, 0) }))
     .sort((a, b) => b.total - a.total);
+  // A series whose money is 0 because nothing of it has a price says so, not "$0.00".
+  const unpricedLabels = new Set(
+    report.environments
+      .filter((e) => e.unpriced.length > 0)
+      .map((e) => (group === 'team' ? (e.team ?? NO_TEAM) : e.environment)),
+  );
+  const shownTotal = (label: string, total: number) =>
+    measure === 'money' && total === 0 && unpricedLabels.has(label)
+      ? 'no price known'
+      : formatMeasure(measure, total);
   const caption =
     `${unit.label} per ${by} by ${group}, ${window}, stacked; periods start in ${zone}. ` +
-    `${ranked.map((s) => `${s.label}: ${formatMeasure(measure, s.total)}`).join('; ')}. ` +
+    `${ranked.map((s) => `${s.label}: ${shownTotal(s.label, s.total)}`).join('; ')}. ` +
     'The tables below hold every value.';
   return (
     <>
