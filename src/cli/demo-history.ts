@@ -15,7 +15,8 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 export const DEMO_HISTORY_DAYS = 14;
 export const DEMO_HISTORY_ACTOR = 'demo-history';
-const NOTE = 'demo history: made up by lightsout demo at its first start, as its schedules would have run';
+const NOTE =
+  'demo history: made up by lightsout demo at its first start, as its schedules would have run';
 
 interface Step {
   readonly resource: string;
