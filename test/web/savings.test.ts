@@ -197,6 +197,7 @@ describe('the savings page', () => {
       /Nothing was switched off from 1 Jan 2020, 00:00 UTC to 8 Jan 2020, 00:00 UTC\..*next scheduled stop/,
     );
     expect(await accessibilityViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'savings-empty.png') });
     await page.getByLabel('From (UTC)').fill('2018-01-01');
     const alert = page.getByRole('alert');
     await expect(alert.textContent()).resolves.toMatch(
