@@ -20,6 +20,7 @@ import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from '../core/limits.js'
 import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
 import { registerSavings } from './savings-routes.js';
+import { registerSavingsProjection } from './savings-projection-routes.js';
 import { registerTimeline } from './timeline-routes.js';
 import { registerActionPages } from './action-pages.js';
 import { registerHooks } from './hook-routes.js';
@@ -122,6 +123,7 @@ export function registerApi(
   const byName = context.byName;
   registerControl(http, context);
   registerSavings(http, context);
+  registerSavingsProjection(http, context);
   registerTimeline(http, context);
   if (deps.links !== undefined) registerActionPages(http, deps.links);
   // Any write that went through may change plans: cached views are recomputed.

@@ -23,6 +23,7 @@ import {
   holdsQuery,
   reservationsQuery,
   runsQuery,
+  savingsProjectionQuery,
   savingsQuery,
   timelineQuery,
 } from './queries.js';
@@ -147,6 +148,14 @@ export const ROUTES: readonly Route[] = [
     summary: 'Hours off, money, energy and carbon saved, measured from the event log',
     role: 'viewer',
     query: savingsQuery,
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/savings/projection',
+    summary: 'Projected savings over a window to come, now and with a proposed schedule',
+    role: 'viewer',
+    query: savingsProjectionQuery,
     success: 200,
   },
   {

@@ -115,7 +115,7 @@ const except = z.union([holidays, z.array(z.union([dateOrRange, holidays]))]).tr
   return { dates: [...new Set(dates)].sort(), holidays: [...new Set(regions)] };
 });
 
-const schedule = z
+export const schedule = z
   .strictObject({
     description: z.string().optional(),
     timezone: timeZone.optional(),
