@@ -184,6 +184,15 @@ describe.each(DATABASES)('the events API on $name', (database) => {
     expect(await kinds('viewer', 'q=hold.')).toEqual(['lab hold.created']);
     expect(await kinds('viewer', 'q=bbbb-7000')).toEqual(['long run.created']);
     expect(await kinds('viewer', 'q=lab&kind=hold.*')).toEqual(['lab hold.created']);
+    // A search pages newest first with its cursor too.
+    const first = await list('viewer', 'q=run.&order=desc&limit=2');
+    expect(first.events.map((e) => `${e.environment} ${e.kind}`)).toEqual([
+      'long run.created',
+      'dev run.finished',
+    ]);
+    expect(await kinds('viewer', `q=run.&order=desc&limit=2&after=${first.next!}`)).toEqual([
+      'dev run.created',
+    ]);
     // Characters LIKE would read as wildcards are text.
     expect(await kinds('viewer', 'q=%25')).toEqual([]);
     expect(await kinds('viewer', 'q=_')).toEqual([]);

@@ -149,12 +149,20 @@ export async function queryEvents(
     );
   }
   const descending = page.order === 'desc';
+  // A search reads its window: on SQLite, which does not know that ids and times grow
+  // together, walking the primary key in order would read the log beyond the window
+  // when few events match (all of it when none does). A unary + on id keeps the
+  // cursor and the order off the primary key, so the window's index (at, or
+  // environment and at) bounds what is read, and its rows are sorted.
+  const windowed = dialect === 'sqlite' && filter.text !== undefined && filter.from !== undefined;
+  const id = windowed ? sql<number>`+id` : sql<number>`id`;
   if (page.after !== undefined)
-    query = query.where('id', descending ? '<' : '>', decodeCursor(page.after));
-  const rows = await query
-    .orderBy('id', descending ? 'desc' : 'asc')
-    .limit(limit + 1)
-    .execute();
+    query = query.where(id, descending ? '<' : '>', decodeCursor(page.after));
+  const direction = descending ? 'desc' : 'asc';
+  const ordered = windowed
+    ? query.orderBy(sql`+id ${sql.raw(direction)}`)
+    : query.orderBy('id', direction);
+  const rows = await ordered.limit(limit + 1).execute();
   const events = rows.slice(0, limit).map(toEvent);
   const last = events.at(-1);
   return rows.length > limit && last !== undefined
