@@ -198,6 +198,7 @@ describe('the events page', () => {
     failing = false;
     await page.goto(`${demo.base}/events?q=x&since=2020-01-01T00:00:00.000Z`);
     await page.getByText(/a text search reads at most 31d of events/).waitFor();
+    await page.getByText('Set From and To at most 31 days apart').waitFor();
     failing = true;
     await page.goto(`${demo.base}/events`);
     await alert.waitFor();

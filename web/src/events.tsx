@@ -9,7 +9,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { EnvironmentSummary } from './api';
-import { environments } from './api';
+import { ApiError, environments } from './api';
 import type { EventsPage, Filter, LoggedEvent } from './events-api';
 import { eventsPage, exportUrl, filterOf, queryOf } from './events-api';
 import { summary, timeIn, VIEWER_ZONE } from './events-summary';
@@ -17,7 +17,7 @@ import './events.css';
 
 type Load =
   | { readonly kind: 'loading' }
-  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'error'; readonly message: string; readonly hint?: string }
   | {
       readonly kind: 'ready';
       readonly events: readonly LoggedEvent[];
@@ -92,7 +92,17 @@ export default function Events() {
           });
       },
       (error: unknown) => {
-        if (current) setLoad({ kind: 'error', message: message(error) });
+        if (!current) return;
+        // The API names its parameters; the page's own words for the same fix.
+        const hint =
+          error instanceof ApiError && error.type === 'search-window-too-long'
+            ? 'Set From and To at most 31 days apart, or clear From to search the last 7 days.'
+            : undefined;
+        setLoad({
+          kind: 'error',
+          message: message(error),
+          ...(hint === undefined ? {} : { hint }),
+        });
       },
     );
     return () => {
@@ -150,6 +160,7 @@ export default function Events() {
       ) : load.kind === 'error' ? (
         <div class="error" role="alert">
           <p>Could not load the events: {load.message}</p>
+          {load.hint === undefined ? null : <p>{load.hint}</p>}
           <button
             type="button"
             onClick={() => {
