@@ -149,12 +149,13 @@ export async function queryEvents(
     );
   }
   const descending = page.order === 'desc';
-  // A search reads its window: on SQLite, which does not know that ids and times grow
-  // together, walking the primary key in order would read the log beyond the window
-  // when few events match (all of it when none does). A unary + on id keeps the
+  // A search reads its window. Neither database knows that ids and times grow
+  // together: walking the primary key in order (SQLite's choice, and PostgreSQL's
+  // with a LIMIT) reads the log beyond the window when few events match, all of it
+  // when none does (12 s and 4.5 s on 10 million events). A unary + on id keeps the
   // cursor and the order off the primary key, so the window's index (at, or
   // environment and at) bounds what is read, and its rows are sorted.
-  const windowed = dialect === 'sqlite' && filter.text !== undefined && filter.from !== undefined;
+  const windowed = filter.text !== undefined && filter.from !== undefined;
   const id = windowed ? sql<number>`+id` : sql<number>`id`;
   if (page.after !== undefined)
     query = query.where(id, descending ? '<' : '>', decodeCursor(page.after));
