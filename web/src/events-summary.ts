@@ -1,8 +1,9 @@
 /**
  * One readable line per event, from its kind and payload (docs/events.md lists
- * them), and its time in the viewer's zone and in UTC, each labelled.
+ * them), and its time in the viewer's zone and in UTC, each labelled. Its imports
+ * name their .js file: test/web/events-summary.test.ts type-checks it under NodeNext.
  */
-import type { LoggedEvent } from './events-api';
+import type { LoggedEvent } from './events-api.js';
 
 /** This browser's IANA time zone (UTC when it has none). */
 export const VIEWER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
