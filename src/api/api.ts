@@ -22,6 +22,7 @@ import { registerControl } from './control.js';
 import { registerSavings } from './savings-routes.js';
 import { registerSavingsProjection } from './savings-projection-routes.js';
 import { registerTimeline } from './timeline-routes.js';
+import { registerEvents } from './events-routes.js';
 import { registerActionPages } from './action-pages.js';
 import { registerHooks } from './hook-routes.js';
 import { registerMetrics } from './metrics.js';
@@ -125,6 +126,7 @@ export function registerApi(
   registerSavings(http, context);
   registerSavingsProjection(http, context);
   registerTimeline(http, context);
+  registerEvents(http, context);
   if (deps.links !== undefined) registerActionPages(http, deps.links);
   // Any write that went through may change plans: cached views are recomputed.
   http.addHook('onResponse', async (request, reply) => {

@@ -1,14 +1,9 @@
 /**
  * Control: start, stop, extend and boost an environment (202 with the run), runs
- * and their cancellation, holds, and the event log (cursor pages, or an NDJSON
- * stream with `Accept: application/x-ndjson`).
+ * and their cancellation, and holds. The event log is events-routes.ts's.
  */
 import type { FastifyInstance } from 'fastify';
-import { Readable } from 'node:stream';
-import { setImmediate } from 'node:timers/promises';
 import { CommandError, HeldOff } from '../engine/engine.js';
-import type { EventPage } from '../store/queries/events.js';
-import { CursorError, eventJson } from '../store/queries/events.js';
 import type { StoredHold } from '../store/queries/plans.js';
 import type { Run } from '../store/queries/runs.js';
 import { canSee, requireRole } from './auth.js';
@@ -17,13 +12,10 @@ import type { ApiContext } from './context.js';
 import { iso, notFurtherThan, parse, parseQuery, timeOf } from './context.js';
 import { MAX_HOLD_AHEAD } from '../core/limits.js';
 import { Problem } from './problems.js';
-import { eventsQuery, holdsQuery, runsQuery } from './queries.js';
+import { holdsQuery, runsQuery } from './queries.js';
 
 type Params = { Params: { name: string } };
 type IdParams = { Params: { id: string } };
-
-/** Events read from the store per query of an NDJSON stream. */
-const STREAM_PAGE = 500;
 
 export function registerControl(http: FastifyInstance, context: ApiContext): void {
   const { deps } = context;
@@ -180,62 +172,6 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
       );
     return reply.code(204).send();
   });
-
-  http.get<{ Querystring: Record<string, string | string[] | undefined> }>(
-    '/api/v1/events',
-    async (request, reply) => {
-      const principal = await context.caller(request);
-      const q = parseQuery(eventsQuery, request.query);
-      const filter = {
-        ...(q.environment === undefined
-          ? { environments: context.visibleNames(principal) }
-          : { environment: context.visible(principal, q.environment).name }),
-        resource: q.resource,
-        kind: q.kind,
-        actor: q.actor,
-        from: q.since === undefined ? undefined : timeOf(q.since, 'UTC', 'since'),
-        to: q.until === undefined ? undefined : timeOf(q.until, 'UTC', 'until'),
-      };
-      const { limit } = q;
-      const read = (after: string | undefined, size: number) =>
-        deps.store.queryEvents(filter, { after, limit: size }).catch((error: unknown) => {
-          // Only the store's word on the cursor is the caller's fault; anything else is ours (500, logged).
-          if (!(error instanceof CursorError)) throw error;
-          throw new Problem(400, 'invalid-cursor', 'Invalid cursor', error.message, 'after');
-        });
-      if (!(request.headers.accept ?? '').includes('application/x-ndjson')) {
-        const page = await read(q.after, limit);
-        return { ...page, events: page.events.map(eventJson) };
-      }
-      // The first page is read before answering, so a bad cursor is still a 400.
-      const first = await read(q.after, STREAM_PAGE);
-      reply.type('application/x-ndjson');
-      const lines = eventLines(first, (after) => read(after, STREAM_PAGE));
-      // One page buffered at most: the next is read when the socket has taken this one.
-      return reply.send(Readable.from(lines, { highWaterMark: 1 }));
-    },
-  );
-}
-
-/**
- * Every event from `first` on, one JSON line each, a page at a time: the next page is
- * read only when the reply has taken this one (Readable.from pulls the generator as
- * the socket drains, and fastify destroys it when the client goes away, which ends
- * the generator), so memory stays flat whatever the log's size. Between pages the
- * event loop gets its turn, so /healthz and the reconciler run during a long stream.
- */
-async function* eventLines(
-  first: EventPage,
-  next: (after: string) => Promise<EventPage>,
-): AsyncGenerator<string> {
-  let page = first;
-  for (;;) {
-    if (page.events.length > 0)
-      yield `${page.events.map((e) => JSON.stringify(eventJson(e))).join('\n')}\n`;
-    if (page.next === undefined) return;
-    await setImmediate();
-    page = await next(page.next);
-  }
 }
 
 /** A hold (or an extend, which is one) must end after now, and after its start. */

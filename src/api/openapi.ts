@@ -184,7 +184,8 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'get',
     path: '/api/v1/events',
-    summary: 'The event log: cursor pages, or NDJSON with Accept: application/x-ndjson',
+    summary:
+      'The event log, filtered and searched: cursor pages, or the whole filter as NDJSON or CSV (Accept, or format=)',
     role: 'viewer',
     query: eventsQuery,
     success: 200,

@@ -18,6 +18,9 @@ const limit = (max: number, fallback: number) =>
     .default(fallback)
     .describe(`how many to answer, 1 to ${max}`);
 const environment = text('only this environment');
+/** A kind (`run.created`) or a family (`run.*`), up to 20 separated by commas. */
+const KIND = String.raw`[a-z][a-z0-9-]*(\.[a-z0-9-]+|\.\*)`;
+const KINDS = new RegExp(`^${KIND}(,${KIND}){0,19}$`);
 
 export const reservationsQuery = z.strictObject({
   environment,
@@ -43,11 +46,40 @@ export const holdsQuery = z.strictObject({ environment });
 
 export const eventsQuery = z.strictObject({
   environment,
+  team: text("only events of this team's environments"),
   resource: text('only events of this resource id'),
-  kind: text('only events of this kind, e.g. run.created'),
+  kind: z
+    .string()
+    .regex(
+      KINDS,
+      'kind is a kind (run.created) or a family (run.*), or up to 20 of them separated by commas',
+    )
+    .describe(
+      'only events of these kinds: one (run.created), a family (run.*: every run.… kind), or several separated by commas',
+    )
+    .optional(),
   actor: text('only events by this actor, e.g. api:ci'),
+  run: text('only events of this run id'),
   since: time('events at or after this'),
   until: time('events before this'),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe(
+      'only events holding this text (case-insensitive) in their environment, kind, actor, resource, run id or payload; searches at most 31 days: `since` defaults to 7 days before `until` (or now)',
+    )
+    .optional(),
+  order: z
+    .enum(['asc', 'desc'], { message: 'order is asc or desc' })
+    .default('asc')
+    .describe('asc: oldest first (the default); desc: newest first'),
+  format: z
+    .enum(['json', 'ndjson', 'csv'], { message: 'format is json, ndjson or csv' })
+    .describe(
+      'json: a page (the default); ndjson or csv: every event of the filter, streamed as a download (as Accept: application/x-ndjson or text/csv do)',
+    )
+    .optional(),
   // A cursor this API gives is base64url of an event id, at most 26 characters for
   // ids up to 18 digits; longer text is none of ours, and would reach the database
   // as a number over its 64-bit integers.

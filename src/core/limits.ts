@@ -38,5 +38,13 @@ export const MAX_SAVINGS_WINDOW: Limit = { ms: 400 * DAY, text: '400d' };
 
 export const MAX_ANSWER_WINDOW: Limit = { ms: 31 * DAY, text: '31d' };
 
+/**
+ * A text search of the event log reads every event of its window (no index holds
+ * the payloads' text): it searches this far back by default, and at most
+ * MAX_SEARCH_WINDOW (BENCHMARKS.md measures it on a log of 10 million events' density).
+ */
+export const SEARCH_WINDOW: Limit = { ms: 7 * DAY, text: '7d' };
+export const MAX_SEARCH_WINDOW: Limit = { ms: 31 * DAY, text: '31d' };
+
 /** Times in requests lie in these years: four digits, as ISO 8601 writes them without agreement. */
 export const YEARS = { first: 1970, last: 9999 } as const;

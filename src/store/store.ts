@@ -140,7 +140,11 @@ export class Store {
     power.offIntervalsIn(this.db, environments, window);
   readonly queryEvents = (
     filter: events.EventFilter,
-    page?: { after?: string | undefined; limit?: number | undefined },
+    page?: {
+      after?: string | undefined;
+      limit?: number | undefined;
+      order?: events.EventOrder | undefined;
+    },
   ) => events.queryEvents(this.db, this.dialect, filter, page);
   readonly readEventRows = (after: number, limit: number, range?: events.EventRange) =>
     events.readEventRows(this.db, after, limit, range);
