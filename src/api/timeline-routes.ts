@@ -113,8 +113,8 @@ function firstDay(date: string | undefined, now: number, zone: string): DateTime
   if (!day.isValid)
     throw new Problem(
       400,
-      'invalid-date',
-      'Invalid date',
+      'invalid-time',
+      'Invalid time',
       `from: "${date}" is not a date such as 2026-12-01`,
       'from',
     );
