@@ -18,6 +18,7 @@ import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from '../core/limits.js'
 import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
 import { registerSavings } from './savings-routes.js';
+import { registerRunRoutes } from './run-routes.js';
 import { registerActionPages } from './action-pages.js';
 import { registerHooks } from './hook-routes.js';
 import { registerMetrics } from './metrics.js';
@@ -117,6 +118,7 @@ export function registerApi(
   const byName = context.byName;
   registerControl(http, context);
   registerSavings(http, context);
+  registerRunRoutes(http, context, deps.runStreams);
   if (deps.links !== undefined) registerActionPages(http, deps.links);
   // Any write that went through may change plans: cached views are recomputed.
   http.addHook('onResponse', async (request, reply) => {

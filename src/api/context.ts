@@ -33,6 +33,13 @@ export interface ApiDeps {
   readonly hooks?: HookSwitchesOptions;
   /** The dashboard's sessions: with them, a session cookie stands for its token. */
   readonly sessions?: WebSessions;
+  /** Run streams (GET /api/v1/runs/:id/stream): how often they read the store, how many, how long (see run-routes.ts). */
+  readonly runStreams?: {
+    readonly pollMs?: number;
+    readonly maxStreams?: number;
+    readonly heartbeatMs?: number;
+    readonly maxAgeMs?: number;
+  };
 }
 
 export const DAY = 24 * 3_600_000;
