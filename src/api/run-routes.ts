@@ -155,6 +155,10 @@ export function registerRunRoutes(
       reply.sse.onClose(() => {
         stream.stop();
       });
+      // Answered at once, even when a reconnecting client has nothing new to be told yet.
+      // (Node holds written headers back until the first byte of the body: flushed now.)
+      reply.sse.sendHeaders();
+      reply.raw.flushHeaders();
       let last = reply.sse.lastEventId;
       let first = true;
       try {
