@@ -2,7 +2,7 @@
  * The run page: one run's header (its environment, direction, what triggered it
  * and who, its status and times in the environment's zone), its steps tier by
  * tier with each resource's outcome (a failure with the cloud's reason), who
- * cancelled it; kept live by the run's stream (or by reading it, when the stream
+ * cancelled it (tiers in the order they act: a stop's last tier first); kept live by the run's stream (or by reading it, when the stream
  * fails), and saying which. Operators may cancel a stop during its grace, after
  * confirming; viewers see no button (and the API refuses them).
  */
@@ -170,43 +170,54 @@ function RunView({ run, link, onChanged }: { run: RunDetail; link: Link; onChang
               : 'No steps: the run had no resource to act on.'}
         </p>
       ) : (
-        [...tiers].map(([tier, steps]) => (
-          <section key={tier} aria-labelledby={`tier-${tier}`}>
-            <h3 id={`tier-${tier}`}>Tier {tier + 1}</h3>
-            <table class="steps">
-              <thead>
-                <tr>
-                  <th scope="col">Resource</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Attempts</th>
-                </tr>
-              </thead>
-              <tbody>
-                {steps.map((s) => (
-                  <tr
-                    key={`${s.resource} ${s.action}`}
-                    data-step={s.resource}
-                    data-status={s.status}
-                  >
-                    <th scope="row">
-                      <code>{s.resource}</code>
-                    </th>
-                    <td>{s.action}</td>
-                    <td>
-                      <span class={`outcome outcome-${s.status}`}>{OUTCOME_TEXT[s.status]}</span>
-                      {s.error === null ? null : <p class="step-error">{s.error}</p>}
-                      {s.finishedAt === null ? null : (
-                        <span class="muted step-time"> {atSecond(s.finishedAt, zone)}</span>
-                      )}
-                    </td>
-                    <td>{s.attempts}</td>
+        // In the order they act: a stop acts on the last tier first (apps before their database).
+        [...tiers]
+          .sort(([a], [b]) => (run.direction === 'stop' ? b - a : a - b))
+          .map(([tier, steps], index) => (
+            <section key={tier} aria-labelledby={`tier-${tier}`}>
+              <h3 id={`tier-${tier}`}>
+                Tier {tier + 1}
+                {tiers.size > 1 ? (
+                  <span class="muted">
+                    {' '}
+                    · acts {index === 0 ? 'first' : index === tiers.size - 1 ? 'last' : 'next'}
+                  </span>
+                ) : null}
+              </h3>
+              <table class="steps">
+                <thead>
+                  <tr>
+                    <th scope="col">Resource</th>
+                    <th scope="col">Action</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">Attempts</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
-        ))
+                </thead>
+                <tbody>
+                  {steps.map((s) => (
+                    <tr
+                      key={`${s.resource} ${s.action}`}
+                      data-step={s.resource}
+                      data-status={s.status}
+                    >
+                      <th scope="row">
+                        <code>{s.resource}</code>
+                      </th>
+                      <td>{s.action}</td>
+                      <td>
+                        <span class={`outcome outcome-${s.status}`}>{OUTCOME_TEXT[s.status]}</span>
+                        {s.error === null ? null : <p class="step-error">{s.error}</p>}
+                        {s.finishedAt === null ? null : (
+                          <span class="muted step-time"> {atSecond(s.finishedAt, zone)}</span>
+                        )}
+                      </td>
+                      <td>{s.attempts}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          ))
       )}
     </main>
   );
