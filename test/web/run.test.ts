@@ -139,6 +139,29 @@ describe('the run page', () => {
     });
     for (const page of [viewer, growth, operator]) await page.context().close();
   }, 90_000);
+  it('reads the run every few seconds when its stream is refused, and says it is not live', async () => {
+    const page = await signedIn('viewer');
+    // The stream answers as a process with no room left would.
+    await page.route('**/api/v1/runs/*/stream', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'too-many-streams', status: 503 }),
+      }),
+    );
+    const run = await stop('batch', '10m');
+    await page.goto(`${demo.base}/runs/${run.id!}`);
+    await page.getByRole('heading', { name: /Stop of batch/ }).waitFor();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain('not live: read every 3 s');
+    // It still follows the run to its end.
+    await expect
+      .poll(() => statusOn(page), { timeout: 60_000, intervals: [250] })
+      .toMatch(/^(succeeded|failed)$/);
+    expect(await page.getByRole('status').first().textContent()).toContain('final');
+    await page.context().close();
+  }, 90_000);
 });
 
 describe('pending shutdowns on the overview', () => {
