@@ -58,12 +58,10 @@ describe('the run page', () => {
     expect(await page.locator('.run-facts').textContent()).toMatch(/a command, as api:demo-admin/);
     // Marks this document: a reload would lose it.
     await page.evaluate('window.stillThisPage = true');
-    await expect.poll(() => statusOn(page), { timeout: 40_000, intervals: [100] }).toBe('acting');
+    await expect.poll(() => statusOn(page), { timeout: 40_000, interval: 100 }).toBe('acting');
     await page.locator('tr[data-step]').first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'run-acting.png'), fullPage: true });
-    await expect
-      .poll(() => statusOn(page), { timeout: 60_000, intervals: [250] })
-      .toBe('succeeded');
+    await expect.poll(() => statusOn(page), { timeout: 60_000, interval: 250 }).toBe('succeeded');
     expect(await page.evaluate('window.stillThisPage')).toBe(true);
     // Every step's outcome, tiers in the order they act: a stop's apps, then their database.
     const steps = await page.evaluate<string[]>(
@@ -157,7 +155,7 @@ describe('the run page', () => {
       .toContain('not live: read every 3 s');
     // It still follows the run to its end.
     await expect
-      .poll(() => statusOn(page), { timeout: 60_000, intervals: [250] })
+      .poll(() => statusOn(page), { timeout: 60_000, interval: 250 })
       .toMatch(/^(succeeded|failed)$/);
     expect(await page.getByRole('status').first().textContent()).toContain('final');
     await page.context().close();

@@ -75,7 +75,10 @@ export function useRunFeed(id: string): {
               : { kind: 'error', message: error instanceof Error ? error.message : String(error) },
           );
           // Keeps trying: the page says it is not live meanwhile.
-          if (again) timer = setTimeout(() => { read(true); }, POLL_MS);
+          if (again)
+            timer = setTimeout(() => {
+              read(true);
+            }, POLL_MS);
         },
       );
     };
