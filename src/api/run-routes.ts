@@ -46,6 +46,14 @@ const DEFAULTS = {
   maxAgeMs: 5 * 60_000,
 } satisfies Required<RunStreamOptions>;
 
+/** How long a closing server waits at most for its streams' answers to end. */
+const CLOSE_WAIT_MS = 1_000;
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 /** What a browser waits before reconnecting a stream that closed without its end. */
 const RETRY_MS = 2_000;
 
@@ -64,10 +72,13 @@ export function registerRunRoutes(
     for (const stream of streams) stream.wake();
   });
   // Before the server waits for its connections to end: end the streams, so it need not.
-  http.addHook('preClose', (done) => {
+  // Awaited until each answer is over, so the server finds their connections idle and
+  // closes them (else it would wait for the clients to let go of them).
+  http.addHook('preClose', async () => {
     unsubscribe();
+    const ending = [...streams].map((stream) => stream.ended);
     for (const stream of streams) stream.stop();
-    done();
+    await Promise.race([Promise.all(ending), sleep(CLOSE_WAIT_MS)]);
   });
 
   const visibleRun = async (principal: Principal, id: string): Promise<Run> => {
@@ -190,6 +201,19 @@ export function registerRunRoutes(
       } finally {
         stream.stop();
         streams.delete(stream);
+        // Ends the answer now (not after the handler returns), and says when it is over.
+        reply.sse.close();
+        if (reply.raw.writableFinished || reply.raw.destroyed) stream.markEnded();
+        else {
+          reply.raw.once('finish', () => {
+            setImmediate(() => {
+              stream.markEnded();
+            });
+          });
+          reply.raw.once('close', () => {
+            stream.markEnded();
+          });
+        }
       }
     });
   });
@@ -198,6 +222,9 @@ export function registerRunRoutes(
 /** One open stream: its sleep between reads, woken by a change or ended by a stop. */
 class OpenStream {
   private open = true;
+  /** Resolves when its answer is over. */
+  readonly ended: Promise<void>;
+  markEnded: () => void = () => undefined;
   /** The run row's `updated_at` when it was last described. */
   updatedAt = -1;
   private interrupt: (() => void) | undefined;
@@ -205,6 +232,9 @@ class OpenStream {
 
   constructor(maxAgeMs: number) {
     this.closesAt = Date.now() + maxAgeMs;
+    this.ended = new Promise((resolve) => {
+      this.markEnded = resolve;
+    });
   }
 
   sleep(ms: number): Promise<void> {
