@@ -1,7 +1,8 @@
 /**
  * How long the dashboard's overview takes to show 1,000 environments (20 teams)
  * in headless Chromium: from a page load (signed in) to every row drawn, and a
- * name filter's redraw. Starts `lightsout serve` on a generated sandbox fleet;
+ * name filter's redraw; and the environment page of one of them, from a load of
+ * its URL and from a click on the overview, to its week drawn. Starts `lightsout serve` on a generated sandbox fleet;
  * needs `npm run build` first and /usr/bin/chromium.
  *
  *   npm run build && npm run bench:dashboard      (ENVIRONMENTS=1000 RUNS=5)
@@ -106,9 +107,33 @@ try {
     await page.locator(`tr[data-environment="${first ?? ''}"]`).waitFor({ state: 'detached' });
     filters.push(performance.now() - before);
   }
+  // The environment page: a load of its URL, and a click from the overview, to its week drawn.
+  const environmentUrl = `${base}/environments/env-0500`;
+  const weekDrawn = () => page.locator('.week-day').nth(6).waitFor({ timeout: 30_000 });
+  const environmentLoads: number[] = [];
+  const environmentClicks: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await page.goto(environmentUrl);
+    await weekDrawn();
+    const started = performance.now();
+    await page.reload();
+    await weekDrawn();
+    environmentLoads.push(performance.now() - started);
+    await page.goto(`${base}/`);
+    await page.getByLabel('Name').fill('env-0500');
+    const link = page.getByRole('link', { name: 'env-0500', exact: true });
+    await link.waitFor({ timeout: 30_000 });
+    const before = performance.now();
+    await link.click();
+    await weekDrawn();
+    environmentClicks.push(performance.now() - before);
+  }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(
     `${count} environments: overview load to all rows drawn, median of ${runs}: ${median(loads).toFixed(0)} ms (max ${Math.max(...loads).toFixed(0)}); a name filter's redraw: ${median(filters).toFixed(0)} ms`,
+  );
+  console.log(
+    `environment page, load to its week drawn, median of ${runs}: ${median(environmentLoads).toFixed(0)} ms (max ${Math.max(...environmentLoads).toFixed(0)}); from a click on the overview: ${median(environmentClicks).toFixed(0)} ms (max ${Math.max(...environmentClicks).toFixed(0)})`,
   );
 } finally {
   await browser.close();

@@ -7,7 +7,9 @@ import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fast
 import type { Environment, Instant } from '../core/glossary.js';
 import { describeSchedule } from '../core/describe.js';
 import { planFleet } from '../core/planner.js';
-import { CommandError } from '../engine/engine.js';
+import type { Selectable } from '../core/selection.js';
+import { matches } from '../core/selection.js';
+import { CommandError, graceOf } from '../engine/engine.js';
 import type { StoredReservation } from '../store/queries/plans.js';
 import type { Principal } from './auth.js';
 import { canSee, requireRole } from './auth.js';
@@ -19,12 +21,15 @@ import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
 import { registerSavings } from './savings-routes.js';
 import { registerRunRoutes } from './run-routes.js';
+import { registerSavingsProjection } from './savings-projection-routes.js';
+import { registerTimeline } from './timeline-routes.js';
 import { registerActionPages } from './action-pages.js';
 import { registerHooks } from './hook-routes.js';
 import { registerMetrics } from './metrics.js';
 import { slackRoutes } from './slack-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { registerSessions, registerWebFiles } from './web.js';
+import { registerOidcSignIn } from './oidc-routes.js';
 import { frameworkProblems, problemErrors } from './problems.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -99,6 +104,7 @@ export async function serveApi(
   // The dashboard: its sessions, and its built files at /.
   if (deps.sessions !== undefined) {
     registerSessions(http, context, deps.sessions);
+    registerOidcSignIn(http, context, deps.sessions, options.logError);
     await registerWebFiles(http);
   }
   const { slack } = deps;
@@ -119,6 +125,8 @@ export function registerApi(
   registerControl(http, context);
   registerSavings(http, context);
   registerRunRoutes(http, context, deps.runStreams);
+  registerSavingsProjection(http, context);
+  registerTimeline(http, context);
   if (deps.links !== undefined) registerActionPages(http, deps.links);
   // Any write that went through may change plans: cached views are recomputed.
   http.addHook('onResponse', async (request, reply) => {
@@ -155,11 +163,14 @@ export function registerApi(
       ...summary,
       schedule:
         schedule === undefined ? null : { name: schedule.name, text: describeSchedule(schedule) },
+      graceMs: graceOf(environment),
+      tiers: (environment.tiers ?? []).map((t) => t.name),
       resources: resources.map((r) => ({
         id: r.id,
         kind: r.kind,
         name: r.name,
         state: r.lastState ?? 'unknown',
+        tier: tierOf(environment, r),
       })),
       holds: holds.map((h) => ({
         id: h.id,
@@ -400,4 +411,11 @@ function reservationJson(r: StoredReservation) {
     ...(r.resource === null ? {} : { resource: r.resource }),
     ...(r.note === null ? {} : { note: r.note }),
   };
+}
+
+/** The first of the environment's tiers that selects the resource (null: none does any longer). */
+function tierOf(environment: Environment, resource: Selectable): string | null {
+  return (
+    (environment.tiers ?? []).find((t) => t.select.some((s) => matches(s, resource)))?.name ?? null
+  );
 }

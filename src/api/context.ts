@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './auth.js';
 import type { OidcVerifier } from './oidc.js';
+import type { OidcSignIn } from './oidc-sign-in.js';
 import type { ActionLinks } from '../switches/action-links.js';
 import type { SlackApp } from '../switches/slack-app.js';
 import type { HookSwitchesOptions } from '../switches/hooks.js';
@@ -40,6 +41,8 @@ export interface ApiDeps {
     readonly heartbeatMs?: number;
     readonly maxAgeMs?: number;
   };
+  /** The dashboard's sign-in with OpenID Connect, when the config has `api.oidc.sign_in`. */
+  readonly oidcSignIn?: OidcSignIn;
 }
 
 export const DAY = 24 * 3_600_000;
@@ -119,6 +122,8 @@ export class ApiContext {
         'CSRF token missing or wrong',
         'a change made with a session cookie must carry its X-CSRF-Token header (GET /api/v1/session gives it)',
       );
+    // Signed in with OpenID Connect: the caller the rules made at sign-in.
+    if (session.principal !== undefined) return session.principal;
     return principalOfHash(store, session.tokenHash, this.deps.now());
   }
 

@@ -32,13 +32,27 @@ export function oidcVerifier(config: OidcDocument): OidcVerifier {
     } catch (error) {
       throw refusal(error as { code?: string; claim?: string; reason?: string });
     }
-    const rule = config.rules.find((r) => claimValues(payload[r.claim]).includes(r.value));
-    const name = [payload.email, payload.sub].find((v) => typeof v === 'string') ?? 'oidc';
-    if (rule === undefined)
-      throw new Problem(403, 'no-role', 'No role', `no rule of the config gives "${name}" a role`);
-    const subject = typeof payload.sub === 'string' ? payload.sub : name;
-    return { id: `oidc:${subject}`, name, role: rule.role, team: rule.team ?? null };
+    return principalOfClaims(config.rules, payload);
   };
+}
+
+export type OidcRule = OidcDocument['rules'][number];
+
+/**
+ * The caller a set of verified claims stands for: the first rule whose claim has
+ * the value gives the role and maybe a team; no rule, no role (403 `no-role`). The
+ * one mapping of both OpenID Connect paths: bearer tokens and the dashboard's sign-in.
+ */
+export function principalOfClaims(
+  rules: readonly OidcRule[],
+  claims: Readonly<Record<string, unknown>>,
+): Principal {
+  const rule = rules.find((r) => claimValues(claims[r.claim]).includes(r.value));
+  const name = [claims.email, claims.sub].find((v): v is string => typeof v === 'string') ?? 'oidc';
+  if (rule === undefined)
+    throw new Problem(403, 'no-role', 'No role', `no rule of the config gives "${name}" a role`);
+  const subject = typeof claims.sub === 'string' ? claims.sub : name;
+  return { id: `oidc:${subject}`, name, role: rule.role, team: rule.team ?? null };
 }
 
 /** Why jose refused a token, as a problem; names the claim at fault, never its value. */

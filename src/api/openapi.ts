@@ -17,7 +17,16 @@ import {
   sessionBody,
   stopBody,
 } from './bodies.js';
-import { eventsQuery, holdsQuery, reservationsQuery, runsQuery, savingsQuery } from './queries.js';
+import { signInPaths } from './oidc-routes.js';
+import {
+  eventsQuery,
+  holdsQuery,
+  reservationsQuery,
+  runsQuery,
+  savingsProjectionQuery,
+  savingsQuery,
+  timelineQuery,
+} from './queries.js';
 
 interface Route {
   readonly method: 'get' | 'post' | 'delete';
@@ -45,6 +54,15 @@ export const ROUTES: readonly Route[] = [
     path: '/api/v1/environments/{name}',
     summary: 'One environment with its coming reservations and last runs',
     role: 'viewer',
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/environments/{name}/timeline',
+    summary:
+      'Its days in its zone: the schedule, reservations, holds and desired state; what really happened; the runs',
+    role: 'viewer',
+    query: timelineQuery,
     success: 200,
   },
   {
@@ -130,6 +148,14 @@ export const ROUTES: readonly Route[] = [
     summary: 'Hours off, money, energy and carbon saved, measured from the event log',
     role: 'viewer',
     query: savingsQuery,
+    success: 200,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/savings/projection',
+    summary: 'Projected savings over a window to come, now and with a proposed schedule',
+    role: 'viewer',
+    query: savingsProjectionQuery,
     success: 200,
   },
   {
@@ -235,6 +261,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     };
   }
   paths['/api/v1/session'] = sessionPaths();
+  Object.assign(paths, signInPaths());
   return {
     openapi: '3.1.0',
     info: { title: 'lightsout', version },

@@ -61,3 +61,28 @@ export const eventsQuery = z.strictObject({
     .optional(),
   limit: limit(1000, 100),
 });
+
+export const savingsProjectionQuery = z.strictObject({
+  environment,
+  team: text("only this team's environments"),
+  from: time('from this instant; default now'),
+  to: time('until this instant; default 30 days after `from`'),
+  schedule: text('propose this schedule of the config, by name'),
+  days: text('propose office hours on these days, e.g. mon-fri (with start and stop)'),
+  start: text(
+    'with days, the time it starts, e.g. 07:00; without, a start expression, e.g. cron(0 7 ? * MON-FRI *)',
+  ),
+  stop: text(
+    'with days, the time it stops, e.g. 19:00; without, a stop expression, e.g. cron(0 19 ? * MON-FRI *)',
+  ),
+  timezone: text("the zone of the proposed days and times; default each environment's own"),
+});
+
+export const timelineQuery = z.strictObject({
+  from: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'from is a date such as 2026-12-01')
+    .describe("the first day, in the environment's zone; default yesterday")
+    .optional(),
+  days: z.coerce.number().int().min(1).max(31).default(7).describe('how many days, 1 to 31'),
+});

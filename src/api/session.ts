@@ -4,6 +4,8 @@
  *
  * The cookie is sealed, not kept server-side: an encrypted, authenticated JWT
  * (jose, `dir` + A256GCM) holding the token's hash, a CSRF secret and an expiry.
+ * A session opened by signing in with OpenID Connect (oidc-routes.ts) holds the
+ * caller itself instead: there is no token to look up.
  * Nothing is written to the store, so any replica that has the same key
  * (LIGHTSOUT_SESSION_KEY) reads it; and since each request looks the token up by
  * its hash, a revoked or expired token ends its sessions at once, with the role
@@ -21,6 +23,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EncryptJWT, jwtDecrypt } from 'jose';
 import type { FastifyRequest } from 'fastify';
+import type { Principal } from './auth.js';
 
 export const SESSION_COOKIE = 'lightsout_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -29,14 +32,30 @@ export const SESSION_TTL_MS = 12 * 3_600_000;
 /** How long a one-time sign-in code stays good. */
 export const CODE_TTL_MS = 24 * 3_600_000;
 
-/** What a sealed session cookie holds. */
-export interface Session {
-  /** SHA-256 of the API token it was opened with (the store's key for it). */
-  readonly tokenHash: string;
+/**
+ * What a sealed session cookie holds: an API token's hash (looked up at each
+ * request), or, signed in with OpenID Connect, the caller itself as the config's
+ * rules made it at sign-in (nothing to look up: such a session ends at its expiry,
+ * or for all at once when LIGHTSOUT_SESSION_KEY changes).
+ */
+export type Session = TokenSession | PrincipalSession;
+
+interface SessionCommon {
   /** The CSRF secret every change must carry. */
   readonly csrf: string;
   /** Wall-clock ms. */
   readonly expiresAt: number;
+}
+
+export interface TokenSession extends SessionCommon {
+  /** SHA-256 of the API token it was opened with (the store's key for it). */
+  readonly tokenHash: string;
+  readonly principal?: undefined;
+}
+
+export interface PrincipalSession extends SessionCommon {
+  readonly tokenHash?: undefined;
+  readonly principal: Principal;
 }
 
 /** Methods that change nothing, and so need no CSRF token. */
@@ -68,16 +87,59 @@ export class WebSessions {
     return { cookie, session };
   }
 
+  /**
+   * A fresh session for a caller signed in elsewhere (OpenID Connect), until
+   * `until` (wall-clock ms) but never beyond SESSION_TTL_MS from now.
+   */
+  async openFor(
+    principal: Principal,
+    until: number,
+  ): Promise<{ cookie: string; session: Session }> {
+    const session: Session = {
+      principal: {
+        id: principal.id,
+        name: principal.name,
+        role: principal.role,
+        team: principal.team,
+      },
+      csrf: randomBytes(24).toString('base64url'),
+      expiresAt: Math.min(until, this.wallNow() + SESSION_TTL_MS),
+    };
+    const cookie = await this.seal({ p: session.principal, c: session.csrf }, session.expiresAt);
+    return { cookie, session };
+  }
+
   /** The session a cookie holds, or undefined if it was not sealed with this key or has expired. */
   async read(cookie: string): Promise<Session | undefined> {
+    const payload = await this.unseal(cookie);
+    if (payload === undefined) return undefined;
+    const { h, c, p, exp } = payload;
+    if (typeof c !== 'string' || typeof exp !== 'number') return undefined;
+    if (typeof h === 'string') return { tokenHash: h, csrf: c, expiresAt: exp * 1000 };
+    const principal = principalOf(p);
+    if (principal === undefined) return undefined;
+    return { principal, csrf: c, expiresAt: exp * 1000 };
+  }
+
+  /**
+   * Seals any claims with the session key until `expiresAt` (wall-clock ms), for
+   * the sign-in's own short-lived cookie. A sealed value is told from a session by
+   * its claims: a session's `read` takes only one with `c` and `h` or `p`.
+   */
+  seal(claims: Record<string, unknown>, expiresAt: number): Promise<string> {
+    return new EncryptJWT(claims)
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .setExpirationTime(Math.floor(expiresAt / 1000))
+      .encrypt(this.key);
+  }
+
+  /** The claims `seal` sealed, or undefined if not sealed with this key or expired. */
+  async unseal(sealed: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const { payload } = await jwtDecrypt(cookie, this.key, {
+      const { payload } = await jwtDecrypt(sealed, this.key, {
         currentDate: new Date(this.wallNow()),
       });
-      const { h, c, exp } = payload;
-      if (typeof h !== 'string' || typeof c !== 'string' || typeof exp !== 'number')
-        return undefined;
-      return { tokenHash: h, csrf: c, expiresAt: exp * 1000 };
+      return payload;
     } catch {
       return undefined;
     }
@@ -98,6 +160,18 @@ export class WebSessions {
     if (found === undefined || found.until <= this.wallNow()) return undefined;
     return found.tokenHash;
   }
+}
+
+const ROLES = new Set(['viewer', 'operator', 'admin']);
+
+/** A principal read back from a sealed cookie, checked field by field. */
+function principalOf(value: unknown): Principal | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { id, name, role, team } = value as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof name !== 'string' || typeof role !== 'string')
+    return undefined;
+  if (!ROLES.has(role) || (team !== null && typeof team !== 'string')) return undefined;
+  return { id, name, role: role as Principal['role'], team };
 }
 
 /** Whether a request with a session may go on: safe methods always, others with the session's CSRF token. */

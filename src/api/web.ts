@@ -85,7 +85,8 @@ export function registerSessions(
     const session = cookie === undefined ? undefined : await sessions.read(cookie);
     if (session === undefined)
       throw new Problem(401, 'unauthenticated', 'Unauthenticated', 'not signed in; sign in first');
-    const principal = await principalOfHash(store, session.tokenHash, context.deps.now());
+    const principal =
+      session.principal ?? (await principalOfHash(store, session.tokenHash, context.deps.now()));
     void reply.header('cache-control', 'no-store');
     return describe(principal, session.csrf, session.expiresAt);
   });

@@ -11,6 +11,7 @@ import type { NotifierDocument } from '../config/schema.js';
 import { API_SERVER_OPTIONS, serveApi } from '../api/api.js';
 import type { ApiDeps } from '../api/context.js';
 import { oidcVerifier } from '../api/oidc.js';
+import { oidcSignInOf } from '../api/oidc-sign-in.js';
 import { WebSessions } from '../api/session.js';
 import { Engine } from '../engine/engine.js';
 import { watchChanges } from './changes.js';
@@ -191,6 +192,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   const http = Fastify(API_SERVER_OPTIONS);
   const sessions = new WebSessions();
+  const oidcSignIn = oidcSignInOf(config.document);
   await serveApi(
     http,
     {
@@ -206,6 +208,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),
+      ...(oidcSignIn === undefined ? {} : { oidcSignIn }),
       ...(slack === undefined ? {} : { slack: { ...slack, links } }),
     },
     {

@@ -19,6 +19,7 @@ import { absoluteDatabaseUrl, commandLine } from './invocation.js';
 import { SecretError } from '../notify/secrets.js';
 import type { CliIo } from './io.js';
 import { EXIT, UsageError } from './io.js';
+import { seedDemoHistory } from './demo-history.js';
 
 export interface ServeOptions {
   readonly config: string;
@@ -152,6 +153,7 @@ async function seedDemoPlans(
 ): Promise<void> {
   const existing = await service.store.queryEvents({ kind: 'demo.seeded' });
   if (existing.events.length > 0) return;
+  await seedDemoHistory(service, environments, now);
   const hour = 3_600_000;
   await service.engine.reserve('preview', now + 1 * hour, now + 4 * hour, 'demo', 'design review');
   await service.engine.reserve(

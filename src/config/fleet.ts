@@ -33,6 +33,12 @@ function checkNotifiers(
 
 export function buildFleet(doc: ConfigDocument): { fleet: Fleet; issues: FleetIssue[] } {
   const issues: FleetIssue[] = [];
+  if (doc.api?.oidc?.sign_in !== undefined && doc.public_url === undefined)
+    issues.push({
+      path: ['api', 'oidc', 'sign_in'],
+      message:
+        'sign_in needs public_url, the address people reach lightsout at (e.g. public_url: https://lightsout.example.com): the issuer sends them back to public_url + /api/v1/session/oidc/callback',
+    });
   const schedules = new Map<string, Schedule>();
   for (const [name, s] of Object.entries(doc.schedules)) {
     const rule =

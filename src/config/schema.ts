@@ -115,7 +115,7 @@ const except = z.union([holidays, z.array(z.union([dateOrRange, holidays]))]).tr
   return { dates: [...new Set(dates)].sort(), holidays: [...new Set(regions)] };
 });
 
-const schedule = z
+export const schedule = z
   .strictObject({
     description: z.string().optional(),
     timezone: timeZone.optional(),
@@ -531,6 +531,46 @@ const oidcRule = z.strictObject({
 export const OIDC_DEFAULT_CLOCK_SKEW = 60_000;
 export const OIDC_MAX_CLOCK_SKEW = 5 * 60_000;
 
+/** Hosts on which a plain-http issuer is allowed (an issuer in a test); anywhere else, HTTPS. */
+export function isLoopbackUrl(url: string): boolean {
+  const host = URL.parse(url)?.hostname ?? '';
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Sessions opened by signing in with OpenID Connect last this long at most. */
+export const OIDC_MAX_SESSION_TTL = 12 * 3_600_000;
+const OIDC_MIN_SESSION_TTL = 5 * 60_000;
+
+/**
+ * The dashboard's sign-in with OpenID Connect (authorization code with PKCE): this
+ * service is a client of the issuer. The redirect URI is public_url +
+ * /api/v1/session/oidc/callback. The client secret is named, never written:
+ * `${VARIABLE}` or `file:/path` (a public client, PKCE alone, has none).
+ */
+const oidcSignIn = z.strictObject({
+  client_id: z.string().min(1, { message: 'give the client id registered at the issuer' }),
+  client_secret: z
+    .string()
+    .refine((v) => v.startsWith('file:') || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v.trim()), {
+      message:
+        'client_secret is never written in the config: name an environment variable, e.g. client_secret: ${LIGHTSOUT_OIDC_CLIENT_SECRET}, or a file, file:/run/secrets/oidc',
+    })
+    .optional(),
+  /** What the sign-in button says: "Sign in with NAME"; the issuer's host by default. */
+  name: z.string().min(1).max(40, { message: 'name is at most 40 characters' }).optional(),
+  scopes: z
+    .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { message: 'a scope is one word' }))
+    .default(['openid', 'email', 'profile'])
+    .refine((s) => s.includes('openid'), {
+      message: 'scopes must include openid, e.g. scopes: [openid, email, profile]',
+    }),
+  session_ttl: duration
+    .default(OIDC_MAX_SESSION_TTL)
+    .refine((d) => d >= OIDC_MIN_SESSION_TTL && d <= OIDC_MAX_SESSION_TTL, {
+      message: 'session_ttl is between 5m and 12h, e.g. session_ttl: 8h',
+    }),
+});
+
 const oidc = z
   .strictObject({
     issuer: z.url({ message: 'write the issuer as a URL, e.g. https://login.example.com' }),
@@ -545,10 +585,19 @@ const oidc = z
     rules: z
       .array(oidcRule)
       .min(1, { message: 'give at least one rule mapping a claim to a role' }),
+    sign_in: oidcSignIn.optional(),
   })
   .refine((o) => (o.jwks_url === undefined) !== (o.jwks_file === undefined), {
     message: 'give exactly one of jwks_url or jwks_file',
-  });
+  })
+  .refine(
+    (o) => o.sign_in === undefined || o.issuer.startsWith('https:') || isLoopbackUrl(o.issuer),
+    {
+      path: ['issuer'],
+      message:
+        'the sign-in talks to the issuer over HTTPS only: write https://... (plain http is allowed on a loopback address such as 127.0.0.1 only, for tests)',
+    },
+  );
 
 const api = z.strictObject({ oidc: oidc.optional() });
 
@@ -655,6 +704,7 @@ const switches = z.strictObject({
 });
 
 export type OidcDocument = z.output<typeof oidc>;
+export type OidcSignInDocument = z.output<typeof oidcSignIn>;
 
 /** Event kinds a destination takes: names such as run.started, or globs where `*` stands for any characters (run.*). */
 const forwardKinds = z

@@ -199,6 +199,7 @@ describe.each(DATABASES)('the API on $name', (database) => {
         kind: 'ec2',
         name: 'lab-2',
         state: 'off',
+        tier: null,
       });
       const dev = await call('admin', 'GET', '/api/v1/environments/dev');
       expect(dev.body).toMatchObject({
@@ -206,6 +207,8 @@ describe.each(DATABASES)('the API on $name', (database) => {
         desired: 'on',
         next: { at: '2026-06-01T16:00:00.000Z', state: 'off' },
         schedule: { name: 'office-hours' },
+        graceMs: 15 * 60_000,
+        tiers: [],
         resources: [],
         holds: [],
         runs: [],
@@ -349,7 +352,7 @@ describe.each(DATABASES)('the API on $name', (database) => {
     );
     // The dashboard's page and built files are no API (the files are there once built).
     const page = (r: string) =>
-      CLIENT_ROUTES.some((c) => r === `get ${c}`) || /^(get|head) \/[^{]*\.\w+$/.test(r);
+      CLIENT_ROUTES.some((c) => r === `get ${c.replace(/:(\w+)/g, '{$1}')}`) || /^(get|head) \/[^{]*\.\w+$/.test(r);
     const served = routes.filter(
       (r) => !['get /openapi.json', 'get /docs'].includes(r) && !page(r),
     );

@@ -289,6 +289,10 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
   },
   'get /api/v1/runs': { path: '/api/v1/runs?limit=500', listed: environmentsOf('runs') },
   'get /api/v1/savings': { path: '/api/v1/savings', listed: environmentsOf('environments') },
+  'get /api/v1/savings/projection': {
+    path: '/api/v1/savings/projection?schedule=office-hours',
+    listed: environmentsOf('environments'),
+  },
   'get /api/v1/runs/{id}': {
     unknown: 'unknown-run',
     prepare: async (world, env) => ({
@@ -332,6 +336,7 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
 const FILTERED_LISTS = [
   'get /api/v1/reservations',
   'get /api/v1/savings',
+  'get /api/v1/savings/projection',
   'get /api/v1/holds',
   'get /api/v1/runs',
   'get /api/v1/events',

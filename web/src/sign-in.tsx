@@ -1,11 +1,12 @@
 /**
- * Sign-in with an API token, or with the one-time code of the demo's link (in the
+ * Sign-in with an API token, with OpenID Connect when configured (sign-in-oidc.tsx), or with the one-time code of the demo's link (in the
  * URL's fragment, which the browser never sends; it is wiped from the address
  * bar and history at once).
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Me } from './api';
 import { signIn } from './api';
+import { SingleSignOn } from './sign-in-oidc';
 
 export function SignIn({
   notice,
@@ -39,6 +40,7 @@ export function SignIn({
     <main class="page narrow">
       <h1>Sign in to lightsout</h1>
       {notice === undefined ? null : <p role="status">{notice}</p>}
+      <SingleSignOn />
       <form
         onSubmit={(event) => {
           event.preventDefault();

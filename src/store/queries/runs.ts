@@ -102,6 +102,9 @@ export interface RunFilter {
   readonly status?: RunStatus | undefined;
   /** Only runs for resources reserved alone. */
   readonly reservation?: boolean | undefined;
+  /** Only runs created in [createdFrom, createdTo). */
+  readonly createdFrom?: number | undefined;
+  readonly createdTo?: number | undefined;
   readonly limit?: number | undefined;
 }
 
@@ -115,6 +118,8 @@ export async function listRuns(db: Kysely<Database>, filter: RunFilter = {}): Pr
   }
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.reservation === true) query = query.where('trigger', '=', 'reservation');
+  if (filter.createdFrom !== undefined) query = query.where('created_at', '>=', filter.createdFrom);
+  if (filter.createdTo !== undefined) query = query.where('created_at', '<', filter.createdTo);
   return (
     query
       .orderBy('created_at', 'desc')
