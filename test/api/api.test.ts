@@ -352,7 +352,8 @@ describe.each(DATABASES)('the API on $name', (database) => {
     );
     // The dashboard's page and built files are no API (the files are there once built).
     const page = (r: string) =>
-      CLIENT_ROUTES.some((c) => r === `get ${c.replace(/:(\w+)/g, '{$1}')}`) || /^(get|head) \/[^{]*\.\w+$/.test(r);
+      CLIENT_ROUTES.some((c) => r === `get ${c.replace(/:(\w+)/g, '{$1}')}`) ||
+      /^(get|head) \/[^{]*\.\w+$/.test(r);
     const served = routes.filter(
       (r) => !['get /openapi.json', 'get /docs'].includes(r) && !page(r),
     );

@@ -217,6 +217,10 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     unknown: 'unknown-environment',
     prepare: (_, env) => Promise.resolve({ path: `/api/v1/environments/${env}` }),
   },
+  'get /api/v1/environments/{name}/timeline': {
+    unknown: 'unknown-environment',
+    prepare: (_, env) => Promise.resolve({ path: `/api/v1/environments/${env}/timeline` }),
+  },
   'post /api/v1/environments/{name}/start': {
     unknown: 'unknown-environment',
     prepare: (_, env) => Promise.resolve({ path: `/api/v1/environments/${env}/start` }),
