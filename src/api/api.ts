@@ -20,6 +20,7 @@ import { MAX_ANSWER_WINDOW, RESERVATION_START_IN_PAST } from '../core/limits.js'
 import { reservationsQuery } from './queries.js';
 import { registerControl } from './control.js';
 import { registerSavings } from './savings-routes.js';
+import { registerRunRoutes } from './run-routes.js';
 import { registerSavingsProjection } from './savings-projection-routes.js';
 import { registerTimeline } from './timeline-routes.js';
 import { registerEvents } from './events-routes.js';
@@ -124,6 +125,7 @@ export function registerApi(
   const byName = context.byName;
   registerControl(http, context);
   registerSavings(http, context);
+  registerRunRoutes(http, context, deps.runStreams);
   registerSavingsProjection(http, context);
   registerTimeline(http, context);
   registerEvents(http, context);

@@ -34,6 +34,13 @@ export interface ApiDeps {
   readonly hooks?: HookSwitchesOptions;
   /** The dashboard's sessions: with them, a session cookie stands for its token. */
   readonly sessions?: WebSessions;
+  /** Run streams (GET /api/v1/runs/:id/stream): how often they read the store, how many, how long (see run-routes.ts). */
+  readonly runStreams?: {
+    readonly pollMs?: number;
+    readonly maxStreams?: number;
+    readonly heartbeatMs?: number;
+    readonly maxAgeMs?: number;
+  };
   /** The dashboard's sign-in with OpenID Connect, when the config has `api.oidc.sign_in`. */
   readonly oidcSignIn?: OidcSignIn;
 }

@@ -96,23 +96,7 @@ export function registerControl(http: FastifyInstance, context: ApiContext): voi
     return run;
   };
 
-  http.get<IdParams>('/api/v1/runs/:id', async (request) => {
-    const principal = await context.caller(request);
-    const run = await visibleRun(principal, request.params.id);
-    const steps = await deps.store.listSteps(run.id);
-    return {
-      ...runJson(run),
-      summary: run.summary === null ? null : (JSON.parse(run.summary) as unknown),
-      steps: steps.map((s) => ({
-        resource: s.resource,
-        tier: s.tier,
-        action: s.action,
-        status: s.status,
-        attempts: s.attempts,
-        error: s.error,
-      })),
-    };
-  });
+  // GET /api/v1/runs/:id and its stream: run-routes.ts.
 
   http.post<IdParams>('/api/v1/runs/:id/cancel', async (request) => {
     const principal = await context.caller(request);
@@ -196,7 +180,8 @@ function heldOffDetail(hold: StoredHold): string {
   return `${hold.environment} is held off ${span} by ${hold.actor} (hold ${hold.id}), and a hold-off wins over keeping it on: ${lift}, or hold it on from ${iso(hold.until)} (POST /api/v1/holds with "from")`;
 }
 
-function runJson(run: Run) {
+/** A run as the API answers it (lists, commands; run-routes.ts adds its steps). */
+export function runJson(run: Run) {
   return {
     id: run.id,
     environment: run.environment,

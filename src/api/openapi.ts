@@ -174,6 +174,14 @@ export const ROUTES: readonly Route[] = [
     success: 200,
   },
   {
+    method: 'get',
+    path: '/api/v1/runs/{id}/stream',
+    summary:
+      'One run as server-sent events (text/event-stream): `run` at connect and at each change, `end` when it is over',
+    role: 'viewer',
+    success: 200,
+  },
+  {
     method: 'post',
     path: '/api/v1/runs/{id}/cancel',
     summary: 'Cancel a stop during its grace',

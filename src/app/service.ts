@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { NotifierDocument } from '../config/schema.js';
 import { API_SERVER_OPTIONS, serveApi } from '../api/api.js';
+import type { ApiDeps } from '../api/context.js';
 import { oidcVerifier } from '../api/oidc.js';
 import { oidcSignInOf } from '../api/oidc-sign-in.js';
 import { WebSessions } from '../api/session.js';
@@ -65,6 +66,8 @@ export interface ServiceOptions {
   readonly forwardTickMs?: number;
   /** How often events past their retention are deleted (default hourly). */
   readonly retentionEveryMs?: number;
+  /** Run streams' store reads, number, heartbeat and length (see src/api/run-routes.ts). */
+  readonly runStreams?: ApiDeps['runStreams'];
   /** Runs after the store is ready and before the first reconciler pass. */
   readonly beforeFirstPass?: (parts: {
     engine: Engine;
@@ -201,6 +204,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(links === undefined ? {} : { links }),
       hooks: { hooks, log },
       sessions,
+      ...(options.runStreams === undefined ? {} : { runStreams: options.runStreams }),
       ...(config.document.api?.oidc === undefined
         ? {}
         : { oidc: oidcVerifier(config.document.api.oidc) }),

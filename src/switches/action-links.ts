@@ -62,6 +62,40 @@ const STATUS_WORDS: Record<string, string> = {
   superseded: 'was replaced by a newer change of plan',
 };
 
+/** "Keep running 1 h": an hour after the stop was due, or after now if that has passed. */
+export function keepOneHourUntil(run: Pick<Run, 'act_at'>, now: Instant): Instant {
+  return Math.max(run.act_at, now) + HOUR;
+}
+
+/** A "keep running" choice of a stop warning, and the instant it keeps the environment on until. */
+export interface KeepRunningChoice {
+  readonly action: 'keep-1h' | 'keep-until-start';
+  readonly label: string;
+  readonly until: Instant;
+}
+
+/**
+ * The "keep running" choices a stop warning's links offer (the dashboard offers the
+ * same): each cancels the stop and keeps the environment on until its instant.
+ * "Until the next scheduled start" needs one (`nextStart`, within 14 days).
+ */
+export function keepRunningChoices(
+  run: Pick<Run, 'act_at'>,
+  now: Instant,
+  nextStart: Instant | undefined,
+): KeepRunningChoice[] {
+  const choices: KeepRunningChoice[] = [
+    { action: 'keep-1h', label: LINK_LABELS['keep-1h'], until: keepOneHourUntil(run, now) },
+  ];
+  if (nextStart !== undefined)
+    choices.push({
+      action: 'keep-until-start',
+      label: LINK_LABELS['keep-until-start'],
+      until: nextStart,
+    });
+  return choices;
+}
+
 export function hashLinkToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -185,7 +219,7 @@ export class ActionLinks implements LinkActor {
   }
 
   private keepOneHourUntil(run: Run): Instant {
-    return Math.max(run.act_at, this.options.now()) + HOUR;
+    return keepOneHourUntil(run, this.options.now());
   }
 
   private nextStart(run: Run): Instant {

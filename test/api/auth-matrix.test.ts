@@ -303,6 +303,15 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
       path: `/api/v1/runs/${(await stopInGrace(world, env)).id}`,
     }),
   },
+  'get /api/v1/runs/{id}/stream': {
+    unknown: 'unknown-run',
+    // A run that is over: its stream says so in one `end` event and closes.
+    prepare: async (world, env) => {
+      const run = await stopInGrace(world, env);
+      await world.engine.cancel(run.id, FIXTURE_ACTOR);
+      return { path: `/api/v1/runs/${run.id}/stream` };
+    },
+  },
   'post /api/v1/runs/{id}/cancel': {
     unknown: 'unknown-run',
     // Only a stop in its grace period can be cancelled.

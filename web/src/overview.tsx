@@ -1,11 +1,13 @@
 /**
  * The overview: every environment the caller may see, grouped by team, with its
  * state, its next transition and a countdown (times in the environment's zone,
- * named), filters by team, state and text; loading, empty and error states.
+ * named), filters by team, state and text; loading, empty and error states; and
+ * the pending shutdowns with their "keep running" buttons (overview-pending.tsx).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { EnvironmentSummary, RunSummary } from './api';
 import { environments, recentRuns } from './api';
+import { PendingShutdowns } from './overview-pending';
 import type { ShownState } from './state';
 import { countdown, inZone, newestRuns, shownState, STATES } from './state';
 
@@ -136,6 +138,9 @@ export function Overview() {
           />
         </label>
       </form>
+      {load.kind === 'ready' ? (
+        <PendingShutdowns runs={[...load.runs.values()]} now={now} onChanged={fetchList} />
+      ) : null}
       {load.kind === 'loading' ? (
         <p aria-busy="true">Loading environments…</p>
       ) : load.kind === 'error' ? (
