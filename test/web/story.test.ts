@@ -3,8 +3,9 @@
  * `lightsout demo`, as a person in Paris uses it on environments kept in UTC:
  * sign in, find an environment, reserve tomorrow afternoon (typed in the
  * environment's zone, shown in both) and see it on the week and in the API,
- * pick a window by dragging across a day, ask to stop and see the grace, sign
- * out; a viewer gets no change buttons and the API refuses its direct request;
+ * pick a window by dragging across a day, ask to stop and see the grace; stop
+ * an environment from its page and postpone the shutdown from the overview's
+ * button; start one and follow its run to its end; read the savings; sign out; a viewer gets no change buttons and the API refuses its direct request;
  * a team member never sees another team's environment, even by URL.
  * Screenshots of the environment page go to test-artifacts/ (looked at).
  */
@@ -23,6 +24,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await demo.stop();
 });
+
+const statusOn = (page: Page) => page.locator('h1 [data-status]').getAttribute('data-status');
 
 /** Tomorrow's date in UTC (the demo's zone), as the date input wants it. */
 function tomorrow(): string {
@@ -122,6 +125,54 @@ describe('the dashboard story', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(ARTIFACTS, 'environment-phone.png'), fullPage: true });
     expect(await accessibilityViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Stop staging from its page: the run's page opens in its grace.
+    await page.goto(`${demo.base}/environments/staging`);
+    await page.getByRole('button', { name: 'Stop…' }).click();
+    await page
+      .getByRole('dialog', { name: 'Stop staging?' })
+      .getByRole('button', { name: /^Stop after 10 min/ })
+      .click();
+    await page.getByRole('heading', { name: /Stop of staging/ }).waitFor();
+    const stopId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    expect(await statusOn(page)).toBe('grace');
+    // Postpone it from the overview's pending shutdown, as its warning's button would.
+    await page.getByRole('link', { name: 'Environments' }).click();
+    await page
+      .locator('li[data-pending="staging"]')
+      .getByRole('button', { name: /^Keep running 1 h: staging/ })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'staging keeps running until' }).waitFor();
+    const postponed = (await (await demo.api('GET', `/api/v1/runs/${stopId}`)).json()) as {
+      status: string;
+      cancelled: { by: string } | null;
+    };
+    expect(postponed.status).toBe('cancelled');
+    expect(postponed.cancelled?.by).toBe('api:demo-admin');
+
+    // Start dev now and follow its run to its end on the run's page, without reloading.
+    await page.goto(`${demo.base}/environments/dev`);
+    await page.getByRole('button', { name: 'Start now' }).click();
+    await page.getByRole('heading', { name: /Start of dev/ }).waitFor();
+    await page.evaluate('window.stillThisPage = true');
+    await expect.poll(() => statusOn(page), { timeout: 90_000, interval: 250 }).toBe('succeeded');
+    expect(await page.evaluate('window.stillThisPage')).toBe(true);
+    expect(await page.locator('tr[data-step]').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'story-run.png'), fullPage: true });
+
+    // Read the savings: the page's total is what the API answers for the page's window.
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/savings');
+    await page.getByRole('link', { name: 'Savings' }).click();
+    const total = page.locator('tr[data-total="all"] [data-measure="money"]');
+    await total.waitFor();
+    const query = new URL((await answered).url()).search;
+    const report = (await (await demo.api('GET', `/api/v1/savings${query}`)).json()) as {
+      totals: { money: number };
+    };
+    expect(report.totals.money).toBeGreaterThan(0);
+    const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+    expect(await total.textContent()).toBe(usd.format(report.totals.money));
 
     // Sign out: the API refuses the page's requests from then on.
     await page.getByRole('button', { name: 'Sign out' }).click();

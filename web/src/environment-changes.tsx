@@ -15,6 +15,8 @@ interface Props {
   readonly environment: Pick<EnvironmentDetail, 'name' | 'timezone' | 'graceMs'>;
   /** A window dragged out on the week. */
   readonly pick: { readonly from: number; readonly to: number } | undefined;
+  /** The service's time now (a demo's clock runs faster than the browser's). */
+  readonly now: () => number;
   readonly onChanged: () => void;
 }
 
@@ -22,14 +24,12 @@ type Outcome = { readonly ok: boolean; readonly text: string } | undefined;
 
 const HOUR = 3_600_000;
 
-export function Changes({ environment: e, pick, onChanged }: Props) {
+export function Changes({ environment: e, pick, now, onChanged }: Props) {
   const zone = e.timezone;
-  const [from, setFrom] = useState(() => localValue(Date.now() + HOUR, zone).slice(0, 14) + '00');
-  const [to, setTo] = useState(() => localValue(Date.now() + 5 * HOUR, zone).slice(0, 14) + '00');
+  const [from, setFrom] = useState(() => localValue(now() + HOUR, zone).slice(0, 14) + '00');
+  const [to, setTo] = useState(() => localValue(now() + 5 * HOUR, zone).slice(0, 14) + '00');
   const [note, setNote] = useState('');
-  const [until, setUntil] = useState(
-    () => localValue(Date.now() + 3 * HOUR, zone).slice(0, 14) + '00',
-  );
+  const [until, setUntil] = useState(() => localValue(now() + 3 * HOUR, zone).slice(0, 14) + '00');
   const [outcome, setOutcome] = useState<Outcome>();
   const [busy, setBusy] = useState(false);
   const confirmStop = useRef<HTMLDialogElement>(null);
@@ -177,7 +177,7 @@ export function Changes({ environment: e, pick, onChanged }: Props) {
         <h3 id="stop-title">Stop {e.name}?</h3>
         <p id="stop-text">
           Its channels are warned now, and anyone may keep it running during the grace of{' '}
-          {graceMinutes} min. It stops at {dayClockIn(Date.now() + e.graceMs, zone)} ({zone}) unless
+          {graceMinutes} min. It stops at {dayClockIn(now() + e.graceMs, zone)} ({zone}) unless
           someone does.
         </p>
         <form method="dialog" class="buttons">

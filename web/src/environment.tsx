@@ -47,6 +47,9 @@ export default function Environment() {
   /** The first day shown (in the environment's zone); undefined: the API's default, yesterday. */
   const [from, setFrom] = useState<string | undefined>();
   const [pick, setPick] = useState<{ from: number; to: number } | undefined>();
+  /** The service's clock minus this browser's (a demo's runs faster), from the last answer. */
+  const [offsetMs, setOffsetMs] = useState(0);
+  const serviceNow = () => Date.now() + offsetMs;
 
   const loadDetail = () => {
     environmentDetail(name).then(
@@ -62,6 +65,7 @@ export default function Environment() {
     loadTimeline(name, from).then(
       (value) => {
         setWeek({ kind: 'ready', value });
+        setOffsetMs(Date.parse(value.now) - Date.now());
       },
       (error: unknown) => {
         setWeek(failed(error));
@@ -130,7 +134,7 @@ export default function Environment() {
         ) : (
           <>
             ; {e.next.state === 'on' ? 'starts' : 'stops'}{' '}
-            <strong>{countdown(Date.parse(e.next.at), Date.now())}</strong>,{' '}
+            <strong>{countdown(Date.parse(e.next.at), serviceNow())}</strong>,{' '}
             <time dateTime={e.next.at}>{inZone(e.next.at, e.timezone)}</time>.
           </>
         )}
@@ -203,8 +207,8 @@ export default function Environment() {
         )}
       </section>
 
-      {canOperate(me) ? (
-        <Changes environment={e} pick={pick} onChanged={reload} />
+      {week.kind === 'loading' ? null : canOperate(me) ? (
+        <Changes environment={e} pick={pick} now={serviceNow} onChanged={reload} />
       ) : (
         <p class="muted">You may look; changes need an operator&apos;s or an admin&apos;s token.</p>
       )}
