@@ -137,7 +137,10 @@ export function sameSitePath(next: unknown): string {
   const base = 'http://here.invalid';
   const url = new URL(next, base);
   if (url.origin !== base || url.pathname === '/sign-in') return '/';
-  return `${url.pathname}${url.search}${url.hash}`;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Dot segments collapse once parsed: `/.//evil.example` becomes `//evil.example`,
+  // another host again. Checked after the parse, on what would be sent.
+  return path.startsWith('//') ? '/' : path;
 }
 
 /** The flow cookie: HttpOnly, SameSite=Lax, only sent to the callback, Secure over HTTPS. */

@@ -39,6 +39,9 @@ import { Problem } from './problems.js';
  */
 export type RunStreamOptions = NonNullable<ApiDeps['runStreams']>;
 
+/** Open streams one caller may hold: a few tabs each, so one caller cannot take them all. */
+const MAX_STREAMS_PER_CALLER = 10;
+
 const DEFAULTS = {
   pollMs: 1_000,
   maxStreams: 200,
@@ -161,7 +164,17 @@ export function registerRunRoutes(
           `this process serves ${settings.maxStreams} run streams already; read GET /api/v1/runs/${run.id} instead, or retry later`,
         );
       }
-      const stream = new OpenStream(settings.maxAgeMs);
+      const own = [...streams].filter((s) => s.owner === principal.id).length;
+      if (own >= MAX_STREAMS_PER_CALLER) {
+        void reply.header('retry-after', String(Math.ceil(RETRY_MS / 1000)));
+        throw new Problem(
+          429,
+          'too-many-streams',
+          'Too many streams',
+          `${principal.name} has ${MAX_STREAMS_PER_CALLER} run streams open already; close one (a tab), or read GET /api/v1/runs/${run.id}`,
+        );
+      }
+      const stream = new OpenStream(settings.maxAgeMs, principal.id);
       streams.add(stream);
       reply.sse.onClose(() => {
         stream.stop();
@@ -230,7 +243,11 @@ class OpenStream {
   private interrupt: (() => void) | undefined;
   private readonly closesAt: number;
 
-  constructor(maxAgeMs: number) {
+  constructor(
+    maxAgeMs: number,
+    /** The caller's id: each caller holds a few streams at most. */
+    readonly owner: string,
+  ) {
     this.closesAt = Date.now() + maxAgeMs;
     this.ended = new Promise((resolve) => {
       this.markEnded = resolve;

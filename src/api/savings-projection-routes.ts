@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Environment, Schedule } from '../core/glossary.js';
 import { describeSchedule } from '../core/describe.js';
+import { firesMoreThan } from '../core/expressions.js';
 import { MAX_SAVINGS_WINDOW } from '../core/limits.js';
 import type { Fleet } from '../core/planner.js';
 import { schedule as scheduleDocument } from '../config/schema.js';
@@ -20,6 +21,9 @@ import type { ApiContext } from './context.js';
 import { DAY, iso, parseQuery, timeOf } from './context.js';
 import { Problem } from './problems.js';
 import { savingsProjectionQuery } from './queries.js';
+
+/** Every 15 minutes, at most: more is no schedule anyone would run an environment on. */
+const MAX_PROPOSED_FIRINGS_A_DAY = 96;
 
 /** The CLI's default window too (`lightsout plan --savings`). */
 const DEFAULT_SPAN = 30 * DAY;
@@ -196,6 +200,19 @@ function proposalOf(query: Query, schedules: ReadonlyMap<string, Schedule>): Pro
     );
   }
   const s = parsed.data;
+  // A proposal comes from any viewer: one that fires every minute would have the
+  // planner compute half a million firings a year, on the event loop.
+  for (const field of ['start', 'stop'] as const) {
+    const expression = s[field];
+    if (expression !== undefined && firesMoreThan(expression, MAX_PROPOSED_FIRINGS_A_DAY))
+      throw new Problem(
+        400,
+        'invalid-query',
+        'Invalid query parameter',
+        `${field}: ${expression.source} fires more than ${MAX_PROPOSED_FIRINGS_A_DAY} times a day; a proposed schedule's ${field} fires at most every 15 minutes`,
+        field,
+      );
+  }
   const rule =
     s.periods !== undefined
       ? { kind: 'periods' as const, periods: s.periods }

@@ -31,14 +31,7 @@ export function registerTimeline(http: FastifyInstance, context: ApiContext): vo
     const now = deps.now();
     const zone = environment.timezone;
     const first = firstDay(query.from, now, zone);
-    const days = Array.from({ length: query.days }, (_, i) => {
-      const day = first.plus({ days: i });
-      return {
-        date: day.toISODate()!,
-        start: day.toMillis(),
-        end: day.plus({ days: 1 }).toMillis(),
-      };
-    });
+    const days = localDays(first, query.days);
     const window = { start: days[0]!.start, end: days.at(-1)!.end };
     const names = [environment.name];
     const [fleet, reservations, holds, runs, inventory, off] = await Promise.all([
@@ -119,4 +112,24 @@ function firstDay(date: string | undefined, now: number, zone: string): DateTime
       'from',
     );
   return day.startOf('day');
+}
+
+/**
+ * `count` days from `first`, each from its own start to the next day's, in the
+ * zone of `first`. Each start is found again: where a day's midnight does not
+ * exist (America/Santiago moves to summer time at midnight), it begins at 01:00,
+ * and the next day must still begin at its own midnight.
+ */
+export function localDays(
+  first: DateTime,
+  count: number,
+): { date: string; start: number; end: number }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const day = first.plus({ days: i }).startOf('day');
+    return {
+      date: day.toISODate()!,
+      start: day.toMillis(),
+      end: day.plus({ days: 1 }).startOf('day').toMillis(),
+    };
+  });
 }

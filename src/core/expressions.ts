@@ -166,6 +166,21 @@ export function firingsOf(expression: Expression): Firings {
 }
 
 /**
+ * Whether an expression fires more than `perDay` times on some day. Cron fields
+ * for minutes and hours are the same on every day the day fields let through, so
+ * the first day it fires on is as busy as any: counted from that day's first firing,
+ * at most `perDay + 1` firings are computed whatever the expression.
+ */
+export function firesMoreThan(expression: Expression, perDay: number): boolean {
+  if (expression.syntax === 'at') return false;
+  const cron = cronFor(expression.pattern, expression.syntax);
+  const first = cron.nextRun(new Date(Date.UTC(2026, 0, 1) - 1));
+  if (first === null) return false;
+  const runs = cron.nextRuns(perDay, first);
+  return runs.length === perDay && runs.at(-1)!.getTime() - first.getTime() < 86_400_000;
+}
+
+/**
  * Wall-time firings of a pattern, a calendar year at a time. Croner takes about
  * 12 µs a firing; wall times do not depend on the zone, so every schedule that
  * uses the same pattern, in any zone, shares one computation. Bounded, oldest out.

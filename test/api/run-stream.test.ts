@@ -335,4 +335,19 @@ describe.each(DATABASES)('run streams on $name', (database) => {
     await open[1]!.ended;
     await fourth.ended;
   }, 60_000);
+
+  it('lets one caller hold 10 streams at most, and others still get theirs', async () => {
+    await start();
+    const id = await stop('1h');
+    const mine = await Promise.all(Array.from({ length: 10 }, () => stream(id)));
+    for (const s of mine) expect(s.status).toBe(200);
+    const eleventh = await stream(id);
+    expect(eleventh.status).toBe(429);
+    expect(JSON.parse(eleventh.text)).toMatchObject({
+      type: expect.stringMatching(/too-many-streams$/) as unknown,
+    });
+    const operators = await stream(id, bearer('operator'));
+    expect(operators.status).toBe(200);
+    for (const s of [...mine, operators]) s.close();
+  }, 60_000);
 });

@@ -234,6 +234,22 @@ describe.each(DATABASES)('GET /api/v1/savings/projection on $name', (database) =
       /400d/,
     ],
     ['an unknown parameter', 'by=week', 400, 'invalid-query', 'by', /unknown parameter/],
+    [
+      'a start that fires every minute (the planner would compute half a million firings a year)',
+      `start=${encodeURIComponent('* * * * *')}&stop=${encodeURIComponent('0 19 * * *')}&from=2026-06-01T00:00Z&to=2027-06-01T00:00Z`,
+      400,
+      'invalid-query',
+      'start',
+      /fires more than 96 times a day/,
+    ],
+    [
+      'a stop that fires every minute of the first of the month',
+      `start=${encodeURIComponent('0 7 * * *')}&stop=${encodeURIComponent('cron(* * 1 * ? *)')}`,
+      400,
+      'invalid-query',
+      'stop',
+      /fires more than 96 times a day/,
+    ],
   ];
   for (const [what, query, status, type, field, detail] of refusals)
     it(`refuses ${what}, naming ${field}`, async () => {

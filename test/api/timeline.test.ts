@@ -6,9 +6,11 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_SERVER_OPTIONS, serveApi } from '../../src/api/api.js';
 import { WebSessions } from '../../src/api/session.js';
+import { localDays } from '../../src/api/timeline-routes.js';
 import { newToken } from '../../src/api/tokens.js';
 import type { Environment } from '../../src/core/glossary.js';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -179,5 +181,22 @@ describe.each(DATABASES)('the environment timeline on $name', (database) => {
     expect(bad.body.detail).toMatch(/from/);
     expect((await get('admin', '/api/v1/environments/dev/timeline?days=32')).status).toBe(400);
     expect((await get('admin', '/api/v1/environments/dev/timeline?from=tuesday')).status).toBe(400);
+  });
+});
+
+describe('the days of a timeline', () => {
+  it("begin at each day's own start where midnight does not exist (Santiago, 6 September 2026)", () => {
+    const first = DateTime.fromISO('2026-09-05', { zone: 'America/Santiago' }).startOf('day');
+    const days = localDays(first, 3).map((d) => ({
+      date: d.date,
+      from: new Date(d.start).toISOString(),
+      hours: (d.end - d.start) / 3_600_000,
+    }));
+    expect(days).toEqual([
+      { date: '2026-09-05', from: '2026-09-05T04:00:00.000Z', hours: 24 },
+      // Midnight is skipped: the day begins at 01:00 (-03) and lasts 23 hours.
+      { date: '2026-09-06', from: '2026-09-06T04:00:00.000Z', hours: 23 },
+      { date: '2026-09-07', from: '2026-09-07T03:00:00.000Z', hours: 24 },
+    ]);
   });
 });

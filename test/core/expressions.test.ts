@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firingsOf, parseExpression } from '../../src/core/expressions.js';
+import { firesMoreThan, firingsOf, parseExpression } from '../../src/core/expressions.js';
 import { expressionFiringInstants, scheduleOnIntervals } from '../../src/core/schedule.js';
 import { isoIntervals, window } from '../helpers.js';
 import { expression, expressionSchedule } from './build.js';
@@ -202,5 +202,26 @@ describe('start/stop schedules', () => {
       ['2026-06-01T07:00:00.000Z', '2026-06-01T19:00:00.000Z'],
       ['2026-06-03T07:00:00.000Z', '2026-06-03T19:00:00.000Z'],
     ]);
+  });
+});
+
+describe('how often an expression fires on its busiest day', () => {
+  const parsed = (text: string) => {
+    const result = parseExpression(text);
+    if (!result.ok) throw new Error(result.error);
+    return result.value;
+  };
+  it.each([
+    ['0 7 * * 1-5', false],
+    ['*/15 * * * *', false],
+    ['*/10 * * * *', true],
+    ['* * 1 * *', true],
+    ['cron(0/15 9-17 ? * MON-FRI *)', false],
+    ['cron(0/5 9-17 ? * MON-FRI *)', true],
+    ['cron(* 9 ? * MON *)', false],
+    ['cron(* 9-10 ? * MON *)', true],
+    ['at(2026-12-24T18:00:00)', false],
+  ])('%s fires more than 96 times a day: %s', (text, busy) => {
+    expect(firesMoreThan(parsed(text), 96)).toBe(busy);
   });
 });
