@@ -69,6 +69,9 @@ export class Engine {
   private readonly commands: Commands;
   private readonly listeners = new Set<() => void>();
   private readonly delivers: boolean;
+  /** The delivery under way, and whether it must go round once more (see deliver). */
+  private delivering: Promise<void> | undefined;
+  private deliverAgain = false;
 
   constructor(options: EngineOptions) {
     // Every concurrent sleep of every run listens to this one signal.
@@ -142,14 +145,40 @@ export class Engine {
     await this.idle();
   }
 
-  private async deliver(): Promise<void> {
-    if (!this.delivers) return;
-    await deliverNotices(this.ctx, this.ctx.clock.now()).catch((error: unknown) => {
-      this.ctx.log.error(
-        { error: error instanceof Error ? error.message : String(error) },
-        'delivering notices failed',
-      );
-    });
+  /** Someone asked for a delivery during the one under way (set from other calls, meanwhile). */
+  private askedAgain(): boolean {
+    return this.deliverAgain && !this.abort.signal.aborted;
+  }
+
+  /**
+   * Delivers the notices due, one delivery at a time: asked for during one, it
+   * goes round once more and answers when that round is done, so a caller's
+   * notice is delivered when its call resolves. (Each run's end asks; a thousand
+   * runs ending together once made a thousand deliveries that each claimed
+   * every pending notice again.)
+   */
+  private deliver(): Promise<void> {
+    if (!this.delivers) return Promise.resolve();
+    if (this.delivering !== undefined) {
+      this.deliverAgain = true;
+      return this.delivering;
+    }
+    this.delivering = (async () => {
+      try {
+        do {
+          this.deliverAgain = false;
+          await deliverNotices(this.ctx, this.ctx.clock.now()).catch((error: unknown) => {
+            this.ctx.log.error(
+              { error: error instanceof Error ? error.message : String(error) },
+              'delivering notices failed',
+            );
+          });
+        } while (this.askedAgain());
+      } finally {
+        this.delivering = undefined;
+      }
+    })();
+    return this.delivering;
   }
 
   /**

@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { storeFaultOf } from './faults.js';
 import { StoreHealth, watchedBy } from './health.js';
+import { queuedInOrder } from './queued-connection.js';
 import { schemaScoped } from './introspector.js';
 import type { Database } from './schema.js';
 import { reusingStatements } from './statements.js';
@@ -134,7 +135,10 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
     }
     const database = openSqlite(location);
     const db = new Kysely<Database>({
-      dialect: watchedBy(new SqliteDialect({ database: reusingStatements(database) }), health),
+      dialect: watchedBy(
+        queuedInOrder(new SqliteDialect({ database: reusingStatements(database) })),
+        health,
+      ),
     });
     return { db, dialect, description: `sqlite:${location}`, health, close: () => db.destroy() };
   }
