@@ -144,11 +144,16 @@ export function connectionReset(): Error {
  */
 interface Progress {
   left: number;
+  /** With `settleMs`: the change is done at this instant of the clock, however often it is described. */
+  readonly doneAt?: number;
+  readonly clock?: () => number;
 }
 
 /** Counts one describe of a resource with a change in progress; true once the change is done. */
 function seen(progress: Progress | undefined): boolean {
   if (progress === undefined) return false;
+  if (progress.doneAt !== undefined && progress.clock !== undefined)
+    return progress.clock() >= progress.doneAt;
   if (progress.left > 0) {
     progress.left -= 1;
     return false;
@@ -383,6 +388,11 @@ export interface AwsDoubleOptions {
   readonly settleAfter?: number;
   /** A clock for the `at` of logged calls (the engine's virtual clock, say). */
   readonly now?: () => number;
+  /**
+   * With `now`: a change takes this long on that clock (an EC2 stop, say 40 s),
+   * instead of `settleAfter` describes: for tests of when verification polls.
+   */
+  readonly settleMs?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -523,6 +533,7 @@ export class AwsDouble {
   readonly region: string;
   readonly account: string;
   private readonly settleAfter: number;
+  private readonly settleMs: number | undefined;
   private readonly now: (() => number) | undefined;
 
   readonly instances = new Map<string, Ec2InstanceState>();
@@ -549,6 +560,7 @@ export class AwsDouble {
     this.region = options.region ?? 'eu-west-3';
     this.account = options.account ?? '123456789012';
     this.settleAfter = options.settleAfter ?? 1;
+    this.settleMs = options.settleMs;
     this.now = options.now;
   }
 
@@ -771,6 +783,14 @@ export class AwsDouble {
     delete instance.progress;
   }
 
+  /** A change starting now: done after `settleAfter` describes, or `settleMs` of the clock. */
+  private progress(): Progress {
+    const clock = this.now;
+    return this.settleMs === undefined || clock === undefined
+      ? { left: this.settleAfter }
+      : { left: 0, doneAt: clock() + this.settleMs, clock };
+  }
+
   private nextInstanceId(): string {
     this.launched += 1;
     return `i-${this.launched.toString(16).padStart(17, '0')}`;
@@ -971,7 +991,7 @@ export class AwsDouble {
   private move(i: Ec2InstanceState, now: InstanceStateName, next: InstanceStateName): void {
     i.state = now;
     i.next = next;
-    i.progress = { left: this.settleAfter };
+    i.progress = this.progress();
   }
 
   // -------------------------------------------------------------------------
@@ -1034,7 +1054,7 @@ export class AwsDouble {
     const g = this.group(name);
     if (g.suspended.has('ScheduledActions')) return false;
     Object.assign(g, capacity);
-    g.progress = { left: this.settleAfter };
+    g.progress = this.progress();
     return true;
   }
 
@@ -1226,7 +1246,7 @@ export class AwsDouble {
         `Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`,
       );
     Object.assign(g, { min, max, desired });
-    g.progress = { left: this.settleAfter };
+    g.progress = this.progress();
   }
 
   /**
@@ -1345,7 +1365,7 @@ export class AwsDouble {
     if (db.status !== 'stopped') throw new Error(`${name} is ${db.status}, not stopped`);
     db.status = 'starting';
     db.next = 'available';
-    db.progress = { left: this.settleAfter };
+    db.progress = this.progress();
   }
 
   private rdsCommands(): CommandSpec[] {
@@ -1570,7 +1590,7 @@ export class AwsDouble {
   private moveDatabase(db: DatabaseState | ClusterState, target: 'on' | 'off'): void {
     db.status = target === 'off' ? 'stopping' : 'starting';
     db.next = target === 'off' ? 'stopped' : 'available';
-    db.progress = { left: this.settleAfter };
+    db.progress = this.progress();
   }
 
   // -------------------------------------------------------------------------
@@ -1818,7 +1838,7 @@ export class AwsDouble {
       s.desired < target.min
     ) {
       s.desired = target.min;
-      s.progress = { left: this.settleAfter };
+      s.progress = this.progress();
     }
     if (s.progress !== undefined && seen(s.progress)) {
       s.running = s.desired;
@@ -1835,7 +1855,7 @@ export class AwsDouble {
       throw awsError('ServiceNotActiveException', 'Service was not ACTIVE.');
     if (input.desiredCount !== undefined) {
       s.desired = input.desiredCount;
-      s.progress = { left: this.settleAfter };
+      s.progress = this.progress();
     }
     return this.serviceOutput(s, false);
   }

@@ -13,6 +13,7 @@ import type {
   RestoreData,
   RunRef,
   SettledNote,
+  SettlePolls,
 } from '../../engine/ports.js';
 import { AwsClients, connectionKey } from './clients.js';
 import type { Connection } from './clients.js';
@@ -314,6 +315,10 @@ export class AwsProvider implements Provider {
     return SETTLE_TIMEOUTS[kind] ?? 10 * 60_000;
   }
 
+  settlePolls(kind: string): SettlePolls {
+    return SETTLE_POLLS[kind] ?? DEFAULT_POLLS;
+  }
+
   private kind(name: string): Promise<AwsKind> {
     let kind = this.kinds.get(name);
     if (kind === undefined) {
@@ -375,4 +380,27 @@ const SETTLE_TIMEOUTS: Readonly<Record<string, number>> = {
   ecs: 15 * 60_000,
   // Recreating a stack creates every resource in it.
   stack: 60 * 60_000,
+};
+
+/**
+ * Verification's first look and pace per kind, after the kind's typical transition
+ * time, so that a large stop is seen settled in one or two polls (1,000 instances
+ * are 1 DescribeInstances a poll) instead of one every few seconds. AWS documents
+ * no transition times: these are lightsout's, from how long each kind commonly
+ * takes; a slower resource is polled again, the interval growing by half each time
+ * up to the maximum, until the settle timeout above.
+ */
+const DEFAULT_POLLS: SettlePolls = { firstMs: 15_000, intervalMs: 10_000, maxIntervalMs: 60_000 };
+const SETTLE_POLLS: Readonly<Record<string, SettlePolls>> = {
+  // An EBS-backed instance stops or starts in tens of seconds (a graceful OS shutdown first).
+  ec2: { firstMs: 45_000, intervalMs: 15_000, maxIntervalMs: 60_000 },
+  // A group drains and launches its instances: a minute or more.
+  asg: { firstMs: 60_000, intervalMs: 20_000, maxIntervalMs: 2 * 60_000 },
+  // A database stops or starts in minutes, an Aurora cluster often ten or more.
+  rds: { firstMs: 4 * 60_000, intervalMs: 30_000, maxIntervalMs: 2 * 60_000 },
+  aurora: { firstMs: 5 * 60_000, intervalMs: 30_000, maxIntervalMs: 2 * 60_000 },
+  // Tasks drain from their load balancer (300 s deregistration delay by default) or start.
+  ecs: { firstMs: 30_000, intervalMs: 15_000, maxIntervalMs: 60_000 },
+  // A stack creates or deletes every resource in it.
+  stack: { firstMs: 2 * 60_000, intervalMs: 30_000, maxIntervalMs: 2 * 60_000 },
 };

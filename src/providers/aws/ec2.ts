@@ -347,7 +347,11 @@ async function observeInstances(
 /** Every instance a DescribeInstances input names, across pages. */
 async function describeAll(
   client: EC2Client,
-  input: { InstanceIds?: string[]; Filters?: { Name: string; Values: string[] }[]; MaxResults?: number },
+  input: {
+    InstanceIds?: string[];
+    Filters?: { Name: string; Values: string[] }[];
+    MaxResults?: number;
+  },
 ): Promise<Instance[]> {
   const found: Instance[] = [];
   let nextToken: string | undefined;
