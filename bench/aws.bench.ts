@@ -33,7 +33,7 @@ const silent: Notifier = { send: () => Promise.resolve() };
 
 /** Measures the time spent inside `send` of the given (mocked) client classes. */
 function timeInside(classes: { prototype: { send: unknown } }[]): { ms: number; undo(): void } {
-  const inside = { ms: 0, undo: () => undefined as void };
+  const inside = { ms: 0, undo: (): void => undefined };
   const originals = classes.map((Client) => Client.prototype.send);
   for (const Client of classes) {
     const send = Client.prototype.send as (...args: unknown[]) => Promise<unknown>;
@@ -46,7 +46,11 @@ function timeInside(classes: { prototype: { send: unknown } }[]): { ms: number; 
       }
     };
   }
-  inside.undo = () => classes.forEach((Client, i) => (Client.prototype.send = originals[i]));
+  inside.undo = () => {
+    classes.forEach((Client, i) => {
+      Client.prototype.send = originals[i];
+    });
+  };
   return inside;
 }
 
