@@ -165,6 +165,8 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
     ]);
     // Five kinds in three tiers: the region's alarms listed once for the whole run.
     expect(double.calls('DescribeAlarms')).toBe(1);
+    // Every listing named its page size: none depends on a server default.
+    expect(double.unsizedListings()).toEqual([]);
     expect(double.instance('dev-web').state).toBe('stopped');
     expect(double.capacity('dev-workers')).toBe('0/0/0');
     expect(double.group('dev-workers').instances.size).toBe(0);

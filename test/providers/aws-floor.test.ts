@@ -107,6 +107,20 @@ describe('the double refuses calls larger than AWS documents', () => {
   });
 });
 
+describe('the double reports listings that left the page size to the server', () => {
+  it('names a DescribeAlarms without MaxRecords, not one with it nor a DescribeInstances by ids', async () => {
+    const aws = world();
+    aws.addInstance({ id: 'i-1' });
+    const cloudwatch = new CloudWatchClient(client);
+    await cloudwatch.send(new DescribeAlarmsCommand({}));
+    await cloudwatch.send(new DescribeAlarmsCommand({ MaxRecords: 100 }));
+    await new EC2Client(client).send(new DescribeInstancesCommand({ InstanceIds: ['i-1'] }));
+    expect(aws.unsizedListings().map((c) => [c.command, c.input])).toEqual([
+      ['DescribeAlarms', {}],
+    ]);
+  });
+});
+
 describe('EC2 at the floor', () => {
   it('discovers, stops and verifies 2,500 instances in 3 calls each, every listing sized', async () => {
     const aws = world();
