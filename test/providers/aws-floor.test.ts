@@ -259,6 +259,39 @@ describe.each(DATABASES)('verification polls at the kind pace on $name', (databa
     expect(aws.calls('DescribeAlarms')).toBe(1);
   });
 
+  it('looks at a database first after 4 minutes, not every few seconds', async () => {
+    const opened = (store = await database.open());
+    const late: { clock?: { now(): number } } = {};
+    const now = () => late.clock!.now();
+    const aws = world({ now, settleMs: 5 * 60_000 });
+    aws.addDatabase({ name: 'db', tags: { env: 'dev' } });
+    const h = await harness(opened, {
+      environments: [
+        {
+          ...environment,
+          tiers: [{ name: 'data', select: [{ ...ec2Selector(), kinds: ['rds'] }] }],
+        },
+      ],
+      seeds: [],
+      start: '2026-06-01T18:00:00Z',
+      providers: new Map([['aws', new AwsProvider({ restore: opened.restoreData(now), now })]]),
+    });
+    late.clock = h.clock;
+    await h.engine.command('fleet', 'stop', 'test', 0);
+    await h.engine.tick();
+    await h.engine.idle();
+    const [run] = await opened.listRuns({ environment: 'fleet' });
+    expect(run).toMatchObject({ status: 'succeeded' });
+    expect(aws.database('db').status).toBe('stopped');
+    const stopAt = aws.history().find((c) => c.command === 'StopDBInstance')!.at!;
+    const polls = aws
+      .history()
+      .filter((c) => c.command === 'DescribeDBInstances' && c.at! > stopAt)
+      .map((c) => (c.at! - stopAt) / 1000);
+    // 4 min, then +30 s, +45 s: settled at 5 min, seen at 5 min 15 s.
+    expect(polls).toEqual([240, 270, 315]);
+  });
+
   it('polls a slower stop again at growing intervals, never faster than the kind allows', async () => {
     const opened = (store = await database.open());
     const late: { clock?: { now(): number } } = {};
