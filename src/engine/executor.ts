@@ -9,7 +9,7 @@ import { storeFaultOf } from '../store/faults.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { Fence, Run, RunStep } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
-import type { ActOutcome, Clock, Observed, Provider, Resource } from './ports.js';
+import type { ActOutcome, Clock, Observed, Provider, Resource, SettlePolls } from './ports.js';
 import type { RetryPolicy } from './retry.js';
 import { isTransient } from './retry.js';
 
@@ -33,7 +33,7 @@ export interface ExecutorDeps {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly clock: Clock;
   readonly retry: RetryPolicy;
-  /** Time between two verification polls. */
+  /** Time between two verification polls, for a provider that does not say (settlePolls). */
   readonly pollMs: number;
   readonly leaseMs: number;
   /** The lease this process holds on the run: every write of it is fenced by it. */
@@ -375,8 +375,9 @@ async function verifyTier(
   let waiting = (await store.listSteps(run.id)).filter(
     (s) => s.tier === tier && (s.status === 'acted' || s.status === 'already'),
   );
+  const started = clock.now();
   const deadline =
-    clock.now() +
+    started +
     Math.max(
       0,
       ...waiting.map((s) =>
@@ -385,11 +386,31 @@ async function verifyTier(
         ),
       ),
     );
+  // Each step is looked at when its kind's schedule says (settlePolls), not all at
+  // every poll: an EC2 instance is not polled at a database's pace, nor the reverse.
+  const polls = new Map<number, { schedule: SettlePolls; seen: number; due: number }>();
+  for (const s of waiting) {
+    const schedule = settlePollsOf(deps, resources.get(s.resource)!);
+    polls.set(s.id, {
+      schedule,
+      seen: 0,
+      due: s.status === 'already' ? started : started + schedule.firstMs,
+    });
+  }
   const lastSeen = new Map<number, Observed>();
   while (waiting.length > 0) {
     checkpoint(deps);
-    const still: RunStep[] = [];
-    for (const [providerName, group] of groupByProvider(waiting, resources)) {
+    const now = clock.now();
+    const due = waiting.filter((s) => now >= deadline || polls.get(s.id)!.due <= now);
+    if (due.length === 0) {
+      const next = Math.min(deadline, ...waiting.map((s) => polls.get(s.id)!.due));
+      await clock.sleep(Math.min(next - now, deps.leaseMs / 3), deps.signal);
+      await renewLease(deps, run);
+      continue;
+    }
+    const dueIds = new Set(due.map((s) => s.id));
+    const still: RunStep[] = waiting.filter((s) => !dueIds.has(s.id));
+    for (const [providerName, group] of groupByProvider(due, resources)) {
       const provider = providerOf(deps, providerName);
       const states = await withRetry(deps, () =>
         provider.observe(group.map((s) => resources.get(s.resource)!)),
@@ -420,7 +441,13 @@ async function verifyTier(
             clock.now(),
             `${step.resource} no longer exists`,
           );
-        else still.push(step);
+        else {
+          const poll = polls.get(step.id)!;
+          const { intervalMs, maxIntervalMs } = poll.schedule;
+          poll.due = now + Math.min(maxIntervalMs, intervalMs * 1.5 ** poll.seen);
+          poll.seen += 1;
+          still.push(step);
+        }
       }
       if (reached.done.length > 0)
         await store.finishStep(run.id, deps.fence, reached.done, 'done', clock.now());
@@ -429,9 +456,7 @@ async function verifyTier(
     }
     waiting = still;
     if (waiting.length === 0) return;
-    if (clock.now() >= deadline) break;
-    await clock.sleep(deps.pollMs, deps.signal);
-    await renewLease(deps, run);
+    if (now >= deadline) break;
   }
   for (const step of waiting) {
     const seen = lastSeen.get(step.id) ?? 'unknown';
@@ -444,6 +469,17 @@ async function verifyTier(
       `did not reach ${target} in time (last seen ${seen})`,
     );
   }
+}
+
+/** The provider's polls for the resource's kind, or at once and then every `pollMs`. */
+function settlePollsOf(deps: ExecutorDeps, resource: Resource): SettlePolls {
+  return (
+    providerOf(deps, resource.provider).settlePolls?.(resource.kind) ?? {
+      firstMs: 0,
+      intervalMs: deps.pollMs,
+      maxIntervalMs: deps.pollMs,
+    }
+  );
 }
 
 /** Lets providers follow up on resources that reached their state; never fails the run. */

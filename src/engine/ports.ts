@@ -65,6 +65,12 @@ export interface Provider {
   act(resources: readonly Resource[], target: PowerState): Promise<ActOutcome[]>;
   /** How long a resource of `kind` may take to settle before verification gives up. */
   settleTimeoutMs(kind: string): number;
+  /**
+   * When verification looks at a resource of `kind` after acting on it, following
+   * the kind's typical transition time (an EC2 stop takes tens of seconds, an RDS
+   * stop minutes). Absent: at once, then every `pollMs` of the engine.
+   */
+  settlePolls?(kind: string): SettlePolls;
   /** Kinds that can be boosted (scaled out for a while): `boost` acts on them. */
   readonly boostKinds?: readonly string[];
   /**
@@ -78,6 +84,17 @@ export interface Provider {
    * fails the run; what it did comes back as notes, kept as events.
    */
   settled?(resources: readonly Resource[], state: PowerState, run: RunRef): Promise<SettledNote[]>;
+}
+
+/**
+ * Verification's polls for one kind: the first `firstMs` after the action, then
+ * `intervalMs`, each interval half as long again as the one before, up to
+ * `maxIntervalMs`. A resource that was already in its state is looked at at once.
+ */
+export interface SettlePolls {
+  readonly firstMs: number;
+  readonly intervalMs: number;
+  readonly maxIntervalMs: number;
 }
 
 export interface RunRef {

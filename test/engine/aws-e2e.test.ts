@@ -156,14 +156,17 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
       'SuspendProcesses dev-workers ScheduledActions',
       'UpdateAutoScalingGroup dev-workers 0/0/0',
       'StopInstances dev-web',
-      'DisableAlarmActions dev-workers-cpu',
-      'DisableAlarmActions dev-web-cpu',
+      // one call for the tier's kinds together
+      'DisableAlarmActions dev-web-cpu,dev-workers-cpu',
       // data
       'StopDBInstance dev-db',
       'StopDBCluster dev-aurora',
-      'DisableAlarmActions dev-db-cpu',
-      'DisableAlarmActions dev-aurora-cpu',
+      'DisableAlarmActions dev-aurora-cpu,dev-db-cpu',
     ]);
+    // Five kinds in three tiers: the region's alarms listed once for the whole run.
+    expect(double.calls('DescribeAlarms')).toBe(1);
+    // Every listing named its page size: none depends on a server default.
+    expect(double.unsizedListings()).toEqual([]);
     expect(double.instance('dev-web').state).toBe('stopped');
     expect(double.capacity('dev-workers')).toBe('0/0/0');
     expect(double.group('dev-workers').instances.size).toBe(0);
@@ -214,15 +217,13 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
     expect(double.changes()).toEqual([
       'StartDBInstance dev-db',
       'StartDBCluster dev-aurora',
-      'EnableAlarmActions dev-db-cpu',
-      'EnableAlarmActions dev-aurora-cpu',
+      'EnableAlarmActions dev-aurora-cpu,dev-db-cpu',
       'UpdateAutoScalingGroup dev-workers 2/6/3',
       'ResumeProcesses dev-workers ScheduledActions',
       'StartInstances dev-web',
-      'EnableAlarmActions dev-workers-cpu',
+      'EnableAlarmActions dev-web-cpu,dev-workers-cpu',
       // verified on: what the stop saved is forgotten
       'DeleteTags dev-workers lightsout:capacity; dev-workers lightsout:suspended',
-      'EnableAlarmActions dev-web-cpu',
       // the count first, then scaling exactly as it was (scheduled scaling still suspended)
       'UpdateService apps/dev-api desiredCount=4',
       'RegisterScalableTarget service/apps/dev-api suspended=scheduled',
@@ -290,12 +291,12 @@ describe.each(DATABASES)('an AWS environment through the engine on $name', (data
       const compute = double.changes().filter((c) => c.includes('dev-workers'));
       expect(compute).toEqual(
         applied
-          ? ['DisableAlarmActions dev-workers-cpu']
+          ? ['DisableAlarmActions dev-web-cpu,dev-workers-cpu']
           : [
               // ScheduledActions was suspended before the crash, by this stop: still to resume on start
               'CreateOrUpdateTags dev-workers lightsout:capacity=2,6,3; dev-workers lightsout:suspended=ScheduledActions',
               'UpdateAutoScalingGroup dev-workers 0/0/0',
-              'DisableAlarmActions dev-workers-cpu',
+              'DisableAlarmActions dev-web-cpu,dev-workers-cpu',
             ],
       );
       expect(double.calls('StopInstances')).toBe(0); // done before the crash, not repeated

@@ -94,8 +94,8 @@ describe('start and stop', () => {
     return { provider, resources: await provider.discover(selector(settings)) };
   }
 
-  it('stops in batches of 100 ids and reports one outcome per instance', async () => {
-    const { provider, resources } = await discovered(ids(250).map((id) => instance(id)));
+  it('stops 2,500 instances in 3 calls of at most 1,000 ids (the resource bucket) and reports one outcome per instance', async () => {
+    const { provider, resources } = await discovered(ids(2500).map((id) => instance(id)));
     ec2.on(StopInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
       StoppingInstances: input.InstanceIds.map((id) => ({
         InstanceId: id,
@@ -106,9 +106,9 @@ describe('start and stop', () => {
     const outcomes = await provider.act(resources, 'off');
     expect(
       ec2.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds?.length),
-    ).toEqual([100, 100, 50]);
-    expect(outcomes).toHaveLength(250);
-    expect(outcomes.filter((o) => o.result === 'accepted')).toHaveLength(249);
+    ).toEqual([1000, 1000, 500]);
+    expect(outcomes).toHaveLength(2500);
+    expect(outcomes.filter((o) => o.result === 'accepted')).toHaveLength(2499);
     expect(outcomes.find((o) => o.id.endsWith('i-0007'))?.result).toBe('already');
   });
 
@@ -245,7 +245,7 @@ describe('verification', () => {
         'the instance stopped again while starting: Client.InternalError: Client error on launch',
     });
     expect(ec2.commandCalls(DescribeInstancesCommand).at(-1)!.args[0].input).toEqual({
-      Filters: [{ Name: 'instance-id', Values: ['i-1', 'i-2'] }],
+      InstanceIds: ['i-1', 'i-2'],
     });
   });
 });

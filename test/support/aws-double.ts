@@ -11,7 +11,10 @@
  * - pagination with each API's token (NextToken, Marker, nextToken) and its
  *   documented default and maximum page sizes; a listing is taken once, at its
  *   first page, so paging through 10,000 instances costs one scan, not one per page;
- * - documented batch limits (10 services per DescribeServices, 100 alarm names);
+ * - AWS's documented limits on a call's size (`documentedLimitError`: 1,000 ids per
+ *   StartInstances/StopInstances and DescribeInstances, 10 services per
+ *   DescribeServices, 100 alarm names, each API's page-size bounds), refused with
+ *   the error AWS answers;
  * - the errors AWS returns for a resource in the wrong state (IncorrectInstanceState,
  *   InvalidDBInstanceStateFault, InvalidDBClusterStateFault...) or that does not exist;
  * - changes that take time: a change is reported in progress by the next
@@ -141,11 +144,16 @@ export function connectionReset(): Error {
  */
 interface Progress {
   left: number;
+  /** With `settleMs`: the change is done at this instant of the clock, however often it is described. */
+  readonly doneAt?: number;
+  readonly clock?: () => number;
 }
 
 /** Counts one describe of a resource with a change in progress; true once the change is done. */
 function seen(progress: Progress | undefined): boolean {
   if (progress === undefined) return false;
+  if (progress.doneAt !== undefined && progress.clock !== undefined)
+    return progress.clock() >= progress.doneAt;
   if (progress.left > 0) {
     progress.left -= 1;
     return false;
@@ -252,6 +260,119 @@ function spec<I extends object>(
   };
 }
 
+/** The page-size field of each listing the double answers. */
+const PAGE_SIZE_FIELDS: Readonly<Record<string, string>> = {
+  DescribeInstances: 'MaxResults',
+  DescribeAlarms: 'MaxRecords',
+  DescribeAutoScalingGroups: 'MaxRecords',
+  DescribeDBInstances: 'MaxRecords',
+  DescribeDBClusters: 'MaxRecords',
+  ListClusters: 'maxResults',
+  ListServices: 'maxResults',
+  DescribeScalableTargets: 'MaxResults',
+};
+
+function countOf(value: unknown): number {
+  return Array.isArray(value) ? value.length : 0;
+}
+
+function outside(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && (!Number.isInteger(value) || value < min || value > max);
+}
+
+/**
+ * AWS's documented limits on one call's size, checked before the call is answered
+ * (and apart from any throttling of the request rate): the error AWS answers an
+ * oversized call with, or undefined. Each limit cites its page.
+ */
+export function documentedLimitError(
+  command: string,
+  input: Readonly<Record<string, unknown>>,
+): Error | undefined {
+  const refuse = (code: string, message: string) => awsError(code, message);
+  switch (command) {
+    case 'StartInstances':
+    case 'StopInstances':
+      // Each instance takes a token from the action's resource bucket, which holds
+      // 1,000 (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html):
+      // a call for more can never be served, and EC2 answers throttling so.
+      if (countOf(input.InstanceIds) > 1000)
+        return refuse(
+          'RequestLimitExceeded',
+          `Request limit exceeded: ${countOf(input.InstanceIds)} instances exceed the ${command} resource bucket of 1000.`,
+        );
+      return undefined;
+    case 'DescribeInstances':
+      // "you should not specify more than 1,000 IDs in a single call"
+      // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html);
+      // MaxResults 5-1000, not with InstanceIds
+      // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html).
+      if (countOf(input.InstanceIds) > 1000)
+        return refuse('InvalidParameterValue', 'At most 1000 instance IDs per call.');
+      if (input.MaxResults !== undefined && input.InstanceIds !== undefined)
+        return refuse(
+          'InvalidParameterCombination',
+          'The parameter instancesSet cannot be used with the parameter maxResults',
+        );
+      if (outside(input.MaxResults, 5, 1000))
+        return refuse('InvalidParameterValue', 'MaxResults must be between 5 and 1000.');
+      return undefined;
+    case 'DescribeAlarms':
+      // MaxRecords 1-100, AlarmNames at most 100
+      // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
+      if (outside(input.MaxRecords, 1, 100))
+        return refuse('InvalidParameterValue', 'MaxRecords must be between 1 and 100.');
+      if (countOf(input.AlarmNames) > 100)
+        return refuse('InvalidParameterValue', 'At most 100 alarm names per call.');
+      return undefined;
+    case 'DisableAlarmActions':
+    case 'EnableAlarmActions':
+      // AlarmNames: "Maximum number of 100 items"
+      // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DisableAlarmActions.html).
+      if (countOf(input.AlarmNames) > 100)
+        return refuse('InvalidParameterValue', 'At most 100 alarm names per call.');
+      return undefined;
+    case 'DescribeDBInstances':
+    case 'DescribeDBClusters':
+      // MaxRecords: "Minimum 20, maximum 100"
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html).
+      if (outside(input.MaxRecords, 20, 100))
+        return refuse('InvalidParameterValue', 'MaxRecords must be between 20 and 100.');
+      return undefined;
+    case 'DescribeServices':
+      // services: "up to 10 services"
+      // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html).
+      if (countOf(input.services) > 10)
+        return refuse(
+          'InvalidParameterException',
+          'DescribeServices takes at most 10 services per call.',
+        );
+      return undefined;
+    case 'ListServices':
+    case 'ListClusters':
+      // maxResults 1-100 (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServices.html).
+      if (outside(input.maxResults, 1, 100))
+        return refuse('InvalidParameterException', 'maxResults must be between 1 and 100.');
+      return undefined;
+    case 'DescribeAutoScalingGroups':
+      // MaxRecords at most 100; up to 50 group names by default
+      // (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingGroups.html).
+      if (outside(input.MaxRecords, 1, 100))
+        return refuse('ValidationError', 'MaxRecords must be between 1 and 100.');
+      if (countOf(input.AutoScalingGroupNames) > 50)
+        return refuse('ValidationError', 'At most 50 Auto Scaling group names per call.');
+      return undefined;
+    case 'DescribeScalableTargets':
+      // MaxResults 1-50
+      // (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DescribeScalableTargets.html).
+      if (outside(input.MaxResults, 1, 50))
+        return refuse('ValidationException', 'MaxResults must be between 1 and 50.');
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
 type Tags = Record<string, string>;
 
 const tagList = (tags: Tags) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -267,6 +388,11 @@ export interface AwsDoubleOptions {
   readonly settleAfter?: number;
   /** A clock for the `at` of logged calls (the engine's virtual clock, say). */
   readonly now?: () => number;
+  /**
+   * With `now`: a change takes this long on that clock (an EC2 stop, say 40 s),
+   * instead of `settleAfter` describes: for tests of when verification polls.
+   */
+  readonly settleMs?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -407,6 +533,7 @@ export class AwsDouble {
   readonly region: string;
   readonly account: string;
   private readonly settleAfter: number;
+  private readonly settleMs: number | undefined;
   private readonly now: (() => number) | undefined;
 
   readonly instances = new Map<string, Ec2InstanceState>();
@@ -433,6 +560,7 @@ export class AwsDouble {
     this.region = options.region ?? 'eu-west-3';
     this.account = options.account ?? '123456789012';
     this.settleAfter = options.settleAfter ?? 1;
+    this.settleMs = options.settleMs;
     this.now = options.now;
   }
 
@@ -499,6 +627,30 @@ export class AwsDouble {
     return this.counts.get(command) ?? 0;
   }
 
+  /** Calls per command (`{ StopInstances: 3, DescribeInstances: 8 }`), failed calls included. */
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Every call, all commands together. */
+  totalCalls(): number {
+    return [...this.counts.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Listing calls that left the page size to the server's default (no
+   * MaxResults/MaxRecords/maxResults): lightsout sets it on every one, so that a
+   * changed default never changes its request count. Calls that name their ids
+   * (DescribeInstances by InstanceIds, where MaxResults is not allowed) are exempt.
+   */
+  unsizedListings(): Call[] {
+    return this.log.filter((c) => {
+      const field = PAGE_SIZE_FIELDS[c.command];
+      if (field === undefined || c.input[field] !== undefined) return false;
+      return !(c.command === 'DescribeInstances' && c.input.InstanceIds !== undefined);
+    });
+  }
+
   /** The inputs of a command's calls, in order. */
   inputs(command: string): Record<string, unknown>[] {
     return this.log.filter((c) => c.command === command).map((c) => ({ ...c.input }));
@@ -550,7 +702,11 @@ export class AwsDouble {
     const input = { ...raw };
     this.counts.set(s.name, this.calls(s.name) + 1);
     const at = this.now?.();
-    const apply = () => s.handle(input);
+    const apply = () => {
+      const oversized = documentedLimitError(s.name, input);
+      if (oversized !== undefined) throw oversized;
+      return s.handle(input);
+    };
     const interceptor = this.interceptors.get(s.name)?.find((i) => i.left > 0);
     try {
       let output: unknown;
@@ -625,6 +781,14 @@ export class AwsDouble {
     instance.state = state;
     delete instance.next;
     delete instance.progress;
+  }
+
+  /** A change starting now: done after `settleAfter` describes, or `settleMs` of the clock. */
+  private progress(): Progress {
+    const clock = this.now;
+    return this.settleMs === undefined || clock === undefined
+      ? { left: this.settleAfter }
+      : { left: 0, doneAt: clock() + this.settleMs, clock };
   }
 
   private nextInstanceId(): string {
@@ -827,7 +991,7 @@ export class AwsDouble {
   private move(i: Ec2InstanceState, now: InstanceStateName, next: InstanceStateName): void {
     i.state = now;
     i.next = next;
-    i.progress = { left: this.settleAfter };
+    i.progress = this.progress();
   }
 
   // -------------------------------------------------------------------------
@@ -890,7 +1054,7 @@ export class AwsDouble {
     const g = this.group(name);
     if (g.suspended.has('ScheduledActions')) return false;
     Object.assign(g, capacity);
-    g.progress = { left: this.settleAfter };
+    g.progress = this.progress();
     return true;
   }
 
@@ -1082,7 +1246,7 @@ export class AwsDouble {
         `Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`,
       );
     Object.assign(g, { min, max, desired });
-    g.progress = { left: this.settleAfter };
+    g.progress = this.progress();
   }
 
   /**
@@ -1201,7 +1365,7 @@ export class AwsDouble {
     if (db.status !== 'stopped') throw new Error(`${name} is ${db.status}, not stopped`);
     db.status = 'starting';
     db.next = 'available';
-    db.progress = { left: this.settleAfter };
+    db.progress = this.progress();
   }
 
   private rdsCommands(): CommandSpec[] {
@@ -1426,7 +1590,7 @@ export class AwsDouble {
   private moveDatabase(db: DatabaseState | ClusterState, target: 'on' | 'off'): void {
     db.status = target === 'off' ? 'stopping' : 'starting';
     db.next = target === 'off' ? 'stopped' : 'available';
-    db.progress = { left: this.settleAfter };
+    db.progress = this.progress();
   }
 
   // -------------------------------------------------------------------------
@@ -1674,7 +1838,7 @@ export class AwsDouble {
       s.desired < target.min
     ) {
       s.desired = target.min;
-      s.progress = { left: this.settleAfter };
+      s.progress = this.progress();
     }
     if (s.progress !== undefined && seen(s.progress)) {
       s.running = s.desired;
@@ -1691,7 +1855,7 @@ export class AwsDouble {
       throw awsError('ServiceNotActiveException', 'Service was not ACTIVE.');
     if (input.desiredCount !== undefined) {
       s.desired = input.desiredCount;
-      s.progress = { left: this.settleAfter };
+      s.progress = this.progress();
     }
     return this.serviceOutput(s, false);
   }

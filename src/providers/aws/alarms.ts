@@ -14,8 +14,8 @@
  * - DescribeAlarms has no dimension filter, and DescribeAlarmsForMetric needs a
  *   MetricName and Namespace and "does not return alarms based on math expressions"
  *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmsForMetric.html).
- *   So each call lists every metric alarm of the region once, 100 a page with
- *   NextToken, and matches them against all targets at once
+ *   So every metric alarm of the region is listed once per run (`AlarmListing`),
+ *   MaxRecords 100 (its maximum) with NextToken, and matched against all targets
  *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
  * - DisableAlarmActions and EnableAlarmActions take at most 100 names a call
  *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DisableAlarmActions.html,
@@ -38,6 +38,16 @@ import type { Resource, RestoreData } from '../../engine/ports.js';
 import type { Connection } from './clients.js';
 import type { Dimension, KindContext } from './kind.js';
 import { messageOf } from './kind.js';
+
+/**
+ * The metric alarms of one account and region, listed once and shared by every
+ * `disableAlarms` of a run (all kinds, all tiers): a run lists them once, not once
+ * per kind. What lightsout disables is written back into it, so a later tier sees
+ * those alarms as disabled. Empty until the first call lists them.
+ */
+export interface AlarmListing {
+  alarms?: Promise<MetricAlarm[]>;
+}
 
 /** A resource and the dimensions that name it in CloudWatch metrics. */
 export interface AlarmTarget {
@@ -70,14 +80,20 @@ export async function disableAlarms(
   context: KindContext,
   connection: Connection,
   targets: readonly AlarmTarget[],
+  listing: AlarmListing = {},
 ): Promise<AlarmChange[]> {
   if (!targets.some((t) => t.dimensions.length > 0)) return targets.map(unchanged);
   let client: CloudWatchClient;
   let found: Found[];
   let saved: Map<string, string[]>;
+  let alarms: MetricAlarm[];
   try {
     client = await context.clients.get('cloudwatch', connection);
-    const alarms = await describeAlarms(client, { AlarmTypes: ['MetricAlarm'] });
+    listing.alarms ??= describeAlarms(client, { AlarmTypes: ['MetricAlarm'] });
+    alarms = await listing.alarms.catch((error: unknown) => {
+      delete listing.alarms; // a failed listing is not kept: the next call lists again
+      throw error;
+    });
     saved = await savedNames(context.restore);
     found = matchTargets(alarms, targets, heldNames(saved, new Set()));
   } catch (error) {
@@ -89,10 +105,25 @@ export async function disableAlarms(
     unique(found.flatMap((f) => (errors.has(f.id) ? [] : f.toDisable))),
     (batch) => client.send(new DisableAlarmActionsCommand({ AlarmNames: batch })),
   );
+  markDisabled(alarms, found, errors, failures);
   return found.map(({ id, toDisable }) => {
     const error = errors.get(id);
     return error === undefined ? changeOf(id, toDisable, failures) : { id, alarms: [], error };
   });
+}
+
+/** Writes what was disabled back into the shared listing. */
+function markDisabled(
+  alarms: readonly MetricAlarm[],
+  found: readonly Found[],
+  errors: ReadonlyMap<string, string>,
+  failures: Failures,
+): void {
+  const disabled = new Set(
+    found.flatMap((f) => (errors.has(f.id) ? [] : f.toDisable.filter((n) => !failures.has(n)))),
+  );
+  if (disabled.size === 0) return;
+  for (const alarm of alarms) if (disabled.has(nameOf(alarm))) alarm.ActionsEnabled = false;
 }
 
 /** After resources started: enables again exactly the alarms lightsout disabled. */

@@ -13,9 +13,11 @@ import type {
   RestoreData,
   RunRef,
   SettledNote,
+  SettlePolls,
 } from '../../engine/ports.js';
 import { AwsClients, connectionKey } from './clients.js';
 import type { Connection } from './clients.js';
+import type { AlarmListing } from './alarms.js';
 import type { AwsKind, KindContext } from './kind.js';
 import { messageOf } from './kind.js';
 
@@ -32,6 +34,19 @@ export interface AwsSettings {
   /** Tag acted resources with `lightsout:last-action` (default false). */
   readonly lastActionTags?: boolean;
 }
+
+/** A resource whose alarms follow its state, with its kind (which names its dimensions). */
+interface AlarmResource {
+  readonly resource: Resource;
+  readonly kind: AwsKind;
+}
+
+/**
+ * How long a run's alarm listing is reused: long enough for the tiers of a stop
+ * (a database's stop takes minutes), short enough that an alarm created since is
+ * seen by the next run.
+ */
+const ALARM_LISTING_MS = 30 * 60_000;
 
 interface FollowUps {
   readonly alarms: boolean;
@@ -99,6 +114,8 @@ export class AwsProvider implements Provider {
   private readonly kinds = new Map<string, Promise<AwsKind>>();
   private readonly connections = new Map<string, Connection>();
   private readonly followUps = new Map<string, FollowUps>();
+  /** Alarm listings shared by a run, by run and connection (see `alarmListing`). */
+  private readonly alarmListings = new Map<string, { at: number; listing: AlarmListing }>();
   /** Accounts whose default credentials were checked, by connection. */
   private readonly checkedAccounts = new Map<string, Promise<void>>();
 
@@ -173,11 +190,22 @@ export class AwsProvider implements Provider {
     run: RunRef,
   ): Promise<SettledNote[]> {
     const notes: SettledNote[] = [];
+    // Alarms by connection, every kind together: one listing serves them all.
+    const alarmGroups = new Map<string, { connection: Connection; targets: AlarmResource[] }>();
     for (const { kind: kindName, connection, group } of this.grouped(resources)) {
       const kind = await this.kind(kindName);
       const withAlarms = group.filter((r) => this.followUps.get(r.id)?.alarms !== false);
-      if (kind.alarmDimensions !== undefined && withAlarms.length > 0)
-        notes.push(...(await this.followAlarms(kind, connection, withAlarms, state)));
+      if (kind.alarmDimensions !== undefined && withAlarms.length > 0) {
+        const key = connectionKey(connection);
+        const entry = alarmGroups.get(key) ?? { connection, targets: [] };
+        for (const resource of withAlarms) entry.targets.push({ resource, kind });
+        alarmGroups.set(key, entry);
+      }
+    }
+    for (const { connection, targets } of alarmGroups.values())
+      notes.push(...(await this.followAlarms(connection, targets, state, run)));
+    for (const { kind: kindName, connection, group } of this.grouped(resources)) {
+      const kind = await this.kind(kindName);
       if (state === 'on' && kind.forgetRestore !== undefined)
         notes.push(
           ...(await kind.forgetRestore(this.context, connection, group).catch((error: unknown) =>
@@ -208,10 +236,10 @@ export class AwsProvider implements Provider {
   }
 
   private async followAlarms(
-    kind: AwsKind,
     connection: Connection,
-    resources: readonly Resource[],
+    targets: readonly AlarmResource[],
     state: PowerState,
+    run: RunRef,
   ): Promise<SettledNote[]> {
     const { disableAlarms, enableAlarms } = await import('./alarms.js');
     const changes =
@@ -219,12 +247,17 @@ export class AwsProvider implements Provider {
         ? await disableAlarms(
             this.context,
             connection,
-            resources.map((resource) => ({
+            targets.map(({ resource, kind }) => ({
               resource,
               dimensions: kind.alarmDimensions?.(resource) ?? [],
             })),
+            this.alarmListing(connection, run),
           )
-        : await enableAlarms(this.context, connection, resources);
+        : await enableAlarms(
+            this.context,
+            connection,
+            targets.map((t) => t.resource),
+          );
     return changes.flatMap((c): SettledNote[] => {
       if (c.error !== undefined)
         return [{ id: c.id, kind: 'alarms.failed', detail: { state, error: c.error } }];
@@ -237,6 +270,25 @@ export class AwsProvider implements Provider {
         },
       ];
     });
+  }
+
+  /**
+   * The alarm listing a run shares in one account and region, across its kinds
+   * and tiers. A listing is dropped `ALARM_LISTING_MS` after it was made, so an
+   * alarm created since is seen by later runs; a run that spans more than that
+   * lists again.
+   */
+  private alarmListing(connection: Connection, run: RunRef): AlarmListing {
+    const now = this.context.now();
+    for (const [key, entry] of this.alarmListings)
+      if (now - entry.at >= ALARM_LISTING_MS) this.alarmListings.delete(key);
+    const key = `${run.id}|${connectionKey(connection)}`;
+    let entry = this.alarmListings.get(key);
+    if (entry === undefined) {
+      entry = { at: now, listing: {} };
+      this.alarmListings.set(key, entry);
+    }
+    return entry.listing;
   }
 
   /** ECS services: scale-in paused and scaled to the autoscaling target's maximum. */
@@ -261,6 +313,10 @@ export class AwsProvider implements Provider {
 
   settleTimeoutMs(kind: string): number {
     return SETTLE_TIMEOUTS[kind] ?? 10 * 60_000;
+  }
+
+  settlePolls(kind: string): SettlePolls {
+    return SETTLE_POLLS[kind] ?? DEFAULT_POLLS;
   }
 
   private kind(name: string): Promise<AwsKind> {
@@ -324,4 +380,27 @@ const SETTLE_TIMEOUTS: Readonly<Record<string, number>> = {
   ecs: 15 * 60_000,
   // Recreating a stack creates every resource in it.
   stack: 60 * 60_000,
+};
+
+/**
+ * Verification's first look and pace per kind, after the kind's typical transition
+ * time, so that a large stop is seen settled in one or two polls (1,000 instances
+ * are 1 DescribeInstances a poll) instead of one every few seconds. AWS documents
+ * no transition times: these are lightsout's, from how long each kind commonly
+ * takes; a slower resource is polled again, the interval growing by half each time
+ * up to the maximum, until the settle timeout above.
+ */
+const DEFAULT_POLLS: SettlePolls = { firstMs: 15_000, intervalMs: 10_000, maxIntervalMs: 60_000 };
+const SETTLE_POLLS: Readonly<Record<string, SettlePolls>> = {
+  // An EBS-backed instance stops or starts in tens of seconds (a graceful OS shutdown first).
+  ec2: { firstMs: 45_000, intervalMs: 15_000, maxIntervalMs: 60_000 },
+  // A group drains and launches its instances: a minute or more.
+  asg: { firstMs: 60_000, intervalMs: 20_000, maxIntervalMs: 2 * 60_000 },
+  // A database stops or starts in minutes, an Aurora cluster often ten or more.
+  rds: { firstMs: 4 * 60_000, intervalMs: 30_000, maxIntervalMs: 2 * 60_000 },
+  aurora: { firstMs: 5 * 60_000, intervalMs: 30_000, maxIntervalMs: 2 * 60_000 },
+  // Tasks drain from their load balancer (300 s deregistration delay by default) or start.
+  ecs: { firstMs: 30_000, intervalMs: 15_000, maxIntervalMs: 60_000 },
+  // A stack creates or deletes every resource in it.
+  stack: { firstMs: 2 * 60_000, intervalMs: 30_000, maxIntervalMs: 2 * 60_000 },
 };

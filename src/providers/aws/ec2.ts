@@ -32,12 +32,27 @@ import type { Connection } from './clients.js';
 import type { AwsKind, DiscoveryScope, KindContext } from './kind.js';
 import { awsId, LAST_ACTION_TAG, messageOf, nameOf, tagRecord } from './kind.js';
 
-/** Ids per StartInstances/StopInstances call. */
-export const EC2_ACT_BATCH = 100;
-/** Resources per CreateTags call (the API takes many; kept modest so one failure names few). */
+/**
+ * Ids per StartInstances/StopInstances call. Neither API documents a maximum of
+ * ids, but EC2 counts each instance against the action's resource token bucket,
+ * whose capacity is 1,000 instances for both (refilled at 2/s for StartInstances,
+ * 20/s for StopInstances): a larger call could never be served at once
+ * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
+ */
+export const EC2_ACT_BATCH = 1000;
+/** Resources per CreateTags call (the API documents no maximum; kept modest so one failure names few). */
 const EC2_TAG_BATCH = 100;
-/** Ids per DescribeInstances call when verifying. */
-export const EC2_DESCRIBE_BATCH = 200;
+/**
+ * Ids per DescribeInstances call when verifying: "you should not specify more than
+ * 1,000 IDs in a single call" (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
+ */
+export const EC2_DESCRIBE_BATCH = 1000;
+/**
+ * Ids per `instance-id` filter, the fallback when a batch names an instance EC2 no
+ * longer knows (InstanceIds then fails the whole call, a filter leaves it out).
+ * No maximum of filter values is documented for DescribeInstances; 200 is kept.
+ */
+const EC2_FILTER_BATCH = 200;
 
 interface Ec2Details {
   readonly hibernationConfigured: boolean;
@@ -160,6 +175,8 @@ async function discoverInstances(
     { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
   ];
   const found: Ec2Found[] = [];
+  // The paginator sets MaxResults to pageSize: 1,000, the largest DescribeInstances
+  // takes (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html).
   for await (const page of paginateDescribeInstances(
     { client, pageSize: 1000 },
     { Filters: filters },
@@ -287,7 +304,13 @@ function outcomeOf(
   };
 }
 
-/** Current states, `DescribeInstances` a batch of ids at a time. */
+/**
+ * Current states, `DescribeInstances` by `InstanceIds`, 1,000 a call (the fastest
+ * way AWS documents to describe many instances; `MaxResults` cannot be combined
+ * with `InstanceIds`). An instance gone for good (terminated over an hour ago)
+ * fails its whole call with InvalidInstanceID.NotFound: that batch is read again
+ * through the `instance-id` filter, which leaves unknown ids out.
+ */
 async function observeInstances(
   client: EC2Client,
   instances: readonly Resource[],
@@ -295,25 +318,54 @@ async function observeInstances(
 ): Promise<Map<string, Observation>> {
   const states = new Map<string, Observation>(instances.map((r) => [r.id, 'missing']));
   const byInstanceId = new Map(instances.map((r) => [instanceIdOf(r), r]));
+  const record = (found: readonly Instance[]) => {
+    for (const instance of found) {
+      const resource = byInstanceId.get(instance.InstanceId ?? '');
+      if (resource !== undefined)
+        states.set(resource.id, observationOf(instance, startedByUs.has(resource.id)));
+    }
+  };
   const ids = [...byInstanceId.keys()];
   for (let i = 0; i < ids.length; i += EC2_DESCRIBE_BATCH) {
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(
-        new DescribeInstancesCommand({
-          Filters: [{ Name: 'instance-id', Values: ids.slice(i, i + EC2_DESCRIBE_BATCH) }],
-          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-        }),
-      );
-      for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-        const resource = byInstanceId.get(instance.InstanceId ?? '');
-        if (resource !== undefined)
-          states.set(resource.id, observationOf(instance, startedByUs.has(resource.id)));
-      }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined);
+    const batch = ids.slice(i, i + EC2_DESCRIBE_BATCH);
+    try {
+      record(await describeAll(client, { InstanceIds: batch }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw error;
+      for (let j = 0; j < batch.length; j += EC2_FILTER_BATCH)
+        record(
+          await describeAll(client, {
+            Filters: [{ Name: 'instance-id', Values: batch.slice(j, j + EC2_FILTER_BATCH) }],
+            MaxResults: EC2_FILTER_BATCH,
+          }),
+        );
+    }
   }
   return states;
+}
+
+/** Every instance a DescribeInstances input names, across pages. */
+async function describeAll(
+  client: EC2Client,
+  input: {
+    InstanceIds?: string[];
+    Filters?: { Name: string; Values: string[] }[];
+    MaxResults?: number;
+  },
+): Promise<Instance[]> {
+  const found: Instance[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new DescribeInstancesCommand({
+        ...input,
+        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+      }),
+    );
+    for (const reservation of page.Reservations ?? []) found.push(...(reservation.Instances ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  return found;
 }
 
 function observationOf(instance: Instance, startedByUs: boolean): Observation {

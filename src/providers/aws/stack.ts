@@ -224,6 +224,8 @@ async function listStacks(
 ): Promise<{ stacks: Map<string, Stack>; pages: number }> {
   const stacks = new Map<string, Stack>();
   let pages = 0;
+  // DescribeStacks takes no page size (only StackName and NextToken), so the server's is used
+  // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
   for await (const page of paginateDescribeStacks({ client }, {})) {
     pages += 1;
     for (const stack of page.Stacks ?? [])
