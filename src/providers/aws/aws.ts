@@ -14,6 +14,7 @@ import type {
   RunRef,
   SettledNote,
 } from '../../engine/ports.js';
+import type { AwsLimiter } from './buckets.js';
 import { AwsClients, connectionKey } from './clients.js';
 import type { Connection } from './clients.js';
 import type { AwsKind, KindContext } from './kind.js';
@@ -58,6 +59,8 @@ export interface AwsProviderOptions {
   readonly restore?: RestoreData;
   readonly clients?: AwsClients;
   readonly now?: () => number;
+  /** Waits for AWS's token buckets before every call (ignored with `clients`); without one, calls go at once. */
+  readonly limiter?: AwsLimiter;
 }
 
 /** Restore data kept in memory only: for tests and previews without a store. */
@@ -105,7 +108,7 @@ export class AwsProvider implements Provider {
   constructor(options: AwsProviderOptions = {}) {
     const now = options.now ?? Date.now;
     this.context = {
-      clients: options.clients ?? new AwsClients(now),
+      clients: options.clients ?? new AwsClients(now, options.limiter),
       restore: options.restore ?? memoryRestoreData(),
       now,
     };
@@ -120,6 +123,7 @@ export class AwsProvider implements Provider {
         endpoint: settings?.endpoint,
         role: settings?.role,
         externalId: settings?.externalId,
+        account: settings?.account,
       };
       if (settings?.account !== undefined && settings.role === undefined)
         await this.checkAccount(connection, settings.account);
