@@ -12,6 +12,9 @@ import { MemoryBuckets } from '../../src/core/token-bucket.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { AwsProvider } from '../../src/providers/aws/aws.js';
 import { AwsLimiter } from '../../src/providers/aws/buckets.js';
+import { openStore } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
+import { DATABASES } from '../store/databases.js';
 import { AwsDouble, awsError } from '../support/aws-double.js';
 
 const selector: Selector = {
@@ -102,5 +105,37 @@ describe('a limited AWS provider against buckets like AWS', () => {
     const outcomes = await provider.act(resources, 'off');
     expect(outcomes.map((o) => o.result)).toEqual(['transient']);
     expect(world.calls('StopInstances')).toBe(8);
+  });
+});
+
+describe.each(DATABASES)('two replicas sharing the buckets in the store on $name', (database) => {
+  const stores: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+
+  it('stop 3,000 instances between them, at once, without a throttled answer', async () => {
+    const clock = new VirtualClock(0);
+    const world = (double = new AwsDouble({ now: () => clock.now() })).install();
+    world.seedInstances(3_000, { env: 'dev' });
+    const throttling = world.throttleLikeAws(() => clock.now());
+    const url = database.url();
+    // SQLite serves one process: there both "replicas" use its one store.
+    stores.push(await openStore(url));
+    if (database.name !== 'sqlite') stores.push(await openStore(url));
+    const replicas = [0, 1].map(
+      (i) =>
+        new AwsProvider({
+          limiter: new AwsLimiter((stores[i] ?? stores[0]!).buckets(), clock, {}, () => 0.5),
+        }),
+    );
+    const found = await replicas[0]!.discover(selector);
+    await replicas[1]!.discover(selector);
+    const halves = [found.slice(0, 1_500), found.slice(1_500)];
+    const outcomes = (
+      await Promise.all(replicas.map((provider, i) => provider.act(halves[i]!, 'off')))
+    ).flat();
+    expect(outcomes.filter((o) => o.result !== 'accepted')).toEqual([]);
+    expect(throttling.refused.size).toBe(0);
   });
 });
