@@ -18,6 +18,10 @@
  *   `settleAfter` describes of that resource (default 1), and done at the one after
  *   (stop → `stopping`, then `stopped`). Deterministic, and independent of any clock.
  *
+ * - optionally (`throttleLikeAws`), AWS's token buckets on the test's clock:
+ *   RequestLimitExceeded (EC2) or ThrottlingException (RDS) for a burst that
+ *   ignores them (ThrottlingModel, at the end of this file).
+ *
  * For tests: every call is counted and logged (`calls`, `inputs`, `changes`), a
  * command can be intercepted (fail before or after applying, or run a callback),
  * and the world can be changed "by hand" or "by AWS" without an API call.
