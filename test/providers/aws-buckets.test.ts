@@ -74,6 +74,23 @@ describe('the buckets a call takes from', () => {
   });
 });
 
+describe('a limiter whose store fails', () => {
+  it("takes from this process's own buckets, so the AWS call goes on within AWS's limits", async () => {
+    const clock = new VirtualClock(0);
+    const down = new Error('the database is away');
+    const limiter = new AwsLimiter(
+      { take: () => Promise.reject(down), throttled: () => Promise.reject(down) },
+      clock,
+    );
+    const takes = takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StartInstances', { InstanceIds: ['i-1'] });
+    for (let i = 0; i < 6; i++) await limiter.run(takes, () => Promise.resolve());
+    // Two takes a call (the call, the instance); the sixth asks for its call token twice, before and after its wait.
+    expect(limiter.fellBack).toBe(13);
+    // Five starts at once, the sixth after half a second, as with the store.
+    expect(clock.now()).toBe(500);
+  });
+});
+
 describe("the SDK's retries with a limiter", () => {
   it('leave throttled answers to the limiter and retry the rest', async () => {
     const limiter = new AwsLimiter(new MemoryBuckets(), new VirtualClock(0));

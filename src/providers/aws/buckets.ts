@@ -8,6 +8,7 @@
  * The numbers are AWS's documented defaults; AWS raises them on request, so the
  * config overrides them per account (`aws.limits`, `aws.accounts.ID.limits`).
  */
+import { MemoryBuckets } from '../../core/token-bucket.js';
 import type { BucketLedger, BucketRate } from '../../core/token-bucket.js';
 
 /**
@@ -147,6 +148,14 @@ export class AwsLimiter {
   /** Calls answered as throttled, and milliseconds waited for tokens, for tests and benchmarks. */
   throttledAnswers = 0;
   waitedMs = 0;
+  /** Takes made from this process's memory because the ledger (the store) failed. */
+  fellBack = 0;
+  /**
+   * A store that fails a take (away for a moment, frozen, full) must not fail the
+   * AWS call too: the call takes from this process's own buckets instead, which
+   * keep it within AWS's limits alone, if not with the other replicas.
+   */
+  private readonly fallback = new MemoryBuckets();
 
   constructor(
     private readonly ledger: BucketLedger,
@@ -164,7 +173,11 @@ export class AwsLimiter {
   async acquire(takes: readonly Take[]): Promise<void> {
     for (const t of takes)
       for (;;) {
-        const wait = await this.ledger.take(t.key, t.rate, t.n, this.clock.now());
+        const now = this.clock.now();
+        const wait = await this.ledger.take(t.key, t.rate, t.n, now).catch(() => {
+          this.fellBack += 1;
+          return this.fallback.take(t.key, t.rate, t.n, now);
+        });
         if (wait === 0) break;
         this.waitedMs += wait;
         await this.clock.sleep(wait);
@@ -184,7 +197,12 @@ export class AwsLimiter {
       } catch (error) {
         if (!isThrottled(error) || attempt >= MAX_THROTTLED_ATTEMPTS) throw error;
         this.throttledAnswers += 1;
-        for (const t of takes) await this.ledger.throttled(t.key, t.rate, this.clock.now());
+        for (const t of takes) {
+          const now = this.clock.now();
+          await this.ledger
+            .throttled(t.key, t.rate, now)
+            .catch(() => this.fallback.throttled(t.key, t.rate, now));
+        }
         const ceiling = Math.min(THROTTLED_CAP_MS, THROTTLED_BASE_MS * 2 ** (attempt - 1));
         const backoff = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
         this.waitedMs += backoff;
