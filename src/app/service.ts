@@ -29,6 +29,7 @@ import { ChannelNotifier } from '../notify/router.js';
 import { ActionLinks } from '../switches/action-links.js';
 import { audiencesOf } from '../switches/audiences.js';
 import { LinkingNotifier } from '../switches/linking-notifier.js';
+import { AwsLimiter } from '../providers/aws/buckets.js';
 import { AwsProvider } from '../providers/aws/aws.js';
 import { CommandProvider } from '../providers/command/command.js';
 import { SandboxProvider } from '../providers/sandbox/sandbox.js';
@@ -171,7 +172,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const providers = new Map<string, Provider>([
     ['sandbox', sandbox],
     ['command', new CommandProvider()],
-    ['aws', new AwsProvider({ restore: store.restoreData(() => clock.now()) })],
+    [
+      'aws',
+      new AwsProvider({
+        restore: store.restoreData(() => clock.now()),
+        // AWS's token buckets, shared through the store by every replica on it.
+        limiter: new AwsLimiter(store.buckets(), clock, config.document.aws),
+      }),
+    ],
   ]);
   const links = linksOf(config, store, clock, () => engine);
   const owner = options.replicaId ?? `${hostname()}:${process.pid}`;

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import type { Expression, Period, Selector } from '../core/glossary.js';
 import type { CommandTarget } from '../providers/command/command-line.js';
 import { parseCommandLine } from '../providers/command/command-line.js';
+import { AWS_BUCKET_NAMES } from '../providers/aws/buckets.js';
+import type { AwsLimits } from '../providers/aws/buckets.js';
 import type { Parsed } from '../core/glossary.js';
 import { parseExpression } from '../core/expressions.js';
 import { isKnownHolidayRegion } from '../core/holidays.js';
@@ -802,6 +804,51 @@ const forwardList = z.array(forwardDestination).superRefine((list, ctx) => {
   });
 });
 
+/** One bucket's override: its burst and its refill per second. */
+const bucketRate = z
+  .strictObject({
+    burst: z
+      .number()
+      .int()
+      .min(1, { message: 'burst is a whole number of tokens, 1 or more, e.g. burst: 1000' }),
+    per_second: z
+      .number()
+      .positive({ message: 'per_second is the refill per second, above 0, e.g. per_second: 2' }),
+  })
+  .transform((r) => ({ burst: r.burst, perSecond: r.per_second }));
+
+const bucketLimits = z.record(z.string(), bucketRate).superRefine((limits, ctx) => {
+  for (const name of Object.keys(limits))
+    if (!AWS_BUCKET_NAMES.includes(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `"${name}" is not a bucket lightsout keeps; AWS buckets are ${AWS_BUCKET_NAMES.join(', ')} (docs/config.md)`,
+      });
+});
+
+/**
+ * AWS settings beyond selectors: the token buckets lightsout keeps on its side,
+ * AWS's documented defaults raised (or lowered) for every account, or for one
+ * (AWS raises an account's limits on request).
+ */
+const awsSettings = z
+  .strictObject({
+    limits: bucketLimits.default({}),
+    accounts: z
+      .record(
+        z.string().regex(AWS_ACCOUNT, {
+          message: 'write the account id as 12 digits, in quotes: "123456789012"',
+        }),
+        z.strictObject({ limits: bucketLimits.default({}) }),
+      )
+      .default({}),
+  })
+  .transform((a): AwsLimits => ({
+    all: a.limits,
+    accounts: Object.fromEntries(Object.entries(a.accounts).map(([id, v]) => [id, v.limits])),
+  }));
+
 export const configSchema = z.strictObject({
   version: z
     .literal(1, {
@@ -824,6 +871,8 @@ export const configSchema = z.strictObject({
     .refine((u) => /^https?:/.test(u), { message: 'public_url is an http(s) URL' })
     .optional(),
   switches: switches.default({ hooks: {} }),
+  /** AWS's token buckets as this account has them (default: AWS's documented limits). */
+  aws: awsSettings.default({ all: {}, accounts: {} }),
   /** Live forwarding of events to EventBridge buses and SNS topics. */
   forward: forwardList.default([]),
   /**

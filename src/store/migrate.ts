@@ -20,6 +20,7 @@ import * as m0011 from './migrations/0011_resource_size.js';
 import * as m0012 from './migrations/0012_forward_cursors.js';
 import * as m0013 from './migrations/0013_power_ledger.js';
 import * as m0014 from './migrations/0014_event_retention.js';
+import * as m0015 from './migrations/0015_token_buckets.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Step> = {
   '0012_forward_cursors': m0012,
   '0013_power_ledger': m0013,
   '0014_event_retention': m0014,
+  '0015_token_buckets': m0015,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

@@ -224,6 +224,19 @@ export interface Database {
   forward_cursors: ForwardCursorTable;
   power_state: PowerStateTable;
   power_intervals: PowerIntervalTable;
+  token_buckets: TokenBucketTable;
+}
+
+/** A client-side token bucket shared by replicas (core/token-bucket.ts, queries/buckets.ts). */
+export interface TokenBucketTable {
+  /** Scope and name, e.g. `aws|123456789012|eu-west-3|ec2:StopInstances:instances`. */
+  bucket: string;
+  tokens: number;
+  /** Refilling at `slow_factor` × the rate until then, after a throttled answer. */
+  slow_until: number;
+  slow_factor: number;
+  /** The instant `tokens` was counted at (the taking replica's clock). */
+  updated_at: number;
 }
 
 /** Per forwarding destination, the last event sent to it (see forward/forwarder.ts). */

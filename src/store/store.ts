@@ -20,6 +20,7 @@ import * as tokens from './queries/tokens.js';
 import * as links from './queries/links.js';
 import * as forwarding from './queries/forwarding.js';
 import * as power from './queries/power.js';
+import { storeBuckets } from './queries/buckets.js';
 import type { Interval } from '../core/glossary.js';
 import type { LinkUseRow } from './schema.js';
 import * as statistics from './queries/stats.js';
@@ -278,6 +279,11 @@ export class Store {
       load: (id: string, key: string) => resources.loadRestore(this.db, id, key),
       find: (prefix: string, key: string) => resources.findRestore(this.db, prefix, key),
     };
+  }
+
+  /** Token buckets kept in the store, shared by every replica on it (queries/buckets.ts). */
+  buckets() {
+    return storeBuckets(this.db, this.dialect);
   }
 
   /** Store reachable and every migration applied (for /readyz). */

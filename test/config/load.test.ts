@@ -491,3 +491,46 @@ notifiers:
     ).toMatch(/environments\.dev\.require_notice.*name one in notify/);
   });
 });
+
+describe('aws limits', () => {
+  it("raise AWS's buckets for every account and for one", () => {
+    const ok = load(`${VALID}
+aws:
+  limits:
+    ec2:StopInstances: { burst: 100, per_second: 10 }
+  accounts:
+    '123456789012':
+      limits:
+        ec2:StartInstances:instances: { burst: 2000, per_second: 4 }
+`);
+    if (!ok.ok) throw new Error(ok.diagnostics.map(formatDiagnostic).join('\n'));
+    expect(ok.config.document.aws).toEqual({
+      all: { 'ec2:StopInstances': { burst: 100, perSecond: 10 } },
+      accounts: {
+        '123456789012': { 'ec2:StartInstances:instances': { burst: 2000, perSecond: 4 } },
+      },
+    });
+  });
+
+  it('default to none: AWS documented buckets apply', () => {
+    const ok = load(VALID);
+    if (!ok.ok) throw new Error(ok.diagnostics.map(formatDiagnostic).join('\n'));
+    expect(ok.config.document.aws).toEqual({ all: {}, accounts: {} });
+  });
+
+  it('refuse an unknown bucket, a zero refill and an account that is not 12 digits, naming the field', () => {
+    const found = errors(`${VALID}
+aws:
+  limits:
+    ec2:RebootInstances: { burst: 10, per_second: 1 }
+    rds:*: { burst: 300, per_second: 0 }
+  accounts:
+    '1234': { limits: {} }
+`).join('\n');
+    expect(found).toMatch(
+      /aws\.limits\.ec2:RebootInstances: "ec2:RebootInstances" is not a bucket lightsout keeps; AWS buckets are ec2:Describe\*, ec2:StartInstances/,
+    );
+    expect(found).toMatch(/aws\.limits\.rds:\*\.per_second.*per_second is the refill per second/);
+    expect(found).toMatch(/aws\.accounts.*12 digits/);
+  });
+});

@@ -12,6 +12,13 @@ import { DATABASES } from './databases.js';
 type Columns = { readonly [T in keyof Database]: { readonly [C in keyof Database[T]]-?: true } };
 
 const COLUMNS: Columns = {
+  token_buckets: {
+    bucket: true,
+    tokens: true,
+    slow_until: true,
+    slow_factor: true,
+    updated_at: true,
+  },
   power_state: { environment: true, resource_id: true, off_since: true, off_total: true },
   power_intervals: {
     environment: true,

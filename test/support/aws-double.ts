@@ -21,6 +21,10 @@
  *   `settleAfter` describes of that resource (default 1), and done at the one after
  *   (stop → `stopping`, then `stopped`). Deterministic, and independent of any clock.
  *
+ * - optionally (`throttleLikeAws`), AWS's token buckets on the test's clock:
+ *   RequestLimitExceeded (EC2) or ThrottlingException (RDS) for a burst that
+ *   ignores them (ThrottlingModel, at the end of this file).
+ *
  * For tests: every call is counted and logged (`calls`, `inputs`, `changes`), a
  * command can be intercepted (fail before or after applying, or run a callback),
  * and the world can be changed "by hand" or "by AWS" without an API call.
@@ -555,6 +559,9 @@ export class AwsDouble {
   private readonly specs = new Map<string, CommandSpec>();
   private mocks: { restore(): void }[] = [];
   private launched = 0;
+  /** Each command's service, for the throttling model. */
+  private readonly serviceOf = new Map<string, string>();
+  private throttling: ThrottlingModel | undefined;
 
   constructor(options: AwsDoubleOptions = {}) {
     this.region = options.region ?? 'eu-west-3';
@@ -571,15 +578,20 @@ export class AwsDouble {
   /** Replaces `send` of every client class this double answers for. */
   install(): this {
     this.restore();
-    const clients: [object, CommandSpec[]][] = [
-      [EC2Client, this.ec2Commands()],
-      [AutoScalingClient, this.autoScalingCommands()],
-      [RDSClient, this.rdsCommands()],
-      [ECSClient, this.ecsCommands()],
-      [ApplicationAutoScalingClient, this.applicationAutoScalingCommands()],
-      [CloudWatchClient, this.cloudWatchCommands()],
+    const clients: [object, CommandSpec[], string][] = [
+      [EC2Client, this.ec2Commands(), 'ec2'],
+      [AutoScalingClient, this.autoScalingCommands(), 'autoscaling'],
+      [RDSClient, this.rdsCommands(), 'rds'],
+      [ECSClient, this.ecsCommands(), 'ecs'],
+      [
+        ApplicationAutoScalingClient,
+        this.applicationAutoScalingCommands(),
+        'application-autoscaling',
+      ],
+      [CloudWatchClient, this.cloudWatchCommands(), 'cloudwatch'],
     ];
-    for (const [client, specs] of clients) {
+    for (const [client, specs, service] of clients) {
+      for (const s of specs) this.serviceOf.set(s.name, service);
       const mock = mockClient(client as typeof EC2Client);
       mock.onAnyCommand().callsFake((input: object) => {
         throw new Error(
@@ -679,6 +691,16 @@ export class AwsDouble {
     this.counts.clear();
   }
 
+  /**
+   * From now on, answers like AWS's token buckets on the test's clock: a call that
+   * finds its EC2 request or resource bucket empty fails with RequestLimitExceeded,
+   * an RDS call with ThrottlingException, changing nothing (see ThrottlingModel).
+   */
+  throttleLikeAws(now: () => number): ThrottlingModel {
+    this.throttling = new ThrottlingModel(now);
+    return this.throttling;
+  }
+
   /** Runs `fn` instead of the next `times` calls of `command` (every call by default). */
   intercept(command: string, fn: Interceptor, times = Number.POSITIVE_INFINITY): void {
     const list = this.interceptors.get(command) ?? [];
@@ -710,6 +732,8 @@ export class AwsDouble {
     const interceptor = this.interceptors.get(s.name)?.find((i) => i.left > 0);
     try {
       let output: unknown;
+      const refusal = this.throttling?.refuse(this.serviceOf.get(s.name) ?? '', s.name, input);
+      if (refusal !== undefined) throw refusal;
       if (interceptor === undefined) output = apply();
       else {
         interceptor.left -= 1;
@@ -2070,4 +2094,78 @@ function suspendedText(input: RegisterScalableTargetCommandInput): string {
     s.ScheduledScalingSuspended === true ? 'scheduled' : '',
   ].filter((f) => f !== '');
   return `suspended=${flags.length === 0 ? 'none' : flags.join(',')}`;
+}
+
+// ---------------------------------------------------------------------------
+// Throttling: AWS's token buckets
+// ---------------------------------------------------------------------------
+
+/** A bucket as AWS documents it: `burst` tokens when full, `perSecond` added each second. */
+interface DoubleBucketRate {
+  readonly burst: number;
+  readonly perSecond: number;
+}
+
+/**
+ * AWS's token buckets, on the test's clock, written apart from src/core/token-bucket.ts
+ * so that a mistake there is not repeated here. EC2 (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html):
+ * each API its own request bucket (Describe* 100 / 20 a second, StartInstances 5 / 2,
+ * StopInstances and other mutating calls 50 / 5), and resource buckets counting
+ * instances (StartInstances 1,000 / 2, StopInstances 1,000 / 20); an empty bucket
+ * answers RequestLimitExceeded. RDS
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html):
+ * 300 / 12 a second, ThrottlingException. A refused call takes no token.
+ */
+export class ThrottlingModel {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Calls refused, by error name. */
+  readonly refused = new Map<string, number>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** The error AWS would answer this call with, taking its tokens when it has them. */
+  refuse(service: string, command: string, input: Record<string, unknown>): Error | undefined {
+    const wanted = this.wanted(service, command, input);
+    if (wanted.length === 0) return undefined;
+    const t = this.now();
+    const levels = wanted.map(({ key, rate, n }) => {
+      const b = this.buckets.get(key) ?? { tokens: rate.burst, at: t };
+      const tokens = Math.min(
+        rate.burst,
+        b.tokens + (Math.max(0, t - b.at) * rate.perSecond) / 1000,
+      );
+      return { key, tokens, n };
+    });
+    if (levels.some((l) => l.tokens + 1e-6 < l.n)) {
+      for (const l of levels) this.buckets.set(l.key, { tokens: l.tokens, at: t });
+      const name = service === 'ec2' ? 'RequestLimitExceeded' : 'ThrottlingException';
+      this.refused.set(name, (this.refused.get(name) ?? 0) + 1);
+      return service === 'ec2'
+        ? awsError(name, 'Request limit exceeded.', 503)
+        : awsError(name, 'Rate exceeded', 400);
+    }
+    for (const l of levels) this.buckets.set(l.key, { tokens: Math.max(0, l.tokens - l.n), at: t });
+    return undefined;
+  }
+
+  private wanted(
+    service: string,
+    command: string,
+    input: Record<string, unknown>,
+  ): { key: string; rate: DoubleBucketRate; n: number }[] {
+    if (service === 'rds') return [{ key: 'rds', rate: { burst: 300, perSecond: 12 }, n: 1 }];
+    if (service !== 'ec2') return [];
+    const ids = Array.isArray(input.InstanceIds) ? input.InstanceIds.length : 0;
+    const request: DoubleBucketRate = command.startsWith('Describe')
+      ? { burst: 100, perSecond: 20 }
+      : command === 'StartInstances'
+        ? { burst: 5, perSecond: 2 }
+        : { burst: 50, perSecond: 5 };
+    const wanted = [{ key: command, rate: request, n: 1 }];
+    if (command === 'StartInstances')
+      wanted.push({ key: `${command}:instances`, rate: { burst: 1_000, perSecond: 2 }, n: ids });
+    if (command === 'StopInstances')
+      wanted.push({ key: `${command}:instances`, rate: { burst: 1_000, perSecond: 20 }, n: ids });
+    return wanted;
+  }
 }

@@ -15,6 +15,7 @@ import type {
   SettledNote,
   SettlePolls,
 } from '../../engine/ports.js';
+import type { AwsLimiter } from './buckets.js';
 import { AwsClients, connectionKey } from './clients.js';
 import type { Connection } from './clients.js';
 import type { AlarmListing } from './alarms.js';
@@ -73,6 +74,8 @@ export interface AwsProviderOptions {
   readonly restore?: RestoreData;
   readonly clients?: AwsClients;
   readonly now?: () => number;
+  /** Waits for AWS's token buckets before every call (ignored with `clients`); without one, calls go at once. */
+  readonly limiter?: AwsLimiter;
 }
 
 /** Restore data kept in memory only: for tests and previews without a store. */
@@ -122,7 +125,7 @@ export class AwsProvider implements Provider {
   constructor(options: AwsProviderOptions = {}) {
     const now = options.now ?? Date.now;
     this.context = {
-      clients: options.clients ?? new AwsClients(now),
+      clients: options.clients ?? new AwsClients(now, options.limiter),
       restore: options.restore ?? memoryRestoreData(),
       now,
     };
@@ -137,6 +140,7 @@ export class AwsProvider implements Provider {
         endpoint: settings?.endpoint,
         role: settings?.role,
         externalId: settings?.externalId,
+        account: settings?.account,
       };
       if (settings?.account !== undefined && settings.role === undefined)
         await this.checkAccount(connection, settings.account);

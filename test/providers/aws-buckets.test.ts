@@ -1,0 +1,113 @@
+/**
+ * Which of AWS's buckets a call takes from, whose they are (account and region),
+ * how the config's limits override AWS's defaults, and that the SDK leaves
+ * throttled answers to the limiter instead of retrying them itself.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryBuckets } from '../../src/core/token-bucket.js';
+import { VirtualClock } from '../../src/engine/clock.js';
+import { AWS_BUCKETS, AwsLimiter, takesOf } from '../../src/providers/aws/buckets.js';
+import { AwsClients, bucketScope } from '../../src/providers/aws/clients.js';
+
+const SCOPE = 'aws|123456789012|eu-west-3';
+
+describe('the buckets a call takes from', () => {
+  it('StopInstances: one call token, and one token per instance', () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `i-${i}`);
+    expect(takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StopInstances', { InstanceIds: ids })).toEqual([
+      { key: `${SCOPE}|ec2:StopInstances`, rate: { burst: 50, perSecond: 5 }, n: 1 },
+      {
+        key: `${SCOPE}|ec2:StopInstances:instances`,
+        rate: { burst: 1_000, perSecond: 20 },
+        n: 100,
+      },
+    ]);
+  });
+
+  it('each EC2 Describe API its own bucket at the Describe* rate; other EC2 calls their own at the mutating rate', () => {
+    expect(takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'DescribeInstances', {})).toEqual([
+      { key: `${SCOPE}|ec2:DescribeInstances`, rate: { burst: 100, perSecond: 20 }, n: 1 },
+    ]);
+    expect(takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'CreateTags', {})).toEqual([
+      { key: `${SCOPE}|ec2:CreateTags`, rate: { burst: 50, perSecond: 5 }, n: 1 },
+    ]);
+  });
+
+  it('every RDS call one bucket; ECS UpdateService its own; the alarm actions theirs; unknown families none', () => {
+    const keyOf = (service: string, action: string) =>
+      takesOf(AWS_BUCKETS, SCOPE, service, action, {}).map((t) => t.key.split('|').at(-1));
+    expect(keyOf('rds', 'StopDBInstance')).toEqual(['rds:*']);
+    expect(keyOf('rds', 'DescribeDBClusters')).toEqual(['rds:*']);
+    expect(keyOf('ecs', 'UpdateService')).toEqual(['ecs:UpdateService']);
+    expect(keyOf('ecs', 'DescribeServices')).toEqual([]);
+    expect(keyOf('cloudwatch', 'DisableAlarmActions')).toEqual(['cloudwatch:DisableAlarmActions']);
+    expect(keyOf('autoscaling', 'UpdateAutoScalingGroup')).toEqual([]);
+  });
+
+  it("are the selector's account's, else the role's, else the default credentials'", () => {
+    expect(bucketScope({ region: 'eu-west-3', account: '111111111111' })).toBe(
+      'aws|111111111111|eu-west-3',
+    );
+    expect(
+      bucketScope({ region: 'us-east-1', role: 'arn:aws:iam::222222222222:role/lightsout' }),
+    ).toBe('aws|222222222222|us-east-1');
+    expect(bucketScope({ region: 'eu-west-3' })).toBe('aws|default|eu-west-3');
+  });
+
+  it("take the config's limits: every account's, then one account's", () => {
+    const limiter = new AwsLimiter(new MemoryBuckets(), new VirtualClock(0), {
+      all: { 'ec2:StopInstances': { burst: 100, perSecond: 10 } },
+      accounts: { '111111111111': { 'ec2:StopInstances': { burst: 200, perSecond: 20 } } },
+    });
+    expect(limiter.ratesFor('111111111111')['ec2:StopInstances']).toEqual({
+      burst: 200,
+      perSecond: 20,
+    });
+    expect(limiter.ratesFor('222222222222')['ec2:StopInstances']).toEqual({
+      burst: 100,
+      perSecond: 10,
+    });
+    expect(limiter.ratesFor('222222222222')['ec2:StartInstances']).toEqual({
+      burst: 5,
+      perSecond: 2,
+    });
+  });
+});
+
+describe('a limiter whose store fails', () => {
+  it("takes from this process's own buckets, so the AWS call goes on within AWS's limits", async () => {
+    const clock = new VirtualClock(0);
+    const down = new Error('the database is away');
+    const limiter = new AwsLimiter(
+      { take: () => Promise.reject(down), throttled: () => Promise.reject(down) },
+      clock,
+    );
+    const takes = takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StartInstances', { InstanceIds: ['i-1'] });
+    for (let i = 0; i < 6; i++) await limiter.run(takes, () => Promise.resolve());
+    // Two takes a call (the call, the instance); the sixth asks for its call token twice, before and after its wait.
+    expect(limiter.fellBack).toBe(13);
+    // Five starts at once, the sixth after half a second, as with the store.
+    expect(clock.now()).toBe(500);
+  });
+});
+
+describe("the SDK's retries with a limiter", () => {
+  it('leave throttled answers to the limiter and retry the rest', async () => {
+    const limiter = new AwsLimiter(new MemoryBuckets(), new VirtualClock(0));
+    const ec2 = await new AwsClients(() => 0, limiter).get('ec2', { region: 'eu-west-3' });
+    const strategy = (await ec2.config.retryStrategy()) as {
+      acquireInitialRetryToken(scope: string): Promise<unknown>;
+      refreshRetryTokenForRetry(token: unknown, info: unknown): Promise<unknown>;
+    };
+    const token = await strategy.acquireInitialRetryToken('ec2');
+    const throttled = Object.assign(new Error('Request limit exceeded.'), {
+      name: 'RequestLimitExceeded',
+    });
+    await expect(
+      strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING', error: throttled }),
+    ).rejects.toBe(throttled);
+    await expect(
+      strategy.refreshRetryTokenForRetry(token, { errorType: 'TRANSIENT' }),
+    ).resolves.toBeDefined();
+  });
+});
