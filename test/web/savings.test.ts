@@ -83,7 +83,10 @@ describe('the savings page', () => {
     for (const event of history.events)
       expect(event).toMatchObject({ kind: 'run.finished', payload: { demoHistory: true } });
     await expect(page.locator('[data-chart="savings"] canvas').count()).resolves.toBeGreaterThan(0);
-    expect((await legend(page)).sort()).toEqual(['data', 'growth', 'payments']);
+    // The chart is drawn again after the table: its legend is read until it settles.
+    await expect
+      .poll(async () => (await legend(page)).sort())
+      .toEqual(['data', 'growth', 'payments']);
     const caption = await page.locator('#savings-chart-caption').textContent();
     expect(caption).toMatch(/^Money saved per day by team, from .* UTC to .* UTC, stacked;/);
     expect(caption).toContain(`payments: ${usd(sum(report, 'payments', 'money'))}`);
@@ -119,7 +122,9 @@ describe('the savings page', () => {
     await weekly;
     await choice(page, 'Chart by').selectOption('environment');
     await page.locator('table[data-periods="week"]').waitFor({ state: 'attached' });
-    expect((await legend(page)).sort()).toEqual(['batch', 'dev', 'legacy', 'preview', 'staging']);
+    await expect
+      .poll(async () => (await legend(page)).sort())
+      .toEqual(['batch', 'dev', 'legacy', 'preview', 'staging']);
     const columns = await page.locator('table[data-periods="week"] thead th').allTextContents();
     expect(columns[0]).toBe('Week of (UTC)');
     expect(columns.slice(1).sort()).toEqual(
@@ -167,7 +172,7 @@ describe('the savings page', () => {
       `[...document.querySelectorAll('table.savings-table tr[data-environment]')].map((r) => r.dataset.environment)`,
     );
     expect(shown.sort()).toEqual(['dev', 'staging']);
-    expect(await legend(page)).toEqual(['payments']);
+    await expect.poll(() => legend(page)).toEqual(['payments']);
     const options = await page
       .locator('section.projection')
       .getByLabel('Environment')
