@@ -10,16 +10,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Environment, Schedule } from '../core/glossary.js';
 import { describeSchedule } from '../core/describe.js';
 import { firesMoreThan } from '../core/expressions.js';
-import { MAX_SAVINGS_WINDOW } from '../core/limits.js';
 import type { Fleet } from '../core/planner.js';
 import { schedule as scheduleDocument } from '../config/schema.js';
 import type { ProjectedSavings } from '../savings/projection.js';
 import { projectSavings } from '../savings/projection.js';
 import type { PricedResource } from '../savings/rates.js';
-import { canSee } from './auth.js';
 import type { ApiContext } from './context.js';
 import { DAY, iso, parseQuery, timeOf } from './context.js';
 import { Problem } from './problems.js';
+import { checkSavingsWindow, environmentsAsked } from './savings-scope.js';
 import { savingsProjectionQuery } from './queries.js';
 
 /** Every 15 minutes, at most: more is no schedule anyone would run an environment on. */
@@ -40,42 +39,15 @@ export function registerSavingsProjection(http: FastifyInstance, context: ApiCon
     async (request) => {
       const principal = await context.caller(request);
       const query = parseQuery(savingsProjectionQuery, request.query);
-      if (query.environment !== undefined) context.visible(principal, query.environment);
-      const visible = deps.environments.filter((e) => canSee(principal, e.team));
-      if (query.team !== undefined && !visible.some((e) => e.team === query.team))
-        throw new Problem(
-          404,
-          'unknown-team',
-          'Unknown team',
-          `there is no team "${query.team}"`,
-          'team',
-        );
+      const environments = environmentsAsked(context, principal, query);
       const from = query.from === undefined ? deps.now() : timeOf(query.from, 'UTC', 'from');
       const to = query.to === undefined ? from + DEFAULT_SPAN : timeOf(query.to, 'UTC', 'to');
-      if (to <= from)
-        throw new Problem(
-          422,
-          'invalid-window',
-          'Invalid window',
-          `to (${iso(to)}) is not after from (${iso(from)})`,
-          'to',
-        );
-      if (to - from > MAX_SAVINGS_WINDOW.ms)
-        throw new Problem(
-          422,
-          'window-too-long',
-          'Window too long',
-          `from ${iso(from)} to ${iso(to)} is more than ${MAX_SAVINGS_WINDOW.text}; ask for a shorter window`,
-          'to',
-        );
+      checkSavingsWindow(from, to, 'to');
       const proposal = proposalOf(query, deps.schedules);
-      const environments = visible
-        .filter((e) => query.environment === undefined || e.name === query.environment)
-        .filter((e) => query.team === undefined || e.team === query.team);
       const window = { start: from, end: to };
       const fleet = await deps.engine.fleetFor(environments, from, to);
       const inventory = new Map<string, PricedResource[]>();
-      for (const r of await deps.store.listResources())
+      for (const r of await deps.store.listResources(query.environment))
         if (r.environment !== null)
           inventory.set(r.environment, [...(inventory.get(r.environment) ?? []), r]);
       const current = projectSavings(fleet, window, environments, inventory);
