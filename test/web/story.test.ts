@@ -113,6 +113,26 @@ describe('the dashboard story', () => {
     await expect.poll(() => page.getByLabel('From (UTC)').inputValue()).toBe(`${day}T06:15`);
     await expect.poll(() => page.getByLabel('To (UTC)').inputValue()).toBe(`${day}T09:00`);
 
+    // Hold it on until tomorrow evening from the page, see the hold listed, delete it again.
+    await page.getByLabel('Until (UTC)').fill(`${day}T20:00`);
+    await page.getByRole('button', { name: 'Hold on' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Held on until ${day} 20:00 (UTC)` })
+      .waitFor();
+    const held = page.locator('[data-hold]');
+    await expect
+      .poll(() => held.allTextContents())
+      .toEqual([expect.stringMatching(/^Held on .*until .* 20:00 by api:demo-admin/)]);
+    const holds = (await (await demo.api('GET', '/api/v1/holds?environment=dev')).json()) as {
+      holds: { state: string; until: string }[];
+    };
+    expect(holds.holds).toContainEqual(
+      expect.objectContaining({ state: 'on', until: `${day}T20:00:00.000Z` }),
+    );
+    await held.getByRole('button', { name: 'Delete' }).click();
+    await held.waitFor({ state: 'detached' });
+
     // Stop asks first, with the grace; cancelling it changes nothing.
     await page.getByRole('button', { name: 'Stop…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Stop dev?' });

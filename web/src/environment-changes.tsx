@@ -109,42 +109,27 @@ export function Changes({ environment: e, pick, now, onChanged }: Props) {
         <h3 id="until-title">Keep on, or hold</h3>
         <TimeInput id="until" label="Until" value={until} zone={zone} onInput={setUntil} />
         <div class="buttons">
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() => {
-              act(async () => {
-                await extend(e.name, until);
-                return `On until ${until.replace('T', ' ')} (${zone}).`;
-              });
-            }}
-          >
-            Keep on until then
-          </button>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() => {
-              act(async () => {
-                await hold(e.name, 'on', until);
-                return `Held on until ${until.replace('T', ' ')} (${zone}).`;
-              });
-            }}
-          >
-            Hold on
-          </button>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() => {
-              act(async () => {
-                await hold(e.name, 'off', until);
-                return `Held off until ${until.replace('T', ' ')} (${zone}).`;
-              });
-            }}
-          >
-            Hold off
-          </button>
+          {(
+            [
+              ['Keep on until then', 'On', () => extend(e.name, until)],
+              ['Hold on', 'Held on', () => hold(e.name, 'on', until)],
+              ['Hold off', 'Held off', () => hold(e.name, 'off', until)],
+            ] as const
+          ).map(([label, done, change]) => (
+            <button
+              key={label}
+              type="button"
+              disabled={busy}
+              onClick={() => {
+                act(async () => {
+                  await change();
+                  return `${done} until ${until.replace('T', ' ')} (${zone}).`;
+                });
+              }}
+            >
+              {label}
+            </button>
+          ))}
         </div>
       </form>
 
