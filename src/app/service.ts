@@ -160,6 +160,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   };
   const sandbox = new SandboxProvider(store.db, clock, {
     latencyMs: config.document.sandbox?.latency ?? 0,
+    ...(config.document.sandbox?.start_bucket === undefined
+      ? {}
+      : { startBucket: config.document.sandbox.start_bucket }),
     ...(options.settleScale === undefined ? {} : { settleScale: options.settleScale }),
   });
   try {

@@ -8,44 +8,15 @@ import type { LoadedConfig } from '../config/load.js';
 import { formatDiagnostic, loadConfigFile } from '../config/load.js';
 import type { ProjectedSavings } from '../savings/projection.js';
 import { projectSavings } from '../savings/projection.js';
-import type { PricedResource } from '../savings/rates.js';
-import { DatabaseUrlError, StoreNotFoundError } from '../store/db.js';
-import { openStore } from '../store/store.js';
-import { absoluteDatabaseUrl } from './invocation.js';
+import { storedInventory } from './inventory.js';
 import type { CliIo } from './io.js';
-import { EXIT, UsageError } from './io.js';
+import { EXIT } from './io.js';
 import { formatTable } from './table.js';
 
 export interface PlanSavingsOptions {
   readonly proposed?: string;
   readonly db: string;
   readonly json?: boolean;
-}
-
-/** The inventory of the store by environment; none when there is no store yet. */
-async function inventoryOf(db: string): Promise<Map<string, PricedResource[]> | undefined> {
-  let url: string;
-  try {
-    url = absoluteDatabaseUrl(db);
-  } catch (error) {
-    if (error instanceof DatabaseUrlError) throw new UsageError(error.message);
-    throw error;
-  }
-  try {
-    const store = await openStore(url, { create: false });
-    try {
-      const byEnvironment = new Map<string, PricedResource[]>();
-      for (const r of await store.listResources())
-        if (r.environment !== null)
-          byEnvironment.set(r.environment, [...(byEnvironment.get(r.environment) ?? []), r]);
-      return byEnvironment;
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    if (error instanceof StoreNotFoundError) return undefined;
-    throw error;
-  }
 }
 
 export async function planSavings(
@@ -64,7 +35,7 @@ export async function planSavings(
     }
     proposed = loaded.config;
   }
-  const inventory = await inventoryOf(options.db);
+  const inventory = await storedInventory(options.db);
   const now = projectSavings(current.fleet, window, environments, inventory ?? new Map());
   const names = new Set(environments.map((e) => e.name));
   const then =

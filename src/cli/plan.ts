@@ -10,6 +10,9 @@ import { EXIT, UsageError } from './io.js';
 import { formatTable } from './table.js';
 import { planSavings } from './plan-savings.js';
 import { DEFAULT_DB } from './serve.js';
+import type { ReadyByReports } from './plan-ready-by.js';
+import { readyByReports } from './plan-ready-by.js';
+import { readyByJson, readyByText } from './plan-ready-by-text.js';
 
 export interface PlanOptions {
   readonly config: string;
@@ -57,8 +60,11 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
     );
   const timelines = planFleet(fleet, window, new Set(selected.map((e) => e.name)));
   const plans = new Map(selected.map((e) => [e.name, timelines.get(e.name)!.plan()]));
+  const readyBy = await readyByReports(loaded.config, selected, window, options.db ?? DEFAULT_DB);
   io.out(
-    options.json === true ? JSON.stringify(planJson(plans)) : planText(fleet, selected, plans),
+    options.json === true
+      ? JSON.stringify(planJson(plans, readyBy))
+      : planText(fleet, selected, plans, readyBy),
   );
   return EXIT.ok;
 }
@@ -98,13 +104,22 @@ function selectEnvironments(fleet: Fleet, names: readonly string[] | undefined):
   });
 }
 
-/** The `--json` shape: `{"environments": {"dev": {"initial": "off", "transitions": [{"at": ..., "state": "on"}]}}}`. */
-export function planJson(plans: ReadonlyMap<string, Plan>): unknown {
+/**
+ * The `--json` shape: `{"environments": {"dev": {"initial": "off", "transitions":
+ * [{"at": ..., "state": "on"}]}}}`, and `readyBy` for environments whose starts are
+ * planned early (see docs/ready-by.md).
+ */
+export function planJson(
+  plans: ReadonlyMap<string, Plan>,
+  readyBy: ReadyByReports = { kind: 'none' },
+): unknown {
   const environments: Record<string, unknown> = {};
   for (const [name, plan] of plans) {
+    const report = readyBy.kind === 'reports' ? readyBy.reports.get(name) : undefined;
     environments[name] = {
       initial: plan.initial,
       transitions: plan.transitions.map((t) => ({ at: iso(t.at), state: t.state })),
+      ...(report === undefined ? {} : { readyBy: readyByJson(report) }),
     };
   }
   return { environments };
@@ -114,8 +129,13 @@ function planText(
   fleet: Fleet,
   environments: readonly Environment[],
   plans: ReadonlyMap<string, Plan>,
+  readyBy: ReadyByReports,
 ): string {
-  return environments.map((e) => environmentText(fleet, e, plans.get(e.name)!)).join('\n\n');
+  return environments
+    .map((e) =>
+      [environmentText(fleet, e, plans.get(e.name)!), ...readyByText(e, readyBy)].join('\n'),
+    )
+    .join('\n\n');
 }
 
 function environmentText(fleet: Fleet, environment: Environment, plan: Plan): string {

@@ -499,8 +499,27 @@ const sandboxResource = z.strictObject({
   type: z.string().min(1, { message: 'type is an instance type such as t3.medium' }).optional(),
 });
 
+/** One bucket's override: its burst and its refill per second. */
+const bucketRate = z
+  .strictObject({
+    burst: z
+      .number()
+      .int()
+      .min(1, { message: 'burst is a whole number of tokens, 1 or more, e.g. burst: 1000' }),
+    per_second: z
+      .number()
+      .positive({ message: 'per_second is the refill per second, above 0, e.g. per_second: 2' }),
+  })
+  .transform((r) => ({ burst: r.burst, perSecond: r.per_second }));
+
 const sandbox = z.strictObject({
   latency: duration.default(0),
+  /**
+   * A bucket for starting sandbox EC2 instances (a token each), like EC2's
+   * StartInstances resource bucket: starts wait for its tokens, and lightsout
+   * begins large starts early enough to be running by their instant.
+   */
+  start_bucket: bucketRate.optional(),
   resources: z.array(sandboxResource).default([]),
 });
 
@@ -803,19 +822,6 @@ const forwardList = z.array(forwardDestination).superRefine((list, ctx) => {
     else seen.set(key, i);
   });
 });
-
-/** One bucket's override: its burst and its refill per second. */
-const bucketRate = z
-  .strictObject({
-    burst: z
-      .number()
-      .int()
-      .min(1, { message: 'burst is a whole number of tokens, 1 or more, e.g. burst: 1000' }),
-    per_second: z
-      .number()
-      .positive({ message: 'per_second is the refill per second, above 0, e.g. per_second: 2' }),
-  })
-  .transform((r) => ({ burst: r.burst, perSecond: r.per_second }));
 
 const bucketLimits = z.record(z.string(), bucketRate).superRefine((limits, ctx) => {
   for (const name of Object.keys(limits))

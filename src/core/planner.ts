@@ -45,7 +45,14 @@ export class Timeline {
     readonly on: readonly Interval[],
     /** On-intervals of each resource reserved alone, normalized and clipped. */
     readonly resourceOn: ReadonlyMap<string, readonly Interval[]> = new Map(),
+    /** Where a hold keeps the environment off, clipped: no early start begins inside one. */
+    readonly heldOff: readonly Interval[] = [],
   ) {}
+
+  /** Whether a hold keeps the environment off at `t`. */
+  heldOffAt(t: Instant): boolean {
+    return covers(this.heldOff, t);
+  }
 
   /** The on-intervals of one resource: the environment's, unless it is reserved alone. */
   onOf(resource: string | undefined): readonly Interval[] {
@@ -158,7 +165,7 @@ export function environmentTimeline(
   const resourceOn = new Map<string, readonly Interval[]>();
   for (const [resource, extra] of alone)
     resourceOn.set(resource, clip(subtract(unionWith(on, extra), off), window));
-  return new Timeline(window, clip(subtract(on, off), window), resourceOn);
+  return new Timeline(window, clip(subtract(on, off), window), resourceOn, clip(off, window));
 }
 
 /** Desired state of one environment at one instant. */

@@ -8,6 +8,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Environment, Instant } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Timeline } from '../core/planner.js';
+import type { StartPlan } from '../core/ready-by.js';
 import type { Applied, AppliedChange } from '../store/queries/applied.js';
 import type { EventInput } from '../store/queries/events.js';
 import type { Run } from '../store/queries/runs.js';
@@ -47,8 +48,25 @@ export interface RunChange {
   /** Open runs in grace this change makes unnecessary: they end as superseded in the same transaction. */
   readonly supersedes?: readonly Run[];
   readonly events?: readonly EventInput[];
+  /** A start begun ahead of its instant to be running by it: why so early (kept in `run.created`). */
+  readonly readyBy?: StartPlan;
   /** Further writes of the same change (a hold, say), in the same transaction. */
   readonly before?: (tx: Store) => Promise<void>;
+}
+
+/** Why a start begins early, as `run.created` records it. */
+function readyByPayload(plan: StartPlan): Record<string, unknown> {
+  return {
+    waitMs: Math.round(plan.waitMs),
+    settleMs: plan.settleMs,
+    ...(plan.bucket === undefined
+      ? {}
+      : {
+          bucket: plan.bucket.key,
+          tokens: plan.bucket.tokens,
+          ...(plan.bucket.sharedWith.length === 0 ? {} : { sharedWith: plan.bucket.sharedWith }),
+        }),
+  };
 }
 
 /** Commits the change and its run; undefined when another writer changed the target first. */
@@ -122,6 +140,7 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
             actAt: iso(change.actAt),
             ...(change.target === '' ? {} : { target: change.target }),
             ...(change.scope === undefined ? {} : { scope: change.scope }),
+            ...(change.readyBy === undefined ? {} : { readyBy: readyByPayload(change.readyBy) }),
           },
         },
       ]);
@@ -291,6 +310,8 @@ export function whyUnwanted(
   if (run.direction === 'boost') return undefined;
   if (run.seq !== null && applied !== undefined && applied.seq > run.seq)
     return `a newer change (${applied.seq}) of ${run.target === '' ? run.environment : run.target} took over`;
+  if (run.direction === 'start' && run.target === '' && run.due_at > now)
+    return whyEarlyStartUnwanted(run, timeline, now);
   // A stop warned further ahead than the planned window (stop --grace 2h) is judged
   // at the window's end; the runner checks it again at its own instant.
   const at = Math.min(
@@ -308,6 +329,24 @@ export function whyUnwanted(
   return wants
     ? undefined
     : `the plan wants ${scope.join(', ')} ${target === 'on' ? 'off' : 'on'} now`;
+}
+
+/**
+ * A start begun ahead of its instant to be ready by it (ready-by.ts) is judged at
+ * that instant, not now (when the plan still says off): wanted while the plan is on
+ * then and no hold keeps the environment off now.
+ */
+export function whyEarlyStartUnwanted(
+  run: Run,
+  timeline: Timeline,
+  now: Instant,
+): string | undefined {
+  if (timeline.heldOffAt(now)) return 'a hold keeps it off now';
+  // Beyond what this timeline planned: the runner, which plans up to the instant, judges it.
+  if (run.due_at >= timeline.window.end) return undefined;
+  return timeline.stateAt(run.due_at) === 'on'
+    ? undefined
+    : `the plan no longer wants it on at ${iso(run.due_at)}`;
 }
 
 /** The warning a stop owes; `keepsOnUntil` is what cancelling it does by default. */

@@ -148,13 +148,17 @@ export async function executeRun(
       if (reason !== undefined) throw new Superseded(reason);
     }
     await settleInDoubt(deps, run, steps, resources, target);
-    await actOnTier(
-      deps,
+    const batches = actBatches(
       run,
       (await store.listSteps(run.id)).filter((s) => s.tier === index),
-      resources,
-      (provider, batch) => provider.act(batch, target),
     );
+    for (const [i, batch] of batches.entries()) {
+      if (i > 0) {
+        const reason = await deps.stillWanted?.();
+        if (reason !== undefined) throw new Superseded(reason);
+      }
+      await actOnTier(deps, run, batch, resources, (provider, list) => provider.act(list, target));
+    }
     await verifyTier(deps, run, resources, target, index);
     await afterSettled(deps, run, resources, target, index);
     const failed = (await store.listSteps(run.id)).some(
@@ -264,6 +268,22 @@ async function settleInDoubt(
     if (there.length > 0)
       await deps.store.finishStep(run.id, deps.fence, there, 'acted', deps.clock.now());
   }
+}
+
+/**
+ * A start of more than this many resources in one tier is asked for in batches of
+ * it, and before each batch the run asks again whether it is still wanted: a start
+ * begun early (ready-by.ts) may wait minutes for the account's tokens between
+ * batches, and a hold-off or a deleted reservation meanwhile stops it there. 1,000
+ * is what one EC2 StartInstances call carries and its resource bucket's burst.
+ */
+export const START_BATCH = 1_000;
+
+function actBatches(run: Run, steps: readonly RunStep[]): (readonly RunStep[])[] {
+  if (run.direction !== 'start' || steps.length <= START_BATCH) return [steps];
+  const batches: RunStep[][] = [];
+  for (let i = 0; i < steps.length; i += START_BATCH) batches.push(steps.slice(i, i + START_BATCH));
+  return batches;
 }
 
 async function actOnTier(

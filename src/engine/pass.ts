@@ -16,6 +16,7 @@
 import type { Environment, Instant, Transition } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Timeline } from '../core/planner.js';
+import type { StartPlan } from '../core/ready-by.js';
 import { planFleet } from '../core/planner.js';
 import type { Applied } from '../store/queries/applied.js';
 import { storeFaultOf } from '../store/faults.js';
@@ -34,6 +35,7 @@ import type { EngineContext } from './context.js';
 import { directionOf, graceOf, iso, stateOf } from './context.js';
 import { messageOf } from './executor.js';
 import { fleetFor } from './planning.js';
+import { startPlans } from './ready-by.js';
 import { watch } from './watches.js';
 
 /** The engine_state key of the instant of the last pass (any replica's). */
@@ -49,7 +51,14 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
   // A transition is on time when a pass sees it within this; later, it was missed.
   const tolerance = 2 * ctx.safetyTickMs;
   const since = Math.max(now - MISSED_LOOKBACK_MS, Math.min(lastPass ?? now, now - tolerance));
-  const window = { start: since, end: now + maxGrace + ctx.safetyTickMs + 1 };
+  const starts = await startPlans(ctx, now);
+  const window = {
+    start: since,
+    end: Math.max(
+      now + maxGrace + ctx.safetyTickMs + 1,
+      readyByReach(starts, now, ctx.safetyTickMs),
+    ),
+  };
   // One snapshot: a change committed meanwhile is seen whole (its plan, its applied state, its run) or not at all.
   const [fleet, appliedRows, openRuns] = await ctx.store.snapshot((tx) =>
     Promise.all([
@@ -74,6 +83,7 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
         open.get(environment.name) ?? [],
         now,
         tolerance,
+        starts.get(environment.name),
       );
       wake = Math.min(wake, await target.run());
     } catch (error) {
@@ -99,6 +109,21 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
   }
   await recordMissed(ctx, timelines, lastPass, now, tolerance);
   return wake;
+}
+
+/**
+ * How far the pass plans to judge the starts that begin early now (or within a
+ * tick): up to the latest instant one of them must be ready by.
+ */
+function readyByReach(
+  starts: ReadonlyMap<string, StartPlan>,
+  now: Instant,
+  tickMs: number,
+): Instant {
+  let reach = 0;
+  for (const plan of starts.values())
+    if (plan.beginAt <= now + tickMs) reach = Math.max(reach, plan.readyBy + 1);
+  return reach;
 }
 
 /**
@@ -135,6 +160,8 @@ async function recordMissed(
 class EnvironmentPass {
   private readonly grace: number;
   private readonly desired: 'on' | 'off';
+  /** The instant a start begun early now must be ready by (ready-by.ts), if it begins now. */
+  private readonly readyBy: Instant | undefined;
   /** The environment's transitions in the window, computed once per pass. */
   private readonly transitions: readonly Transition[];
 
@@ -147,10 +174,28 @@ class EnvironmentPass {
     private open: readonly Run[],
     private readonly now: Instant,
     private readonly tolerance: number,
+    /** When its next start must begin to be running on time. */
+    private readonly start: StartPlan | undefined,
   ) {
     this.grace = graceOf(environment);
-    this.desired = timeline.stateAt(now);
+    this.readyBy = this.earlyStart();
+    this.desired = this.readyBy !== undefined ? 'on' : timeline.stateAt(now);
     this.transitions = timeline.plan().transitions;
+  }
+
+  /**
+   * The instant of the next start when it must begin now to be running by then:
+   * its begin has come, the plan still wants it on then, and no hold keeps the
+   * environment off now.
+   */
+  private earlyStart(): Instant | undefined {
+    const start = this.start;
+    if (start === undefined || start.beginAt > this.now || start.readyBy <= this.now)
+      return undefined;
+    if (start.readyBy >= this.timeline.window.end || this.timeline.heldOffAt(this.now))
+      return undefined;
+    if (this.timeline.stateAt(this.now) === 'on') return undefined;
+    return this.timeline.stateAt(start.readyBy) === 'on' ? start.readyBy : undefined;
   }
 
   async run(): Promise<Instant> {
@@ -174,15 +219,45 @@ class EnvironmentPass {
     applied = await this.supersedeUnwanted('', applied);
     if (applied === undefined) return true; // lost a race: the next pass sees the winner's change
     if (!this.onlyUnwantedActing(applied)) return true;
-    if (this.desired !== applied.state) return this.change(applied, this.desired);
+    if (this.desired !== applied.state) {
+      if (await this.startedEarly(applied)) return false;
+      return this.change(applied, this.desired);
+    }
     if (applied.failures > 0 && applied.retry_at !== null && applied.retry_at <= this.now)
       return this.retry(applied);
     if (applied.state === 'on') {
       const stop = this.transitions.find((t) => t.at > this.now && t.state === 'off');
-      if (stop !== undefined && stop.at - this.grace <= this.now)
+      if (stop !== undefined && stop.at - this.grace <= this.now && !this.startsBefore(stop.at))
         return (await this.commit('', applied, 'stop', stop.at, stop.at, 'schedule')) !== undefined;
     }
     return false;
+  }
+
+  /**
+   * The next start must begin by `at` to be running on time: a stop then would be
+   * started again at once (an off-time shorter than the start takes), so it is left out.
+   */
+  private startsBefore(at: Instant): boolean {
+    return this.start !== undefined && this.start.beginAt <= at && this.start.readyBy > at;
+  }
+
+  /**
+   * Applied on while the plan says off now: a start begun early for an instant the
+   * plan still wants on (its begin moved later since, the inventory shrank, say) is
+   * not undone; anything else is.
+   */
+  private async startedEarly(applied: Applied): Promise<boolean> {
+    if (applied.state !== 'on' || applied.run_id === null) return false;
+    const run =
+      this.open.find((r) => r.id === applied.run_id) ??
+      (await this.ctx.store.getRun(applied.run_id));
+    return (
+      run !== undefined &&
+      run.direction === 'start' &&
+      run.target === '' &&
+      run.due_at > this.now &&
+      whyUnwanted(run, applied, this.timeline, this.now) === undefined
+    );
   }
 
   private async adopt(): Promise<void> {
@@ -223,15 +298,19 @@ class EnvironmentPass {
     const onTime = latest !== undefined && this.now - latest.at <= this.tolerance;
     const actAt = state === 'on' ? this.now : this.now + this.grace;
     if (state === 'off' && this.timeline.stateAt(actAt) === 'on') return false;
-    const trigger = onTime ? 'schedule' : 'catch-up';
+    if (state === 'off' && this.startsBefore(actAt)) return false;
+    const early = state === 'on' ? this.readyBy : undefined;
+    const trigger = onTime || early !== undefined ? 'schedule' : 'catch-up';
     return (
       (await this.commit(
         '',
         applied,
         directionOf(state),
-        latest?.at ?? this.now,
+        early ?? latest?.at ?? this.now,
         actAt,
         trigger,
+        0,
+        early === undefined ? undefined : this.start,
       )) !== undefined
     );
   }
@@ -274,8 +353,10 @@ class EnvironmentPass {
     actAt: Instant,
     trigger: Run['trigger'],
     failures = 0,
+    readyBy?: StartPlan,
   ): Promise<Run | undefined> {
     const run = await commitRun(this.ctx, {
+      ...(readyBy === undefined ? {} : { readyBy }),
       failures,
       environment: this.environment,
       target,
@@ -458,6 +539,7 @@ class EnvironmentPass {
       if (t > this.now) wake = Math.min(wake, t);
     };
     for (const t of this.transitions) later(t.state === 'off' ? t.at - this.grace : t.at);
+    if (this.start !== undefined) later(this.start.beginAt);
     for (const t of this.timeline.resourceTransitions())
       later(t.state === 'off' ? t.at - this.grace : t.at);
     for (const row of this.applied.values()) if (row.retry_at !== null) later(row.retry_at);

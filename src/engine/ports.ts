@@ -4,6 +4,7 @@
  * engine imports no SDK, driver or framework.
  */
 import type { Instant, PowerState, ResourceSize, Selector } from '../core/glossary.js';
+import type { TierCost } from '../core/ready-by.js';
 
 export type { ResourceSize } from '../core/glossary.js';
 
@@ -71,6 +72,14 @@ export interface Provider {
    * stop minutes). Absent: at once, then every `pollMs` of the engine.
    */
   settlePolls?(kind: string): SettlePolls;
+  /**
+   * What moving these resources (one tier's, as the inventory knows them) to
+   * `target` takes from the account's token buckets, and how long they typically
+   * take to settle: the engine begins a large start early enough to be running by
+   * its instant, and `lightsout plan` says how long a stop takes. Absent: starts
+   * begin at their instant.
+   */
+  actCost?(resources: readonly Resource[], target: PowerState): TierCost;
   /** Kinds that can be boosted (scaled out for a while): `boost` acts on them. */
   readonly boostKinds?: readonly string[];
   /**

@@ -218,7 +218,8 @@ export class Runner {
     if (run.direction === 'boost') return undefined;
     const now = this.ctx.clock.now();
     const current = await this.ctx.store.getRun(run.id);
-    const at = Math.max(run.act_at, now);
+    // A start begun early to be ready by its instant is judged at that instant.
+    const at = Math.max(run.act_at, run.direction === 'start' ? run.due_at : now, now);
     const timeline = await timelineOf(this.ctx, environment, now, at + 1);
     const applied = await this.ctx.store.getApplied(run.environment, run.target);
     return whyUnwanted(current ?? run, applied, timeline, now);

@@ -16,6 +16,9 @@ import type {
   SettlePolls,
 } from '../../engine/ports.js';
 import type { AwsLimiter } from './buckets.js';
+import { AWS_BUCKETS } from './buckets.js';
+import { actCost } from './act-cost.js';
+import type { TierCost } from '../../core/ready-by.js';
 import { AwsClients, connectionKey } from './clients.js';
 import type { Connection } from './clients.js';
 import type { AlarmListing } from './alarms.js';
@@ -122,8 +125,12 @@ export class AwsProvider implements Provider {
   /** Accounts whose default credentials were checked, by connection. */
   private readonly checkedAccounts = new Map<string, Promise<void>>();
 
+  /** AWS's buckets with the config's overrides, for planning starts (the clients' limiter, if any). */
+  private readonly limiter: AwsLimiter | undefined;
+
   constructor(options: AwsProviderOptions = {}) {
     const now = options.now ?? Date.now;
+    this.limiter = options.limiter;
     this.context = {
       clients: options.clients ?? new AwsClients(now, options.limiter),
       restore: options.restore ?? memoryRestoreData(),
@@ -321,6 +328,15 @@ export class AwsProvider implements Provider {
 
   settlePolls(kind: string): SettlePolls {
     return SETTLE_POLLS[kind] ?? DEFAULT_POLLS;
+  }
+
+  actCost(resources: readonly Resource[], target: PowerState): TierCost {
+    return actCost(
+      resources,
+      target,
+      (account) => this.limiter?.ratesFor(account) ?? AWS_BUCKETS,
+      (kind) => this.settlePolls(kind),
+    );
   }
 
   private kind(name: string): Promise<AwsKind> {

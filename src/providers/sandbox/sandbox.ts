@@ -10,6 +10,9 @@ import type { Kysely } from 'kysely';
 import pLimit from 'p-limit';
 import type { PowerState, Selector } from '../../core/glossary.js';
 import { matches } from '../../core/selection.js';
+import type { TierCost } from '../../core/ready-by.js';
+import type { BucketRate } from '../../core/token-bucket.js';
+import { MemoryBuckets } from '../../core/token-bucket.js';
 import type { ActOutcome, Clock, Observed, Provider, Resource } from '../../engine/ports.js';
 import type { Database, SandboxResourceRow } from '../../store/schema.js';
 
@@ -52,6 +55,33 @@ export interface SandboxOptions {
   readonly settleScale?: number;
   /** Calls in flight at once. */
   readonly concurrency?: number;
+  /**
+   * EC2 starts wait for a token per instance from this bucket, like EC2's
+   * StartInstances resource bucket; with it, the provider tells the engine what
+   * starts cost (`actCost`), so large starts are planned ready by their instant.
+   */
+  readonly startBucket?: BucketRate;
+}
+
+const START_BUCKET = 'sandbox|ec2:start';
+
+/** What sandbox starts cost with a start bucket: a token per EC2 instance; each kind's settle time. */
+export function sandboxActCost(
+  bucket: BucketRate,
+  settleScale = 1,
+): (resources: readonly Resource[], target: PowerState) => TierCost {
+  return (resources, target) => {
+    const ec2 = resources.filter((r) => r.kind === 'ec2').length;
+    const phase = target === 'on' ? 'start' : 'stop';
+    const settles = resources.map(
+      (r) => (SETTLE_MS[r.kind] ?? DEFAULT_SETTLE)[phase] * settleScale,
+    );
+    return {
+      takes:
+        target === 'on' && ec2 > 0 ? [{ bucket: START_BUCKET, rate: bucket, tokens: ec2 }] : [],
+      settleMs: Math.max(0, ...settles),
+    };
+  };
 }
 
 export function sandboxId(kind: string, name: string): string {
@@ -67,6 +97,9 @@ export class SandboxProvider implements Provider {
   private readonly faults = new Map<string, Fault>();
   private inventoryLoad: Promise<Inventory> | undefined;
   private readonly limit;
+  private readonly buckets = new MemoryBuckets();
+  /** What a start or stop costs (only with a start bucket: otherwise starts begin at their instant). */
+  readonly actCost?: (resources: readonly Resource[], target: PowerState) => TierCost;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -74,6 +107,20 @@ export class SandboxProvider implements Provider {
     private readonly options: SandboxOptions = {},
   ) {
     this.limit = pLimit(options.concurrency ?? 32);
+    if (options.startBucket !== undefined)
+      this.actCost = sandboxActCost(options.startBucket, options.settleScale ?? 1);
+  }
+
+  /** Waits for a start's tokens in the start bucket, if there is one. */
+  private async startTokens(batch: readonly Resource[]): Promise<void> {
+    const bucket = this.options.startBucket;
+    const n = batch.filter((r) => r.kind === 'ec2').length;
+    if (bucket === undefined || n === 0) return;
+    for (;;) {
+      const wait = await this.buckets.take(START_BUCKET, bucket, n, this.clock.now());
+      if (wait === 0) return;
+      await this.clock.sleep(wait);
+    }
   }
 
   /** Adds resources that do not exist yet; existing ones keep their state (and take the seed's type). */
@@ -261,6 +308,7 @@ export class SandboxProvider implements Provider {
   }
 
   private async actOnBatch(batch: readonly Resource[], target: PowerState): Promise<ActOutcome[]> {
+    if (target === 'on') await this.startTokens(batch);
     await this.call('act');
     const now = this.clock.now();
     const outcomes: ActOutcome[] = [];
