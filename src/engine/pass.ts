@@ -35,7 +35,7 @@ import type { EngineContext } from './context.js';
 import { directionOf, graceOf, iso, stateOf } from './context.js';
 import { messageOf } from './executor.js';
 import { fleetFor } from './planning.js';
-import { startPlans } from './ready-by.js';
+import { costedEnvironments, READY_BY_HORIZON_MS, startPlans } from './ready-by.js';
 import { watch } from './watches.js';
 
 /** The engine_state key of the instant of the last pass (any replica's). */
@@ -51,12 +51,13 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
   // A transition is on time when a pass sees it within this; later, it was missed.
   const tolerance = 2 * ctx.safetyTickMs;
   const since = Math.max(now - MISSED_LOOKBACK_MS, Math.min(lastPass ?? now, now - tolerance));
-  const starts = await startPlans(ctx, now);
+  // Environments whose starts begin early are planned up to the horizon, to see their next start.
+  const costed = costedEnvironments(ctx);
   const window = {
     start: since,
     end: Math.max(
       now + maxGrace + ctx.safetyTickMs + 1,
-      readyByReach(starts, now, ctx.safetyTickMs),
+      costed.length === 0 ? 0 : now + READY_BY_HORIZON_MS,
     ),
   };
   // One snapshot: a change committed meanwhile is seen whole (its plan, its applied state, its run) or not at all.
@@ -68,6 +69,7 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
     ]),
   );
   const timelines = planFleet(fleet, window);
+  const starts = await startPlans(ctx, costed, timelines, now);
   const applied = byEnvironment(appliedRows, (a) => a.environment);
   const open = byEnvironment(openRuns, (r) => r.environment);
   let wake = now + ctx.safetyTickMs;
@@ -109,21 +111,6 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
   }
   await recordMissed(ctx, timelines, lastPass, now, tolerance);
   return wake;
-}
-
-/**
- * How far the pass plans to judge the starts that begin early now (or within a
- * tick): up to the latest instant one of them must be ready by.
- */
-function readyByReach(
-  starts: ReadonlyMap<string, StartPlan>,
-  now: Instant,
-  tickMs: number,
-): Instant {
-  let reach = 0;
-  for (const plan of starts.values())
-    if (plan.beginAt <= now + tickMs) reach = Math.max(reach, plan.readyBy + 1);
-  return reach;
 }
 
 /**

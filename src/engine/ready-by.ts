@@ -11,7 +11,6 @@
  */
 import type { Environment, Instant, PowerState } from '../core/glossary.js';
 import type { Timeline } from '../core/planner.js';
-import { planFleet } from '../core/planner.js';
 import type { StartDemand, StartPlan, TierCost } from '../core/ready-by.js';
 import { planStarts } from '../core/ready-by.js';
 import { matches } from '../core/selection.js';
@@ -27,9 +26,9 @@ import type { Provider, Resource } from './ports.js';
  * late; `lightsout plan` says so.
  */
 export const READY_BY_HORIZON_MS = 12 * HOUR;
-/** A pass reuses the plan this long: it reads the inventory of every environment it plans. */
-const REPLAN_MS = 60_000;
-/** Above this many environments to plan, the whole inventory is read in one query. */
+/** A pass reuses each environment's costs (read from the inventory) this long. */
+const RECOST_MS = 60_000;
+/** Above this many environments to cost, the whole inventory is read in one query. */
 const ONE_QUERY_ABOVE = 50;
 
 export interface PlanningParts {
@@ -38,58 +37,71 @@ export interface PlanningParts {
   readonly providers: ReadonlyMap<string, Pick<Provider, 'actCost'>>;
 }
 
-const cache = new WeakMap<EngineContext, { at: Instant; plans: ReadonlyMap<string, StartPlan> }>();
+const costCache = new WeakMap<
+  EngineContext,
+  { at: Instant; costs: ReadonlyMap<string, TierCost[]> }
+>();
 
-/** The start plans a pass acts on: computed at most once a minute (and again when the clock ran back). */
+/** The environments whose starts are planned early: a provider of theirs says what starts cost. */
+export function costedEnvironments(ctx: EngineContext): Environment[] {
+  return [...ctx.environments.values()].filter((e) => hasCostedProvider(ctx.providers, e));
+}
+
+/**
+ * The start plans a pass acts on, from its own timelines (which reach the horizon
+ * for the environments planned early) and each environment's start costs, read
+ * from the inventory at most once a minute: what it holds changes only when a run
+ * discovers it.
+ */
 export async function startPlans(
   ctx: EngineContext,
+  costed: readonly Environment[],
+  timelines: ReadonlyMap<string, Timeline>,
   now: Instant,
 ): Promise<ReadonlyMap<string, StartPlan>> {
-  const cached = cache.get(ctx);
-  if (cached !== undefined && now >= cached.at && now - cached.at < REPLAN_MS) return cached.plans;
-  const plans = await planReadyBy(ctx, [...ctx.environments.values()], now);
-  cache.set(ctx, { at: now, plans });
-  return plans;
+  if (costed.length === 0) return new Map();
+  const cached = costCache.get(ctx);
+  let costs = cached?.costs;
+  if (cached === undefined || now < cached.at || now - cached.at >= RECOST_MS) {
+    costs = await startCosts(ctx, costed);
+    costCache.set(ctx, { at: now, costs });
+  }
+  return planStarts(
+    costed.flatMap((environment) => {
+      const demand = demandOf(environment, timelines.get(environment.name), costs!, now);
+      return demand === undefined ? [] : [demand];
+    }),
+  );
 }
 
-/** Forgets the cached plan (a test or a config reload that changed the inventory's meaning). */
-export function replanStarts(ctx: EngineContext): void {
-  cache.delete(ctx);
+function demandOf(
+  environment: Environment,
+  timeline: Timeline | undefined,
+  costs: ReadonlyMap<string, TierCost[]>,
+  now: Instant,
+): StartDemand | undefined {
+  if (timeline === undefined) return undefined;
+  const readyBy = nextStart(timeline, now);
+  if (readyBy === undefined) return undefined;
+  return {
+    environment: environment.name,
+    readyBy,
+    tiers: costs.get(environment.name) ?? [],
+    notBefore: heldOffUntil(timeline, readyBy),
+  };
 }
 
-/** The start plans of `environments` whose next start falls within the horizon from `now`. */
-export async function planReadyBy(
+async function startCosts(
   parts: PlanningParts,
   environments: readonly Environment[],
-  now: Instant,
-  horizonMs = READY_BY_HORIZON_MS,
-): Promise<Map<string, StartPlan>> {
-  const costed = environments.filter((e) => hasCostedProvider(parts.providers, e));
-  if (costed.length === 0) return new Map();
-  const window = { start: now, end: now + horizonMs };
-  const { reservations, holds } = await parts.store.activePlans(window.start, {
-    until: window.end,
-    environments: costed.map((e) => e.name),
-  });
-  const timelines = planFleet(
-    { schedules: parts.schedules, environments: costed, reservations, holds },
-    window,
+): Promise<Map<string, TierCost[]>> {
+  const inventory = await inventoryOf(parts.store, environments);
+  return new Map(
+    environments.map((e) => [
+      e.name,
+      tierCosts(parts.providers, e, inventory.get(e.name) ?? [], 'on'),
+    ]),
   );
-  const inventory = await inventoryOf(parts.store, costed);
-  const demands: StartDemand[] = [];
-  for (const environment of costed) {
-    const timeline = timelines.get(environment.name)!;
-    const readyBy = nextStart(timeline, now);
-    if (readyBy === undefined) continue;
-    const resources = inventory.get(environment.name) ?? [];
-    demands.push({
-      environment: environment.name,
-      readyBy,
-      tiers: tierCosts(parts.providers, environment, resources, 'on'),
-      notBefore: Math.max(now, heldOffUntil(timeline, readyBy)),
-    });
-  }
-  return planStarts(demands);
 }
 
 /** The next instant the plan turns on after `now`, if any within the timeline's window. */
