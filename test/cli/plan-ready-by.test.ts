@@ -151,4 +151,48 @@ describe('lightsout plan: ready by the start time', () => {
     const bare = await cli(['plan', '--config', config(), '--db', `sqlite:${none}`, ...DAY]);
     expect(bare.out).toContain('starts: not sized: no store at --db yet');
   });
+
+  it('explains the sandbox start that the engine begins at 06:51:10 (test/engine/ready-by.test.ts)', async () => {
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'lightsout-plan-')), 'lightsout.db')}`;
+    const store = await openStore(url);
+    const sandbox = (kind: string, name: string) => ({
+      id: `sandbox:${kind}:${name}`,
+      provider: 'sandbox',
+      kind,
+      name,
+      tags: { env: 'fleet' },
+    });
+    await store.upsertResources(
+      'fleet',
+      [
+        sandbox('rds', 'fleet-db'),
+        ...Array.from({ length: 5_000 }, (_, i) => sandbox('ec2', `fleet-${i}`)),
+      ],
+      Date.parse('2026-06-01T00:00Z'),
+    );
+    await store.close();
+    const fleet = configFile(`
+timezone: UTC
+schedules:
+  office-hours:
+    periods: [{ days: mon-fri, start: "07:00", stop: "19:00" }]
+sandbox:
+  start_bucket: { burst: 1000, per_second: 20 }
+environments:
+  fleet:
+    schedule: office-hours
+    tiers:
+      - { name: data, select: { provider: sandbox, kinds: [rds], tags: { env: fleet } } }
+      - { name: apps, select: { provider: sandbox, kinds: [ec2], tags: { env: fleet } } }
+`);
+    const text = await cli(['plan', '--config', fleet, '--db', url, ...DAY]);
+    expect(text.code, text.err).toBe(0);
+    // The database's 5 min, then 4,000 instances beyond the burst at 20 a second, then 30 s.
+    expect(text.out).toContain(
+      'Tue 2026-06-02 07:00  Tue 2026-06-02 06:51  3 min 20 s          5 min 30 s',
+    );
+    expect(text.out).toContain(
+      'tokens: 5,000 from sandbox|ec2:start (1,000 at once, then 20 a second)',
+    );
+  });
 });
