@@ -189,7 +189,14 @@ class EnvironmentPass {
     const acted = await this.environmentTarget();
     await this.reservedResources();
     if (!acted && this.open.length === 0)
-      await watch(this.ctx, this.environment, this.timeline, this.applied.get(''), this.now);
+      await watch(
+        this.ctx,
+        this.environment,
+        this.timeline,
+        this.applied.get(''),
+        this.now,
+        new Set(this.reservedTargets()),
+      );
     return this.nextWake();
   }
 

@@ -28,14 +28,20 @@ export async function watch(
   timeline: Timeline,
   applied: Applied | undefined,
   now: Instant,
+  /**
+   * Resources with a plan of their own: reserved alone in the window, or with an
+   * applied state of their own still (a reservation deleted, its stop not yet due).
+   */
+  ownPlans: ReadonlySet<string> = new Set(timeline.resourceOn.keys()),
 ): Promise<void> {
   // Only a target at rest: its last run reached the state (or nothing was asked yet).
   if (applied === undefined || applied.state === 'follow' || applied.failures > 0) return;
   const desired = timeline.stateAt(now);
   if (applied.state !== desired) return;
-  if (environment.mode === 'enforce') await enforce(ctx, environment, timeline, applied, now);
+  if (environment.mode === 'enforce')
+    await enforce(ctx, environment, timeline, applied, now, ownPlans);
   else if (desired === 'off' && applied.run_id !== null)
-    await watchWhileOff(ctx, environment, timeline, applied, now);
+    await watchWhileOff(ctx, environment, applied, now, ownPlans);
 }
 
 async function enforce(
@@ -44,6 +50,7 @@ async function enforce(
   timeline: Timeline,
   applied: Applied,
   now: Instant,
+  ownPlans: ReadonlySet<string>,
 ): Promise<void> {
   const desired = applied.state === 'on' ? 'on' : 'off';
   const reserved = new Set(timeline.keptOnAt(now));
@@ -51,7 +58,7 @@ async function enforce(
     await foundIn(ctx, environment, desired === 'on' ? ['off'] : ['on'], (selector) => selector)
   )
     .map((r) => r.id)
-    .filter((id) => !reserved.has(id) && !timeline.resourceOn.has(id));
+    .filter((id) => !reserved.has(id) && !ownPlans.has(id));
   if (wrong.length === 0) return;
   await commitRun(ctx, {
     environment,
@@ -77,9 +84,9 @@ async function enforce(
 async function watchWhileOff(
   ctx: EngineContext,
   environment: Environment,
-  timeline: Timeline,
   applied: Applied,
   now: Instant,
+  ownPlans: ReadonlySet<string>,
 ): Promise<void> {
   const seen = watched.get(ctx) ?? new Map<string, Instant>();
   watched.set(ctx, seen);
@@ -91,7 +98,7 @@ async function watchWhileOff(
       const kept = (selector.kinds ?? kinds).filter((k: string) => kinds.includes(k));
       return kept.length === 0 ? undefined : { ...selector, kinds: kept };
     })
-  ).filter((r) => !timeline.resourceOn.has(r.id));
+  ).filter((r) => !ownPlans.has(r.id));
   if (restarted.length === 0) return;
   // Being stopped again already (another replica's watch saw it first): one run, one alert.
   const last = await ctx.store.getRun(applied.run_id!);
