@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBuckets } from '../../src/core/token-bucket.js';
+import type { BucketLedger } from '../../src/core/token-bucket.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { AWS_BUCKETS, AwsLimiter, takesOf } from '../../src/providers/aws/buckets.js';
 import { AwsClients, bucketScope } from '../../src/providers/aws/clients.js';
@@ -12,15 +13,15 @@ import { AwsClients, bucketScope } from '../../src/providers/aws/clients.js';
 const SCOPE = 'aws|123456789012|eu-west-3';
 
 describe('the buckets a call takes from', () => {
-  it('StopInstances: one call token, and one token per instance', () => {
+  it('StopInstances: one token per instance, then one call token', () => {
     const ids = Array.from({ length: 100 }, (_, i) => `i-${i}`);
     expect(takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StopInstances', { InstanceIds: ids })).toEqual([
-      { key: `${SCOPE}|ec2:StopInstances`, rate: { burst: 50, perSecond: 5 }, n: 1 },
       {
         key: `${SCOPE}|ec2:StopInstances:instances`,
         rate: { burst: 1_000, perSecond: 20 },
         n: 100,
       },
+      { key: `${SCOPE}|ec2:StopInstances`, rate: { burst: 50, perSecond: 5 }, n: 1 },
     ]);
   });
 
@@ -71,6 +72,36 @@ describe('the buckets a call takes from', () => {
       burst: 5,
       perSecond: 2,
     });
+  });
+});
+
+describe('a call that waits for its instance tokens', () => {
+  it('takes its request token when it is sent, not when it began to wait', async () => {
+    const clock = new VirtualClock(0);
+    const buckets = new MemoryBuckets();
+    const requestTokens: number[] = [];
+    const ledger: BucketLedger = {
+      take: async (key, rate, n, now) => {
+        const wait = await buckets.take(key, rate, n, now);
+        if (wait === 0 && key.endsWith('|ec2:StartInstances')) requestTokens.push(now);
+        return wait;
+      },
+      throttled: (key, rate, now) => buckets.throttled(key, rate, now),
+    };
+    const limiter = new AwsLimiter(ledger, clock);
+    const ids = Array.from({ length: 1_000 }, (_, i) => `i-${i}`);
+    const start = takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StartInstances', { InstanceIds: ids });
+    const sent: number[] = [];
+    const send = () => {
+      sent.push(clock.now());
+      return Promise.resolve();
+    };
+    // The first start spends the instance bucket's burst (1,000); the second waits
+    // for 1,000 more at 2 a second: 500 s.
+    await limiter.run(start, send);
+    await limiter.run(start, send);
+    expect(sent).toEqual([0, 500_000]);
+    expect(requestTokens).toEqual(sent);
   });
 });
 

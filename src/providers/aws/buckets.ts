@@ -107,7 +107,14 @@ function instanceCount(input: unknown): number {
   return Array.isArray(ids) ? ids.length : 0;
 }
 
-/** What a call takes, in order: its request bucket, then its resource bucket if it has one. */
+/**
+ * What a call takes, in the order it waits: its resource bucket if it has one,
+ * then its request bucket. A call for 1,000 instances may wait minutes for its
+ * instance tokens; had it taken its request token first, that token would be spent
+ * in our bucket minutes before AWS spends it in its own (when the call arrives),
+ * and our bucket, refilled meanwhile, would let other calls through that AWS's
+ * refuses. Taken last, the request token is spent when the call is sent.
+ */
 export function takesOf(
   rates: Readonly<Record<string, BucketRate>>,
   scope: string,
@@ -117,13 +124,13 @@ export function takesOf(
 ): Take[] {
   const names = Object.keys(rates);
   const takes: Take[] = [];
-  const request = bucketOf(service, action, names);
-  if (request !== undefined)
-    takes.push({ key: `${scope}|${request.key}`, rate: rates[request.name]!, n: 1 });
   const resourceName = `${service}:${action}:instances`;
   const resource = rates[resourceName];
   if (resource !== undefined && instanceCount(input) > 0)
     takes.push({ key: `${scope}|${resourceName}`, rate: resource, n: instanceCount(input) });
+  const request = bucketOf(service, action, names);
+  if (request !== undefined)
+    takes.push({ key: `${scope}|${request.key}`, rate: rates[request.name]!, n: 1 });
   return takes;
 }
 
@@ -169,7 +176,10 @@ export class AwsLimiter {
     return { ...AWS_BUCKETS, ...this.limits.all, ...this.limits.accounts?.[account] };
   }
 
-  /** Takes the tokens of every bucket a call needs, waiting (outside any transaction) until each has them. */
+  /**
+   * Takes the tokens of every bucket a call needs, in `takesOf`'s order (the
+   * request token last), waiting (outside any transaction) until each has them.
+   */
   async acquire(takes: readonly Take[]): Promise<void> {
     for (const t of takes)
       for (;;) {
