@@ -13,7 +13,7 @@ import { AwsClients, bucketScope } from '../../src/providers/aws/clients.js';
 const SCOPE = 'aws|123456789012|eu-west-3';
 
 describe('the buckets a call takes from', () => {
-  it('StopInstances: one token per instance, then one call token', () => {
+  it('StopInstances: one token per instance, and one call token', () => {
     const ids = Array.from({ length: 100 }, (_, i) => `i-${i}`);
     expect(takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StopInstances', { InstanceIds: ids })).toEqual([
       {
@@ -81,9 +81,11 @@ describe('a call that waits for its instance tokens', () => {
     const buckets = new MemoryBuckets();
     const requestTokens: number[] = [];
     const ledger: BucketLedger = {
-      take: async (key, rate, n, now) => {
-        const wait = await buckets.take(key, rate, n, now);
-        if (wait === 0 && key.endsWith('|ec2:StartInstances')) requestTokens.push(now);
+      take: (key, rate, n, now) => buckets.take(key, rate, n, now),
+      takeAll: async (takes, now) => {
+        const wait = await buckets.takeAll(takes, now);
+        const request = takes.some((t) => t.key.endsWith('|ec2:StartInstances'));
+        if (wait === 0 && request) requestTokens.push(now);
         return wait;
       },
       throttled: (key, rate, now) => buckets.throttled(key, rate, now),
@@ -110,13 +112,17 @@ describe('a limiter whose store fails', () => {
     const clock = new VirtualClock(0);
     const down = new Error('the database is away');
     const limiter = new AwsLimiter(
-      { take: () => Promise.reject(down), throttled: () => Promise.reject(down) },
+      {
+        take: () => Promise.reject(down),
+        takeAll: () => Promise.reject(down),
+        throttled: () => Promise.reject(down),
+      },
       clock,
     );
     const takes = takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StartInstances', { InstanceIds: ['i-1'] });
     for (let i = 0; i < 6; i++) await limiter.run(takes, () => Promise.resolve());
-    // Two takes a call (the call, the instance); the sixth asks for its call token twice, before and after its wait.
-    expect(limiter.fellBack).toBe(13);
+    // One take a call (its call and instance tokens together); the sixth asks twice, before and after its wait.
+    expect(limiter.fellBack).toBe(7);
     // Five starts at once, the sixth after half a second, as with the store.
     expect(clock.now()).toBe(500);
   });
