@@ -32,7 +32,10 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 const silent: Notifier = { send: () => Promise.resolve() };
 
 /** Measures the time spent inside `send` of the given (mocked) client classes. */
-function timeInside(classes: { prototype: { send: unknown } }[]): { ms: number; undo(): void } {
+export function timeInside(classes: { prototype: { send: unknown } }[]): {
+  ms: number;
+  undo(): void;
+} {
   const inside = { ms: 0, undo: (): void => undefined };
   const originals = classes.map((Client) => Client.prototype.send);
   for (const Client of classes) {

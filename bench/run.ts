@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type as osType } from 'node:os';
 import { apiBenchmarks } from './api.bench.js';
 import { awsBenchmarks } from './aws.bench.js';
+import { awsServeBenchmarks } from './aws-serve.bench.js';
 import { bucketBenchmarks } from './buckets.bench.js';
 import { engineBenchmarks } from './engine.bench.js';
 import { planBenchmarks } from './plan.bench.js';
@@ -11,7 +12,7 @@ import { savingsBenchmarks } from './savings.bench.js';
 const sections = [
   await planBenchmarks(),
   await engineBenchmarks(),
-  await awsBenchmarks(),
+  [...(await awsBenchmarks()), '', ...(await awsServeBenchmarks())],
   await bucketBenchmarks(),
   await apiBenchmarks(),
   await savingsBenchmarks(),

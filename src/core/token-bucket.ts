@@ -105,6 +105,29 @@ export function take(
   return { state: { ...current, tokens: Math.max(0, current.tokens - cost(rate, n)) }, waitMs: 0 };
 }
 
+/** One call's take from one bucket: `n` tokens of bucket `key`, which has `rate`. */
+export interface BucketTake {
+  readonly key: string;
+  readonly rate: BucketRate;
+  readonly n: number;
+}
+
+/**
+ * Takes from several buckets at one instant, all or none: the tokens of every
+ * bucket if each holds them now (`waitMs` 0), otherwise nothing, and the longest
+ * wait. A call that needs two buckets (AWS's request and resource buckets) so
+ * never holds the tokens of one while it waits for the other.
+ */
+export function takeAll(
+  takes: readonly { readonly rate: BucketRate; readonly state: BucketState; readonly n: number }[],
+  now: number,
+): { states: BucketState[]; waitMs: number } {
+  const current = takes.map((t) => refill(t.rate, t.state, now));
+  const waitMs = Math.max(0, ...takes.map((t, i) => waitFor(t.rate, current[i]!, t.n, now)));
+  if (waitMs > 0) return { states: current, waitMs };
+  return { states: takes.map((t, i) => take(t.rate, current[i]!, t.n, now).state), waitMs: 0 };
+}
+
 /**
  * A throttled answer: the server's bucket is emptier than ours (other clients
  * share the account), so ours is emptied and refills at half its current rate for
@@ -127,6 +150,8 @@ export function throttled(rate: BucketRate, state: BucketState, now: number): Bu
 export interface BucketLedger {
   /** Takes the tokens for `n` things from bucket `key` (made full on first use); the wait before asking again, 0 when taken. */
   take(key: string, rate: BucketRate, n: number, now: number): Promise<number>;
+  /** `takeAll` over the ledger's buckets: every take, or none and the longest wait. */
+  takeAll(takes: readonly BucketTake[], now: number): Promise<number>;
   /** Slows bucket `key` down after a throttled answer. */
   throttled(key: string, rate: BucketRate, now: number): Promise<void>;
 }
@@ -138,6 +163,15 @@ export class MemoryBuckets implements BucketLedger {
   take(key: string, rate: BucketRate, n: number, now: number): Promise<number> {
     const taken = take(rate, this.states.get(key) ?? fullBucket(rate, now), n, now);
     this.states.set(key, taken.state);
+    return Promise.resolve(taken.waitMs);
+  }
+
+  takeAll(takes: readonly BucketTake[], now: number): Promise<number> {
+    const taken = takeAll(
+      takes.map((t) => ({ ...t, state: this.states.get(t.key) ?? fullBucket(t.rate, now) })),
+      now,
+    );
+    takes.forEach((t, i) => this.states.set(t.key, taken.states[i]!));
     return Promise.resolve(taken.waitMs);
   }
 

@@ -629,7 +629,10 @@ function groupByProvider(
   const groups = new Map<string, RunStep[]>();
   for (const step of steps) {
     const provider = resources.get(step.resource)?.provider ?? step.resource.split(':')[0] ?? '';
-    groups.set(provider, [...(groups.get(provider) ?? []), step]);
+    // Pushed, not copied: a tier of thousands of steps is grouped at every poll.
+    const group = groups.get(provider);
+    if (group === undefined) groups.set(provider, [step]);
+    else group.push(step);
   }
   return groups;
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBuckets } from '../../src/core/token-bucket.js';
+import type { BucketLedger } from '../../src/core/token-bucket.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { AWS_BUCKETS, AwsLimiter, takesOf } from '../../src/providers/aws/buckets.js';
 import { AwsClients, bucketScope } from '../../src/providers/aws/clients.js';
@@ -12,15 +13,15 @@ import { AwsClients, bucketScope } from '../../src/providers/aws/clients.js';
 const SCOPE = 'aws|123456789012|eu-west-3';
 
 describe('the buckets a call takes from', () => {
-  it('StopInstances: one call token, and one token per instance', () => {
+  it('StopInstances: one token per instance, and one call token', () => {
     const ids = Array.from({ length: 100 }, (_, i) => `i-${i}`);
     expect(takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StopInstances', { InstanceIds: ids })).toEqual([
-      { key: `${SCOPE}|ec2:StopInstances`, rate: { burst: 50, perSecond: 5 }, n: 1 },
       {
         key: `${SCOPE}|ec2:StopInstances:instances`,
         rate: { burst: 1_000, perSecond: 20 },
         n: 100,
       },
+      { key: `${SCOPE}|ec2:StopInstances`, rate: { burst: 50, perSecond: 5 }, n: 1 },
     ]);
   });
 
@@ -74,18 +75,54 @@ describe('the buckets a call takes from', () => {
   });
 });
 
+describe('a call that waits for its instance tokens', () => {
+  it('takes its request token when it is sent, not when it began to wait', async () => {
+    const clock = new VirtualClock(0);
+    const buckets = new MemoryBuckets();
+    const requestTokens: number[] = [];
+    const ledger: BucketLedger = {
+      take: (key, rate, n, now) => buckets.take(key, rate, n, now),
+      takeAll: async (takes, now) => {
+        const wait = await buckets.takeAll(takes, now);
+        const request = takes.some((t) => t.key.endsWith('|ec2:StartInstances'));
+        if (wait === 0 && request) requestTokens.push(now);
+        return wait;
+      },
+      throttled: (key, rate, now) => buckets.throttled(key, rate, now),
+    };
+    const limiter = new AwsLimiter(ledger, clock);
+    const ids = Array.from({ length: 1_000 }, (_, i) => `i-${i}`);
+    const start = takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StartInstances', { InstanceIds: ids });
+    const sent: number[] = [];
+    const send = () => {
+      sent.push(clock.now());
+      return Promise.resolve();
+    };
+    // The first start spends the instance bucket's burst (1,000); the second waits
+    // for 1,000 more at 2 a second: 500 s.
+    await limiter.run(start, send);
+    await limiter.run(start, send);
+    expect(sent).toEqual([0, 500_000]);
+    expect(requestTokens).toEqual(sent);
+  });
+});
+
 describe('a limiter whose store fails', () => {
   it("takes from this process's own buckets, so the AWS call goes on within AWS's limits", async () => {
     const clock = new VirtualClock(0);
     const down = new Error('the database is away');
     const limiter = new AwsLimiter(
-      { take: () => Promise.reject(down), throttled: () => Promise.reject(down) },
+      {
+        take: () => Promise.reject(down),
+        takeAll: () => Promise.reject(down),
+        throttled: () => Promise.reject(down),
+      },
       clock,
     );
     const takes = takesOf(AWS_BUCKETS, SCOPE, 'ec2', 'StartInstances', { InstanceIds: ['i-1'] });
     for (let i = 0; i < 6; i++) await limiter.run(takes, () => Promise.resolve());
-    // Two takes a call (the call, the instance); the sixth asks for its call token twice, before and after its wait.
-    expect(limiter.fellBack).toBe(13);
+    // One take a call (its call and instance tokens together); the sixth asks twice, before and after its wait.
+    expect(limiter.fellBack).toBe(7);
     // Five starts at once, the sixth after half a second, as with the store.
     expect(clock.now()).toBe(500);
   });

@@ -16,6 +16,7 @@ import { openStore } from '../../src/store/store.js';
 import type { Store } from '../../src/store/store.js';
 import { DATABASES } from '../store/databases.js';
 import { AwsDouble, awsError } from '../support/aws-double.js';
+import { SteppingClock } from '../support/stepping-clock.js';
 
 const selector: Selector = {
   provider: 'aws',
@@ -121,7 +122,7 @@ describe.each(DATABASES)('two replicas sharing the buckets in the store on $name
   });
 
   it('stop 3,000 instances between them, at once, without a throttled answer', async () => {
-    const clock = new VirtualClock(0);
+    const clock = new SteppingClock(0);
     const world = (double = new AwsDouble({ now: () => clock.now() })).install();
     world.seedInstances(3_000, { env: 'dev' });
     const throttling = world.throttleLikeAws(() => clock.now());

@@ -9,7 +9,7 @@
  * config overrides them per account (`aws.limits`, `aws.accounts.ID.limits`).
  */
 import { MemoryBuckets } from '../../core/token-bucket.js';
-import type { BucketLedger, BucketRate } from '../../core/token-bucket.js';
+import type { BucketLedger, BucketRate, BucketTake } from '../../core/token-bucket.js';
 
 /**
  * Documented buckets, by name. `SERVICE:Action` is one API; `SERVICE:Prefix*` every
@@ -73,11 +73,7 @@ export interface AwsLimits {
 }
 
 /** One take a call makes: a bucket's key and rate, and how many tokens. */
-export interface Take {
-  readonly key: string;
-  readonly rate: BucketRate;
-  readonly n: number;
-}
+export type Take = BucketTake;
 
 /** The bucket name a call falls under, and the key of its own bucket (per API for `Prefix*` and `ec2:*`). */
 function bucketOf(
@@ -107,7 +103,15 @@ function instanceCount(input: unknown): number {
   return Array.isArray(ids) ? ids.length : 0;
 }
 
-/** What a call takes, in order: its request bucket, then its resource bucket if it has one. */
+/**
+ * What a call takes: one token per instance from its resource bucket if it has
+ * one, and one from its request bucket, taken together when both hold them
+ * (`AwsLimiter.acquire`). A call for 1,000 instances may wait minutes for its
+ * instance tokens; had it taken its request token first, that token would be
+ * spent in our bucket minutes before AWS spends it in its own (when the call
+ * arrives), and our bucket, refilled meanwhile, would let through calls that
+ * AWS's refuses.
+ */
 export function takesOf(
   rates: Readonly<Record<string, BucketRate>>,
   scope: string,
@@ -117,13 +121,13 @@ export function takesOf(
 ): Take[] {
   const names = Object.keys(rates);
   const takes: Take[] = [];
-  const request = bucketOf(service, action, names);
-  if (request !== undefined)
-    takes.push({ key: `${scope}|${request.key}`, rate: rates[request.name]!, n: 1 });
   const resourceName = `${service}:${action}:instances`;
   const resource = rates[resourceName];
   if (resource !== undefined && instanceCount(input) > 0)
     takes.push({ key: `${scope}|${resourceName}`, rate: resource, n: instanceCount(input) });
+  const request = bucketOf(service, action, names);
+  if (request !== undefined)
+    takes.push({ key: `${scope}|${request.key}`, rate: rates[request.name]!, n: 1 });
   return takes;
 }
 
@@ -169,19 +173,23 @@ export class AwsLimiter {
     return { ...AWS_BUCKETS, ...this.limits.all, ...this.limits.accounts?.[account] };
   }
 
-  /** Takes the tokens of every bucket a call needs, waiting (outside any transaction) until each has them. */
+  /**
+   * Takes the tokens of every bucket a call needs, all at one instant, waiting
+   * (outside any transaction) until they all have them: no token is held while
+   * the call waits for another bucket's.
+   */
   async acquire(takes: readonly Take[]): Promise<void> {
-    for (const t of takes)
-      for (;;) {
-        const now = this.clock.now();
-        const wait = await this.ledger.take(t.key, t.rate, t.n, now).catch(() => {
-          this.fellBack += 1;
-          return this.fallback.take(t.key, t.rate, t.n, now);
-        });
-        if (wait === 0) break;
-        this.waitedMs += wait;
-        await this.clock.sleep(wait);
-      }
+    if (takes.length === 0) return;
+    for (;;) {
+      const now = this.clock.now();
+      const wait = await this.ledger.takeAll(takes, now).catch(() => {
+        this.fellBack += 1;
+        return this.fallback.takeAll(takes, now);
+      });
+      if (wait === 0) return;
+      this.waitedMs += wait;
+      await this.clock.sleep(wait);
+    }
   }
 
   /**
