@@ -11,6 +11,7 @@ import type { Fence, Run, RunStep } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import type { ActOutcome, Clock, Observed, Provider, Resource, SettlePolls } from './ports.js';
 import type { RetryPolicy } from './retry.js';
+import { ActGate, withActGate } from './act-gate.js';
 import { isTransient } from './retry.js';
 
 export type EngineStore = Pick<
@@ -157,7 +158,9 @@ export async function executeRun(
         const reason = await deps.stillWanted?.();
         if (reason !== undefined) throw new Superseded(reason);
       }
-      await actOnTier(deps, run, batch, resources, (provider, list) => provider.act(list, target));
+      await actOnTier(deps, run, batch, resources, (provider, list) =>
+        actGated(deps, run, () => provider.act(list, target)),
+      );
     }
     await verifyTier(deps, run, resources, target, index);
     await afterSettled(deps, run, resources, target, index);
@@ -271,6 +274,26 @@ async function settleInDoubt(
 }
 
 /**
+ * A start's action, with the run asked again right before each call is sent (after
+ * any wait for tokens: act-gate.ts); a run no longer wanted then ends as superseded,
+ * and what the closed gate kept from being sent is not recorded as failed.
+ */
+async function actGated(
+  deps: ExecutorDeps,
+  run: Run,
+  act: () => Promise<ActOutcome[]>,
+): Promise<ActOutcome[]> {
+  if (run.direction !== 'start' || deps.stillWanted === undefined) return act();
+  const gate = new ActGate(deps.stillWanted);
+  const outcomes = await withActGate(gate, act).catch((error: unknown) => {
+    if (gate.closed === undefined) throw error;
+    return [];
+  });
+  if (gate.closed !== undefined) throw new Superseded(gate.closed);
+  return outcomes;
+}
+
+/**
  * A start of more than this many resources in one tier is asked for in batches of
  * it, and before each batch the run asks again whether it is still wanted: a start
  * begun early (ready-by.ts) may wait minutes for the account's tokens between
@@ -328,13 +351,15 @@ async function actOnTier(
     for (const [providerName, group] of groupByProvider(pending, resources)) {
       const provider = providerOf(deps, providerName);
       const batch = group.map((s) => resources.get(s.resource)!);
-      const outcomes: ActOutcome[] = await perform(provider, batch).catch((error: unknown) =>
-        batch.map((r) => ({
+      const outcomes: ActOutcome[] = await perform(provider, batch).catch((error: unknown) => {
+        // The run is no longer wanted: it ends here, nothing of the batch recorded as failed.
+        if (error instanceof Superseded) throw error;
+        return batch.map((r) => ({
           id: r.id,
           result: isTransient(error) ? ('transient' as const) : ('failed' as const),
           reason: messageOf(error),
-        })),
-      );
+        }));
+      });
       const byId = new Map(outcomes.map((o) => [o.id, o]));
       const outputs = outcomes.filter((o) => o.output !== undefined && o.output !== '');
       if (outputs.length > 0) {

@@ -52,9 +52,22 @@ const seeds: SandboxSeed[] = [
 ];
 
 /** The sandbox, with a hook after each act call (to change the plan mid-start). */
+/** Virtual time with a hook on the next sleep once armed (a wait for tokens, say). */
+class HookedClock extends VirtualClock {
+  onSleep: (() => Promise<void>) | undefined;
+  override async sleep(ms: number): Promise<void> {
+    await super.sleep(ms);
+    const hook = this.onSleep;
+    this.onSleep = undefined;
+    await hook?.();
+  }
+}
+
 class Hooked implements Provider {
   readonly name = 'sandbox';
   afterAct: (calls: number) => Promise<void> = () => Promise.resolve();
+  /** Instances the sandbox accepted to start. */
+  started = 0;
   private calls = 0;
   readonly actCost: NonNullable<Provider['actCost']>;
   constructor(private readonly inner: SandboxProvider) {
@@ -65,6 +78,10 @@ class Hooked implements Provider {
   settleTimeoutMs = (kind: string) => this.inner.settleTimeoutMs(kind);
   async act(resources: readonly Resource[], target: 'on' | 'off'): Promise<ActOutcome[]> {
     const outcomes = await this.inner.act(resources, target);
+    if (target === 'on')
+      this.started += outcomes.filter(
+        (o) => o.result === 'accepted' && o.id.includes(':ec2:'),
+      ).length;
     await this.afterAct(++this.calls);
     return outcomes;
   }
@@ -80,7 +97,7 @@ describe.each(DATABASES)('ready by the start time on $name', { timeout: 180_000 
   async function setup() {
     store = await database.open();
     const s = store;
-    const clock = new VirtualClock(at('2026-06-02T05:00Z'));
+    const clock = new HookedClock(at('2026-06-02T05:00Z'));
     // One call at a time: waits for tokens follow one another on the virtual clock.
     const sandbox = new SandboxProvider(s.db, clock, { concurrency: 1, startBucket: BUCKET });
     await sandbox.seed(seeds);
@@ -170,7 +187,29 @@ describe.each(DATABASES)('ready by the start time on $name', { timeout: 180_000 
     });
   });
 
-  it('stops an early start at its next batch when a hold-off comes while it waits for tokens', async () => {
+  it('stops an early start before its next batch is sent when a hold-off comes while it waits for tokens', async () => {
+    const h = await setup();
+    h.provider.afterAct = (calls) => {
+      // The first 1,000 instances asked for: the bucket is empty, the next batch waits.
+      if (calls === 2)
+        h.clock.onSleep = async () => {
+          await h.engine.hold(
+            'fleet',
+            { state: 'off', until: at('2026-06-02T12:00Z') },
+            'api:alice',
+          );
+        };
+      return Promise.resolve();
+    };
+    await h.serveUntil(SEVEN);
+    const [start] = (await h.store.listRuns({ environment: 'fleet', limit: 10 })).reverse();
+    expect(start!.status).toBe('superseded');
+    // Asked again after the wait, right before sending: not one more instance started.
+    expect(h.provider.started).toBe(1_000);
+    expect((await h.instances()).every((r) => r.state === 'off')).toBe(true);
+  });
+
+  it('stops an early start at its next batch when a hold-off comes between two batches', async () => {
     const h = await setup();
     h.provider.afterAct = async (calls) => {
       // After the database and the first batch of 1,000 instances.
@@ -186,6 +225,7 @@ describe.each(DATABASES)('ready by the start time on $name', { timeout: 180_000 
       (s) => s.tier === 1 && s.attempts > 0,
     );
     expect(asked).toHaveLength(1_000);
+    expect(h.provider.started).toBe(1_000);
     // The hold-off then stops what the start had asked for (after a retry: an instance
     // still starting refuses to stop).
     expect(after.map((r) => r.direction)).not.toContain('start');

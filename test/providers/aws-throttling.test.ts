@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Selector } from '../../src/core/glossary.js';
 import { MemoryBuckets } from '../../src/core/token-bucket.js';
+import { ActGate, withActGate } from '../../src/engine/act-gate.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { AwsProvider } from '../../src/providers/aws/aws.js';
 import { AwsLimiter } from '../../src/providers/aws/buckets.js';
@@ -43,6 +44,24 @@ function setup(options: { limited: boolean; instances: number; state?: 'running'
 }
 
 describe('a limited AWS provider against buckets like AWS', () => {
+  it('asks the run again after waiting for tokens, and sends nothing it no longer wants', async () => {
+    const { clock, world, provider } = setup({ limited: true, instances: 2_000, state: 'stopped' });
+    const found = await provider.discover(selector);
+    // The first 1,000 take the whole instance bucket; the next 1,000 wait 500 s for
+    // theirs, and a hold placed meanwhile says the run is no longer wanted.
+    const asked: number[] = [];
+    const gate = new ActGate(() => {
+      asked.push(clock.now());
+      return Promise.resolve(clock.now() > 0 ? 'a hold keeps it off now' : undefined);
+    });
+    const outcomes = await withActGate(gate, () => provider.act(found, 'on'));
+    expect(asked).toEqual([0, 500_000]);
+    expect(gate.closed).toBe('a hold keeps it off now');
+    expect(world.history().filter((c) => c.command === 'StartInstances')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.result === 'accepted')).toHaveLength(1_000);
+    expect(outcomes.filter((o) => o.result === 'transient')).toHaveLength(1_000);
+  });
+
   it('stops 3,000 instances without a throttled answer, at the StopInstances resource bucket rate', async () => {
     const { clock, world, throttling, provider } = setup({ limited: true, instances: 3_000 });
     const resources = await provider.discover(selector);

@@ -29,6 +29,7 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
+import { beforeSending } from '../../engine/act-gate.js';
 import { takesOf } from './buckets.js';
 import type { AwsLimiter } from './buckets.js';
 import { RoleSessions } from './sessions.js';
@@ -159,7 +160,11 @@ function limited<C>(client: C, service: Service, connection: Connection, limiter
     value: (command: { input?: unknown }, ...rest: unknown[]) => {
       const action = command.constructor.name.replace(/Command$/, '');
       const takes = takesOf(rates, scope, service, action, command.input);
-      return limiter.run(takes, () => own.send.call(client, command, ...rest));
+      // After the wait for tokens, the run acting (if any) is asked again (act-gate.ts).
+      return limiter.run(takes, async () => {
+        await beforeSending();
+        return own.send.call(client, command, ...rest);
+      });
     },
   });
   return client;

@@ -13,6 +13,7 @@ import { matches } from '../../core/selection.js';
 import type { TierCost } from '../../core/ready-by.js';
 import type { BucketRate } from '../../core/token-bucket.js';
 import { MemoryBuckets } from '../../core/token-bucket.js';
+import { beforeSending } from '../../engine/act-gate.js';
 import type { ActOutcome, Clock, Observed, Provider, Resource } from '../../engine/ports.js';
 import type { Database, SandboxResourceRow } from '../../store/schema.js';
 
@@ -308,7 +309,11 @@ export class SandboxProvider implements Provider {
   }
 
   private async actOnBatch(batch: readonly Resource[], target: PowerState): Promise<ActOutcome[]> {
-    if (target === 'on') await this.startTokens(batch);
+    if (target === 'on' && this.options.startBucket !== undefined) {
+      await this.startTokens(batch);
+      // After the wait, the run acting is asked again (act-gate.ts).
+      await beforeSending();
+    }
     await this.call('act');
     const now = this.clock.now();
     const outcomes: ActOutcome[] = [];
