@@ -11,7 +11,7 @@
  */
 import type { Environment, Instant, PowerState } from '../core/glossary.js';
 import type { Timeline } from '../core/planner.js';
-import type { StartDemand, StartPlan, TierCost } from '../core/ready-by.js';
+import type { StartPlan, TierCost } from '../core/ready-by.js';
 import { planStarts } from '../core/ready-by.js';
 import { matches } from '../core/selection.js';
 import type { Store } from '../store/store.js';
@@ -37,10 +37,8 @@ export interface PlanningParts {
   readonly providers: ReadonlyMap<string, Pick<Provider, 'actCost'>>;
 }
 
-const costCache = new WeakMap<
-  EngineContext,
-  { at: Instant; costs: ReadonlyMap<string, TierCost[]> }
->();
+/** Each environment's start costs and when they were read, per engine context. */
+const costCache = new WeakMap<EngineContext, Map<string, { at: Instant; tiers: TierCost[] }>>();
 
 /** The environments whose starts are planned early: a provider of theirs says what starts cost. */
 export function costedEnvironments(ctx: EngineContext): Environment[] {
@@ -49,9 +47,9 @@ export function costedEnvironments(ctx: EngineContext): Environment[] {
 
 /**
  * The start plans a pass acts on, from its own timelines (which reach the horizon
- * for the environments planned early) and each environment's start costs, read
- * from the inventory at most once a minute: what it holds changes only when a run
- * discovers it.
+ * for the environments planned early) and the start costs of those whose next
+ * start falls within it, read from the inventory at most once a minute: what it
+ * holds changes only when a run discovers it.
  */
 export async function startPlans(
   ctx: EngineContext,
@@ -59,36 +57,42 @@ export async function startPlans(
   timelines: ReadonlyMap<string, Timeline>,
   now: Instant,
 ): Promise<ReadonlyMap<string, StartPlan>> {
-  if (costed.length === 0) return new Map();
-  const cached = costCache.get(ctx);
-  let costs = cached?.costs;
-  if (cached === undefined || now < cached.at || now - cached.at >= RECOST_MS) {
-    costs = await startCosts(ctx, costed);
-    costCache.set(ctx, { at: now, costs });
-  }
+  const upcoming = costed.flatMap((environment) => {
+    const timeline = timelines.get(environment.name);
+    const readyBy = timeline === undefined ? undefined : nextStart(timeline, now);
+    return readyBy === undefined ? [] : [{ environment, timeline: timeline!, readyBy }];
+  });
+  if (upcoming.length === 0) return new Map();
+  const costs = await costsOf(
+    ctx,
+    upcoming.map((u) => u.environment),
+    now,
+  );
   return planStarts(
-    costed.flatMap((environment) => {
-      const demand = demandOf(environment, timelines.get(environment.name), costs!, now);
-      return demand === undefined ? [] : [demand];
-    }),
+    upcoming.map(({ environment, timeline, readyBy }) => ({
+      environment: environment.name,
+      readyBy,
+      tiers: costs.get(environment.name) ?? [],
+      notBefore: heldOffUntil(timeline, readyBy),
+    })),
   );
 }
 
-function demandOf(
-  environment: Environment,
-  timeline: Timeline | undefined,
-  costs: ReadonlyMap<string, TierCost[]>,
+/** The start costs of `environments`, each read from the inventory at most once a minute. */
+async function costsOf(
+  ctx: EngineContext,
+  environments: readonly Environment[],
   now: Instant,
-): StartDemand | undefined {
-  if (timeline === undefined) return undefined;
-  const readyBy = nextStart(timeline, now);
-  if (readyBy === undefined) return undefined;
-  return {
-    environment: environment.name,
-    readyBy,
-    tiers: costs.get(environment.name) ?? [],
-    notBefore: heldOffUntil(timeline, readyBy),
-  };
+): Promise<ReadonlyMap<string, TierCost[]>> {
+  const cache = costCache.get(ctx) ?? new Map<string, { at: Instant; tiers: TierCost[] }>();
+  costCache.set(ctx, cache);
+  const stale = environments.filter((e) => {
+    const entry = cache.get(e.name);
+    return entry === undefined || now < entry.at || now - entry.at >= RECOST_MS;
+  });
+  if (stale.length > 0)
+    for (const [name, tiers] of await startCosts(ctx, stale)) cache.set(name, { at: now, tiers });
+  return new Map(environments.map((e) => [e.name, cache.get(e.name)!.tiers]));
 }
 
 async function startCosts(
