@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from '../src/core/glossary.js';
 import { SystemClock } from '../src/engine/clock.js';
+import { COMMIT_AHEAD_MS } from '../src/engine/context.js';
 import { Engine } from '../src/engine/engine.js';
 import type { Notifier } from '../src/engine/ports.js';
 import { SandboxProvider } from '../src/providers/sandbox/sandbox.js';
@@ -104,8 +105,9 @@ export async function transitionLag(count = 100): Promise<string[]> {
   const sandbox = new SandboxProvider(store.db, clock, { settleScale: 0.001 });
   const { environments, seeds } = fleet(count, { ec2: 1 });
   await sandbox.seed(seeds);
-  // Far enough ahead that setting up the reservations is done before the instant.
-  const instant = clock.now() + 2_000 + count * 5;
+  // Far enough ahead that setting up and adopting are done before the pass that
+  // commits the stops, COMMIT_AHEAD_MS before the instant.
+  const instant = clock.now() + COMMIT_AHEAD_MS + 2_000 + count * 5;
   await store.syncConfig(
     {
       environments: [],

@@ -42,6 +42,8 @@ export interface RunChange {
   readonly prior?: 'on' | 'off';
   /** Runs in a row that failed to reach this state (a retry carries the count on; a change starts at 0). */
   readonly failures?: number;
+  /** Whether a stop acting later than now is warned (default true; a stop committed ahead with no grace is not). */
+  readonly warns?: boolean;
   /** Other targets' rows changed with it (resources reserved alone kept on, or following again). */
   readonly alongside?: readonly AppliedChange[];
   /** Open runs in grace this change makes unnecessary: they end as superseded in the same transaction. */
@@ -93,7 +95,7 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
         },
         now,
       );
-      if (change.direction === 'stop' && change.actAt > now)
+      if (change.direction === 'stop' && change.actAt > now && change.warns !== false)
         await addNotices(
           tx,
           environment,

@@ -11,7 +11,9 @@
  *
  * A stop is committed `grace` before its instant, so its warning goes out and it
  * still acts on time; a stop that was missed (lightsout was down, a hold was
- * deleted) is warned and waits its grace like any other.
+ * deleted) is warned and waits its grace like any other. A scheduled start, and a
+ * stop with a shorter grace, is committed COMMIT_AHEAD_MS before its instant and
+ * acts at it: many transitions on one instant are committed before it, not at it.
  */
 import type { Environment, Instant, Transition } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
@@ -31,7 +33,7 @@ import {
   whyUnwanted,
 } from './changes.js';
 import type { EngineContext } from './context.js';
-import { directionOf, graceOf, iso, stateOf } from './context.js';
+import { directionOf, graceOf, iso, leadOf, stateOf } from './context.js';
 import { messageOf } from './executor.js';
 import { fleetFor } from './planning.js';
 import { watch } from './watches.js';
@@ -44,12 +46,12 @@ const MISSED_LOOKBACK_MS = 35 * 24 * 3_600_000;
 /** One pass over every environment; returns when the next one is due. */
 export async function reconcile(ctx: EngineContext, now: Instant): Promise<Instant> {
   const environments = [...ctx.environments.values()];
-  const maxGrace = Math.max(0, ...environments.map(graceOf));
+  const maxLead = Math.max(0, ...environments.map(leadOf));
   const lastPass = await ctx.store.readValue(LAST_PASS);
   // A transition is on time when a pass sees it within this; later, it was missed.
   const tolerance = 2 * ctx.safetyTickMs;
   const since = Math.max(now - MISSED_LOOKBACK_MS, Math.min(lastPass ?? now, now - tolerance));
-  const window = { start: since, end: now + maxGrace + ctx.safetyTickMs + 1 };
+  const window = { start: since, end: now + maxLead + ctx.safetyTickMs + 1 };
   // One snapshot: a change committed meanwhile is seen whole (its plan, its applied state, its run) or not at all.
   const [fleet, appliedRows, openRuns] = await ctx.store.snapshot((tx) =>
     Promise.all([
@@ -134,6 +136,8 @@ async function recordMissed(
 /** One environment's targets in one pass. */
 class EnvironmentPass {
   private readonly grace: number;
+  /** How far ahead of its instant a scheduled change is committed (leadOf). */
+  private readonly lead: number;
   private readonly desired: 'on' | 'off';
   /** The environment's transitions in the window, computed once per pass. */
   private readonly transitions: readonly Transition[];
@@ -149,6 +153,7 @@ class EnvironmentPass {
     private readonly tolerance: number,
   ) {
     this.grace = graceOf(environment);
+    this.lead = leadOf(environment);
     this.desired = timeline.stateAt(now);
     this.transitions = timeline.plan().transitions;
   }
@@ -179,10 +184,18 @@ class EnvironmentPass {
       return this.retry(applied);
     if (applied.state === 'on') {
       const stop = this.transitions.find((t) => t.at > this.now && t.state === 'off');
-      if (stop !== undefined && stop.at - this.grace <= this.now)
+      if (stop !== undefined && stop.at - this.lead <= this.now)
         return (await this.commit('', applied, 'stop', stop.at, stop.at, 'schedule')) !== undefined;
     }
+    if (applied.state === 'off') return this.startAhead(applied);
     return false;
+  }
+
+  /** A scheduled start within COMMIT_AHEAD_MS, committed now to act at its instant. */
+  private async startAhead(applied: Applied): Promise<boolean> {
+    const start = this.transitions.find((t) => t.at > this.now && t.state === 'on');
+    if (start === undefined || start.at - this.lead > this.now) return false;
+    return (await this.commit('', applied, 'start', start.at, start.at, 'schedule')) !== undefined;
   }
 
   private async adopt(): Promise<void> {
@@ -285,6 +298,8 @@ class EnvironmentPass {
       actAt,
       trigger,
       actor: 'scheduler',
+      // Committed ahead with no grace: nobody is warned (grace 0 means no warning).
+      warns: this.grace > 0,
       // A whole-environment run settles its resources reserved alone when it acts (runner.ts).
       ...(target === '' ? {} : { scope: [target] }),
     });
@@ -351,7 +366,7 @@ class EnvironmentPass {
         });
       } else if (effective === 'on' && environment.state === 'off') {
         const stop = this.ownStop(resource);
-        if (stop !== undefined && stop - this.grace <= this.now) add(resource, row, 'stop', stop);
+        if (stop !== undefined && stop - this.lead <= this.now) add(resource, row, 'stop', stop);
       }
     }
     for (const { direction, actAt, rows } of due.values())
@@ -391,6 +406,7 @@ class EnvironmentPass {
       actAt,
       trigger: 'reservation',
       actor: 'scheduler',
+      warns: this.grace > 0,
       scope: rows.map(([resource]) => resource),
       alongside: others.map(([resource, row]) => ({
         environment: this.environment.name,
@@ -451,15 +467,18 @@ class EnvironmentPass {
     );
   }
 
-  /** The next instant this environment needs a pass: a start, a stop's warning, a retry. */
+  /** The next instant this environment needs a pass: a change committed ahead, a start, a retry. */
   private nextWake(): Instant {
     let wake = Number.POSITIVE_INFINITY;
     const later = (t: Instant) => {
       if (t > this.now) wake = Math.min(wake, t);
     };
-    for (const t of this.transitions) later(t.state === 'off' ? t.at - this.grace : t.at);
+    for (const t of this.transitions) {
+      later(t.at - this.lead);
+      later(t.at); // when the change could not be committed ahead (a run was acting)
+    }
     for (const t of this.timeline.resourceTransitions())
-      later(t.state === 'off' ? t.at - this.grace : t.at);
+      later(t.state === 'off' ? t.at - this.lead : t.at);
     for (const row of this.applied.values()) if (row.retry_at !== null) later(row.retry_at);
     return wake;
   }
