@@ -87,6 +87,8 @@ export class Store {
   }
 
   readonly listApplied = (environment?: string) => applied.listApplied(this.db, environment);
+  readonly listAppliedOf = (environments: readonly string[]) =>
+    applied.listAppliedOf(this.db, environments);
   readonly getApplied = (environment: string, resource?: string) =>
     applied.getApplied(this.db, environment, resource);
   readonly advanceApplied = (change: applied.AppliedChange, now: number) =>
@@ -204,6 +206,7 @@ export class Store {
 
   readonly createRun = (run: runs.NewRun, now: number) => runs.createRun(this.db, run, now);
   readonly getRun = (id: string) => runs.getRun(this.db, id);
+  readonly getRuns = (ids: readonly string[]) => runs.getRuns(this.db, ids);
   readonly listRuns = (filter?: runs.RunFilter) => runs.listRuns(this.db, filter);
   readonly openRuns = () => runs.openRuns(this.db);
   readonly dueRuns = (now: number, owner: string) =>
@@ -211,6 +214,15 @@ export class Store {
   readonly nextActAt = (now: number) => runs.nextActAt(this.db, now);
   readonly claimRun = (id: string, owner: string, leaseMs: number, now: number) =>
     runs.claimRun(this.db, this.dialect, id, owner, leaseMs, now);
+  readonly claimRuns = (ids: readonly string[], owner: string, leaseMs: number, now: number) =>
+    runs.claimRuns(this.db, this.dialect, ids, owner, leaseMs, now);
+  readonly startActing = (
+    claimed: readonly { readonly id: string; readonly fence: runs.Fence }[],
+    now: number,
+  ) => runs.startActing(this.db, claimed, now);
+  readonly actingEnvironments = (environments: readonly string[]) =>
+    runs.actingEnvironments(this.db, environments);
+  readonly checkFence = (id: string, fence: runs.Fence) => runs.checkFence(this.db, id, fence);
   readonly renewLease = (id: string, fence: runs.Fence, leaseMs: number) =>
     runs.renewLease(this.db, this.dialect, id, fence, leaseMs);
   readonly advanceRun = (
@@ -232,6 +244,14 @@ export class Store {
       await sql`select pg_advisory_xact_lock(hashtext(${`lightsout:${environment}`}))`.execute(
         this.db,
       );
+  }
+  /** lockEnvironment for several, in one order every caller shares (no two wait on each other). */
+  async lockEnvironments(environments: readonly string[]): Promise<void> {
+    if (this.dialect !== 'postgres' || environments.length === 0) return;
+    const names = [...new Set(environments)].sort();
+    await sql`select pg_advisory_xact_lock(hashtext('lightsout:' || name)) from (select unnest(${names}::text[]) as name order by name) as sorted`.execute(
+      this.db,
+    );
   }
   readonly endInGrace = (id: string, status: 'cancelled' | 'superseded', now: number) =>
     runs.endInGrace(this.db, id, status, now);

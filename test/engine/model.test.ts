@@ -74,6 +74,7 @@ const WRITES = new Set([
   'settleNotice',
   'claimNotice',
   'claimRun',
+  'claimRuns',
   'renewLease',
   'swapValue',
   'upsertResources',

@@ -8,7 +8,7 @@
  * names the (owner, epoch) it holds and changes nothing once another took over.
  */
 import type { Kysely } from 'kysely';
-import { slices } from './batches.js';
+import { ROWS_PER_STATEMENT, slices } from './batches.js';
 import { databaseNow } from './transaction.js';
 import type { Dialect } from '../db.js';
 import type {
@@ -93,6 +93,14 @@ export async function createRun(db: Kysely<Database>, run: NewRun, now: number):
 
 export async function getRun(db: Kysely<Database>, id: string): Promise<Run | undefined> {
   return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The runs of `ids` that exist, in no particular order. */
+export async function getRuns(db: Kysely<Database>, ids: readonly string[]): Promise<Run[]> {
+  const runs: Run[] = [];
+  for (const slice of slices(ids))
+    runs.push(...(await db.selectFrom('runs').selectAll().where('id', 'in', slice).execute()));
+  return runs;
 }
 
 export interface RunFilter {
@@ -204,27 +212,43 @@ export async function claimRun(
   leaseMs: number,
   now: number,
 ): Promise<Fence | undefined> {
+  return (await claimRuns(db, dialect, [id], owner, leaseMs, now)).get(id);
+}
+
+/** claimRun for many runs, one statement per slice: the fences of those `owner` holds now, by id. */
+export async function claimRuns(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  ids: readonly string[],
+  owner: string,
+  leaseMs: number,
+  now: number,
+): Promise<Map<string, Fence>> {
   const dbNow = databaseNow(dialect);
-  const row = await db
-    .updateTable('runs')
-    .set((eb) => ({
-      lease_owner: owner,
-      lease_until: eb(dbNow, '+', leaseMs),
-      lease_epoch: eb('lease_epoch', '+', 1),
-      updated_at: now,
-    }))
-    .where('id', '=', id)
-    .where('status', 'in', OPEN_STATUSES)
-    .where((eb) =>
-      eb.or([
-        eb('lease_until', 'is', null),
-        eb('lease_until', '<', dbNow),
-        eb('lease_owner', '=', owner),
-      ]),
-    )
-    .returning('lease_epoch')
-    .executeTakeFirst();
-  return row === undefined ? undefined : { owner, epoch: row.lease_epoch };
+  const fences = new Map<string, Fence>();
+  for (const slice of slices(ids)) {
+    const rows = await db
+      .updateTable('runs')
+      .set((eb) => ({
+        lease_owner: owner,
+        lease_until: eb(dbNow, '+', leaseMs),
+        lease_epoch: eb('lease_epoch', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', 'in', slice)
+      .where('status', 'in', OPEN_STATUSES)
+      .where((eb) =>
+        eb.or([
+          eb('lease_until', 'is', null),
+          eb('lease_until', '<', dbNow),
+          eb('lease_owner', '=', owner),
+        ]),
+      )
+      .returning(['id', 'lease_epoch'])
+      .execute();
+    for (const row of rows) fences.set(row.id, { owner, epoch: row.lease_epoch });
+  }
+  return fences;
 }
 
 /** Extends the lease this fence holds; throws LeaseLost when another replica took the run over. */
@@ -279,7 +303,7 @@ export async function advanceRun(
 }
 
 /** Throws LeaseLost when the run is open and another replica holds it. */
-async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promise<void> {
+export async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promise<void> {
   const run = await getRun(db, id);
   if (
     run !== undefined &&
@@ -287,6 +311,66 @@ async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promi
     (run.lease_owner !== fence.owner || run.lease_epoch !== fence.epoch)
   )
     throw new LeaseLost(`run ${id} is held by another replica now`);
+}
+
+/**
+ * grace → acting for runs under the leases they name, one statement per slice;
+ * returns the ids that moved (the others were ended meanwhile, or taken over).
+ */
+export async function startActing(
+  db: Kysely<Database>,
+  runs: readonly { readonly id: string; readonly fence: Fence }[],
+  now: number,
+): Promise<Set<string>> {
+  const started = new Set<string>();
+  // Three parameters a run, in a list of conditions: shorter slices than the usual.
+  for (const slice of slices(runs, ROWS_PER_STATEMENT / 5)) {
+    const rows = await db
+      .updateTable('runs')
+      .set({ status: 'acting', updated_at: now })
+      // By key first, so each run's own condition is tested on its row alone.
+      .where(
+        'id',
+        'in',
+        slice.map((r) => r.id),
+      )
+      .where('status', 'in', OPEN_STATUSES)
+      .where((eb) =>
+        eb.or(
+          slice.map(({ id, fence }) =>
+            eb.and([
+              eb('id', '=', id),
+              eb('lease_owner', '=', fence.owner),
+              eb('lease_epoch', '=', fence.epoch),
+            ]),
+          ),
+        ),
+      )
+      .returning('id')
+      .execute();
+    for (const row of rows) started.add(row.id);
+  }
+  return started;
+}
+
+/** Of `environments`, those with a run acting now (a boost acts beside the others). */
+export async function actingEnvironments(
+  db: Kysely<Database>,
+  environments: readonly string[],
+): Promise<Set<string>> {
+  const acting = new Set<string>();
+  for (const slice of slices(environments)) {
+    const rows = await db
+      .selectFrom('runs')
+      .select('environment')
+      .distinct()
+      .where('status', '=', 'acting')
+      .where('environment', 'in', slice)
+      .where('direction', '!=', 'boost')
+      .execute();
+    for (const row of rows) acting.add(row.environment);
+  }
+  return acting;
 }
 
 /** Whether a run of the environment is acting now. */
@@ -342,6 +426,8 @@ export async function ensureSteps(
   fence: Fence,
   steps: readonly NewStep[],
 ): Promise<void> {
+  // Nothing to write (a tier that found nothing), nothing to fence.
+  if (steps.length === 0) return;
   await checkFence(db, runId, fence);
   for (const slice of slices(steps)) {
     await db
