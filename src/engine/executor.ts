@@ -128,7 +128,7 @@ export async function executeRun(
   let halted = false;
   for (const { index } of tiers) {
     checkpoint(deps);
-    await renewLease(deps, run);
+    // The lease is renewed (and checked) right before each provider call (actOnTier, verifyTier).
     const steps = (await store.listSteps(run.id)).filter((s) => s.tier === index);
     if (halted) {
       const open = steps.filter((s) => s.status === 'pending').map((s) => s.id);

@@ -37,6 +37,8 @@ import {
 } from './notice-wait.js';
 import { claimedElsewhere } from './claims.js';
 import { RunBatches } from './run-batches.js';
+import { batchedRunStore } from './step-batches.js';
+import type { RunStore } from './step-batches.js';
 import type { Resource } from './ports.js';
 
 /** Backoff before retrying a target whose run did not reach its state: 30 s, doubling, at most 30 min. */
@@ -48,6 +50,8 @@ export class Runner {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Claims, checks and starts of runs asking at once, made together. */
   private readonly batches: RunBatches;
+  /** The store as executing runs use it, their writes on the way to acting batched. */
+  private readonly runStore: RunStore;
   /** The look for runs due that ends of runs asked for, and whether to look once more (see runDueAgain). */
   private looking: Promise<void> | undefined;
   private lookAgain = false;
@@ -59,6 +63,7 @@ export class Runner {
     private readonly ended: () => Promise<void>,
   ) {
     this.batches = new RunBatches(ctx);
+    this.runStore = batchedRunStore(ctx.store);
   }
 
   /** Claims and starts every due run this process may take. */
@@ -162,7 +167,7 @@ export class Runner {
       const deps = {
         ...this.deps(fence, unwanted),
         claimedElsewhere: (found: readonly Resource[]) =>
-          claimedElsewhere(ctx, environment, found, run.id, ctx.clock.now()),
+          claimedElsewhere(ctx, environment, found, run.id, ctx.clock.now(), this.runStore),
       };
       const executed = await this.withLease(run, deps, (d) =>
         executeRun(d, run, environment, leave),
@@ -229,7 +234,7 @@ export class Runner {
   private deps(fence: Fence, stillWanted: () => Promise<string | undefined>): ExecutorDeps {
     const { ctx } = this;
     return {
-      store: ctx.store,
+      store: this.runStore,
       providers: ctx.providers,
       clock: ctx.clock,
       retry: ctx.retry,

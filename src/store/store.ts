@@ -258,6 +258,23 @@ export class Store {
   readonly ensureSteps = (runId: string, fence: runs.Fence, steps: readonly runs.NewStep[]) =>
     runs.ensureSteps(this.db, runId, fence, steps);
   readonly listSteps = (runId: string) => runs.listSteps(this.db, runId);
+  readonly listStepsOf = (runIds: readonly string[]) => runs.listStepsOf(this.db, runIds);
+  readonly insertSteps = (steps: readonly (runs.NewStep & { readonly runId: string })[]) =>
+    runs.insertSteps(this.db, steps);
+  readonly renewLeases = (
+    claimed: readonly { readonly id: string; readonly fence: runs.Fence }[],
+    leaseMs: number,
+  ) => runs.renewLeases(this.db, this.dialect, claimed, leaseMs);
+  readonly startStepsOf = (
+    claimed: readonly {
+      readonly id: string;
+      readonly fence: runs.Fence;
+      readonly steps: readonly number[];
+    }[],
+    now: number,
+  ) => runs.startStepsOf(this.db, claimed, now);
+  /** Throws LeaseLost when a fenced write moved fewer rows than asked because another replica holds the run. */
+  readonly fenced = (runId: string, fence: runs.Fence) => runs.fenced(this.db, runId, fence);
   readonly startSteps = (runId: string, fence: runs.Fence, ids: readonly number[], now: number) =>
     runs.startSteps(this.db, runId, fence, ids, now);
   readonly finishStep = (
@@ -286,6 +303,13 @@ export class Store {
     list: readonly resources.InventoryResource[],
     now: number,
   ) => resources.recordDiscovered(this.db, environment, list, now);
+  readonly recordDiscoveredOf = (
+    discoveries: readonly {
+      environment: string;
+      resources: readonly resources.InventoryResource[];
+    }[],
+    now: number,
+  ) => resources.recordDiscoveredOf(this.db, discoveries, now);
   readonly moveResources = (environment: string, ids: readonly string[], now: number) =>
     resources.moveResources(this.db, environment, ids, now);
   readonly findInstances = (instanceId: string) => resources.findInstances(this.db, instanceId);

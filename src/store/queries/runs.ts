@@ -8,7 +8,7 @@
  * names the (owner, epoch) it holds and changes nothing once another took over.
  */
 import type { Kysely } from 'kysely';
-import { ROWS_PER_STATEMENT, slices } from './batches.js';
+import { slices } from './batches.js';
 import { databaseNow } from './transaction.js';
 import type { Dialect } from '../db.js';
 import type {
@@ -314,8 +314,9 @@ export async function checkFence(db: Kysely<Database>, id: string, fence: Fence)
 }
 
 /**
- * grace → acting for runs under the leases they name, one statement per slice;
- * returns the ids that moved (the others were ended meanwhile, or taken over).
+ * grace → acting for runs under the leases they name, one statement per lease
+ * epoch and slice (runs claimed together share one); returns the ids that moved
+ * (the others were ended meanwhile, or taken over).
  */
 export async function startActing(
   db: Kysely<Database>,
@@ -323,33 +324,19 @@ export async function startActing(
   now: number,
 ): Promise<Set<string>> {
   const started = new Set<string>();
-  // Three parameters a run, in a list of conditions: shorter slices than the usual.
-  for (const slice of slices(runs, ROWS_PER_STATEMENT / 5)) {
-    const rows = await db
-      .updateTable('runs')
-      .set({ status: 'acting', updated_at: now })
-      // By key first, so each run's own condition is tested on its row alone.
-      .where(
-        'id',
-        'in',
-        slice.map((r) => r.id),
-      )
-      .where('status', 'in', OPEN_STATUSES)
-      .where((eb) =>
-        eb.or(
-          slice.map(({ id, fence }) =>
-            eb.and([
-              eb('id', '=', id),
-              eb('lease_owner', '=', fence.owner),
-              eb('lease_epoch', '=', fence.epoch),
-            ]),
-          ),
-        ),
-      )
-      .returning('id')
-      .execute();
-    for (const row of rows) started.add(row.id);
-  }
+  for (const { fence, ids } of byFence(runs))
+    for (const slice of slices(ids)) {
+      const rows = await db
+        .updateTable('runs')
+        .set({ status: 'acting', updated_at: now })
+        .where('id', 'in', slice)
+        .where('status', 'in', OPEN_STATUSES)
+        .where('lease_owner', '=', fence.owner)
+        .where('lease_epoch', '=', fence.epoch)
+        .returning('id')
+        .execute();
+      for (const row of rows) started.add(row.id);
+    }
   return started;
 }
 
@@ -429,12 +416,23 @@ export async function ensureSteps(
   // Nothing to write (a tier that found nothing), nothing to fence.
   if (steps.length === 0) return;
   await checkFence(db, runId, fence);
+  await insertSteps(
+    db,
+    steps.map((s) => ({ ...s, runId })),
+  );
+}
+
+/** Records steps of any runs, once each (the caller checked their leases). */
+export async function insertSteps(
+  db: Kysely<Database>,
+  steps: readonly (NewStep & { readonly runId: string })[],
+): Promise<void> {
   for (const slice of slices(steps)) {
     await db
       .insertInto('run_steps')
       .values(
         slice.map((s) => ({
-          run_id: runId,
+          run_id: s.runId,
           tier: s.tier,
           resource: s.resource,
           action: s.action,
@@ -448,6 +446,110 @@ export async function ensureSteps(
       .onConflict((oc) => oc.columns(['run_id', 'resource', 'action']).doNothing())
       .execute();
   }
+}
+
+/** The steps of several runs, by run, each in listSteps' order. */
+export async function listStepsOf(
+  db: Kysely<Database>,
+  runIds: readonly string[],
+): Promise<Map<string, RunStep[]>> {
+  const steps = new Map<string, RunStep[]>(runIds.map((id) => [id, []]));
+  for (const slice of slices(runIds)) {
+    const rows = await db
+      .selectFrom('run_steps')
+      .selectAll()
+      .where('run_id', 'in', slice)
+      .orderBy('tier')
+      .orderBy('id')
+      .execute();
+    for (const row of rows) steps.get(row.run_id)?.push(row);
+  }
+  return steps;
+}
+
+/**
+ * renewLease for many runs, one statement per lease epoch and slice; returns the
+ * ids renewed (the others are held by another replica, or ended).
+ */
+export async function renewLeases(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  runs: readonly { readonly id: string; readonly fence: Fence }[],
+  leaseMs: number,
+): Promise<Set<string>> {
+  const renewed = new Set<string>();
+  for (const { fence, ids } of byFence(runs))
+    for (const slice of slices(ids)) {
+      const rows = await db
+        .updateTable('runs')
+        .set((eb) => ({ lease_until: eb(databaseNow(dialect), '+', leaseMs) }))
+        .where('id', 'in', slice)
+        .where('status', 'in', OPEN_STATUSES)
+        .where('lease_owner', '=', fence.owner)
+        .where('lease_epoch', '=', fence.epoch)
+        .returning('id')
+        .execute();
+      for (const row of rows) renewed.add(row.id);
+    }
+  return renewed;
+}
+
+/**
+ * startSteps for several runs: one statement per lease epoch and slice, each step
+ * counted only while its run's lease is held. Returns how many steps moved, by run.
+ */
+export async function startStepsOf(
+  db: Kysely<Database>,
+  runs: readonly {
+    readonly id: string;
+    readonly fence: Fence;
+    readonly steps: readonly number[];
+  }[],
+  now: number,
+): Promise<Map<string, number>> {
+  const moved = new Map<string, number>(runs.map((r) => [r.id, 0]));
+  for (const { fence, ids } of byFence(runs)) {
+    const wanted = new Set(ids);
+    const steps = runs.filter((r) => wanted.has(r.id)).flatMap((r) => r.steps);
+    for (const slice of slices(steps)) {
+      const rows = await db
+        .updateTable('run_steps')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          started_at: eb.fn.coalesce('started_at', eb.val(now)),
+        }))
+        .where('id', 'in', slice)
+        .where('run_id', 'in', ids)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('runs')
+              .select('runs.id')
+              .whereRef('runs.id', '=', 'run_steps.run_id')
+              .where('runs.lease_owner', '=', fence.owner)
+              .where('runs.lease_epoch', '=', fence.epoch),
+          ),
+        )
+        .returning('run_id')
+        .execute();
+      for (const row of rows) moved.set(row.run_id, (moved.get(row.run_id) ?? 0) + 1);
+    }
+  }
+  return moved;
+}
+
+/** Runs grouped by the lease they name (runs claimed together share one epoch). */
+function byFence(
+  runs: readonly { readonly id: string; readonly fence: Fence }[],
+): { fence: Fence; ids: string[] }[] {
+  const groups = new Map<string, { fence: Fence; ids: string[] }>();
+  for (const { id, fence } of runs) {
+    const key = JSON.stringify([fence.owner, fence.epoch]);
+    const group = groups.get(key) ?? { fence, ids: [] };
+    group.ids.push(id);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }
 
 export async function listSteps(db: Kysely<Database>, runId: string): Promise<RunStep[]> {
@@ -520,7 +622,7 @@ function heldBy(db: Kysely<Database>, runId: string, fence: Fence) {
 }
 
 /** A fenced write changed fewer rows than asked: LeaseLost if another replica holds the run. */
-async function fenced(db: Kysely<Database>, runId: string, fence: Fence): Promise<void> {
+export async function fenced(db: Kysely<Database>, runId: string, fence: Fence): Promise<void> {
   await checkFence(db, runId, fence);
   const run = await getRun(db, runId);
   if (run === undefined || run.lease_owner !== fence.owner)
