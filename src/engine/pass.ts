@@ -18,7 +18,6 @@
 import type { Environment, Instant, Transition } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Timeline } from '../core/planner.js';
-import { planFleet } from '../core/planner.js';
 import type { Applied } from '../store/queries/applied.js';
 import { storeFaultOf } from '../store/faults.js';
 import type { EventInput } from '../store/queries/events.js';
@@ -35,6 +34,7 @@ import {
 import type { EngineContext } from './context.js';
 import { directionOf, graceOf, iso, leadOf, stateOf } from './context.js';
 import { messageOf } from './executor.js';
+import { PlanCache } from './plan-cache.js';
 import { fleetFor } from './planning.js';
 import { watch } from './watches.js';
 
@@ -43,8 +43,15 @@ export const LAST_PASS = 'last_pass_at';
 /** How far back a pass names transitions missed while lightsout was down. */
 const MISSED_LOOKBACK_MS = 35 * 24 * 3_600_000;
 
-/** One pass over every environment; returns when the next one is due. */
-export async function reconcile(ctx: EngineContext, now: Instant): Promise<Instant> {
+/**
+ * One pass over every environment; returns when the next one is due. `plans` keeps
+ * timelines from pass to pass: only environments whose plan inputs changed are planned.
+ */
+export async function reconcile(
+  ctx: EngineContext,
+  now: Instant,
+  plans: PlanCache = new PlanCache(),
+): Promise<Instant> {
   const environments = [...ctx.environments.values()];
   const maxLead = Math.max(0, ...environments.map(leadOf));
   const lastPass = await ctx.store.readValue(LAST_PASS);
@@ -55,12 +62,12 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
   // One snapshot: a change committed meanwhile is seen whole (its plan, its applied state, its run) or not at all.
   const [fleet, appliedRows, openRuns] = await ctx.store.snapshot((tx) =>
     Promise.all([
-      fleetFor(ctx, window.start, window.end, undefined, tx),
+      fleetFor(ctx, window.start, plans.readWindow(window).end, undefined, tx),
       tx.listApplied(),
       tx.openRuns(),
     ]),
   );
-  const timelines = planFleet(fleet, window);
+  const timelines = plans.timelines(fleet, window);
   const applied = byEnvironment(appliedRows, (a) => a.environment);
   const open = byEnvironment(openRuns, (r) => r.environment);
   let wake = now + ctx.safetyTickMs;
