@@ -40,50 +40,36 @@ export class PlanCache {
     const reservations = byEnvironment(fleet.reservations);
     const holds = byEnvironment(fleet.holds);
     const timelines = new Map<string, Timeline>();
-    const stale: { environment: Environment; entry: Omit<Entry, 'timeline'> }[] = [];
+    const stale: Omit<Entry, 'timeline'>[] = [];
     for (const environment of fleet.environments) {
-      const ownReservations = reservations.get(environment.name) ?? [];
-      const entry = {
-        environment,
-        schedule:
-          environment.schedule === undefined
-            ? undefined
-            : fleet.schedules.get(environment.schedule),
-        inputs: inputsOf(ownReservations, holds.get(environment.name) ?? []),
-      };
+      const own = reservations.get(environment.name);
+      const schedule =
+        environment.schedule === undefined ? undefined : fleet.schedules.get(environment.schedule);
+      const inputs = inputsOf(own, holds.get(environment.name));
       const cached = this.entries.get(environment.name);
       if (
-        cached !== undefined &&
-        sameInputs(cached, entry) &&
+        cached?.environment === environment &&
+        cached.schedule === schedule &&
+        cached.inputs === inputs &&
         contains(cached.timeline.window, window)
       )
-        timelines.set(environment.name, cut(cached.timeline, window, ownReservations));
-      else stale.push({ environment, entry });
+        timelines.set(environment.name, cut(cached.timeline, window, own));
+      else stale.push({ environment, schedule, inputs });
     }
     if (stale.length === 0) return timelines;
     const planned = planFleet(
       { ...fleet, environments: stale.map((s) => s.environment) },
       this.readWindow(window),
     );
-    for (const { environment, entry } of stale) {
-      const timeline = planned.get(environment.name)!;
-      this.entries.set(environment.name, { ...entry, timeline });
-      timelines.set(
-        environment.name,
-        cut(timeline, window, reservations.get(environment.name) ?? []),
-      );
+    for (const entry of stale) {
+      const { name } = entry.environment;
+      const timeline = planned.get(name)!;
+      this.entries.set(name, { ...entry, timeline });
+      timelines.set(name, cut(timeline, window, reservations.get(name)));
     }
     // In the fleet's order, as planFleet gives them.
     return new Map(fleet.environments.map((e) => [e.name, timelines.get(e.name)!]));
   }
-}
-
-function sameInputs(cached: Omit<Entry, 'timeline'>, now: Omit<Entry, 'timeline'>): boolean {
-  return (
-    cached.environment === now.environment &&
-    cached.schedule === now.schedule &&
-    cached.inputs === now.inputs
-  );
 }
 
 function contains(outer: Interval, inner: Interval): boolean {
@@ -91,7 +77,13 @@ function contains(outer: Interval, inner: Interval): boolean {
 }
 
 /** The timeline over `window` only: its intervals clipped, and only resources reserved alone within it. */
-function cut(timeline: Timeline, window: Interval, reservations: readonly Reservation[]): Timeline {
+function cut(
+  timeline: Timeline,
+  window: Interval,
+  reservations: readonly Reservation[] = [],
+): Timeline {
+  if (timeline.resourceOn.size === 0)
+    return new Timeline(window, clip(timeline.on, window), timeline.resourceOn);
   const alone = new Set(
     reservations
       .filter((r) => r.resource != null && r.to > window.start && r.from < window.end)
@@ -106,7 +98,7 @@ function cut(timeline: Timeline, window: Interval, reservations: readonly Reserv
 }
 
 /** Everything of an environment's reservations and holds the planner reads, in a stable order. */
-function inputsOf(reservations: readonly Reservation[], holds: readonly Hold[]): string {
+function inputsOf(reservations: readonly Reservation[] = [], holds: readonly Hold[] = []): string {
   if (reservations.length === 0 && holds.length === 0) return '';
   const lines = [
     ...reservations.map((r) => `r ${r.from} ${r.to} ${r.resource ?? ''}`),
