@@ -52,7 +52,7 @@ export function graceOf(environment: Environment): number {
  */
 export const COMMIT_AHEAD_MS = 10_000;
 
-/** How far ahead of a scheduled transition a pass commits its run: the grace, at least COMMIT_AHEAD_MS. */
+/** How far ahead of a scheduled stop a pass commits its run: the grace, at least COMMIT_AHEAD_MS. */
 export function leadOf(environment: Environment): number {
   return Math.max(graceOf(environment), COMMIT_AHEAD_MS);
 }

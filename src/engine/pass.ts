@@ -32,7 +32,7 @@ import {
   whyUnwanted,
 } from './changes.js';
 import type { EngineContext } from './context.js';
-import { directionOf, graceOf, iso, leadOf, stateOf } from './context.js';
+import { COMMIT_AHEAD_MS, directionOf, graceOf, iso, leadOf, stateOf } from './context.js';
 import { messageOf } from './executor.js';
 import { PlanCache } from './plan-cache.js';
 import { fleetFor } from './planning.js';
@@ -143,7 +143,7 @@ async function recordMissed(
 /** One environment's targets in one pass. */
 class EnvironmentPass {
   private readonly grace: number;
-  /** How far ahead of its instant a scheduled change is committed (leadOf). */
+  /** How far ahead of its instant a scheduled stop is committed (leadOf). */
   private readonly lead: number;
   private readonly desired: 'on' | 'off';
   /** The environment's transitions in the window, computed once per pass. */
@@ -201,7 +201,7 @@ class EnvironmentPass {
   /** A scheduled start within COMMIT_AHEAD_MS, committed now to act at its instant. */
   private async startAhead(applied: Applied): Promise<boolean> {
     const start = this.transitions.find((t) => t.at > this.now && t.state === 'on');
-    if (start === undefined || start.at - this.lead > this.now) return false;
+    if (start === undefined || start.at - COMMIT_AHEAD_MS > this.now) return false;
     return (await this.commit('', applied, 'start', start.at, start.at, 'schedule')) !== undefined;
   }
 
@@ -481,7 +481,7 @@ class EnvironmentPass {
       if (t > this.now) wake = Math.min(wake, t);
     };
     for (const t of this.transitions) {
-      later(t.at - this.lead);
+      later(t.at - (t.state === 'off' ? this.lead : COMMIT_AHEAD_MS));
       later(t.at); // when the change could not be committed ahead (a run was acting)
     }
     for (const t of this.timeline.resourceTransitions())

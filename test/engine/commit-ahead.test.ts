@@ -74,6 +74,21 @@ describe.each(DATABASES)('changes committed ahead, on $name', (database) => {
     expect((await store!.getRun(run!.id))?.status).toBe('succeeded');
   });
 
+  it('a start is committed COMMIT_AHEAD_MS ahead whatever the grace, which is for stops', async () => {
+    const h = await harness((store = await database.open()), {
+      schedules: [officeHours],
+      environments: [{ ...dev, graceMs: 15 * 60_000 }],
+      seeds: [{ kind: 'ec2', name: 'dev-web', tags: { env: 'dev' }, state: 'off' }],
+      start: '2026-06-02T07:00Z',
+    });
+    await h.tickAt('2026-06-02T07:00Z');
+    await h.tickAt('2026-06-02T07:45Z');
+    expect(await store.listRuns({ environment: 'dev' })).toEqual([]);
+    await h.tickAt(aheadOf('2026-06-02T08:00Z'));
+    const [run] = await store.listRuns({ environment: 'dev', status: 'grace' });
+    expect(run).toMatchObject({ direction: 'start', act_at: at('2026-06-02T08:00Z') });
+  });
+
   it('a start committed ahead that a hold-off made meanwhile calls off never acts', async () => {
     const h = await setup();
     await h.tickAt('2026-06-01T17:00Z');
