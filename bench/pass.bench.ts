@@ -2,8 +2,9 @@
  * The reconciler pass at scale (issue 16, "a pass that stays flat"): 10,000
  * environments on one office-hours schedule with 100,000 resources in the
  * inventory (SQLite), every environment adopted. Then passes at moments when
- * nothing is due: their time and how many queries each makes, and the process's
- * RSS. Also `npx tsx bench/pass.bench.ts` alone (ENVIRONMENTS=10000 RESOURCES=10).
+ * nothing is due: their time, and the process's RSS; and what planning costs a
+ * pass, every environment planned again or kept from the last pass (PlanCache).
+ * Also `npx tsx bench/pass.bench.ts` alone (ENVIRONMENTS=10000 RESOURCES=10).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 import type { Environment } from '../src/core/glossary.js';
 import { VirtualClock } from '../src/engine/clock.js';
 import { Engine } from '../src/engine/engine.js';
+import { PLAN_AHEAD_MS, PlanCache } from '../src/engine/plan-cache.js';
+import { planFleet } from '../src/core/planner.js';
 import type { Notifier } from '../src/engine/ports.js';
 import { SandboxProvider } from '../src/providers/sandbox/sandbox.js';
 import { openStore } from '../src/store/store.js';
@@ -70,6 +73,7 @@ export async function passBenchmarks(
     times.push(performance.now() - started);
   }
   await engine.idle();
+  const planning = await planningTimes(engine, environments, clock.now());
   const runs = (await store.listRuns({ limit: 10 })).length;
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   await store.close();
@@ -78,8 +82,45 @@ export async function passBenchmarks(
   return [
     `| a pass with nothing due, ${environmentCount.toLocaleString('en-US')} environments and ${resources.toLocaleString('en-US')} resources (median of 10; SQLite) | ${times[5]!.toFixed(0)} ms (max ${times.at(-1)!.toFixed(0)} ms); ${runs} runs made | < 200 ms |`,
     `| the first pass, adopting every environment | ${adoptMs.toFixed(0)} ms | — |`,
+    `| planning those environments for a pass: all planned again / kept from the last pass (median of 10) | ${planning.fresh.toFixed(1)} ms / ${planning.kept.toFixed(1)} ms | — |`,
     `| RSS of the process after those passes | ${rssMb.toFixed(0)} MB | < 400 MB |`,
   ];
+}
+
+/**
+ * Planning alone, for passes a minute apart: planFleet of every environment (as
+ * each pass did before), and the plan cache a pass keeps (src/engine/plan-cache.ts).
+ */
+async function planningTimes(engine: Engine, environments: readonly Environment[], now: number) {
+  // The pass's window at the default grace (15 min) and safety tick (30 s).
+  const windowAt = (t: number) => ({ start: t - 60_000, end: t + 15 * 60_000 + 30_000 + 1 });
+  const fleet = await engine.fleetFor(
+    environments,
+    now,
+    windowAt(now).end + 11 * 60_000 + PLAN_AHEAD_MS,
+  );
+  const cache = new PlanCache();
+  cache.timelines(fleet, windowAt(now));
+  const median = (work: (t: number) => void) => {
+    const times: number[] = [];
+    for (let i = 1; i <= 10; i++) {
+      const started = performance.now();
+      work(now + i * 60_000);
+      times.push(performance.now() - started);
+    }
+    return times.sort((a, b) => a - b)[5]!;
+  };
+  const planned = (timelines: Map<string, { plan(): unknown }>) => {
+    for (const timeline of timelines.values()) timeline.plan();
+  };
+  return {
+    fresh: median((t) => {
+      planned(planFleet(fleet, windowAt(t)));
+    }),
+    kept: median((t) => {
+      planned(cache.timelines(fleet, windowAt(t)));
+    }),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`)

@@ -43,6 +43,8 @@ export interface RunChange {
   readonly prior?: 'on' | 'off';
   /** Runs in a row that failed to reach this state (a retry carries the count on; a change starts at 0). */
   readonly failures?: number;
+  /** Whether a stop acting later than now is warned (default true; a stop committed ahead with no grace is not). */
+  readonly warns?: boolean;
   /** Other targets' rows changed with it (resources reserved alone kept on, or following again). */
   readonly alongside?: readonly AppliedChange[];
   /** Open runs in grace this change makes unnecessary: they end as superseded in the same transaction. */
@@ -111,7 +113,7 @@ export async function commitRun(ctx: EngineContext, change: RunChange): Promise<
         },
         now,
       );
-      if (change.direction === 'stop' && change.actAt > now)
+      if (change.direction === 'stop' && change.actAt > now && change.warns !== false)
         await addNotices(
           tx,
           environment,
@@ -332,16 +334,19 @@ export function whyUnwanted(
 }
 
 /**
- * A start begun ahead of its instant to be ready by it (ready-by.ts) is judged at
- * that instant, not now (when the plan still says off): wanted while the plan is on
- * then and no hold keeps the environment off now.
+ * A start committed ahead of its instant (to be ready by it: ready-by.ts; or to
+ * act at it with nothing left to commit: COMMIT_AHEAD_MS) is judged at that
+ * instant, not now (when the plan still says off): wanted while the plan is on
+ * then and no hold keeps the environment off when it acts.
  */
 export function whyEarlyStartUnwanted(
   run: Run,
   timeline: Timeline,
   now: Instant,
 ): string | undefined {
-  if (timeline.heldOffAt(now)) return 'a hold keeps it off now';
+  // From when it acts (now, once begun): a start committed ahead acts once a hold ending then is over.
+  const acting = Math.max(now, run.act_at);
+  if (acting < timeline.window.end && timeline.heldOffAt(acting)) return 'a hold keeps it off now';
   // Beyond what this timeline planned: the runner, which plans up to the instant, judges it.
   if (run.due_at >= timeline.window.end) return undefined;
   return timeline.stateAt(run.due_at) === 'on'

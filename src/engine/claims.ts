@@ -5,6 +5,7 @@
  * environment no longer finds it) simply changes hands.
  */
 import type { Environment, Instant } from '../core/glossary.js';
+import type { Store } from '../store/store.js';
 import type { EngineContext } from './context.js';
 import type { Resource } from './ports.js';
 
@@ -18,10 +19,15 @@ export async function claimedElsewhere(
   found: readonly Resource[],
   runId: string,
   now: Instant,
+  /** The store as the run uses it (its writes batched with other runs', see step-batches.ts). */
+  store: Pick<
+    Store,
+    'recordDiscovered' | 'ownersOf' | 'appendEvents' | 'moveResources'
+  > = ctx.store,
 ): Promise<Set<string>> {
   if (found.length === 0) return new Set();
-  await ctx.store.recordDiscovered(environment.name, found, now);
-  const owners = await ctx.store.ownersOf(found.map((r) => r.id));
+  await store.recordDiscovered(environment.name, found, now);
+  const owners = await store.ownersOf(found.map((r) => r.id));
   const byOther = new Map<string, string[]>();
   for (const [id, owner] of owners)
     if (owner !== environment.name) byOther.set(owner, [...(byOther.get(owner) ?? []), id]);
@@ -38,7 +44,7 @@ export async function claimedElsewhere(
       { environment: environment.name, other: owner, resources: both },
       'resources claimed by two environments are left out',
     );
-    await ctx.store.appendEvents([
+    await store.appendEvents([
       {
         at: now,
         actor: 'lightsout',
@@ -53,7 +59,7 @@ export async function claimedElsewhere(
       },
     ]);
   }
-  if (moved.length > 0) await ctx.store.moveResources(environment.name, moved, now);
+  if (moved.length > 0) await store.moveResources(environment.name, moved, now);
   return refused;
 }
 

@@ -13,7 +13,7 @@ import { scopeOf } from '../store/queries/runs.js';
 import type { Store } from '../store/store.js';
 import { commitRun, revertApplied } from './changes.js';
 import type { EngineContext } from './context.js';
-import { CommandError, graceOf, HeldOff, HOUR, iso } from './context.js';
+import { CommandError, graceOf, HeldOff, HOUR, iso, leadOf } from './context.js';
 import { cancelKeepsOnUntil, environmentNamed, fleetFor, nextTransition } from './planning.js';
 
 /** What both providers can boost, for an engine without provider instances (the CLI). */
@@ -362,7 +362,7 @@ export class Commands {
   /** One change of plan: its writes in one transaction, announced to every replica. */
   /**
    * One change of plan: its writes in one transaction. One that begins within the
-   * pass's horizon (the largest grace and a safety tick ahead) is announced, so
+   * pass's horizon (the largest lead and a safety tick ahead) is announced, so
    * this process's reconciler and every replica's wake at once; a later one is
    * planned by the passes as it comes into their window, with no pass of its own
    * (a burst of reservations for next week costs no reconciler work now).
@@ -379,8 +379,8 @@ export class Commands {
   }
 
   private horizonMs(): number {
-    const graces = [...this.ctx.environments.values()].map(graceOf);
-    return Math.max(0, ...graces) + this.ctx.safetyTickMs;
+    const leads = [...this.ctx.environments.values()].map(leadOf);
+    return Math.max(0, ...leads) + this.ctx.safetyTickMs;
   }
 }
 

@@ -44,6 +44,19 @@ export function graceOf(environment: Environment): number {
   return environment.graceMs ?? DEFAULT_GRACE_MS;
 }
 
+/**
+ * How far ahead of a planned transition its run is committed when its grace is
+ * shorter. A thousand environments whose transitions fall on one instant need a
+ * thousand commits; made ahead, the instant itself costs only the runs' actions
+ * (a run still re-checks that it is wanted before it acts).
+ */
+export const COMMIT_AHEAD_MS = 10_000;
+
+/** How far ahead of a scheduled stop a pass commits its run: the grace, at least COMMIT_AHEAD_MS. */
+export function leadOf(environment: Environment): number {
+  return Math.max(graceOf(environment), COMMIT_AHEAD_MS);
+}
+
 export function iso(t: number): string {
   return new Date(t).toISOString();
 }

@@ -23,6 +23,7 @@ import type { EngineContext, EngineLog } from './context.js';
 import { deliverNotices } from './notices.js';
 import { nextNoticeWaitEnd, warningTaken } from './notice-wait.js';
 import { LAST_PASS, reconcile } from './pass.js';
+import { PlanCache } from './plan-cache.js';
 import { environmentNamed, fleetFor, nextScheduledStart } from './planning.js';
 import type { Clock, Notifier, Provider } from './ports.js';
 import { RetryPolicy } from './retry.js';
@@ -67,6 +68,8 @@ export class Engine {
   private readonly abort = new AbortController();
   private readonly runner: Runner;
   private readonly commands: Commands;
+  /** Timelines kept from pass to pass (plan-cache.ts). */
+  private readonly plans = new PlanCache();
   private readonly listeners = new Set<() => void>();
   private readonly delivers: boolean;
   /** The delivery under way, and whether it must go round once more (see deliver). */
@@ -107,7 +110,7 @@ export class Engine {
   async tick(): Promise<Instant> {
     const now = this.ctx.clock.now();
     if (this.abort.signal.aborted) return now + this.ctx.safetyTickMs;
-    const wake = await reconcile(this.ctx, now);
+    const wake = await reconcile(this.ctx, now, this.plans);
     await this.deliver();
     await this.runner.runDue(now);
     const [nextAct, nextNotice, waitEnds] = await Promise.all([

@@ -129,7 +129,7 @@ export async function executeRun(
   let halted = false;
   for (const { index } of tiers) {
     checkpoint(deps);
-    await renewLease(deps, run);
+    // The lease is renewed (and checked) right before each provider call (actOnTier, verifyTier).
     const steps = (await store.listSteps(run.id)).filter((s) => s.tier === index);
     if (halted) {
       const open = steps.filter((s) => s.status === 'pending').map((s) => s.id);
@@ -148,10 +148,10 @@ export async function executeRun(
       const reason = await deps.stillWanted?.();
       if (reason !== undefined) throw new Superseded(reason);
     }
-    await settleInDoubt(deps, run, steps, resources, target);
+    const settled = await settleInDoubt(deps, run, steps, resources, target);
     const batches = actBatches(
       run,
-      (await store.listSteps(run.id)).filter((s) => s.tier === index),
+      settled ? (await store.listSteps(run.id)).filter((s) => s.tier === index) : steps,
     );
     for (const [i, batch] of batches.entries()) {
       if (i > 0) {
@@ -245,7 +245,8 @@ async function discoverTier(deps: ExecutorDeps, tier: Tier): Promise<Resource[]>
 /**
  * Steps tried before whose outcome was never recorded (the process died, or lost
  * its lease, while the provider answered): a resource already in, or on its way
- * to, the target state is not asked again; verification follows.
+ * to, the target state is not asked again; verification follows. True when there
+ * were any (the tier's steps changed).
  */
 async function settleInDoubt(
   deps: ExecutorDeps,
@@ -253,9 +254,9 @@ async function settleInDoubt(
   steps: readonly RunStep[],
   resources: ReadonlyMap<string, Resource>,
   target: PowerState,
-): Promise<void> {
+): Promise<boolean> {
   const inDoubt = steps.filter((s) => s.status === 'pending' && s.attempts > 0);
-  if (inDoubt.length === 0) return;
+  if (inDoubt.length === 0) return false;
   const onItsWay = target === 'on' ? ['on', 'starting'] : ['off', 'stopping'];
   for (const [providerName, group] of groupByProvider(inDoubt, resources)) {
     const provider = providerOf(deps, providerName);
@@ -271,6 +272,7 @@ async function settleInDoubt(
     if (there.length > 0)
       await deps.store.finishStep(run.id, deps.fence, there, 'acted', deps.clock.now());
   }
+  return true;
 }
 
 /**

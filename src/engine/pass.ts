@@ -11,13 +11,14 @@
  *
  * A stop is committed `grace` before its instant, so its warning goes out and it
  * still acts on time; a stop that was missed (lightsout was down, a hold was
- * deleted) is warned and waits its grace like any other.
+ * deleted) is warned and waits its grace like any other. A scheduled start, and a
+ * stop with a shorter grace, is committed COMMIT_AHEAD_MS before its instant and
+ * acts at it: many transitions on one instant are committed before it, not at it.
  */
 import type { Environment, Instant, Transition } from '../core/glossary.js';
 import { covers } from '../core/intervals.js';
 import type { Timeline } from '../core/planner.js';
 import type { StartPlan } from '../core/ready-by.js';
-import { planFleet } from '../core/planner.js';
 import type { Applied } from '../store/queries/applied.js';
 import { storeFaultOf } from '../store/faults.js';
 import type { EventInput } from '../store/queries/events.js';
@@ -32,8 +33,9 @@ import {
   whyUnwanted,
 } from './changes.js';
 import type { EngineContext } from './context.js';
-import { directionOf, graceOf, iso, stateOf } from './context.js';
+import { COMMIT_AHEAD_MS, directionOf, graceOf, iso, leadOf, stateOf } from './context.js';
 import { messageOf } from './executor.js';
+import { PlanCache } from './plan-cache.js';
 import { fleetFor } from './planning.js';
 import { costedEnvironments, READY_BY_HORIZON_MS, startPlans } from './ready-by.js';
 import { watch } from './watches.js';
@@ -43,10 +45,17 @@ export const LAST_PASS = 'last_pass_at';
 /** How far back a pass names transitions missed while lightsout was down. */
 const MISSED_LOOKBACK_MS = 35 * 24 * 3_600_000;
 
-/** One pass over every environment; returns when the next one is due. */
-export async function reconcile(ctx: EngineContext, now: Instant): Promise<Instant> {
+/**
+ * One pass over every environment; returns when the next one is due. `plans` keeps
+ * timelines from pass to pass: only environments whose plan inputs changed are planned.
+ */
+export async function reconcile(
+  ctx: EngineContext,
+  now: Instant,
+  plans: PlanCache = new PlanCache(),
+): Promise<Instant> {
   const environments = [...ctx.environments.values()];
-  const maxGrace = Math.max(0, ...environments.map(graceOf));
+  const maxLead = Math.max(0, ...environments.map(leadOf));
   const lastPass = await ctx.store.readValue(LAST_PASS);
   // A transition is on time when a pass sees it within this; later, it was missed.
   const tolerance = 2 * ctx.safetyTickMs;
@@ -56,19 +65,19 @@ export async function reconcile(ctx: EngineContext, now: Instant): Promise<Insta
   const window = {
     start: since,
     end: Math.max(
-      now + maxGrace + ctx.safetyTickMs + 1,
+      now + maxLead + ctx.safetyTickMs + 1,
       costed.length === 0 ? 0 : now + READY_BY_HORIZON_MS,
     ),
   };
   // One snapshot: a change committed meanwhile is seen whole (its plan, its applied state, its run) or not at all.
   const [fleet, appliedRows, openRuns] = await ctx.store.snapshot((tx) =>
     Promise.all([
-      fleetFor(ctx, window.start, window.end, undefined, tx),
+      fleetFor(ctx, window.start, plans.readWindow(window).end, undefined, tx),
       tx.listApplied(),
       tx.openRuns(),
     ]),
   );
-  const timelines = planFleet(fleet, window);
+  const timelines = plans.timelines(fleet, window);
   const starts = await startPlans(ctx, costed, timelines, now);
   const applied = byEnvironment(appliedRows, (a) => a.environment);
   const open = byEnvironment(openRuns, (r) => r.environment);
@@ -146,6 +155,8 @@ async function recordMissed(
 /** One environment's targets in one pass. */
 class EnvironmentPass {
   private readonly grace: number;
+  /** How far ahead of its instant a scheduled stop is committed (leadOf). */
+  private readonly lead: number;
   private readonly desired: 'on' | 'off';
   /** The instant a start begun early now must be ready by (ready-by.ts), if it begins now. */
   private readonly readyBy: Instant | undefined;
@@ -165,6 +176,7 @@ class EnvironmentPass {
     private readonly start: StartPlan | undefined,
   ) {
     this.grace = graceOf(environment);
+    this.lead = leadOf(environment);
     this.readyBy = this.earlyStart();
     this.desired = this.readyBy !== undefined ? 'on' : timeline.stateAt(now);
     this.transitions = timeline.plan().transitions;
@@ -221,9 +233,10 @@ class EnvironmentPass {
       return this.retry(applied);
     if (applied.state === 'on') {
       const stop = this.transitions.find((t) => t.at > this.now && t.state === 'off');
-      if (stop !== undefined && stop.at - this.grace <= this.now && !this.startsBefore(stop.at))
+      if (stop !== undefined && stop.at - this.lead <= this.now && !this.startsBefore(stop.at))
         return (await this.commit('', applied, 'stop', stop.at, stop.at, 'schedule')) !== undefined;
     }
+    if (applied.state === 'off') return this.startAhead(applied);
     return false;
   }
 
@@ -252,6 +265,13 @@ class EnvironmentPass {
       run.due_at > this.now &&
       whyUnwanted(run, applied, this.timeline, this.now) === undefined
     );
+  }
+
+  /** A scheduled start within COMMIT_AHEAD_MS, committed now to act at its instant. */
+  private async startAhead(applied: Applied): Promise<boolean> {
+    const start = this.transitions.find((t) => t.at > this.now && t.state === 'on');
+    if (start === undefined || start.at - COMMIT_AHEAD_MS > this.now) return false;
+    return (await this.commit('', applied, 'start', start.at, start.at, 'schedule')) !== undefined;
   }
 
   private async adopt(): Promise<void> {
@@ -360,6 +380,8 @@ class EnvironmentPass {
       actAt,
       trigger,
       actor: 'scheduler',
+      // Committed ahead with no grace: nobody is warned (grace 0 means no warning).
+      warns: this.grace > 0,
       // A whole-environment run settles its resources reserved alone when it acts (runner.ts).
       ...(target === '' ? {} : { scope: [target] }),
     });
@@ -426,7 +448,7 @@ class EnvironmentPass {
         });
       } else if (effective === 'on' && environment.state === 'off') {
         const stop = this.ownStop(resource);
-        if (stop !== undefined && stop - this.grace <= this.now) add(resource, row, 'stop', stop);
+        if (stop !== undefined && stop - this.lead <= this.now) add(resource, row, 'stop', stop);
       }
     }
     for (const { direction, actAt, rows } of due.values())
@@ -466,6 +488,7 @@ class EnvironmentPass {
       actAt,
       trigger: 'reservation',
       actor: 'scheduler',
+      warns: this.grace > 0,
       scope: rows.map(([resource]) => resource),
       alongside: others.map(([resource, row]) => ({
         environment: this.environment.name,
@@ -526,16 +549,19 @@ class EnvironmentPass {
     );
   }
 
-  /** The next instant this environment needs a pass: a start, a stop's warning, a retry. */
+  /** The next instant this environment needs a pass: a change committed ahead, a start, a retry. */
   private nextWake(): Instant {
     let wake = Number.POSITIVE_INFINITY;
     const later = (t: Instant) => {
       if (t > this.now) wake = Math.min(wake, t);
     };
-    for (const t of this.transitions) later(t.state === 'off' ? t.at - this.grace : t.at);
+    for (const t of this.transitions) {
+      later(t.at - (t.state === 'off' ? this.lead : COMMIT_AHEAD_MS));
+      later(t.at); // when the change could not be committed ahead (a run was acting)
+    }
     if (this.start !== undefined) later(this.start.beginAt);
     for (const t of this.timeline.resourceTransitions())
-      later(t.state === 'off' ? t.at - this.grace : t.at);
+      later(t.state === 'off' ? t.at - this.lead : t.at);
     for (const row of this.applied.values()) if (row.retry_at !== null) later(row.retry_at);
     return wake;
   }

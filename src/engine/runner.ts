@@ -15,13 +15,7 @@ import { storeFaultOf } from '../store/faults.js';
 import { LeaseLost, scopeOf } from '../store/queries/runs.js';
 import type { EngineContext } from './context.js';
 import { iso, stateOf } from './context.js';
-import {
-  reservedTargets,
-  revertApplied,
-  stateBefore,
-  supersededEvent,
-  whyUnwanted,
-} from './changes.js';
+import { reservedTargets, revertApplied, stateBefore, supersededEvent } from './changes.js';
 import type { ExecutorDeps, RunSummary } from './executor.js';
 import {
   executeRun,
@@ -41,9 +35,10 @@ import {
   undeliveredNote,
   waitEndedEvent,
 } from './notice-wait.js';
-import type { EventInput } from '../store/queries/events.js';
-import { timelineOf } from './planning.js';
 import { claimedElsewhere } from './claims.js';
+import { RunBatches } from './run-batches.js';
+import { batchedRunStore } from './step-batches.js';
+import type { RunStore } from './step-batches.js';
 import type { Resource } from './ports.js';
 
 /** Backoff before retrying a target whose run did not reach its state: 30 s, doubling, at most 30 min. */
@@ -53,17 +48,27 @@ export function retryDelayMs(failures: number): number {
 
 export class Runner {
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Claims, checks and starts of runs asking at once, made together. */
+  private readonly batches: RunBatches;
+  /** The store as executing runs use it, their writes on the way to acting batched. */
+  private readonly runStore: RunStore;
+  /** The look for runs due that ends of runs asked for, and whether to look once more (see runDueAgain). */
+  private looking: Promise<void> | undefined;
+  private lookAgain = false;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly limit: <T>(work: () => Promise<T>) => Promise<T>,
     /** Called after a run ended (its summary notice is due). */
     private readonly ended: () => Promise<void>,
-  ) {}
+  ) {
+    this.batches = new RunBatches(ctx);
+    this.runStore = batchedRunStore(ctx.store);
+  }
 
   /** Claims and starts every due run this process may take. */
   async runDue(now: Instant): Promise<void> {
-    const { store, owner, leaseMs } = this.ctx;
+    const { store, owner } = this.ctx;
     const stopping = () => this.ctx.signal.aborted;
     if (stopping()) return;
     const due = await store.dueRuns(now, owner);
@@ -80,11 +85,11 @@ export class Runner {
       // Claimed when a slot is free, so a run queued behind the bound never holds a lease it does not renew.
       const work = this.limit(async () => {
         if (stopping()) return;
-        const fence = await store.claimRun(run.id, owner, leaseMs, this.ctx.clock.now());
+        const fence = await this.batches.claim(run.id);
         if (fence === undefined) return;
         await this.execute(run, fence);
         // The environment is free again: a run that waited for this one may start now.
-        if (!stopping()) await this.runDue(this.ctx.clock.now());
+        if (!stopping()) await this.runDueAgain();
       })
         .catch((error: unknown) => {
           // A store fault (claiming, or looking for the next run) is the service's to tell, once.
@@ -94,6 +99,34 @@ export class Runner {
         .finally(() => this.inFlight.delete(run.id));
       this.inFlight.set(run.id, work);
     }
+  }
+
+  /**
+   * runDue after a run ended, one at a time: asked for during one, it looks once
+   * more when that one is done. (A thousand runs ending together once made a
+   * thousand looks, each reading every run due.)
+   */
+  private runDueAgain(): Promise<void> {
+    if (this.looking !== undefined) {
+      this.lookAgain = true;
+      return this.looking;
+    }
+    this.looking = (async () => {
+      try {
+        do {
+          this.lookAgain = false;
+          await this.runDue(this.ctx.clock.now());
+        } while (this.askedToLookAgain());
+      } finally {
+        this.looking = undefined;
+      }
+    })();
+    return this.looking;
+  }
+
+  /** A run ended during the look under way (set from other calls, meanwhile). */
+  private askedToLookAgain(): boolean {
+    return this.lookAgain && !this.ctx.signal.aborted;
   }
 
   async idle(): Promise<void> {
@@ -108,7 +141,7 @@ export class Runner {
     try {
       if (environment === undefined)
         throw new Error(`environment "${run.environment}" is no longer in the config`);
-      const unwanted = () => this.whyUnwanted(run, environment);
+      const unwanted = () => this.batches.whyUnwanted(run, environment);
       if (run.status === 'grace') {
         const reason = await unwanted();
         if (reason !== undefined) {
@@ -122,8 +155,8 @@ export class Runner {
           await ctx.store.releaseLease(run.id, fence);
           return;
         }
-        if (!(await this.beginActing(run, fence, waitEndedEvent(run, wait, ctx.clock.now()))))
-          return;
+        const events = waitEndedEvent(run, wait, ctx.clock.now());
+        if (!(await this.batches.start({ run, fence, events }))) return;
         logWaitEnded(ctx, run, wait);
       } else {
         // Resumed after a restart or by another replica: still wanted?
@@ -134,7 +167,7 @@ export class Runner {
       const deps = {
         ...this.deps(fence, unwanted),
         claimedElsewhere: (found: readonly Resource[]) =>
-          claimedElsewhere(ctx, environment, found, run.id, ctx.clock.now()),
+          claimedElsewhere(ctx, environment, found, run.id, ctx.clock.now(), this.runStore),
       };
       const executed = await this.withLease(run, deps, (d) =>
         executeRun(d, run, environment, leave),
@@ -201,7 +234,7 @@ export class Runner {
   private deps(fence: Fence, stillWanted: () => Promise<string | undefined>): ExecutorDeps {
     const { ctx } = this;
     return {
-      store: ctx.store,
+      store: this.runStore,
       providers: ctx.providers,
       clock: ctx.clock,
       retry: ctx.retry,
@@ -211,50 +244,6 @@ export class Runner {
       signal: ctx.signal,
       stillWanted,
     };
-  }
-
-  /** Why the run is no longer wanted now, from its target's applied row and the plan. */
-  private async whyUnwanted(run: Run, environment: Environment): Promise<string | undefined> {
-    if (run.direction === 'boost') return undefined;
-    const now = this.ctx.clock.now();
-    const current = await this.ctx.store.getRun(run.id);
-    // A start begun early to be ready by its instant is judged at that instant.
-    const at = Math.max(run.act_at, run.direction === 'start' ? run.due_at : now, now);
-    const timeline = await timelineOf(this.ctx, environment, now, at + 1);
-    const applied = await this.ctx.store.getApplied(run.environment, run.target);
-    return whyUnwanted(current ?? run, applied, timeline, now);
-  }
-
-  /**
-   * grace → acting, with its event, in one fenced transaction; false when it was
-   * cancelled meanwhile, or another run of its environment is acting (it waits).
-   */
-  private async beginActing(
-    run: Run,
-    fence: Fence,
-    events: readonly EventInput[] = [],
-  ): Promise<boolean> {
-    const now = this.ctx.clock.now();
-    return this.ctx.store.atomically(async (tx) => {
-      // One acting run per environment, also across replicas that claimed two runs at once.
-      await tx.lockEnvironment(run.environment);
-      if (await tx.isActing(run.environment)) {
-        await tx.releaseLease(run.id, fence);
-        return false;
-      }
-      if (!(await tx.advanceRun(run.id, fence, 'acting', now))) return false;
-      await tx.appendEvents([
-        {
-          at: now,
-          actor: 'lightsout',
-          kind: 'run.acting',
-          environment: run.environment,
-          runId: run.id,
-        },
-        ...events,
-      ]);
-      return true;
-    });
   }
 
   /** A run whose grace ended when the plan no longer wants it: it never acted, so the applied state goes back. */
@@ -437,11 +426,12 @@ export class Runner {
   private async leftAlone(environment: Environment, run: Run, fence: Fence): Promise<Set<string>> {
     const scope = scopeOf(run);
     if (scope !== undefined && run.trigger !== 'reservation') return new Set();
-    const now = this.ctx.clock.now();
-    const timeline = await timelineOf(this.ctx, environment, now, now + 1);
+    const { timeline, applied, now } = await this.batches.planNow(run, environment);
     const target = stateOf(run.direction);
     const own = (r: string) => (covers(timeline.onOf(r), now) ? 'on' : 'off');
     if (scope !== undefined) return new Set([...scope].filter((r) => own(r) !== target));
+    // Nothing reserved alone (the usual case): nothing to settle, no transaction.
+    if (reservedTargets(timeline, applied).length === 0) return new Set();
     const left: string[] = [];
     await this.ctx.store.atomically(async (tx) => {
       // Only under this process's lease: a replica that lost it changes nothing.

@@ -87,6 +87,8 @@ export class Store {
   }
 
   readonly listApplied = (environment?: string) => applied.listApplied(this.db, environment);
+  readonly listAppliedOf = (environments: readonly string[]) =>
+    applied.listAppliedOf(this.db, environments);
   readonly getApplied = (environment: string, resource?: string) =>
     applied.getApplied(this.db, environment, resource);
   readonly advanceApplied = (change: applied.AppliedChange, now: number) =>
@@ -204,6 +206,7 @@ export class Store {
 
   readonly createRun = (run: runs.NewRun, now: number) => runs.createRun(this.db, run, now);
   readonly getRun = (id: string) => runs.getRun(this.db, id);
+  readonly getRuns = (ids: readonly string[]) => runs.getRuns(this.db, ids);
   readonly listRuns = (filter?: runs.RunFilter) => runs.listRuns(this.db, filter);
   readonly openRuns = () => runs.openRuns(this.db);
   readonly dueRuns = (now: number, owner: string) =>
@@ -211,6 +214,15 @@ export class Store {
   readonly nextActAt = (now: number) => runs.nextActAt(this.db, now);
   readonly claimRun = (id: string, owner: string, leaseMs: number, now: number) =>
     runs.claimRun(this.db, this.dialect, id, owner, leaseMs, now);
+  readonly claimRuns = (ids: readonly string[], owner: string, leaseMs: number, now: number) =>
+    runs.claimRuns(this.db, this.dialect, ids, owner, leaseMs, now);
+  readonly startActing = (
+    claimed: readonly { readonly id: string; readonly fence: runs.Fence }[],
+    now: number,
+  ) => runs.startActing(this.db, claimed, now);
+  readonly actingEnvironments = (environments: readonly string[]) =>
+    runs.actingEnvironments(this.db, environments);
+  readonly checkFence = (id: string, fence: runs.Fence) => runs.checkFence(this.db, id, fence);
   readonly renewLease = (id: string, fence: runs.Fence, leaseMs: number) =>
     runs.renewLease(this.db, this.dialect, id, fence, leaseMs);
   readonly advanceRun = (
@@ -233,11 +245,36 @@ export class Store {
         this.db,
       );
   }
+  /** lockEnvironment for several, in one order every caller shares (no two wait on each other). */
+  async lockEnvironments(environments: readonly string[]): Promise<void> {
+    if (this.dialect !== 'postgres' || environments.length === 0) return;
+    const names = [...new Set(environments)].sort();
+    await sql`select pg_advisory_xact_lock(hashtext('lightsout:' || name)) from (select unnest(${names}::text[]) as name order by name) as sorted`.execute(
+      this.db,
+    );
+  }
   readonly endInGrace = (id: string, status: 'cancelled' | 'superseded', now: number) =>
     runs.endInGrace(this.db, id, status, now);
   readonly ensureSteps = (runId: string, fence: runs.Fence, steps: readonly runs.NewStep[]) =>
     runs.ensureSteps(this.db, runId, fence, steps);
   readonly listSteps = (runId: string) => runs.listSteps(this.db, runId);
+  readonly listStepsOf = (runIds: readonly string[]) => runs.listStepsOf(this.db, runIds);
+  readonly insertSteps = (steps: readonly (runs.NewStep & { readonly runId: string })[]) =>
+    runs.insertSteps(this.db, steps);
+  readonly renewLeases = (
+    claimed: readonly { readonly id: string; readonly fence: runs.Fence }[],
+    leaseMs: number,
+  ) => runs.renewLeases(this.db, this.dialect, claimed, leaseMs);
+  readonly startStepsOf = (
+    claimed: readonly {
+      readonly id: string;
+      readonly fence: runs.Fence;
+      readonly steps: readonly number[];
+    }[],
+    now: number,
+  ) => runs.startStepsOf(this.db, claimed, now);
+  /** Throws LeaseLost when a fenced write moved fewer rows than asked because another replica holds the run. */
+  readonly fenced = (runId: string, fence: runs.Fence) => runs.fenced(this.db, runId, fence);
   readonly startSteps = (runId: string, fence: runs.Fence, ids: readonly number[], now: number) =>
     runs.startSteps(this.db, runId, fence, ids, now);
   readonly finishStep = (
@@ -266,6 +303,13 @@ export class Store {
     list: readonly resources.InventoryResource[],
     now: number,
   ) => resources.recordDiscovered(this.db, environment, list, now);
+  readonly recordDiscoveredOf = (
+    discoveries: readonly {
+      environment: string;
+      resources: readonly resources.InventoryResource[];
+    }[],
+    now: number,
+  ) => resources.recordDiscoveredOf(this.db, discoveries, now);
   readonly moveResources = (environment: string, ids: readonly string[], now: number) =>
     resources.moveResources(this.db, environment, ids, now);
   readonly findInstances = (instanceId: string) => resources.findInstances(this.db, instanceId);

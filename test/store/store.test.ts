@@ -191,6 +191,32 @@ describe.each(DATABASES)('the store on $name', (database) => {
       expect(await s.advanceRun('run-1', b, 'acting', 10)).toBe(true);
     });
 
+    it('are claimed many at once, each run only when its lease is free, each with its own epoch', async () => {
+      const s = await open();
+      await s.createRun({ ...run, id: 'a', seq: 1 }, 0);
+      await s.createRun({ ...run, id: 'b', seq: 2 }, 0);
+      await s.createRun({ ...run, id: 'c', environment: 'test', seq: 1 }, 0);
+      await s.db.updateTable('runs').set({ lease_epoch: 4 }).where('id', '=', 'b').execute();
+      const held = await s.claimRun('c', 'replica-b', 60_000, 100);
+      const fences = await s.claimRuns(['a', 'b', 'c', 'missing'], 'replica-a', 60_000, 100);
+      expect(Object.fromEntries(fences)).toEqual({
+        a: { owner: 'replica-a', epoch: 1 },
+        b: { owner: 'replica-a', epoch: 5 },
+      });
+      // Moving to acting goes by each run's own fence: a stale one changes nothing.
+      const started = await s.startActing(
+        [
+          { id: 'a', fence: fences.get('a')! },
+          { id: 'b', fence: { owner: 'replica-a', epoch: 4 } },
+          { id: 'c', fence: held! },
+        ],
+        200,
+      );
+      expect([...started].sort()).toEqual(['a', 'c']);
+      expect((await s.getRun('b'))?.status).toBe('grace');
+      expect([...(await s.actingEnvironments(['dev', 'prod']))]).toEqual(['dev']);
+    });
+
     it('end in grace only while in grace', async () => {
       const s = await open();
       await s.createRun(run, 0);

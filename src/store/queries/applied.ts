@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { AppliedStateRow, Database } from '../schema.js';
+import { slices } from './batches.js';
 
 export type Applied = AppliedStateRow;
 
@@ -17,6 +18,23 @@ export async function listApplied(db: Kysely<Database>, environment?: string): P
   let query = db.selectFrom('applied_states').selectAll();
   if (environment !== undefined) query = query.where('environment', '=', environment);
   return query.execute();
+}
+
+/** The applied rows of `environments`, one statement per slice. */
+export async function listAppliedOf(
+  db: Kysely<Database>,
+  environments: readonly string[],
+): Promise<Applied[]> {
+  const rows: Applied[] = [];
+  for (const slice of slices(environments))
+    rows.push(
+      ...(await db
+        .selectFrom('applied_states')
+        .selectAll()
+        .where('environment', 'in', slice)
+        .execute()),
+    );
+  return rows;
 }
 
 export async function getApplied(

@@ -160,21 +160,56 @@ export async function recordDiscovered(
   resources: readonly InventoryResource[],
   now: number,
 ): Promise<void> {
-  for (const slice of slices(resources)) {
-    const chunk = await withKnownSizes(db, slice);
-    await db
-      .insertInto('resources')
-      .values(chunk.map((r) => inventoryRow(environment, r, now)))
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          environment: sql<string>`coalesce(resources.environment, excluded.environment)`,
-          tags: eb.ref('excluded.tags'),
-          size: keptSize,
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      )
-      .execute();
-  }
+  await recordDiscoveredOf(db, [{ environment, resources }], now);
+}
+
+/**
+ * recordDiscovered for several environments' discoveries, in as few statements as
+ * slices allow. A resource two of them found is written once per discovery, in
+ * their order (one statement may not change a row twice).
+ */
+export async function recordDiscoveredOf(
+  db: Kysely<Database>,
+  discoveries: readonly { environment: string; resources: readonly InventoryResource[] }[],
+  now: number,
+): Promise<void> {
+  for (const round of roundsWithoutRepeats(discoveries))
+    for (const slice of slices(round)) {
+      const chunk = await withKnownSizes(
+        db,
+        slice.map((r) => r.resource),
+      );
+      await db
+        .insertInto('resources')
+        .values(chunk.map((r, i) => inventoryRow(slice[i]!.environment, r, now)))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            environment: sql<string>`coalesce(resources.environment, excluded.environment)`,
+            tags: eb.ref('excluded.tags'),
+            size: keptSize,
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
+}
+
+/** The discoveries' resources in rounds where each id appears once, earlier discoveries first. */
+function roundsWithoutRepeats(
+  discoveries: readonly { environment: string; resources: readonly InventoryResource[] }[],
+): { environment: string; resource: InventoryResource }[][] {
+  const rounds: {
+    ids: Set<string>;
+    rows: { environment: string; resource: InventoryResource }[];
+  }[] = [];
+  for (const { environment, resources } of discoveries)
+    for (const resource of resources) {
+      let round = rounds.find((r) => !r.ids.has(resource.id));
+      if (round === undefined) rounds.push((round = { ids: new Set(), rows: [] }));
+      round.ids.add(resource.id);
+      round.rows.push({ environment, resource });
+    }
+  return rounds.map((r) => r.rows);
 }
 
 /** Gives resources to `environment` (their former owner no longer selects them). */

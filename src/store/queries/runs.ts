@@ -95,6 +95,14 @@ export async function getRun(db: Kysely<Database>, id: string): Promise<Run | un
   return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The runs of `ids` that exist, in no particular order. */
+export async function getRuns(db: Kysely<Database>, ids: readonly string[]): Promise<Run[]> {
+  const runs: Run[] = [];
+  for (const slice of slices(ids))
+    runs.push(...(await db.selectFrom('runs').selectAll().where('id', 'in', slice).execute()));
+  return runs;
+}
+
 export interface RunFilter {
   readonly environment?: string | undefined;
   /** Only runs of these environments (a team-scoped reader), filtered before the limit. */
@@ -204,27 +212,43 @@ export async function claimRun(
   leaseMs: number,
   now: number,
 ): Promise<Fence | undefined> {
+  return (await claimRuns(db, dialect, [id], owner, leaseMs, now)).get(id);
+}
+
+/** claimRun for many runs, one statement per slice: the fences of those `owner` holds now, by id. */
+export async function claimRuns(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  ids: readonly string[],
+  owner: string,
+  leaseMs: number,
+  now: number,
+): Promise<Map<string, Fence>> {
   const dbNow = databaseNow(dialect);
-  const row = await db
-    .updateTable('runs')
-    .set((eb) => ({
-      lease_owner: owner,
-      lease_until: eb(dbNow, '+', leaseMs),
-      lease_epoch: eb('lease_epoch', '+', 1),
-      updated_at: now,
-    }))
-    .where('id', '=', id)
-    .where('status', 'in', OPEN_STATUSES)
-    .where((eb) =>
-      eb.or([
-        eb('lease_until', 'is', null),
-        eb('lease_until', '<', dbNow),
-        eb('lease_owner', '=', owner),
-      ]),
-    )
-    .returning('lease_epoch')
-    .executeTakeFirst();
-  return row === undefined ? undefined : { owner, epoch: row.lease_epoch };
+  const fences = new Map<string, Fence>();
+  for (const slice of slices(ids)) {
+    const rows = await db
+      .updateTable('runs')
+      .set((eb) => ({
+        lease_owner: owner,
+        lease_until: eb(dbNow, '+', leaseMs),
+        lease_epoch: eb('lease_epoch', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', 'in', slice)
+      .where('status', 'in', OPEN_STATUSES)
+      .where((eb) =>
+        eb.or([
+          eb('lease_until', 'is', null),
+          eb('lease_until', '<', dbNow),
+          eb('lease_owner', '=', owner),
+        ]),
+      )
+      .returning(['id', 'lease_epoch'])
+      .execute();
+    for (const row of rows) fences.set(row.id, { owner, epoch: row.lease_epoch });
+  }
+  return fences;
 }
 
 /** Extends the lease this fence holds; throws LeaseLost when another replica took the run over. */
@@ -279,7 +303,7 @@ export async function advanceRun(
 }
 
 /** Throws LeaseLost when the run is open and another replica holds it. */
-async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promise<void> {
+export async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promise<void> {
   const run = await getRun(db, id);
   if (
     run !== undefined &&
@@ -287,6 +311,53 @@ async function checkFence(db: Kysely<Database>, id: string, fence: Fence): Promi
     (run.lease_owner !== fence.owner || run.lease_epoch !== fence.epoch)
   )
     throw new LeaseLost(`run ${id} is held by another replica now`);
+}
+
+/**
+ * grace → acting for runs under the leases they name, one statement per lease
+ * epoch and slice (runs claimed together share one); returns the ids that moved
+ * (the others were ended meanwhile, or taken over).
+ */
+export async function startActing(
+  db: Kysely<Database>,
+  runs: readonly { readonly id: string; readonly fence: Fence }[],
+  now: number,
+): Promise<Set<string>> {
+  const started = new Set<string>();
+  for (const { fence, ids } of byFence(runs))
+    for (const slice of slices(ids)) {
+      const rows = await db
+        .updateTable('runs')
+        .set({ status: 'acting', updated_at: now })
+        .where('id', 'in', slice)
+        .where('status', 'in', OPEN_STATUSES)
+        .where('lease_owner', '=', fence.owner)
+        .where('lease_epoch', '=', fence.epoch)
+        .returning('id')
+        .execute();
+      for (const row of rows) started.add(row.id);
+    }
+  return started;
+}
+
+/** Of `environments`, those with a run acting now (a boost acts beside the others). */
+export async function actingEnvironments(
+  db: Kysely<Database>,
+  environments: readonly string[],
+): Promise<Set<string>> {
+  const acting = new Set<string>();
+  for (const slice of slices(environments)) {
+    const rows = await db
+      .selectFrom('runs')
+      .select('environment')
+      .distinct()
+      .where('status', '=', 'acting')
+      .where('environment', 'in', slice)
+      .where('direction', '!=', 'boost')
+      .execute();
+    for (const row of rows) acting.add(row.environment);
+  }
+  return acting;
 }
 
 /** Whether a run of the environment is acting now. */
@@ -342,13 +413,26 @@ export async function ensureSteps(
   fence: Fence,
   steps: readonly NewStep[],
 ): Promise<void> {
+  // Nothing to write (a tier that found nothing), nothing to fence.
+  if (steps.length === 0) return;
   await checkFence(db, runId, fence);
+  await insertSteps(
+    db,
+    steps.map((s) => ({ ...s, runId })),
+  );
+}
+
+/** Records steps of any runs, once each (the caller checked their leases). */
+export async function insertSteps(
+  db: Kysely<Database>,
+  steps: readonly (NewStep & { readonly runId: string })[],
+): Promise<void> {
   for (const slice of slices(steps)) {
     await db
       .insertInto('run_steps')
       .values(
         slice.map((s) => ({
-          run_id: runId,
+          run_id: s.runId,
           tier: s.tier,
           resource: s.resource,
           action: s.action,
@@ -362,6 +446,110 @@ export async function ensureSteps(
       .onConflict((oc) => oc.columns(['run_id', 'resource', 'action']).doNothing())
       .execute();
   }
+}
+
+/** The steps of several runs, by run, each in listSteps' order. */
+export async function listStepsOf(
+  db: Kysely<Database>,
+  runIds: readonly string[],
+): Promise<Map<string, RunStep[]>> {
+  const steps = new Map<string, RunStep[]>(runIds.map((id) => [id, []]));
+  for (const slice of slices(runIds)) {
+    const rows = await db
+      .selectFrom('run_steps')
+      .selectAll()
+      .where('run_id', 'in', slice)
+      .orderBy('tier')
+      .orderBy('id')
+      .execute();
+    for (const row of rows) steps.get(row.run_id)?.push(row);
+  }
+  return steps;
+}
+
+/**
+ * renewLease for many runs, one statement per lease epoch and slice; returns the
+ * ids renewed (the others are held by another replica, or ended).
+ */
+export async function renewLeases(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  runs: readonly { readonly id: string; readonly fence: Fence }[],
+  leaseMs: number,
+): Promise<Set<string>> {
+  const renewed = new Set<string>();
+  for (const { fence, ids } of byFence(runs))
+    for (const slice of slices(ids)) {
+      const rows = await db
+        .updateTable('runs')
+        .set((eb) => ({ lease_until: eb(databaseNow(dialect), '+', leaseMs) }))
+        .where('id', 'in', slice)
+        .where('status', 'in', OPEN_STATUSES)
+        .where('lease_owner', '=', fence.owner)
+        .where('lease_epoch', '=', fence.epoch)
+        .returning('id')
+        .execute();
+      for (const row of rows) renewed.add(row.id);
+    }
+  return renewed;
+}
+
+/**
+ * startSteps for several runs: one statement per lease epoch and slice, each step
+ * counted only while its run's lease is held. Returns how many steps moved, by run.
+ */
+export async function startStepsOf(
+  db: Kysely<Database>,
+  runs: readonly {
+    readonly id: string;
+    readonly fence: Fence;
+    readonly steps: readonly number[];
+  }[],
+  now: number,
+): Promise<Map<string, number>> {
+  const moved = new Map<string, number>(runs.map((r) => [r.id, 0]));
+  for (const { fence, ids } of byFence(runs)) {
+    const wanted = new Set(ids);
+    const steps = runs.filter((r) => wanted.has(r.id)).flatMap((r) => r.steps);
+    for (const slice of slices(steps)) {
+      const rows = await db
+        .updateTable('run_steps')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          started_at: eb.fn.coalesce('started_at', eb.val(now)),
+        }))
+        .where('id', 'in', slice)
+        .where('run_id', 'in', ids)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('runs')
+              .select('runs.id')
+              .whereRef('runs.id', '=', 'run_steps.run_id')
+              .where('runs.lease_owner', '=', fence.owner)
+              .where('runs.lease_epoch', '=', fence.epoch),
+          ),
+        )
+        .returning('run_id')
+        .execute();
+      for (const row of rows) moved.set(row.run_id, (moved.get(row.run_id) ?? 0) + 1);
+    }
+  }
+  return moved;
+}
+
+/** Runs grouped by the lease they name (runs claimed together share one epoch). */
+function byFence(
+  runs: readonly { readonly id: string; readonly fence: Fence }[],
+): { fence: Fence; ids: string[] }[] {
+  const groups = new Map<string, { fence: Fence; ids: string[] }>();
+  for (const { id, fence } of runs) {
+    const key = JSON.stringify([fence.owner, fence.epoch]);
+    const group = groups.get(key) ?? { fence, ids: [] };
+    group.ids.push(id);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }
 
 export async function listSteps(db: Kysely<Database>, runId: string): Promise<RunStep[]> {
@@ -434,7 +622,7 @@ function heldBy(db: Kysely<Database>, runId: string, fence: Fence) {
 }
 
 /** A fenced write changed fewer rows than asked: LeaseLost if another replica holds the run. */
-async function fenced(db: Kysely<Database>, runId: string, fence: Fence): Promise<void> {
+export async function fenced(db: Kysely<Database>, runId: string, fence: Fence): Promise<void> {
   await checkFence(db, runId, fence);
   const run = await getRun(db, runId);
   if (run === undefined || run.lease_owner !== fence.owner)
