@@ -26,10 +26,30 @@ export async function passBenchmarks(
   environmentCount = Number(process.env.ENVIRONMENTS ?? 10_000),
   resourcesEach = Number(process.env.RESOURCES ?? 10),
 ): Promise<string[]> {
+  return [
+    ...(await passes(environmentCount, resourcesEach, false)),
+    ...(await passes(environmentCount, resourcesEach, true)),
+  ];
+}
+
+/**
+ * `readyBy`: the sandbox has a start bucket, so every environment's starts are
+ * planned ready by their instant (src/engine/ready-by.ts), and the passes run at
+ * 20:00, when every environment's next start (08:00) is within the 12-hour
+ * horizon: each pass plans 12 hours ahead; the first reads every environment's
+ * start costs from the inventory, the others keep them (no run changed it).
+ */
+async function passes(
+  environmentCount: number,
+  resourcesEach: number,
+  readyBy: boolean,
+): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'lightsout-bench-pass-'));
   const store = await openStore(`sqlite:${join(dir, 'bench.db')}`);
   // Tuesday 1 December 2026, 10:00 UTC: office hours on, the next change at 18:00.
-  const clock = new VirtualClock(Date.parse('2026-12-01T10:00:00Z'));
+  const clock = new VirtualClock(
+    Date.parse(readyBy ? '2026-12-01T20:00:00Z' : '2026-12-01T10:00:00Z'),
+  );
   const schedule = {
     ...periodSchedule('UTC', [{ days: 'mon-fri', start: '08:00', stop: '18:00' }]),
     name: 'office-hours',
@@ -54,7 +74,16 @@ export async function passBenchmarks(
     );
   const engine = new Engine({
     store,
-    providers: new Map([['sandbox', new SandboxProvider(store.db, clock)]]),
+    providers: new Map([
+      [
+        'sandbox',
+        new SandboxProvider(
+          store.db,
+          clock,
+          readyBy ? { startBucket: { burst: 1_000, perSecond: 1_000 } } : {},
+        ),
+      ],
+    ]),
     clock,
     notifier: silent,
     log: quiet,
@@ -73,16 +102,21 @@ export async function passBenchmarks(
     times.push(performance.now() - started);
   }
   await engine.idle();
-  const planning = await planningTimes(engine, environments, clock.now());
+  const planning = readyBy ? undefined : await planningTimes(engine, environments, clock.now());
   const runs = (await store.listRuns({ limit: 10 })).length;
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   await store.close();
   times.sort((a, b) => a - b);
   const resources = environmentCount * resourcesEach;
+  const scale = `${environmentCount.toLocaleString('en-US')} environments and ${resources.toLocaleString('en-US')} resources`;
+  if (readyBy)
+    return [
+      `| the same at 20:00 with every start planned ready by its instant (${scale}, 12 h planned ahead; the start costs read from the inventory by the first pass, then kept until a run changes it) | ${times[5]!.toFixed(0)} ms (max ${times.at(-1)!.toFixed(0)} ms); ${runs} runs made | < 200 ms |`,
+    ];
   return [
-    `| a pass with nothing due, ${environmentCount.toLocaleString('en-US')} environments and ${resources.toLocaleString('en-US')} resources (median of 10; SQLite) | ${times[5]!.toFixed(0)} ms (max ${times.at(-1)!.toFixed(0)} ms); ${runs} runs made | < 200 ms |`,
+    `| a pass with nothing due, ${scale} (median of 10; SQLite) | ${times[5]!.toFixed(0)} ms (max ${times.at(-1)!.toFixed(0)} ms); ${runs} runs made | < 200 ms |`,
     `| the first pass, adopting every environment | ${adoptMs.toFixed(0)} ms | — |`,
-    `| planning those environments for a pass: all planned again / kept from the last pass (median of 10) | ${planning.fresh.toFixed(1)} ms / ${planning.kept.toFixed(1)} ms | — |`,
+    `| planning those environments for a pass: all planned again / kept from the last pass (median of 10) | ${planning!.fresh.toFixed(1)} ms / ${planning!.kept.toFixed(1)} ms | — |`,
     `| RSS of the process after those passes | ${rssMb.toFixed(0)} MB | < 400 MB |`,
   ];
 }

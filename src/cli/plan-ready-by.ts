@@ -24,7 +24,7 @@ import { storedInventory } from './inventory.js';
 export interface PlannedStart {
   readonly at: Instant;
   readonly plan: StartPlan;
-  /** Other environments whose starts take from the same bucket at overlapping times. */
+  /** Other environments whose starts ask for the same bucket's tokens just before or after it. */
   readonly sharedWith: readonly string[];
 }
 
@@ -111,7 +111,14 @@ export async function readyByReports(
       .map(([, plan]) => ({
         at: plan.readyBy,
         plan,
-        sharedWith: sharing(plan, plans, keys, environment.name),
+        // Neighbours in the bucket's queue, by name (other days of its own are not sharing).
+        sharedWith: [
+          ...new Set(
+            (plan.bucket?.sharedWith ?? [])
+              .map((key) => keys.get(key)!.environment)
+              .filter((name) => name !== environment.name),
+          ),
+        ],
       }));
     const stopMs = durationOf(costs.get(environment.name)!.stop);
     const stops = timeline
@@ -143,23 +150,6 @@ function costsOf(
 /** How long moving every tier takes, one after another, from a full bucket. */
 function durationOf(tiers: readonly TierCost[]): number {
   return planStarts([{ environment: '', readyBy: 0, tiers }]).get('')!.leadMs;
-}
-
-/** Environments whose starts take from the same bucket while this one waits for it. */
-function sharing(
-  plan: StartPlan,
-  plans: ReadonlyMap<string, StartPlan>,
-  keys: ReadonlyMap<string, { environment: string }>,
-  self: string,
-): string[] {
-  if (plan.bucket === undefined) return [];
-  const names = new Set<string>();
-  for (const [key, other] of plans) {
-    const name = keys.get(key)!.environment;
-    if (name === self || other.bucket?.key !== plan.bucket.key) continue;
-    if (other.beginAt < plan.readyBy && plan.beginAt < other.readyBy) names.add(name);
-  }
-  return [...names].sort();
 }
 
 function warningsOf(

@@ -52,7 +52,10 @@ export interface StartPlan {
   readonly waitMs: number;
   /** Of the lead: the tiers' typical times to come up, one after another. */
   readonly settleMs: number;
-  /** The bucket that sets the lead, with the tokens this start takes from it and the starts sharing it. */
+  /**
+   * The bucket that sets the lead, with the tokens this start takes from it, and
+   * the starts asking just before and after it (back to back) in that bucket.
+   */
   readonly bucket?: {
     readonly key: string;
     readonly rate: BucketRate;
@@ -67,32 +70,26 @@ const SECOND = 1000;
 
 /** Plans every start: begins as late as the buckets allow with all of them ready by their instants. */
 export function planStarts(demands: readonly StartDemand[]): Map<string, StartPlan> {
-  const issueWindows = new Map<string, Map<string, number>>();
+  const issueWindows = new Map<string, Map<string, IssueStart>>();
   for (const [key, members] of byBucket(demands))
     for (const [environment, start] of latestIssueStarts(members))
       (
         issueWindows.get(environment) ?? issueWindows.set(environment, new Map()).get(environment)!
       ).set(key, start);
-  const sharing = new Map<string, string[]>();
-  for (const [key, members] of byBucket(demands))
-    sharing.set(
-      key,
-      members.map((m) => m.demand.environment),
-    );
   const plans = new Map<string, StartPlan>();
   for (const demand of demands) {
     const settleMs = sum(demand.tiers.map((t) => t.settleMs));
     let beginAt = demand.readyBy - settleMs;
     let binding: StartPlan['bucket'];
-    for (const [key, issueStart] of issueWindows.get(demand.environment) ?? []) {
-      const begin = issueStart - settleBefore(demand, key);
+    for (const [key, issue] of issueWindows.get(demand.environment) ?? []) {
+      const begin = issue.at - settleBefore(demand, key);
       if (begin < beginAt) {
         beginAt = begin;
         binding = {
           key,
           rate: demand.tiers.flatMap((t) => t.takes).find((t) => t.bucket === key)!.rate,
           tokens: tokensIn(demand, key),
-          sharedWith: (sharing.get(key) ?? []).filter((e) => e !== demand.environment),
+          sharedWith: issue.neighbours,
         };
       }
     }
@@ -151,7 +148,13 @@ function byBucket(demands: readonly StartDemand[]): Map<string, Member[]> {
  * members starts later by what the burst gives it at once, a full bucket's worth
  * after an idle stretch long enough to refill it.
  */
-function latestIssueStarts(members: readonly Member[]): Map<string, Instant> {
+interface IssueStart {
+  readonly at: Instant;
+  /** The starts asking just before and just after it, back to back: the ones it shares the bucket with. */
+  readonly neighbours: string[];
+}
+
+function latestIssueStarts(members: readonly Member[]): Map<string, IssueStart> {
   const ordered = [...members].sort(
     (a, b) => a.deadline - b.deadline || a.demand.environment.localeCompare(b.demand.environment),
   );
@@ -165,7 +168,7 @@ function latestIssueStarts(members: readonly Member[]): Map<string, Instant> {
     starts[i] = finishes[i]! - ordered[i]!.tokens / perMs;
     cursor = starts[i]!;
   }
-  const result = new Map<string, Instant>();
+  const result = new Map<string, IssueStart>();
   let previousEnd = Number.NEGATIVE_INFINITY;
   for (let first = 0; first < ordered.length;) {
     // A chain: members asking back to back.
@@ -184,10 +187,13 @@ function latestIssueStarts(members: readonly Member[]): Map<string, Instant> {
     }
     before = 0;
     for (let i = first; i <= last; i++) {
-      result.set(
-        ordered[i]!.demand.environment,
-        Math.floor(chainStart + Math.max(0, before - credit) / perMs),
-      );
+      const neighbours = [i - 1, i + 1]
+        .filter((j) => j >= first && j <= last)
+        .map((j) => ordered[j]!.demand.environment);
+      result.set(ordered[i]!.demand.environment, {
+        at: Math.floor(chainStart + Math.max(0, before - credit) / perMs),
+        neighbours,
+      });
       before += ordered[i]!.tokens;
     }
     previousEnd = finishes[last]!;

@@ -78,9 +78,12 @@ export async function reconcile(
     ]),
   );
   const timelines = plans.timelines(fleet, window);
-  const starts = await startPlans(ctx, costed, timelines, now);
   const applied = byEnvironment(appliedRows, (a) => a.environment);
   const open = byEnvironment(openRuns, (r) => r.environment);
+  const starts = await startPlans(ctx, costed, timelines, now, (name) => {
+    const seqs = (applied.get(name) ?? []).map((a) => a.seq);
+    return `${Math.max(0, ...seqs)}:${open.get(name)?.length ?? 0}`;
+  });
   let wake = now + ctx.safetyTickMs;
   for (const environment of environments) {
     const timeline = timelines.get(environment.name);

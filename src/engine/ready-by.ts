@@ -26,8 +26,12 @@ import type { Provider, Resource } from './ports.js';
  * late; `lightsout plan` says so.
  */
 export const READY_BY_HORIZON_MS = 12 * HOUR;
-/** A pass reuses each environment's costs (read from the inventory) this long. */
-const RECOST_MS = 60_000;
+/**
+ * A pass reuses each environment's start costs (read from the inventory) until a
+ * run of it was committed or ended (only runs discover, so only they change what
+ * the inventory holds), and at most this long.
+ */
+const RECOST_MS = 10 * 60_000;
 /** Above this many environments to cost, the whole inventory is read in one query. */
 const ONE_QUERY_ABOVE = 50;
 
@@ -38,7 +42,13 @@ export interface PlanningParts {
 }
 
 /** Each environment's start costs and when they were read, per engine context. */
-const costCache = new WeakMap<EngineContext, Map<string, { at: Instant; tiers: TierCost[] }>>();
+interface CostEntry {
+  readonly at: Instant;
+  readonly version: string;
+  readonly tiers: TierCost[];
+}
+
+const costCache = new WeakMap<EngineContext, Map<string, CostEntry>>();
 
 /** The environments whose starts are planned early: a provider of theirs says what starts cost. */
 export function costedEnvironments(ctx: EngineContext): Environment[] {
@@ -48,14 +58,16 @@ export function costedEnvironments(ctx: EngineContext): Environment[] {
 /**
  * The start plans a pass acts on, from its own timelines (which reach the horizon
  * for the environments planned early) and the start costs of those whose next
- * start falls within it, read from the inventory at most once a minute: what it
- * holds changes only when a run discovers it.
+ * start falls within it, read from the inventory again only when a run of the
+ * environment may have changed it.
  */
 export async function startPlans(
   ctx: EngineContext,
   costed: readonly Environment[],
   timelines: ReadonlyMap<string, Timeline>,
   now: Instant,
+  /** What the environment's runs are up to (its applied sequences and open runs): a change means a run may have discovered. */
+  versionOf: (environment: string) => string,
 ): Promise<ReadonlyMap<string, StartPlan>> {
   const upcoming = costed.flatMap((environment) => {
     const timeline = timelines.get(environment.name);
@@ -67,6 +79,7 @@ export async function startPlans(
     ctx,
     upcoming.map((u) => u.environment),
     now,
+    versionOf,
   );
   return planStarts(
     upcoming.map(({ environment, timeline, readyBy }) => ({
@@ -78,20 +91,27 @@ export async function startPlans(
   );
 }
 
-/** The start costs of `environments`, each read from the inventory at most once a minute. */
+/** The start costs of `environments`, read from the inventory again only when it may have changed. */
 async function costsOf(
   ctx: EngineContext,
   environments: readonly Environment[],
   now: Instant,
+  versionOf: (environment: string) => string,
 ): Promise<ReadonlyMap<string, TierCost[]>> {
-  const cache = costCache.get(ctx) ?? new Map<string, { at: Instant; tiers: TierCost[] }>();
+  const cache = costCache.get(ctx) ?? new Map<string, CostEntry>();
   costCache.set(ctx, cache);
   const stale = environments.filter((e) => {
     const entry = cache.get(e.name);
-    return entry === undefined || now < entry.at || now - entry.at >= RECOST_MS;
+    return (
+      entry === undefined ||
+      entry.version !== versionOf(e.name) ||
+      now < entry.at ||
+      now - entry.at >= RECOST_MS
+    );
   });
   if (stale.length > 0)
-    for (const [name, tiers] of await startCosts(ctx, stale)) cache.set(name, { at: now, tiers });
+    for (const [name, tiers] of await startCosts(ctx, stale))
+      cache.set(name, { at: now, version: versionOf(name), tiers });
   return new Map(environments.map((e) => [e.name, cache.get(e.name)!.tiers]));
 }
 

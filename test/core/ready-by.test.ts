@@ -57,13 +57,23 @@ describe('ready by the start time', () => {
   });
 
   it('orders starts sharing a bucket earliest deadline first, all ready on time', () => {
-    const plans = planStarts([ec2('late', 5_000, at7 + 60 * MIN), ec2('early', 5_000, at7)]);
+    const plans = planStarts([ec2('late', 5_000, at7 + 30 * MIN), ec2('early', 5_000, at7)]);
     const early = plans.get('early')!;
     const late = plans.get('late')!;
-    expect(early.beginAt).toBeLessThan(late.beginAt);
     expect(early.bucket?.sharedWith).toEqual(['late']);
-    // Alone, each would wait 2,000 s; together the later one still fits after the earlier.
-    expect(early.beginAt).toBe(at7 - MIN - 2_000_000);
+    expect(late.bucket?.sharedWith).toEqual(['early']);
+    // Back to back: the later one asks from 06:47:20 (2,500 s before 07:29), so the
+    // earlier one must have asked by then: it begins 2,000 s before that, the burst
+    // serving its first 1,000 instances at once.
+    expect(late.beginAt).toBe(at7 + 29 * MIN - 2_500_000);
+    expect(early.beginAt).toBe(at7 + 29 * MIN - 2_500_000 - 2_000_000);
+  });
+
+  it('shares nothing with a start that asks long after it', () => {
+    const plans = planStarts([ec2('late', 5_000, at7 + 60 * MIN), ec2('early', 5_000, at7)]);
+    expect(plans.get('early')!.bucket?.sharedWith).toEqual([]);
+    // Alone, each waits 2,000 s beyond the burst.
+    expect(plans.get('early')!.beginAt).toBe(at7 - MIN - 2_000_000);
   });
 
   it('says when a start cannot begin early enough, and when it will be running instead', () => {
