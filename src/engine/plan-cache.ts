@@ -83,7 +83,12 @@ function cut(
   reservations: readonly Reservation[] = [],
 ): Timeline {
   if (timeline.resourceOn.size === 0)
-    return new Timeline(window, clip(timeline.on, window), timeline.resourceOn);
+    return new Timeline(
+      window,
+      clip(timeline.on, window),
+      timeline.resourceOn,
+      clip(timeline.heldOff, window),
+    );
   const alone = new Set(
     reservations
       .filter((r) => r.resource != null && r.to > window.start && r.from < window.end)
@@ -94,7 +99,12 @@ function cut(
       .filter(([resource]) => alone.has(resource))
       .map(([resource, on]) => [resource, clip(on, window)] as const),
   );
-  return new Timeline(window, clip(timeline.on, window), resourceOn);
+  return new Timeline(
+    window,
+    clip(timeline.on, window),
+    resourceOn,
+    clip(timeline.heldOff, window),
+  );
 }
 
 /** Everything of an environment's reservations and holds the planner reads, in a stable order. */

@@ -105,6 +105,7 @@ const shape = (t: Timeline) => ({
   window: t.window,
   on: t.on,
   resourceOn: [...t.resourceOn].sort(([x], [y]) => x.localeCompare(y)),
+  heldOff: t.heldOff,
   plan: t.plan(),
 });
 
