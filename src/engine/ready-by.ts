@@ -35,12 +35,6 @@ const RECOST_MS = 10 * 60_000;
 /** Above this many environments to cost, the whole inventory is read in one query. */
 const ONE_QUERY_ABOVE = 50;
 
-export interface PlanningParts {
-  readonly store: Store;
-  readonly schedules: EngineContext['schedules'];
-  readonly providers: ReadonlyMap<string, Pick<Provider, 'actCost'>>;
-}
-
 /** Each environment's start costs and when they were read, per engine context. */
 interface CostEntry {
   readonly at: Instant;
@@ -116,14 +110,14 @@ async function costsOf(
 }
 
 async function startCosts(
-  parts: PlanningParts,
+  ctx: EngineContext,
   environments: readonly Environment[],
 ): Promise<Map<string, TierCost[]>> {
-  const inventory = await inventoryOf(parts.store, environments);
+  const inventory = await inventoryOf(ctx.store, environments);
   return new Map(
     environments.map((e) => [
       e.name,
-      tierCosts(parts.providers, e, inventory.get(e.name) ?? [], 'on'),
+      tierCosts(ctx.providers, e, inventory.get(e.name) ?? [], 'on'),
     ]),
   );
 }
