@@ -103,23 +103,26 @@ export async function readyByReports(
     }
   }
   const plans = planStarts(demands);
+  const byEnvironment = new Map<string, StartPlan[]>();
+  for (const [key, plan] of plans) {
+    const name = keys.get(key)!.environment;
+    byEnvironment.set(name, [...(byEnvironment.get(name) ?? []), plan]);
+  }
   const reports = new Map<string, ReadyByReport>();
   for (const environment of reported) {
     const timeline = timelines.get(environment.name)!;
-    const starts = [...plans]
-      .filter(([key]) => keys.get(key)!.environment === environment.name)
-      .map(([, plan]) => ({
-        at: plan.readyBy,
-        plan,
-        // Neighbours in the bucket's queue, by name (other days of its own are not sharing).
-        sharedWith: [
-          ...new Set(
-            (plan.bucket?.sharedWith ?? [])
-              .map((key) => keys.get(key)!.environment)
-              .filter((name) => name !== environment.name),
-          ),
-        ],
-      }));
+    const starts = (byEnvironment.get(environment.name) ?? []).map((plan) => ({
+      at: plan.readyBy,
+      plan,
+      // Neighbours in the bucket's queue, by name (other days of its own are not sharing).
+      sharedWith: [
+        ...new Set(
+          (plan.bucket?.sharedWith ?? [])
+            .map((key) => keys.get(key)!.environment)
+            .filter((name) => name !== environment.name),
+        ),
+      ],
+    }));
     const stopMs = durationOf(costs.get(environment.name)!.stop);
     const stops = timeline
       .plan()
