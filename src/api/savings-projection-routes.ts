@@ -21,6 +21,24 @@ import { Problem } from './problems.js';
 import { checkSavingsWindow, environmentsAsked } from './savings-scope.js';
 import { savingsProjectionQuery } from './queries.js';
 
+/** How far from now a projection may lie: beyond, prices and schedules mean nothing. */
+const NEAR_NOW_MS = 5 * 366 * DAY;
+
+/**
+ * A projection within 5 years of now, either side: the planner takes seconds on
+ * the far past and future (a window in year 9999 took 14 s, found by the fuzzer).
+ */
+function checkNearNow(from: number, to: number, now: number): void {
+  if (from >= now - NEAR_NOW_MS && to <= now + NEAR_NOW_MS) return;
+  throw new Problem(
+    422,
+    'window-too-far',
+    'Window too far from now',
+    `from ${iso(from)} to ${iso(to)} lies more than 5 years from now; project a window closer to now`,
+    'from',
+  );
+}
+
 /** Every 15 minutes, at most: more is no schedule anyone would run an environment on. */
 const MAX_PROPOSED_FIRINGS_A_DAY = 96;
 
@@ -43,6 +61,7 @@ export function registerSavingsProjection(http: FastifyInstance, context: ApiCon
       const from = query.from === undefined ? deps.now() : timeOf(query.from, 'UTC', 'from');
       const to = query.to === undefined ? from + DEFAULT_SPAN : timeOf(query.to, 'UTC', 'to');
       checkSavingsWindow(from, to, 'to');
+      checkNearNow(from, to, deps.now());
       const proposal = proposalOf(query, deps.schedules);
       const window = { start: from, end: to };
       const fleet = await deps.engine.fleetFor(environments, from, to);

@@ -233,6 +233,22 @@ describe.each(DATABASES)('GET /api/v1/savings/projection on $name', (database) =
       'to',
       /400d/,
     ],
+    [
+      'a window at the end of time (year 9999 took 14 s to plan)',
+      'from=9999-12-31T23:59:59.999Z',
+      422,
+      'window-too-far',
+      'from',
+      /more than 5 years from now/,
+    ],
+    [
+      'a window decades back',
+      'from=1990-01-01T00:00Z&to=1990-01-31T00:00Z',
+      422,
+      'window-too-far',
+      'from',
+      /more than 5 years from now/,
+    ],
     ['an unknown parameter', 'by=week', 400, 'invalid-query', 'by', /unknown parameter/],
     [
       'a start that fires every minute (the planner would compute half a million firings a year)',
