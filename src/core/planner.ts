@@ -177,7 +177,8 @@ export function desiredStateAt(fleet: Fleet, environment: string, t: Instant): P
   return timeline.stateAt(t);
 }
 
-function groupByEnvironment<T extends { readonly environment: string }>(
+/** Items by their environment's name. */
+export function groupByEnvironment<T extends { readonly environment: string }>(
   items: readonly T[],
 ): Map<string, T[]> {
   const groups = new Map<string, T[]>();

@@ -11,7 +11,7 @@
 import type { Environment, Hold, Interval, Reservation, Schedule } from '../core/glossary.js';
 import { clip } from '../core/intervals.js';
 import type { Fleet } from '../core/planner.js';
-import { planFleet, Timeline } from '../core/planner.js';
+import { groupByEnvironment, planFleet, Timeline } from '../core/planner.js';
 
 /** How far past the pass's window an environment is planned, so later passes reuse it. */
 export const PLAN_AHEAD_MS = 60 * 60_000;
@@ -37,8 +37,8 @@ export class PlanCache {
    * `fleet` holds the reservations and holds touching readWindow(window).
    */
   timelines(fleet: Fleet, window: Interval): Map<string, Timeline> {
-    const reservations = byEnvironment(fleet.reservations);
-    const holds = byEnvironment(fleet.holds);
+    const reservations = groupByEnvironment(fleet.reservations);
+    const holds = groupByEnvironment(fleet.holds);
     const timelines = new Map<string, Timeline>();
     const stale: Omit<Entry, 'timeline'>[] = [];
     for (const environment of fleet.environments) {
@@ -115,16 +115,4 @@ function inputsOf(reservations: readonly Reservation[] = [], holds: readonly Hol
     ...holds.map((h) => `h ${h.state} ${h.from ?? ''} ${h.until}`),
   ];
   return lines.sort().join('\n');
-}
-
-function byEnvironment<T extends { readonly environment: string }>(
-  items: readonly T[],
-): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(item.environment);
-    if (group === undefined) groups.set(item.environment, [item]);
-    else group.push(item);
-  }
-  return groups;
 }
